@@ -1,0 +1,84 @@
+"""The composition root: settings, folders, the open database and the services built on it.
+
+The GUI and the command line both start here; neither opens database sessions itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from lhn_desktop.access import Actor
+from lhn_desktop.paths import AppDirs, app_dirs
+from lhn_desktop.services.center import center_info
+from lhn_desktop.services.dto import CenterInfo
+from lhn_desktop.services.overview import OverviewService
+from lhn_desktop.services.patients import PatientService
+from lhn_desktop.services.team import TeamService
+from lhn_desktop.settings import Settings, load_settings, save_settings
+from lhn_desktop.store.database import Database
+from lhn_desktop.store.location import ensure_writable_dir
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_db_path(db_arg: str | None, dirs: AppDirs, settings: Settings) -> Path:
+    """``--db`` if given; else the default file; else the database opened last."""
+    if db_arg is not None:
+        return Path(db_arg).expanduser()
+    if not dirs.default_db.exists() and settings.last_db and Path(settings.last_db).exists():
+        return Path(settings.last_db)
+    return dirs.default_db
+
+
+@dataclass
+class AppContext:
+    dirs: AppDirs
+    settings: Settings
+    db: Database
+    today: object = date.today
+    actor: Actor = field(default_factory=Actor.workstation)
+
+    def __post_init__(self) -> None:
+        self.team = TeamService(self.db)
+        self.patients = PatientService(self.db, today=self.today)
+        self.overview = OverviewService(self.db, today=self.today)
+
+    @classmethod
+    def open(cls, db_arg: str | None = None, *, dirs: AppDirs | None = None, create: bool = False) -> AppContext:
+        dirs = dirs or app_dirs()
+        settings = load_settings(dirs.config)
+        path = resolve_db_path(db_arg, dirs, settings)
+        if db_arg is None:
+            ensure_writable_dir(dirs.data, "database")
+        db = Database.open(path, dirs.backups, create=create)
+        ctx = cls(dirs=dirs, settings=settings, db=db)
+        if settings.last_db != str(db.path):
+            settings.last_db = str(db.path)
+            ctx.save_settings()
+        return ctx
+
+    def save_settings(self) -> None:
+        try:
+            save_settings(self.dirs.config, self.settings)
+        except OSError as exc:
+            logger.warning("Settings could not be saved: %s", exc)
+
+    def sign_in(self, member_id: str, os_user: str) -> Actor:
+        """Act as a team member from now on, and remember the choice for this operating-system user."""
+        self.actor = self.team.actor_for(member_id)
+        site = self.db.local_node().site_code
+        self.settings.remember_user(os_user, site, member_id)
+        self.save_settings()
+        return self.actor
+
+    def remembered_member(self, os_user: str) -> str | None:
+        return self.settings.remembered_user(os_user, self.db.local_node().site_code)
+
+    def center(self) -> CenterInfo:
+        return center_info(self.db)
+
+    def close(self) -> None:
+        self.db.close()

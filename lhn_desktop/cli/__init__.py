@@ -1,0 +1,161 @@
+"""The ``lhn-desktop`` command line (DESIGN.md section 5): a stable contract for scripts and checks.
+
+Exit codes: 0 ok, 1 error, 2 bad input. Every message says what to do. The command table imports
+command modules lazily, and nothing here imports Qt unless the window is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from lhn_desktop import __version__
+from lhn_desktop.cli.output import error
+from lhn_desktop.errors import Cancelled, LhnError
+
+logger = logging.getLogger(__name__)
+
+EPILOG = """examples:
+  lhn-desktop demo --replace --open      build the demo center and open it
+  lhn-desktop init --site ctr-042 --name "Riverside Children's IBD Center"
+  lhn-desktop db check --json
+  lhn-desktop db backup --out /media/usb/center-backup.sqlite3
+"""
+
+
+def _db_option(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # SUPPRESS on sub-commands: otherwise their default would overwrite a --db given before the command.
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="the center database file (default: the one in your data folder)",
+    )
+
+
+def _json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lhn-desktop",
+        description="LHN Desktop: pre-visit planning, shared goals, improvement work and run charts for a care "
+        "center, offline. With no command, opens the window.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lhn-desktop {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="also write the log to the terminal")
+    _db_option(parser, top=True)
+    parser.add_argument("--smoke", action="store_true", help="open the window, visit every page, exit 0")
+    parser.add_argument("--screenshots", metavar="DIR", help="with --smoke: save a picture of every page in DIR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the window (the default)")
+    _db_option(p)
+    p.add_argument(
+        "--smoke", action="store_true", default=argparse.SUPPRESS, help="open the window, visit every page, exit 0"
+    )
+    p.add_argument("--screenshots", metavar="DIR", default=argparse.SUPPRESS,
+                   help="with --smoke: save a picture of every page in DIR")
+    p.set_defaults(handler="lhn_desktop.cli.gui:run")
+
+    p = sub.add_parser("init", help="create a center database (with this workstation's keys)")
+    p.add_argument("--site", required=True, metavar="CODE", help="the site code your network assigned, e.g. ctr-042")
+    p.add_argument("--name", required=True, metavar="NAME", help="the center's name")
+    p.add_argument("--network", metavar="NAME", help="the learning network, e.g. ImproveCareNow")
+    _db_option(p)
+    _json_option(p)
+    p.set_defaults(handler="lhn_desktop.cli.center:init")
+
+    p = sub.add_parser("demo", help="create the demo center: synthetic patients, visits, goals, measures")
+    p.add_argument("--patients", type=int, default=300, metavar="N", help="how many patients (default 300)")
+    p.add_argument("--seed", type=int, default=20240501, metavar="S", help="random seed (same seed, same center)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the date the demo treats as today (default: today)")
+    p.add_argument("--replace", action="store_true", help="rebuild an existing demo center at the same path")
+    p.add_argument("--open", action="store_true", help="open the window on the demo center when it is ready")
+    p.add_argument(
+        "--smoke", action="store_true", default=argparse.SUPPRESS, help="with --open: visit every page and exit 0"
+    )
+    _db_option(p)
+    _json_option(p)
+    p.set_defaults(handler="lhn_desktop.cli.center:demo")
+
+    p = sub.add_parser("team", help="list or add team members")
+    team = p.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    q = team.add_parser("list", help="list the team")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.center:team_list")
+    q = team.add_parser("add", help="add a team member")
+    q.add_argument("--name", required=True)
+    q.add_argument(
+        "--role",
+        required=True,
+        help="physician, nurse, qi_lead, data_manager, dietitian, "
+        "psychologist, social_worker, patient_partner or parent_partner",
+    )
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.center:team_add")
+
+    p = sub.add_parser("db", help="check, back up, restore or upgrade the database")
+    db = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    q = db.add_parser("check", help="integrity and foreign-key check, connection settings, schema")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:check")
+    q = db.add_parser("backup", help="online backup (to the backups folder, or --out FILE)")
+    q.add_argument("--out", metavar="FILE", help="where to write the backup (a new file or a folder)")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:backup")
+    q = db.add_parser("upgrade", help="bring the database schema up to this version (backs up first)")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:upgrade")
+    q = db.add_parser("restore", help="replace a damaged database with its latest backup (keeps the damaged file)")
+    q.add_argument("--from", dest="source", metavar="FILE", help="the backup to restore (default: the newest)")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:restore")
+    return parser
+
+
+def _resolve(handler: str):
+    import importlib
+
+    module, _, func = handler.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.handler = "lhn_desktop.cli.gui:run"
+    from lhn_desktop.logsetup import configure_logging
+    from lhn_desktop.paths import app_dirs
+
+    configure_logging(app_dirs().logs, verbose=args.verbose)
+    try:
+        return int(_resolve(args.handler)(args) or 0)
+    except LhnError as exc:
+        logger.info("Command failed: %s", type(exc).__name__)
+        error(exc.message)
+        if exc.detail and args.verbose:
+            error(f"details: {exc.detail}")
+        return exc.exit_code
+    except Cancelled:
+        error("cancelled; nothing was changed.")
+        return 1
+    except KeyboardInterrupt:
+        error("interrupted.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

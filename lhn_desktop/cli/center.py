@@ -1,0 +1,110 @@
+"""``init``, ``demo`` and ``team``: creating centers and their teams."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from lhn_desktop.access import Actor
+from lhn_desktop.cli.output import TextProgress, emit, emit_json
+from lhn_desktop.errors import ValidationError
+from lhn_desktop.paths import DB_FILENAME, app_dirs
+
+DEMO_FILENAME = "demo-center.sqlite3"
+
+
+def init(args: argparse.Namespace) -> int:
+    from lhn_desktop.services.center import init_center_database
+
+    dirs = app_dirs()
+    info = init_center_database(
+        args.db or dirs.data / DB_FILENAME,
+        dirs.backups,
+        args.site,
+        args.name,
+        network=args.network,
+        actor=Actor.workstation(),
+    )
+    if args.json:
+        emit_json(info)
+    else:
+        emit(f"Created center {info.site_name} ({info.site_code}) in {info.db_path}")
+        emit(f"This workstation's key fingerprint: {info.fingerprint}")
+        emit("Next: add the team with 'lhn-desktop team add --name NAME --role ROLE', or open the window.")
+    return 0
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"--today {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01.") from None
+
+
+def demo(args: argparse.Namespace) -> int:
+    from lhn_desktop.services.demo_center import create_demo_database
+
+    dirs = app_dirs()
+    today = _parse_day(args.today)
+    result = create_demo_database(
+        args.db or dirs.data / DEMO_FILENAME,
+        dirs.backups,
+        patients=args.patients,
+        seed=args.seed,
+        today=today,
+        replace=args.replace,
+        progress=TextProgress(quiet=args.json),
+    )
+    if args.json:
+        emit_json({"path": result.path, "site_code": result.site_code, "summary": result.summary})
+    else:
+        s = result.summary
+        emit(
+            f"Demo center ready in {result.path}: {s.patients} synthetic patients, {s.visits} visits, "
+            f"{s.observations} observations, {s.scheduled_visits} scheduled visits on {len(s.clinic_days)} clinic days."
+        )
+    if args.open:
+        from lhn_desktop.cli.gui import open_window
+
+        return open_window(result.path, smoke=getattr(args, "smoke", False))
+    return 0
+
+
+def _context(args: argparse.Namespace):
+    from lhn_desktop.app import AppContext
+
+    return AppContext.open(args.db)
+
+
+def team_list(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        members = ctx.team.list_members(include_inactive=True)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(members)
+    else:
+        for m in members:
+            emit(f"{m.display_name:40} {m.role_label:16} {'active' if m.active else 'inactive'}")
+        if not members:
+            emit("No team members yet. Add one with 'lhn-desktop team add --name NAME --role ROLE'.")
+    return 0
+
+
+def team_add(args: argparse.Namespace) -> int:
+    from lhn_desktop.services.team import parse_role
+
+    role = parse_role(args.role)
+    ctx = _context(args)
+    try:
+        member = ctx.team.add_member(ctx.actor, args.name, role)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(member)
+    else:
+        emit(f"Added {member.display_name} ({member.role_label}).")
+    return 0

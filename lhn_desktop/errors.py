@@ -1,0 +1,77 @@
+"""The error kinds of LHN Desktop.
+
+Every error raised on purpose is an :class:`LhnError` whose message a clinic team can act on: what
+went wrong and what to do. ``detail`` holds technical context for the log and the Details section
+of the error dialog; it never holds patient data. The command line maps ``exit_code`` to its exit
+status (1 error, 2 bad input).
+"""
+
+from __future__ import annotations
+
+
+class LhnError(Exception):
+    """Base class: a problem the user can understand and act on."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(LhnError):
+    """Input that cannot be accepted as it is."""
+
+    exit_code = 2
+
+
+class NotFound(LhnError):
+    """A record, file or database that does not exist."""
+
+    exit_code = 2
+
+
+class PermissionDenied(LhnError):
+    """The person using the program may not see or do this."""
+
+
+class DatabaseLocked(LhnError):
+    """Another LHN Desktop window already has this center database open."""
+
+
+class DatabaseError(LhnError):
+    """The database cannot be used (corrupt, unreadable, on a network share, ...)."""
+
+
+class CorruptDatabase(DatabaseError):
+    """The database file failed its integrity check."""
+
+    def __init__(self, message: str, *, latest_backup: str | None = None, detail: str = "") -> None:
+        super().__init__(message, detail=detail)
+        self.latest_backup = latest_backup
+
+
+class NewerDatabase(DatabaseError):
+    """The database was written by a newer version of the program."""
+
+
+class NetworkShareRefused(DatabaseError):
+    """The database path is on a network share, where SQLite's locking is not safe."""
+
+    exit_code = 2
+
+
+class ClockError(LhnError):
+    """The sync clock cannot advance (counter overflow)."""
+
+
+class SyncIntegrityError(LhnError):
+    """Two field versions with the same dot disagree: forged or corrupt data."""
+
+
+class Cancelled(Exception):
+    """A long job was cancelled by the person who started it. Not an error: nothing is shown."""

@@ -1,0 +1,298 @@
+"""Starting the window: open the database safely, ask who is using it, show the main window.
+
+Every problem on the way (no database yet, a second window, a damaged or newer database, an
+unwritable folder) ends in a message that says what to do; in ``--smoke`` runs it is printed
+instead and the process exits non-zero, so a headless run can never hang on a dialog.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from lhn_desktop import APP_NAME, __version__
+from lhn_desktop.access import Actor
+from lhn_desktop.app import AppContext, resolve_db_path
+from lhn_desktop.errors import CorruptDatabase, LhnError
+from lhn_desktop.gui import errors as gui_errors
+from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.tasks import TaskRunner
+from lhn_desktop.paths import app_dirs, is_frozen, resource_path
+from lhn_desktop.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+DEMO_FILENAME = "demo-center.sqlite3"
+
+
+class StartupAborted(Exception):
+    """The person closed a start-up dialog, or start-up cannot continue (already explained)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+class Launcher:
+    def __init__(self, app: QApplication, db_arg: str | None, smoke: bool) -> None:
+        self.app = app
+        self.db_arg = db_arg
+        self.smoke = smoke
+        self.dirs = app_dirs()
+        self.runner = TaskRunner(None, on_error=lambda exc: show_error(None, exc))
+        self.lock = None
+
+    # -- messages ----------------------------------------------------------------------------------
+    def fail(self, exc: BaseException) -> StartupAborted:
+        code = exc.exit_code if isinstance(exc, LhnError) else 1
+        if self.smoke:
+            print(f"lhn-desktop: {exc}", file=sys.stderr)  # noqa: T201
+        else:
+            show_error(None, exc)
+        return StartupAborted(code)
+
+    # -- the database ------------------------------------------------------------------------------
+    def database_path(self) -> Path | None:
+        """The database to open, creating one on first start; ``None`` if the person cancelled."""
+        settings = load_settings(self.dirs.config)
+        path = resolve_db_path(self.db_arg, self.dirs, settings)
+        if path.exists() or self.db_arg is not None:
+            return path
+        if self.smoke:
+            raise self.fail(
+                LhnError(
+                    "There is no center database yet. Create one with 'lhn-desktop demo' or "
+                    "'lhn-desktop init', or pass --db."
+                )
+            )
+        dialog = FirstRunDialog()
+        while dialog.exec():
+            try:
+                return self.create_first_database(dialog)
+            except LhnError as exc:
+                show_error(dialog, exc)
+        return None
+
+    def create_first_database(self, dialog: FirstRunDialog) -> Path:
+        if dialog.wants_demo:
+            return self.build_demo(self.dirs.data / DEMO_FILENAME)
+        from lhn_desktop.services.center import init_center_database
+
+        info = init_center_database(
+            self.dirs.default_db,
+            self.dirs.backups,
+            dialog.site.text(),
+            dialog.name.text(),
+            network=dialog.network.text().strip() or None,
+            actor=Actor.workstation(),
+        )
+        return Path(info.db_path)
+
+    def build_demo(self, path: Path) -> Path:
+        """Generate the demo center on a worker thread with a progress dialog and Cancel."""
+        from lhn_desktop.services.demo_center import create_demo_database
+
+        loop = QEventLoop()
+        outcome: dict[str, object] = {}
+
+        def done(result) -> None:
+            outcome["path"] = Path(result.path)
+            loop.quit()
+
+        def failed(exc: BaseException) -> None:
+            outcome["error"] = exc
+            loop.quit()
+
+        token = self.runner.submit(
+            lambda progress, cancel: create_demo_database(
+                path, self.dirs.backups, replace=True, progress=progress, cancel=cancel
+            ),
+            on_success=done,
+            on_error=failed,
+            label="Creating the demo center…",
+            cancellable=True,
+        )
+        # A cancelled job reports nothing: watch the token and the pool to leave the loop then too.
+        watch = QTimer()
+        watch.timeout.connect(lambda: loop.quit() if token.cancelled and self.runner.active() == 0 else None)
+        watch.start(100)
+        loop.exec()
+        watch.stop()
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        if "path" not in outcome:
+            raise StartupAborted(1)
+        return outcome["path"]  # type: ignore[return-value]
+
+    def open_context(self, path: Path) -> AppContext:
+        from lhn_desktop.store.location import check_database_path
+        from lhn_desktop.store.lock import DatabaseLock
+
+        try:
+            checked = check_database_path(path, must_exist=True)
+            self.lock = DatabaseLock(checked)
+            self.lock.acquire()
+            return AppContext.open(str(checked), dirs=self.dirs)
+        except CorruptDatabase as exc:
+            if self.smoke or not exc.latest_backup:
+                raise self.fail(exc) from exc
+            return self.offer_restore(checked, exc)
+        except LhnError as exc:
+            raise self.fail(exc) from exc
+
+    def offer_restore(self, path: Path, exc: CorruptDatabase) -> AppContext:
+        from lhn_desktop.services.maintenance import restore_backup
+
+        box = gui_errors.error_box(None, exc)
+        restore = box.addButton("&Restore the latest backup", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("&Quit", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is not restore:
+            raise StartupAborted(1)
+        try:
+            result = restore_backup(path, self.dirs.backups)
+            QMessageBox.information(
+                None,
+                APP_NAME,
+                f"The backup {Path(result.restored_from).name} was restored. "
+                f"The damaged file was kept as {result.damaged_kept_as}.",
+            )
+            return AppContext.open(str(path), dirs=self.dirs)
+        except LhnError as err:
+            raise self.fail(err) from err
+
+    # -- who is using it ---------------------------------------------------------------------------
+    def sign_in(self, ctx: AppContext) -> None:
+        user = _os_user()
+        remembered = ctx.remembered_member(user)
+        if remembered:
+            try:
+                ctx.sign_in(remembered, user)
+                return
+            except LhnError:
+                logger.info("The remembered team member is no longer available; asking again")
+        if self.smoke:
+            clinical = [m for m in ctx.team.list_members() if m.sees_patient_data]
+            if clinical:
+                ctx.actor = ctx.team.actor_for(clinical[0].id)
+            return
+        dialog = SignInDialog(ctx)
+        if not dialog.exec() or not dialog.member_id:
+            raise StartupAborted(0)
+        ctx.sign_in(dialog.member_id, user)
+
+    def daily_backup(self, ctx: AppContext, window) -> None:
+        from lhn_desktop.services.maintenance import backup_database, newest_backup_age_hours
+
+        age = newest_backup_age_hours(ctx.db.path, ctx.db.backups_dir)
+        if age is not None and age < ctx.settings.backup_every_hours:
+            return
+        self.runner.submit(
+            lambda progress, cancel: backup_database(ctx.db, keep=ctx.settings.backups_to_keep, cancel=cancel),
+            on_success=lambda r: window.statusBar().showMessage(f"Daily backup written: {Path(r.path).name}", 8000),
+            on_error=lambda exc: logger.warning("Daily backup failed: %s", exc),
+        )
+
+
+def _install_excepthooks(smoke: bool) -> None:
+    def hook(exc_type, exc, tb) -> None:
+        logger.critical("Unhandled error", exc_info=(exc_type, exc, tb))
+        if smoke:
+            import traceback
+
+            traceback.print_exception(exc_type, exc, tb)
+            QApplication.exit(1)
+            return
+        show_error(None, exc)
+
+    sys.excepthook = hook
+    threading.excepthook = lambda args: logger.critical(
+        "Unhandled error in a worker thread", exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )
+
+
+def make_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    icon = resource_path("icons", "lhn-desktop.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = resource_path("style.qss")
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app  # type: ignore[return-value]
+
+
+def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None) -> int:
+    from lhn_desktop.gui.main_window import MainWindow
+
+    app = make_application()
+    _install_excepthooks(smoke)
+    dirs = app_dirs()
+    gui_errors.log_file_hint = str(dirs.logs)
+    launcher = Launcher(app, db_arg, smoke)
+    try:
+        path = launcher.database_path()
+        if path is None:
+            return 0
+        ctx = launcher.open_context(path)
+        launcher.sign_in(ctx)
+    except StartupAborted as stop:
+        return stop.code
+    window = MainWindow(ctx, launcher.runner, _os_user())
+    window.show()
+    if smoke:
+        QTimer.singleShot(0, lambda: _smoke(window, screenshots))
+    else:
+        QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
+    code = app.exec()
+    ctx.close()
+    if launcher.lock is not None:
+        launcher.lock.release()
+    return code
+
+
+def _smoke(window, screenshots: str | None) -> None:
+    """Visit every page (and open a patient), optionally saving a PNG of each, then exit."""
+    from lhn_desktop.gui.pages.patients import PatientsPage
+
+    app = QApplication.instance()
+    shots = Path(screenshots) if screenshots else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+    try:
+        for row, page in enumerate(window.pages):
+            window.nav.setCurrentRow(row)
+            app.processEvents()
+            if isinstance(page, PatientsPage):
+                page.table.select_first()
+                app.processEvents()
+            if shots:
+                window.grab().save(str(shots / f"{row + 1:02d}-{page.title.lower()}.png"))
+        exposed = window.windowHandle() is not None and window.windowHandle().isExposed()
+        print(f"SMOKE OK pages={len(window.pages)} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
+        code = 0
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    window.close()
+    QApplication.exit(code)

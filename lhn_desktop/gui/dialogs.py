@@ -1,0 +1,205 @@
+"""Dialogs: who is using the program, the first start, and the team list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.widgets import RecordsView, note
+from lhn_desktop.services.team import ROLE_CHOICES
+
+
+class AddMemberForm(QWidget):
+    """Name and role of a new team member."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("e.g. Dr. Sam Rivera")
+        self.role = QComboBox(self)
+        for value, label in ROLE_CHOICES:
+            self.role.addItem(label, value)
+        name_label = QLabel("&Name:", self)
+        name_label.setBuddy(self.name)
+        role_label = QLabel("&Role:", self)
+        role_label.setBuddy(self.role)
+        form.addRow(name_label, self.name)
+        form.addRow(role_label, self.role)
+
+
+class SignInDialog(QDialog):
+    """Asks who is using LHN Desktop; the choice is remembered for this computer login."""
+
+    def __init__(self, ctx, parent: QWidget | None = None, *, preselect: str | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.member_id: str | None = None
+        self.setWindowTitle("Who is using LHN Desktop?")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note(
+                "Choose your name. LHN Desktop records who made each change, and shows patient "
+                "and parent partners no patient-level information.",
+                self,
+            )
+        )
+        self.members = QListWidget(self)
+        layout.addWidget(self.members, 1)
+        layout.addWidget(QLabel("Not on the list? Add yourself to the team:", self))
+        self.add_form = AddMemberForm(self)
+        layout.addWidget(self.add_form)
+        self.add_button = QPushButton("&Add me to the team", self)
+        layout.addWidget(self.add_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Continue")
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self._accept_selected)
+        buttons.rejected.connect(self.reject)
+        self.add_button.clicked.connect(self._add_member)
+        self.members.itemActivated.connect(lambda _i: self._accept_selected())
+        self._load(preselect)
+        self.resize(460, 520)
+
+    def _load(self, select_id: str | None) -> None:
+        self.members.clear()
+        for m in self.ctx.team.list_members():
+            item = QListWidgetItem(f"{m.display_name} ({m.role_label})")
+            item.setData(Qt.ItemDataRole.UserRole, m.id)
+            self.members.addItem(item)
+            if m.id == select_id:
+                self.members.setCurrentItem(item)
+        if self.members.currentItem() is None and self.members.count():
+            self.members.setCurrentRow(0)
+        if self.members.count():
+            self.members.setFocus()
+        else:
+            self.add_form.name.setFocus()
+
+    def _add_member(self) -> None:
+        try:
+            m = self.ctx.team.add_member(self.ctx.actor, self.add_form.name.text(), self.add_form.role.currentData())
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.add_form.name.clear()
+        self._load(m.id)
+
+    def _accept_selected(self) -> None:
+        item = self.members.currentItem()
+        if item is None:
+            show_error(self, LhnError("Choose your name in the list, or add yourself to the team first."))
+            return
+        self.member_id = item.data(Qt.ItemDataRole.UserRole)
+        self.accept()
+
+
+class FirstRunDialog(QDialog):
+    """No center database yet: open the demo center, or set up a new, empty center."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to LHN Desktop")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note(
+                "There is no center database on this workstation yet. You can explore the demo "
+                "center, filled with synthetic patients, or set up your own center.",
+                self,
+            )
+        )
+        self.demo = QRadioButton("Explore the &demo center (300 synthetic patients; nothing real)", self)
+        self.new = QRadioButton("Set up a &new, empty center", self)
+        self.demo.setChecked(True)
+        layout.addWidget(self.demo)
+        layout.addWidget(self.new)
+        form = QFormLayout()
+        self.site = QLineEdit(self)
+        self.site.setPlaceholderText("as your network assigned it, e.g. ctr-042")
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("e.g. Riverside Children's IBD Center")
+        self.network = QLineEdit(self)
+        self.network.setPlaceholderText("e.g. ImproveCareNow")
+        for label, w in (("&Site code:", self.site), ("Center &name:", self.name), ("Ne&twork:", self.network)):
+            lab = QLabel(label, self)
+            lab.setBuddy(w)
+            form.addRow(lab, w)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Start")
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.new.toggled.connect(self._toggle)
+        self._toggle(False)
+
+    def _toggle(self, new: bool) -> None:
+        for w in (self.site, self.name, self.network):
+            w.setEnabled(new)
+        if new:
+            self.site.setFocus()
+
+    @property
+    def wants_demo(self) -> bool:
+        return self.demo.isChecked()
+
+
+class TeamDialog(QDialog):
+    """The center's team, and adding a member."""
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Team")
+        layout = QVBoxLayout(self)
+        self.model = RowsTableModel(
+            [
+                Column("Name", lambda m: m.display_name),
+                Column("Role", lambda m: m.role_label),
+                Column("Sees patient data", lambda m: m.sees_patient_data),
+                Column("About", lambda m: m.profile),
+            ],
+            self,
+        )
+        self.table = RecordsView(self)
+        self.table.setModel(sortable(self.model, self.table))
+        layout.addWidget(self.table, 1)
+        self.form = AddMemberForm(self)
+        layout.addWidget(self.form)
+        add = QPushButton("&Add to the team", self)
+        add.clicked.connect(self._add)
+        layout.addWidget(add)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+        self.refresh()
+        self.resize(760, 480)
+
+    def refresh(self) -> None:
+        self.model.set_rows(self.ctx.team.list_members(include_inactive=True))
+
+    def _add(self) -> None:
+        try:
+            self.ctx.team.add_member(self.ctx.actor, self.form.name.text(), self.form.role.currentData())
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.form.name.clear()
+        self.refresh()

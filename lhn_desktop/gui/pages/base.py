@@ -1,0 +1,37 @@
+"""What every page of the main window has in common."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from lhn_desktop.gui.widgets import heading, note
+
+if TYPE_CHECKING:
+    from lhn_desktop.app import AppContext
+
+
+class Page(QWidget):
+    """A page: a title, an explanation, and content loaded from the services on ``refresh``."""
+
+    title = ""
+    explanation = ""
+    #: Pages with patient-level data are not offered to patient and parent partners.
+    patient_data = False
+    #: Asks the window to show a patient (by id) on the Patients page.
+    open_patient = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName(f"page{type(self).__name__}")
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(16, 12, 16, 12)
+        self.layout_.addWidget(heading(self.title, self))
+        if self.explanation:
+            self.layout_.addWidget(note(self.explanation, self))
+
+    def refresh(self) -> None:
+        """Reload from the database. Called when the page is shown."""

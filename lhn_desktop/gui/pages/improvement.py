@@ -1,0 +1,73 @@
+"""Improvement: the center's 90-day goals and the PDSA cycles testing their change ideas."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem
+
+from lhn_desktop.gui.pages.base import Page
+
+DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
+
+
+class ImprovementPage(Page):
+    title = "Improvement"
+    explanation = (
+        "The center's 90-day goals with their PDSA cycles, as recorded. Writing and editing goals, the key driver "
+        "diagram, the full PDSA worksheet with predictions beside results, ramps, method hints and progress "
+        "scoring are added with the improvement work."
+    )
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(ctx, parent)
+        splitter = QSplitter(self)
+        self.tree = QTreeWidget(splitter)
+        self.tree.setHeaderLabels(["Goal or PDSA cycle", "Dates or scale", "Status", "Decision"])
+        self.tree.setColumnWidth(0, 380)
+        self.tree.setColumnWidth(1, 190)
+        self.detail = QLabel("", splitter)
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("detailText")
+        self.detail.setMinimumWidth(220)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.layout_.addWidget(splitter, 1)
+        self.tree.currentItemChanged.connect(lambda cur, _p: self._show(cur))
+
+    def refresh(self) -> None:
+        self.tree.clear()
+        goals = self.ctx.overview.improvement()
+        for g in goals:
+            item = QTreeWidgetItem(
+                [
+                    g.title,
+                    f"{g.start_date} to {g.end_date}",
+                    g.status.replace("_", " "),
+                    f"progress {g.progress_score}" if g.progress_score else "",
+                ]
+            )
+            item.setData(0, 256, g)
+            for c in g.cycles:
+                QTreeWidgetItem(
+                    item,
+                    [
+                        f"Cycle {c.seq}: {c.title}",
+                        c.scale,
+                        c.status.replace("_", " "),
+                        DECISIONS.get(c.act_decision or "", ""),
+                    ],
+                )
+            self.tree.addTopLevelItem(item)
+            item.setExpanded(True)
+        if goals:
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        else:
+            self.detail.setText("No 90-day goals have been recorded for this center yet.")
+
+    def _show(self, item: QTreeWidgetItem | None) -> None:
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        goal = item.data(0, 256) if item is not None else None
+        if goal is not None:
+            self.detail.setText(f"<b>Aim</b><br>{goal.aim}<br><br><b>Cycles</b>: {len(goal.cycles)}")

@@ -1,0 +1,221 @@
+"""Patients: a searchable list and the patient page with demographics, diagnosis and history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.pages.base import Page
+from lhn_desktop.gui.widgets import RecordsView, note
+from lhn_desktop.services.dto import PatientDetail
+
+ACTIVITY_CODES = ("PGA", "PCDAI", "PUCAI")
+
+
+def _table(columns: list[Column], parent: QWidget) -> tuple[RecordsView, RowsTableModel]:
+    model = RowsTableModel(columns, parent)
+    view = RecordsView(parent)
+    view.setModel(sortable(model, view))
+    return view, model
+
+
+class PatientDetailView(QWidget):
+    """The patient page: who they are, their diagnosis, and their observation history."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.name = QLabel("Choose a patient from the list.", self)
+        self.name.setObjectName("patientName")
+        layout.addWidget(self.name)
+        form = QFormLayout()
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (
+            ("mrn", "MRN"),
+            ("born", "Born"),
+            ("sex", "Sex"),
+            ("diagnosis", "Diagnosis"),
+            ("classification", "Classification"),
+            ("visits", "Visits"),
+        ):
+            value = QLabel("", self)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = value
+            form.addRow(f"{label}:", value)
+        layout.addLayout(form)
+        self.tabs = QTabWidget(self)
+        self.activity, self.activity_model = _table(
+            [
+                Column("Date", lambda o: o.observed_on),
+                Column("Assessment", lambda o: o.label),
+                Column("Result", lambda o: o.value),
+            ],
+            self,
+        )
+        self.observations, self.observations_model = _table(
+            [
+                Column("Date", lambda o: o.observed_on),
+                Column("Observation", lambda o: o.label),
+                Column("Value", lambda o: o.value, True),
+                Column("Unit", lambda o: o.unit),
+            ],
+            self,
+        )
+        self.medications, self.medications_model = _table(
+            [
+                Column("Medication", lambda m: m.drug),
+                Column("Class", lambda m: m.drug_class),
+                Column("Dose", lambda m: m.dose),
+                Column("Started", lambda m: m.start_date),
+                Column("Stopped", lambda m: m.stop_date or "ongoing"),
+            ],
+            self,
+        )
+        self.visits, self.visits_model = _table(
+            [
+                Column("Date", lambda v: v.visit_date),
+                Column("Time", lambda v: v.visit_time),
+                Column("Type", lambda v: v.visit_type),
+                Column("Clinician", lambda v: v.clinician),
+                Column("Status", lambda v: v.status.replace("_", " ")),
+            ],
+            self,
+        )
+        self.events, self.events_model = _table(
+            [
+                Column("Date", lambda e: e.event_date),
+                Column("Kind", lambda e: e.kind),
+                Column("What", lambda e: e.code),
+                Column("Result", lambda e: e.result),
+            ],
+            self,
+        )
+        self.tabs.addTab(self.activity, "&Disease activity")
+        self.tabs.addTab(self.observations, "&Observations")
+        self.tabs.addTab(self.medications, "&Medications")
+        self.tabs.addTab(self.visits, "&Visits")
+        self.tabs.addTab(self.events, "&Screening and vaccines")
+        layout.addWidget(self.tabs, 1)
+        self.patient_id: str | None = None
+
+    def show_patient(self, detail: PatientDetail) -> None:
+        s = detail.summary
+        self.patient_id = s.id
+        self.name.setText(f"{s.name}")
+        self.fields["mrn"].setText(s.mrn)
+        self.fields["born"].setText(f"{s.birth_date.isoformat()} (age {detail.age_years})")
+        self.fields["sex"].setText(s.sex)
+        dx = s.diagnosis or "not recorded"
+        if detail.diagnosis_date:
+            dx += f", diagnosed {detail.diagnosis_date.isoformat()}"
+        self.fields["diagnosis"].setText(dx)
+        self.fields["classification"].setText(detail.disease_classification or "not recorded")
+        last = s.last_visit.isoformat() if s.last_visit else "none yet"
+        nxt = s.next_visit.isoformat() if s.next_visit else "none scheduled"
+        self.fields["visits"].setText(f"last {last}; next {nxt}")
+        self.activity_model.set_rows([o for o in detail.observations if o.code in ACTIVITY_CODES])
+        self.observations_model.set_rows(detail.observations)
+        self.medications_model.set_rows(detail.medications)
+        self.visits_model.set_rows(detail.visits)
+        self.events_model.set_rows(detail.events)
+
+
+class PatientsPage(Page):
+    title = "Patients"
+    explanation = "Search by name or MRN (Ctrl+F). Use the arrow keys to move through the list; the patient's page "
+    explanation += "shows on the right."
+    patient_data = True
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(ctx, parent)
+        bar = QHBoxLayout()
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search patients by name or MRN")
+        self.search.setClearButtonEnabled(True)
+        self.count = QLabel("", self)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.count)
+        self.layout_.addLayout(bar)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.model = RowsTableModel(
+            [
+                Column("MRN", lambda p: p.mrn),
+                Column("Name", lambda p: p.name),
+                Column("Born", lambda p: p.birth_date),
+                Column("Diagnosis", lambda p: p.diagnosis),
+                Column("Last visit", lambda p: p.last_visit),
+                Column("Next visit", lambda p: p.next_visit),
+            ],
+            self,
+        )
+        self.table = RecordsView(splitter)
+        self.table.setModel(sortable(self.model, self.table))
+        self.detail = PatientDetailView(splitter)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.layout_.addWidget(splitter, 1)
+        self.empty = note("", self)
+        self.layout_.addWidget(self.empty)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self._focus_list)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_current())
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+
+    def _focus_list(self) -> None:
+        self._debounce.stop()
+        self.refresh()
+        self.table.setFocus()
+        self.table.select_first()
+
+    def refresh(self) -> None:
+        rows = self.ctx.patients.search(self.ctx.actor, self.search.text())
+        self.model.set_rows(rows)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}")
+        if not rows:
+            self.empty.setText(
+                "No patient matches that search."
+                if self.search.text().strip()
+                else "There are no patients in this center's database yet."
+            )
+        else:
+            self.empty.setText("")
+        if self.detail.patient_id is None and rows:
+            self.table.select_first()
+
+    def _show_current(self) -> None:
+        row = self.table.current_row()
+        if row is not None and row.id != self.detail.patient_id:
+            self.detail.show_patient(self.ctx.patients.get(self.ctx.actor, row.id))
+
+    def show_patient(self, patient_id: str) -> None:
+        """Open one patient (from the huddle), clearing the search so the list shows them."""
+        if self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+            self.refresh()
+        self.detail.show_patient(self.ctx.patients.get(self.ctx.actor, patient_id))
+        proxy = self.table.model()
+        for r in range(proxy.rowCount()):
+            if proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2).id == patient_id:
+                self.table.selectRow(r)
+                break

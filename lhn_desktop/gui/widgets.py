@@ -1,0 +1,61 @@
+"""Small shared widgets: page headers, notes, and a sortable, keyboard-friendly table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+
+from lhn_desktop.gui.models import ROW_ROLE
+
+
+def heading(text: str, parent: QWidget | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("pageTitle")
+    return label
+
+
+def note(text: str, parent: QWidget | None = None) -> QLabel:
+    """A plain explanation on a page: what it holds, or what is still to come."""
+    label = QLabel(text, parent)
+    label.setObjectName("pageNote")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class RecordsView(QTableView):
+    """A read-only, sortable table: arrows move, Enter opens (``activated_row``)."""
+
+    activated_row = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSortingEnabled(True)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.setTabKeyNavigation(False)
+        self.activated.connect(self._emit_row)
+
+    def _emit_row(self, index) -> None:
+        row = index.data(ROW_ROLE)
+        if row is not None:
+            self.activated_row.emit(row)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self._emit_row(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+    def current_row(self):
+        index = self.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def select_first(self) -> None:
+        if self.model() is not None and self.model().rowCount() > 0:
+            self.selectRow(0)

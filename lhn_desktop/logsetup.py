@@ -1,0 +1,44 @@
+"""Logging for the entry points: a rotating file in the log folder, and the console when asked.
+
+Only entry points call :func:`configure_logging`; library modules just use
+``logging.getLogger(__name__)``. Log lines never carry patient data: services log counts, file
+names and record ids, never names, MRNs or dates of birth.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+LOG_FILENAME = "lhn-desktop.log"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path | None:
+    """Install the handlers; returns the log file, or ``None`` when it could not be opened."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in list(root.handlers):
+        if getattr(handler, "_lhn", False):
+            root.removeHandler(handler)
+            handler.close()
+    path: Path | None = log_dir / LOG_FILENAME
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        file_handler.setFormatter(logging.Formatter(_FORMAT))
+        file_handler._lhn = True  # type: ignore[attr-defined]
+        root.addHandler(file_handler)
+    except OSError as exc:
+        print(f"warning: the log file cannot be written in {log_dir} ({exc.strerror or exc})", file=sys.stderr)  # noqa: T201
+        path = None
+    if verbose:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter(_FORMAT))
+        console._lhn = True  # type: ignore[attr-defined]
+        root.addHandler(console)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    return path

@@ -1,0 +1,88 @@
+"""Sync and audit bookkeeping: field versions, the node clock, imports, trust, the audit log.
+
+These tables are local; they are never themselves captured as field versions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lhn_desktop.models.base import Base, utcnow
+
+
+class SyncValue(Base):
+    """One version (sibling) of one field of one record (SYNC.md 1.2).
+
+    Normally one row per field; more rows mean concurrent siblings that a person may resolve.
+    """
+
+    __tablename__ = "sync_value"
+
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    field: Mapped[str] = mapped_column(String(60), primary_key=True)
+    node: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hlc: Mapped[str] = mapped_column(String(19))
+    vv_json: Mapped[str] = mapped_column(Text)
+    value_json: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(40))
+
+
+class SyncNode(Base):
+    """Persisted clock state of a node: the next dot and the hybrid logical clock."""
+
+    __tablename__ = "sync_node"
+
+    node_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    next_dot: Mapped[int] = mapped_column(BigInteger, default=1)
+    hlc_wall_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    hlc_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SyncImportLog(Base):
+    __tablename__ = "sync_import_log"
+
+    bundle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signer_key_id: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[str] = mapped_column(String(40))
+    counts_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class SyncTrust(Base):
+    __tablename__ = "sync_trust"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pubkey: Mapped[bytes]
+    site_id: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(10))  # ncc, node
+    valid_from: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    added_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditEvent(Base):
+    """Who changed what, append-only, each row chained to the previous by a SHA-256 hash.
+
+    ``fields`` names the columns written; values are not copied here (the record holds them).
+    """
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))  # create, update, delete, or a named action
+    entity: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(36))
+    fields: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

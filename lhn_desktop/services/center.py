@@ -1,0 +1,126 @@
+"""Creating a center database and reading this workstation's identity."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from hashlib import sha256
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lhn_desktop.access import Actor
+from lhn_desktop.errors import ValidationError
+from lhn_desktop.models.sync import SyncNode
+from lhn_desktop.models.team import LocalNode, Site
+from lhn_desktop.services.dto import CenterInfo
+from lhn_desktop.store.database import Database
+
+SITE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+def validate_site(code: str, name: str) -> tuple[str, str]:
+    code = code.strip().lower()
+    name = " ".join(name.split())
+    if not SITE_CODE_RE.match(code):
+        raise ValidationError(
+            f"The site code {code!r} cannot be used. Use 3 to 40 lower-case letters, digits and hyphens, "
+            "as your network assigned it (for example ctr-042)."
+        )
+    if code == "ncc":
+        raise ValidationError("The site code 'ncc' is reserved for the network coordinating center.")
+    if not name:
+        raise ValidationError('Give the center a name, for example --name "Riverside Children\'s IBD Center".')
+    if len(name) > 200:
+        raise ValidationError("The center name is longer than 200 characters; shorten it.")
+    return code, name
+
+
+def new_key_pair() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair as (raw public key, PKCS#8 private key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    public_raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    private_der = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return public_raw, private_der
+
+
+def key_id(public_raw: bytes) -> str:
+    """SYNC.md 1.1: the first 16 hex characters of SHA-256 of the raw public key."""
+    return sha256(public_raw).hexdigest()[:16]
+
+
+def fingerprint(public_raw: bytes) -> str:
+    """A fingerprint people can read aloud and compare: 8 groups of 4 hex characters."""
+    digest = sha256(public_raw).hexdigest()[:32].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+def create_center(db: Database, site_code: str, name: str, *, network: str | None, actor: Actor) -> CenterInfo:
+    """Set up a new, empty center database: the site, this workstation's node, its key pair."""
+    code, name = validate_site(site_code, name)
+    with db.read() as s:
+        if s.scalars(select(LocalNode)).first() is not None:
+            raise ValidationError(f"{db.path} already holds a center. Choose another --db path for a new center.")
+    node_id = str(uuid.uuid4())
+    public_raw, private_der = new_key_pair()
+    with db.bootstrap(actor, node_id, code) as s:
+        s.add(
+            LocalNode(
+                node_id=node_id,
+                site_code=code,
+                public_key=public_raw,
+                private_key=private_der,
+                key_id=key_id(public_raw),
+            )
+        )
+        s.add(SyncNode(node_id=node_id, next_dot=1, hlc_wall_ms=0, hlc_counter=0))
+        s.flush()
+        s.add(Site(code=code, name=name, network=network))
+    db.forget_node()
+    return center_info(db)
+
+
+def center_info(db: Database) -> CenterInfo:
+    node = db.local_node()
+    with db.read() as s:
+        site = s.scalars(select(Site).where(Site.code == node.site_code)).one()
+        return CenterInfo(
+            site_code=site.code,
+            site_name=site.name,
+            network=site.network,
+            node_id=node.node_id,
+            key_id=node.key_id,
+            fingerprint=fingerprint(node.public_key),
+            db_path=str(Path(db.path)),
+        )
+
+
+def init_center_database(
+    raw_path: str | Path, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor
+) -> CenterInfo:
+    """Create a new center database file; never overwrites an existing one."""
+    from lhn_desktop.store.location import check_database_path
+
+    validate_site(site_code, name)  # bad input is refused before any file is made
+    path = check_database_path(raw_path, must_exist=False)
+    if path.exists():
+        raise ValidationError(
+            f"A database already exists at {path}. Choose another file with --db; a new center never overwrites "
+            "a database."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database.open(path, backups_dir, create=True)
+    try:
+        return create_center(db, site_code, name, network=network, actor=actor)
+    except BaseException:
+        db.close()
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        raise
+    finally:
+        db.close()

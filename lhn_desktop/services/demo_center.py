@@ -1,0 +1,108 @@
+"""Creating the demo center database: a new file, built completely or not at all."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lhn_desktop.access import Actor
+from lhn_desktop.errors import ValidationError
+from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services.center import create_center
+from lhn_desktop.store.database import Database
+from lhn_desktop.store.location import check_database_path
+from lhn_desktop.store.lock import DatabaseLock
+
+logger = logging.getLogger(__name__)
+
+DEMO_SITE = "demo-ibd"
+DEMO_NAME = "Demo Children's IBD Center (synthetic data)"
+DEMO_NETWORK = "ImproveCareNow (demo)"
+MAX_DEMO_PATIENTS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    path: str
+    site_code: str
+    summary: object  # lhn_desktop.demo.DemoSummary
+
+
+def _is_demo_database(path: Path) -> bool:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT site_code FROM local_node").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(row) and row[0] == DEMO_SITE
+
+
+def _remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def create_demo_database(
+    raw_path: str | Path,
+    backups_dir: Path,
+    *,
+    patients: int = 300,
+    seed: int = 20240501,
+    today: date | None = None,
+    replace: bool = False,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> DemoResult:
+    """Build a synthetic center in ``<path>.part`` and move it into place only when it is complete.
+
+    An existing file is replaced only with ``replace`` and only if it is itself a demo center, so a
+    real center can never be overwritten by demo data.
+    """
+    from lhn_desktop.demo import generate_demo
+
+    if not 1 <= patients <= MAX_DEMO_PATIENTS:
+        raise ValidationError(f"--patients must be between 1 and {MAX_DEMO_PATIENTS}; {patients} was given.")
+    path = check_database_path(raw_path, must_exist=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = DatabaseLock(path)
+    lock.acquire()
+    try:
+        if path.exists():
+            if not replace:
+                raise ValidationError(
+                    f"A database already exists at {path}. Add --replace to rebuild the demo center there, "
+                    "or choose another file with --db."
+                )
+            if not _is_demo_database(path):
+                raise ValidationError(
+                    f"{path} holds a real center, not the demo center, so it will not be replaced. "
+                    "Choose another file with --db."
+                )
+        part = path.with_name(path.name + ".part")
+        _remove_database_files(part)
+        actor = Actor.workstation()
+        db = Database.open(part, backups_dir, create=True)
+        try:
+            create_center(db, DEMO_SITE, DEMO_NAME, network=DEMO_NETWORK, actor=actor)
+            summary = generate_demo(
+                db, actor, patients=patients, seed=seed, today=today or date.today(), progress=progress, cancel=cancel
+            )
+        except BaseException:
+            db.close()
+            _remove_database_files(part)
+            raise
+        db.close()
+        _remove_database_files(path)
+        os.replace(part, path)
+        logger.info("Demo center created with %d synthetic patients", patients)
+        return DemoResult(str(path), DEMO_SITE, summary)
+    finally:
+        lock.release()

@@ -1,0 +1,200 @@
+"""Database care: check, backup, restore, upgrade. Works on paths, since a damaged file cannot be opened."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lhn_desktop.errors import DatabaseError, NotFound, ValidationError
+from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.store.backup import backup_name, integrity_problems, list_backups, online_backup, prune_backups
+from lhn_desktop.store.database import Database
+from lhn_desktop.store.engine import read_pragmas
+from lhn_desktop.store.location import check_database_path
+from lhn_desktop.store.migrate import SCHEMA_HEAD, current_revision
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    path: str
+    ok: bool
+    problems: tuple[str, ...]
+    size_bytes: int
+    schema_revision: str | None
+    schema_expected: str
+    settings: dict[str, object]
+    latest_backup: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    path: str
+    size_bytes: int
+    seconds: float
+    pruned: int
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreResult:
+    restored_from: str
+    damaged_kept_as: str | None
+    new_node_id: str
+
+
+def check_database(raw_path: str | Path, backups_dir: Path) -> CheckReport:
+    """Full integrity and foreign-key check, plus the connection settings and schema revision."""
+    path = check_database_path(raw_path, must_exist=True)
+    problems = integrity_problems(path)
+    backups = list_backups(backups_dir, path.stem)
+    settings: dict[str, object] = {}
+    revision = None
+    if not problems:
+        from lhn_desktop.store.engine import create_db_engine
+
+        engine = create_db_engine(path)
+        try:
+            settings = read_pragmas(engine)
+            revision = current_revision(engine)
+        finally:
+            engine.dispose()
+        if revision != SCHEMA_HEAD:
+            problems.append(
+                f"the schema is at revision {revision!r}, this program expects {SCHEMA_HEAD!r} "
+                "(run 'lhn-desktop db upgrade', or update the program if the database is newer)"
+            )
+    return CheckReport(
+        path=str(path),
+        ok=not problems,
+        problems=tuple(problems),
+        size_bytes=path.stat().st_size,
+        schema_revision=revision,
+        schema_expected=SCHEMA_HEAD,
+        settings=settings,
+        latest_backup=str(backups[0]) if backups else None,
+    )
+
+
+def backup_database(
+    db: Database,
+    *,
+    out: Path | None = None,
+    keep: int = 10,
+    progress: ProgressSink = no_progress,
+    cancel: CancelToken | None = None,
+) -> BackupResult:
+    """An online backup to ``out`` or to the backups folder (where old automatic ones are pruned)."""
+    start = time.perf_counter()
+    if out is not None:
+        out = Path(out).expanduser().absolute()
+        if out.is_dir():
+            out = out / backup_name(db.path)
+        if out.exists():
+            raise ValidationError(f"{out} already exists. Choose a new file name; a backup never overwrites a file.")
+        if out.resolve() == db.path.resolve():
+            raise ValidationError("The backup cannot be written over the database itself. Choose another file.")
+        target = out
+    else:
+        target = db.backups_dir / backup_name(db.path)
+
+    def _pages(done: int, total: int) -> None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(done, total, "Backing up the center database")
+
+    online_backup(db.path, target, progress=_pages)
+    pruned = prune_backups(db.backups_dir, db.path.stem, keep) if out is None else []
+    return BackupResult(str(target), target.stat().st_size, time.perf_counter() - start, len(pruned))
+
+
+def newest_backup_age_hours(db_path: Path, backups_dir: Path) -> float | None:
+    backups = list_backups(backups_dir, db_path.stem)
+    if not backups:
+        return None
+    return (time.time() - backups[0].stat().st_mtime) / 3600
+
+
+def restore_backup(raw_path: str | Path, backups_dir: Path, *, source: Path | None = None) -> RestoreResult:
+    """Put a backup in place of a damaged (or missing) database, overwriting nothing.
+
+    The damaged file and its journal files are renamed beside it with a ``.damaged-<time>`` suffix.
+    The restored database gets a new sync node id (SYNC.md 1.1): writes made after the backup was
+    taken may already have travelled under the old id, and reusing its dots would collide.
+    """
+    path = check_database_path(raw_path, must_exist=False)
+    if source is None:
+        backups = list_backups(backups_dir, path.stem)
+        if not backups:
+            raise NotFound(f"No backup of {path.name} was found in {backups_dir}. Give one with --from FILE.")
+        source = backups[0]
+    source = Path(source).expanduser().absolute()
+    if not source.is_file():
+        raise NotFound(f"The backup file {source} does not exist.")
+    problems = integrity_problems(source)
+    if problems:
+        raise DatabaseError(
+            f"The backup {source.name} is itself damaged; choose an older one with --from FILE.",
+            detail="; ".join(problems),
+        )
+    kept_as = None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if path.exists():
+        kept = path.with_name(f"{path.name}.damaged-{stamp}")
+        os.replace(path, kept)
+        kept_as = str(kept)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
+    online_backup(source, path)
+    new_node = _rotate_node(path)
+    logger.info("Database restored from backup %s", source.name)
+    return RestoreResult(str(source), kept_as, new_node)
+
+
+def _rotate_node(path: Path) -> str:
+    new_node = str(uuid.uuid4())
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            row = conn.execute("SELECT node_id FROM local_node").fetchone()
+            if row is None:
+                return ""
+            conn.execute("UPDATE local_node SET node_id = ?", (new_node,))
+            conn.execute(
+                "INSERT INTO sync_node (node_id, next_dot, hlc_wall_ms, hlc_counter) "
+                "SELECT ?, 1, hlc_wall_ms, hlc_counter FROM sync_node WHERE node_id = ?",
+                (new_node, row[0]),
+            )
+    finally:
+        conn.close()
+    return new_node
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeResult:
+    path: str
+    from_revision: str | None
+    to_revision: str
+    changed: bool
+
+
+def upgrade_database(raw_path: str | Path, backups_dir: Path) -> UpgradeResult:
+    """Migrate a database to this program's schema, after an online backup (refuses newer databases)."""
+    from lhn_desktop.store.engine import create_db_engine
+
+    path = check_database_path(raw_path, must_exist=True)
+    engine = create_db_engine(path)
+    try:
+        before = current_revision(engine)
+    finally:
+        engine.dispose()
+    Database.open(path, backups_dir).close()
+    return UpgradeResult(str(path), before, SCHEMA_HEAD, before != SCHEMA_HEAD)

@@ -1,0 +1,81 @@
+"""Typed user settings, saved as JSON in the config folder.
+
+Window geometry lives in QSettings inside the GUI; everything else the program remembers between
+runs is here. Unknown keys are dropped and wrong types fall back to the default, so a hand-edited or
+old file never stops the program from starting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SETTINGS_FILENAME = "settings.json"
+
+
+@dataclass(slots=True)
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    #: The database opened last, used when no ``--db`` is given and the default file is absent.
+    last_db: str | None = None
+    #: Who is using the program, remembered per operating-system user and center: ``"os_user@site"`` -> member id.
+    remembered_users: dict[str, str] = field(default_factory=dict)
+    #: How many automatic backups to keep.
+    backups_to_keep: int = 10
+    #: Take an automatic backup at start if the newest one is older than this many hours.
+    backup_every_hours: int = 24
+
+    def remembered_user(self, os_user: str, site_id: str) -> str | None:
+        return self.remembered_users.get(f"{os_user}@{site_id}")
+
+    def remember_user(self, os_user: str, site_id: str, member_id: str) -> None:
+        self.remembered_users[f"{os_user}@{site_id}"] = member_id
+
+
+def _migrate(raw: dict) -> dict:
+    """Bring an older settings dictionary up to ``SCHEMA_VERSION`` (one step per version)."""
+    version = raw.get("schema_version", 0)
+    if version < 1:
+        raw = {k: v for k, v in raw.items() if k != "schema_version"}
+    raw["schema_version"] = SCHEMA_VERSION
+    return raw
+
+
+def load_settings(config_dir: Path) -> Settings:
+    path = config_dir / SETTINGS_FILENAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        logger.warning("Settings file %s could not be read (%s); using defaults", path, exc)
+        return Settings()
+    if not isinstance(raw, dict):
+        return Settings()
+    raw = _migrate(raw)
+    defaults = Settings()
+    values = {}
+    for f in fields(Settings):
+        if f.name in raw:
+            value = raw[f.name]
+            default = getattr(defaults, f.name)
+            if default is None or isinstance(value, type(default)):
+                values[f.name] = value
+            else:
+                logger.warning("Setting %r has the wrong type; using the default", f.name)
+    return Settings(**values)
+
+
+def save_settings(config_dir: Path, settings: Settings) -> None:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / SETTINGS_FILENAME
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

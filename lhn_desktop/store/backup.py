@@ -1,0 +1,118 @@
+"""Online backups with SQLite's backup API, and integrity checks.
+
+A backup is taken page by page from a live database (never a file copy, which can catch a
+half-written transaction), then checked with ``PRAGMA integrity_check`` before it counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lhn_desktop.errors import DatabaseError
+
+logger = logging.getLogger(__name__)
+
+BACKUP_SUFFIX = ".sqlite3"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def backup_name(db_path: Path, when: datetime | None = None) -> str:
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{db_path.stem}-{stamp}{BACKUP_SUFFIX}"
+
+
+def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
+    """Problems SQLite finds in a database file (empty when it is healthy).
+
+    Runs ``integrity_check`` (or ``quick_check``) and ``foreign_key_check``; a file that is not a
+    database at all is reported as one problem rather than raised.
+    """
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return [f"the file cannot be read: {exc.strerror or exc}"]
+    if header != SQLITE_HEADER:
+        return ["the file is not an SQLite database (its header is damaged or it is another kind of file)"]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [f"the file cannot be opened: {exc}"]
+    try:
+        check = "quick_check" if quick else "integrity_check"
+        rows = [r[0] for r in conn.execute(f"PRAGMA {check}")]
+        problems = [] if rows == ["ok"] else rows[:20]
+        for table, rowid, parent, _fkid in conn.execute("PRAGMA foreign_key_check"):
+            problems.append(f"table {table} row {rowid} refers to a missing {parent} record")
+            if len(problems) > 40:
+                break
+        return problems
+    except sqlite3.DatabaseError as exc:
+        return [f"SQLite reports: {exc}"]
+    finally:
+        conn.close()
+
+
+def online_backup(
+    db_path: Path, target: Path, *, progress: Callable[[int, int], None] | None = None, pages_per_step: int = 256
+) -> Path:
+    """Copy a live database to ``target`` (written as ``.part``, checked, then renamed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(part)
+            try:
+
+                def _progress(_status: int, remaining: int, total: int) -> None:
+                    if progress:
+                        progress(total - remaining, total)
+
+                src.backup(dst, pages=pages_per_step, progress=_progress)
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except (sqlite3.Error, OSError) as exc:
+        part.unlink(missing_ok=True)
+        raise DatabaseError(
+            f"The backup could not be written to {target.parent}: {exc}. Check that the folder exists, that you "
+            "can write to it and that the disk is not full; the database itself is unchanged.",
+        ) from exc
+    problems = integrity_problems(part)
+    if problems:
+        part.unlink(missing_ok=True)
+        raise DatabaseError(
+            "The backup copy failed its integrity check, so it was not kept. Run 'lhn-desktop db check' on the "
+            "database.",
+            detail="; ".join(problems),
+        )
+    with open(part, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(part, target)
+    logger.info("Backup written: %s", target.name)
+    return target
+
+
+def list_backups(folder: Path, stem: str) -> list[Path]:
+    """Backups of the database named ``stem`` in ``folder``, newest first."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob(f"{stem}-*{BACKUP_SUFFIX}") if p.is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def prune_backups(folder: Path, stem: str, keep: int) -> list[Path]:
+    removed = []
+    for old in list_backups(folder, stem)[keep:]:
+        old.unlink(missing_ok=True)
+        removed.append(old)
+    return removed

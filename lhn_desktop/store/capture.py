@@ -1,0 +1,257 @@
+"""Automatic change capture for sync (SYNC.md 0.9, 1.2-1.4).
+
+Feature code uses the ORM normally. When a session flushes, this hook records - in the same
+transaction - a field version for every column written on a syncable record: its node, a dot, a
+hybrid-logical-clock timestamp and a version vector that collapses the siblings the writer saw.
+Creating a record writes every field plus ``_deleted=false``; deleting writes ``_deleted=true``
+(a tombstone, kept). The node clock is persisted in the same transaction, and one audit row per
+record says who changed what.
+
+A session that writes syncable records must carry a :class:`CaptureContext` in
+``session.info["capture"]``; without one the flush is refused, so no feature can forget.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from lhn_desktop.errors import PermissionDenied, ValidationError
+from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Syncable
+from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncValue
+from lhn_desktop.sync.hlc import Hlc, tick
+from lhn_desktop.sync.merge import canonical_json, pointwise_max
+
+DELETED_FIELD = "_deleted"
+GENESIS_HASH = "0" * 64
+_IN_CHUNK = 400
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(slots=True)
+class CaptureContext:
+    """Who is writing, from which node, by which clock."""
+
+    node_id: str
+    site_code: str
+    actor_id: str | None
+    actor_name: str
+    now_ms: Callable[[], int] = wall_clock_ms
+    #: Counts of captured operations, for callers that report what changed.
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def encode_value(value: Any) -> Any:
+    """A column value as a JSON-safe sync value. Binary floats are refused (SYNC.md 1.2)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        raise TypeError("binary floats are not allowed in synced fields; store decimal text")
+    raise TypeError(f"cannot capture a value of type {type(value).__name__}")
+
+
+def _column_keys(obj: Syncable) -> list[str]:
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in UNCAPTURED_COLUMNS]
+
+
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    ctx: CaptureContext | None = session.info.get("capture")
+    for obj in session.new:
+        if isinstance(obj, Syncable):
+            if ctx is None:
+                raise RuntimeError("a syncable record was written outside a capturing session")
+            if obj.owner_site_id is None:
+                obj.owner_site_id = ctx.site_code
+            elif obj.owner_site_id != ctx.site_code:
+                raise PermissionDenied(_foreign_message(obj))
+    for obj in session.dirty:
+        if isinstance(obj, Syncable) and session.is_modified(obj, include_collections=False):
+            if ctx is None:
+                raise RuntimeError("a syncable record was changed outside a capturing session")
+            history = inspect(obj).attrs.owner_site_id.history
+            if history.deleted and history.deleted[0] is not None:
+                raise ValidationError("The owning center of a record cannot be changed.")
+            if obj.owner_site_id != ctx.site_code:
+                raise PermissionDenied(_foreign_message(obj))
+    for obj in session.deleted:
+        if isinstance(obj, Syncable):
+            if ctx is None:
+                raise RuntimeError("a syncable record was deleted outside a capturing session")
+            if obj.owner_site_id != ctx.site_code:
+                raise PermissionDenied(_foreign_message(obj))
+
+
+def _foreign_message(obj: Syncable) -> str:
+    return (
+        f"This {obj.__sync_entity__.replace('_', ' ')} belongs to center {obj.owner_site_id} and is read-only here. "
+        "Use 'adapt for my center' to make a local copy you can change."
+    )
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    ops: list[tuple[str, Syncable, dict[str, Any]]] = []
+    for obj in session.new:
+        if isinstance(obj, Syncable):
+            values = {k: getattr(obj, k) for k in _column_keys(obj)}
+            values[DELETED_FIELD] = False
+            ops.append(("create", obj, values))
+    for obj in session.dirty:
+        if isinstance(obj, Syncable) and session.is_modified(obj, include_collections=False):
+            state = inspect(obj)
+            changed = {k: getattr(obj, k) for k in _column_keys(obj) if state.attrs[k].history.has_changes()}
+            if changed:
+                ops.append(("update", obj, changed))
+    for obj in session.deleted:
+        if isinstance(obj, Syncable):
+            ops.append(("delete", obj, {DELETED_FIELD: True}))
+    if not ops:
+        return
+    ctx: CaptureContext = session.info["capture"]
+    conn = session.connection()
+
+    node = conn.execute(select(SyncNode).where(SyncNode.node_id == ctx.node_id)).first()
+    if node is None:
+        conn.execute(insert(SyncNode).values(node_id=ctx.node_id, next_dot=1, hlc_wall_ms=0, hlc_counter=0))
+        next_dot, clock = 1, Hlc(0, 0)
+    else:
+        next_dot, clock = node.next_dot, Hlc(node.hlc_wall_ms, node.hlc_counter)
+
+    existing = _existing_versions(conn, ops)
+    rows: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
+    audit: list[tuple[str, str, str, str]] = []
+    now = ctx.now_ms()
+    for action, obj, values in ops:
+        entity = obj.__sync_entity__
+        dot = next_dot
+        next_dot += 1
+        clock = tick(clock, now)
+        stamp = str(clock)
+        for name, value in values.items():
+            seen = existing.get((entity, obj.id, name), [])
+            vv = pointwise_max(seen)
+            vv[ctx.node_id] = dot
+            rows.append(
+                {
+                    "entity": entity,
+                    "record_id": obj.id,
+                    "field": name,
+                    "node": ctx.node_id,
+                    "dot": dot,
+                    "hlc": stamp,
+                    "vv_json": canonical_json(vv),
+                    "value_json": canonical_json(encode_value(value)),
+                    "owner": obj.owner_site_id,
+                }
+            )
+            if seen:
+                stale.append({"e": entity, "r": obj.id, "f": name})
+        audit.append((action, entity, obj.id, ",".join(sorted(values))))
+        ctx.counts[action] = ctx.counts.get(action, 0) + 1
+
+    if stale:
+        conn.execute(
+            delete(SyncValue).where(
+                SyncValue.entity == _bind("e"), SyncValue.record_id == _bind("r"), SyncValue.field == _bind("f")
+            ),
+            stale,
+        )
+    conn.execute(insert(SyncValue), rows)
+    conn.execute(
+        update(SyncNode)
+        .where(SyncNode.node_id == ctx.node_id)
+        .values(next_dot=next_dot, hlc_wall_ms=clock.wall_ms, hlc_counter=clock.counter)
+    )
+    _write_audit(conn, ctx, audit)
+
+
+def _bind(name: str):
+    return bindparam(name)
+
+
+def _existing_versions(conn, ops) -> dict[tuple[str, str, str], list[dict[str, int]]]:
+    """Version vectors of the current siblings of every field the flush touches."""
+    by_entity: dict[str, list[str]] = {}
+    for _action, obj, _values in ops:
+        by_entity.setdefault(obj.__sync_entity__, []).append(obj.id)
+    found: dict[tuple[str, str, str], list[dict[str, int]]] = {}
+    for entity, ids in by_entity.items():
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i : i + _IN_CHUNK]
+            result = conn.execute(
+                select(SyncValue.record_id, SyncValue.field, SyncValue.vv_json).where(
+                    SyncValue.entity == entity, SyncValue.record_id.in_(chunk)
+                )
+            )
+            for record_id, name, vv_json in result:
+                found.setdefault((entity, record_id, name), []).append(json.loads(vv_json))
+    return found
+
+
+def audit_hash(
+    prev_hash: str,
+    at: str,
+    actor_id: str | None,
+    actor_name: str,
+    action: str,
+    entity: str,
+    record_id: str | None,
+    fields: str,
+) -> str:
+    payload = canonical_json([at, actor_id, actor_name, action, entity, record_id, fields])
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+def _write_audit(conn, ctx: CaptureContext, entries: list[tuple[str, str, str | None, str]]) -> None:
+    prev = conn.execute(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).scalar() or GENESIS_HASH
+    at = datetime.fromtimestamp(ctx.now_ms() / 1000, UTC).replace(microsecond=0, tzinfo=None)
+    at_text = at.isoformat()
+    rows = []
+    for action, entity, record_id, fields in entries:
+        digest = audit_hash(prev, at_text, ctx.actor_id, ctx.actor_name, action, entity, record_id, fields)
+        rows.append(
+            {
+                "at": at,
+                "actor_id": ctx.actor_id,
+                "actor_name": ctx.actor_name,
+                "action": action,
+                "entity": entity,
+                "record_id": record_id,
+                "fields": fields,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    conn.execute(insert(AuditEvent), rows)
+
+
+def record_audit(session: Session, action: str, entity: str, record_id: str | None = None, detail: str = "") -> None:
+    """Add a named audit entry (an export, a backup, a sign-in) in the session's transaction."""
+    ctx: CaptureContext = session.info["capture"]
+    _write_audit(session.connection(), ctx, [(action, entity, record_id, detail)])
+
+
+def install(target) -> None:
+    """Attach the capture hooks to a ``sessionmaker`` (or Session class)."""
+    event.listen(target, "before_flush", _before_flush)
+    event.listen(target, "after_flush", _after_flush)

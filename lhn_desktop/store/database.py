@@ -1,0 +1,147 @@
+"""The center database: opening it safely, and the sessions services write through.
+
+``Database.open`` checks the path (local disk, writable folder), the file (an SQLite database that
+passes ``quick_check``) and the schema (not from a newer program; older ones are backed up online
+and then migrated). ``write()`` sessions begin with ``BEGIN IMMEDIATE`` and carry the change-capture
+context; ``read()`` sessions refuse to write syncable records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lhn_desktop.access import Actor
+from lhn_desktop.errors import CorruptDatabase, DatabaseError
+from lhn_desktop.models.team import LocalNode
+from lhn_desktop.store import capture
+from lhn_desktop.store.backup import backup_name, integrity_problems, list_backups, online_backup
+from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
+from lhn_desktop.store.location import check_database_path
+from lhn_desktop.store.migrate import needs_upgrade, upgrade_to_head
+
+logger = logging.getLogger(__name__)
+
+
+def corrupt_message(path: Path, backups_dir: Path) -> CorruptDatabase:
+    backups = list_backups(backups_dir, path.stem)
+    latest = str(backups[0]) if backups else None
+    if latest:
+        advice = (
+            f"The latest backup is {backups[0].name} in {backups_dir}. Restore it (in the program, or with "
+            "'lhn-desktop db restore'); the damaged file is kept beside it, renamed, and nothing is overwritten."
+        )
+    else:
+        advice = "No backup of it was found. Keep the file as it is and contact your IT or data team."
+    return CorruptDatabase(
+        f"The center database {path} is damaged and cannot be opened safely. {advice}", latest_backup=latest
+    )
+
+
+class Database:
+    """An open center database."""
+
+    def __init__(
+        self, path: Path, engine: Engine, backups_dir: Path, now_ms: Callable[[], int] = capture.wall_clock_ms
+    ) -> None:
+        self.path = path
+        self.engine = engine
+        self.backups_dir = backups_dir
+        self.now_ms = now_ms
+        self._writer = sessionmaker(bind=engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        capture.install(self._writer)
+        capture.install(self._reader)
+        self._node: LocalNode | None = None
+
+    # -- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        raw_path: str | Path,
+        backups_dir: Path,
+        *,
+        create: bool = False,
+        now_ms: Callable[[], int] = capture.wall_clock_ms,
+    ) -> Database:
+        """Open (or with ``create``, create) a database file, migrating it if it is older."""
+        path = check_database_path(raw_path, must_exist=not create)
+        existed = path.exists() and path.stat().st_size > 0
+        if existed:
+            problems = integrity_problems(path, quick=True)
+            if problems:
+                err = corrupt_message(path, backups_dir)
+                err.detail = "; ".join(problems)
+                raise err
+        elif not create:
+            raise DatabaseError(f"The file {path} is empty; it is not a center database.")
+        engine = create_db_engine(path)
+        try:
+            if existed and not _has_lhn_schema(engine):
+                raise DatabaseError(
+                    f"{path} is an SQLite database but not an LHN Desktop center database. Check the --db path."
+                )
+            if needs_upgrade(engine):
+                if existed:
+                    online_backup(path, backups_dir / backup_name(path))
+                upgrade_to_head(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(path, engine, backups_dir, now_ms)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- identity --------------------------------------------------------------------------------
+    def local_node(self) -> LocalNode:
+        if self._node is None:
+            with self._reader() as s:
+                node = s.scalars(select(LocalNode)).first()
+                if node is None:
+                    raise DatabaseError(
+                        f"{self.path} has no center set up yet. Create the center with "
+                        "'lhn-desktop init --site CODE --name NAME --db PATH'."
+                    )
+                s.expunge(node)
+                self._node = node
+        return self._node
+
+    def forget_node(self) -> None:
+        self._node = None
+
+    # -- sessions --------------------------------------------------------------------------------
+    @contextmanager
+    def write(self, actor: Actor) -> Iterator[Session]:
+        """A write transaction (``BEGIN IMMEDIATE``) whose changes are captured for sync and audited."""
+        node = self.local_node()
+        ctx = capture.CaptureContext(node.node_id, node.site_code, actor.member_id, actor.name, self.now_ms)
+        with self._writer() as session:
+            session.info["capture"] = ctx
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def bootstrap(self, actor: Actor, node_id: str, site_code: str) -> Iterator[Session]:
+        """The write transaction that creates the center itself (before a local node exists)."""
+        ctx = capture.CaptureContext(node_id, site_code, actor.member_id, actor.name, self.now_ms)
+        with self._writer() as session:
+            session.info["capture"] = ctx
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+
+def _has_lhn_schema(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+    return not tables or "alembic_version" in tables

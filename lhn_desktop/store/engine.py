@@ -1,0 +1,65 @@
+"""SQLite engines with the settings every connection must have (SYNC.md 3.5).
+
+Each connection runs in WAL mode with ``synchronous=FULL`` (a reported save survives a power cut),
+foreign keys on and a busy timeout, and reads them back. pysqlite's own transaction handling is
+switched off so that SQLAlchemy's ``begin`` emits the real ``BEGIN`` (``BEGIN IMMEDIATE`` for
+writers, so two writers queue instead of deadlocking).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from lhn_desktop.errors import DatabaseError
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+REQUIRED_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": BUSY_TIMEOUT_MS}
+IMMEDIATE = "begin_immediate"
+
+
+def _set_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _begin)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        actual = {name: cur.execute(f"PRAGMA {name}").fetchone()[0] for name in REQUIRED_PRAGMAS}
+    finally:
+        cur.close()
+    if actual != REQUIRED_PRAGMAS:
+        raise DatabaseError(
+            "The database could not be opened safely (its journal settings could not be applied). "
+            "Make sure the file is on this computer's own disk and not read-only.",
+            detail=f"pragmas read back: {actual}",
+        )
+
+
+def _begin(conn) -> None:
+    if conn.get_execution_options().get(IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_db_engine(path: Path) -> Engine:
+    """An engine on a database file. Callers check the path first (:func:`check_database_path`)."""
+    # NullPool: a desktop program opens few connections, and closing them promptly lets the WAL
+    # checkpoint and lets backups and other processes see a quiet file.
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+def read_pragmas(engine: Engine) -> dict[str, object]:
+    """The connection settings as SQLite reports them (used by ``db check`` and the tests)."""
+    with engine.connect() as conn:
+        return {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in REQUIRED_PRAGMAS}

@@ -1,0 +1,70 @@
+"""Schema migrations with Alembic, shipped inside the package.
+
+Start-up stays fast: the schema revision is read with one query and compared with
+``SCHEMA_HEAD``; Alembic is imported only when the database must be created or upgraded (a test
+checks that ``SCHEMA_HEAD`` is Alembic's head).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, inspect, text
+
+from lhn_desktop.errors import NewerDatabase
+from lhn_desktop.paths import migrations_dir
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_HEAD = "0001"
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations_dir()))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def script_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(migrations_dir())).get_current_head()
+
+
+def needs_upgrade(engine: Engine) -> bool:
+    """True when the database is behind this program; raises if it is ahead of it."""
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return False
+    if revision is not None and revision not in known_revisions():
+        raise NewerDatabase(
+            "This center database was saved by a newer version of LHN Desktop. Update the program on this "
+            "workstation to open it; the database has not been changed.",
+            detail=f"database schema revision {revision!r}; this program knows up to {SCHEMA_HEAD!r}",
+        )
+    return True
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    from alembic import command
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    command.upgrade(_config(engine), "head")
+    logger.info("Database schema upgraded to %s", SCHEMA_HEAD)
