@@ -19,7 +19,8 @@ from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
-from lhn_desktop.store.location import ensure_writable_dir
+from lhn_desktop.store.location import check_database_path, ensure_writable_dir
+from lhn_desktop.store.lock import DatabaseLock
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +43,32 @@ class AppContext:
     actor: Actor = field(default_factory=Actor.workstation)
 
     def __post_init__(self) -> None:
+        self.lock: DatabaseLock | None = None
         self.team = TeamService(self.db)
         self.patients = PatientService(self.db, today=self.today)
         self.overview = OverviewService(self.db, today=self.today)
 
     @classmethod
-    def open(cls, db_arg: str | None = None, *, dirs: AppDirs | None = None, create: bool = False) -> AppContext:
+    def open(
+        cls, db_arg: str | None = None, *, dirs: AppDirs | None = None, create: bool = False, exclusive: bool = False
+    ) -> AppContext:
+        """Open the center database; with ``exclusive`` (the window), hold its one-window lock."""
         dirs = dirs or app_dirs()
         settings = load_settings(dirs.config)
-        path = resolve_db_path(db_arg, dirs, settings)
         if db_arg is None:
             ensure_writable_dir(dirs.data, "database")
-        db = Database.open(path, dirs.backups, create=create)
+        path = check_database_path(resolve_db_path(db_arg, dirs, settings), must_exist=not create)
+        lock = DatabaseLock(path) if exclusive else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            db = Database.open(path, dirs.backups, create=create)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         ctx = cls(dirs=dirs, settings=settings, db=db)
+        ctx.lock = lock
         if settings.last_db != str(db.path):
             settings.last_db = str(db.path)
             ctx.save_settings()
@@ -82,3 +96,5 @@ class AppContext:
 
     def close(self) -> None:
         self.db.close()
+        if self.lock is not None:
+            self.lock.release()

@@ -59,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--smoke", action="store_true", default=argparse.SUPPRESS, help="open the window, visit every page, exit 0"
     )
-    p.add_argument("--screenshots", metavar="DIR", default=argparse.SUPPRESS,
-                   help="with --smoke: save a picture of every page in DIR")
+    p.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="with --smoke: save a picture of every page in DIR",
+    )
     p.set_defaults(handler="lhn_desktop.cli.gui:run")
 
     p = sub.add_parser("init", help="create a center database (with this workstation's keys)")

@@ -55,7 +55,6 @@ class Launcher:
         self.smoke = smoke
         self.dirs = app_dirs()
         self.runner = TaskRunner(None, on_error=lambda exc: show_error(None, exc))
-        self.lock = None
 
     # -- messages ----------------------------------------------------------------------------------
     def fail(self, exc: BaseException) -> StartupAborted:
@@ -140,18 +139,12 @@ class Launcher:
         return outcome["path"]  # type: ignore[return-value]
 
     def open_context(self, path: Path) -> AppContext:
-        from lhn_desktop.store.location import check_database_path
-        from lhn_desktop.store.lock import DatabaseLock
-
         try:
-            checked = check_database_path(path, must_exist=True)
-            self.lock = DatabaseLock(checked)
-            self.lock.acquire()
-            return AppContext.open(str(checked), dirs=self.dirs)
+            return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
         except CorruptDatabase as exc:
             if self.smoke or not exc.latest_backup:
                 raise self.fail(exc) from exc
-            return self.offer_restore(checked, exc)
+            return self.offer_restore(path, exc)
         except LhnError as exc:
             raise self.fail(exc) from exc
 
@@ -172,7 +165,7 @@ class Launcher:
                 f"The backup {Path(result.restored_from).name} was restored. "
                 f"The damaged file was kept as {result.damaged_kept_as}.",
             )
-            return AppContext.open(str(path), dirs=self.dirs)
+            return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
         except LhnError as err:
             raise self.fail(err) from err
 
@@ -264,8 +257,6 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
         QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
     code = app.exec()
     ctx.close()
-    if launcher.lock is not None:
-        launcher.lock.release()
     return code
 
 

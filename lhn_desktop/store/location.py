@@ -117,16 +117,15 @@ def check_database_path(raw: str | os.PathLike[str], *, must_exist: bool) -> Pat
         raise ValidationError(
             f"{path} is a folder, not a database file. Give the path of a file, for example {path / 'center.sqlite3'}."
         )
+    parent = path.parent
+    if must_exist and not parent.is_dir():
+        raise NotFound(f"The folder {parent} does not exist. Check the --db path.")
     if must_exist and not path.exists():
         raise NotFound(
             f"There is no center database at {path}. Check the --db path, or create a database with "
             "'lhn-desktop init --site CODE --name NAME' or 'lhn-desktop demo'."
         )
-    parent = path.parent
-    if not parent.exists():
-        if must_exist:
-            raise NotFound(f"The folder {parent} does not exist. Check the --db path.")
-    elif not os.access(parent, os.W_OK | os.X_OK):
+    if parent.exists() and not os.access(parent, os.W_OK | os.X_OK):
         raise DatabaseError(
             f"LHN Desktop cannot write in the folder {parent}. Choose a folder you can write to (pass --db), "
             "or ask your IT team to give you write access to it.",

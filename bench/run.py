@@ -1,0 +1,75 @@
+"""LHN Desktop benchmarks: each prints this program's time as a ratio over a baseline measured in the same run.
+
+Usage: ``python bench/run.py [--reps N] [--patients N]``
+
+startup: ``lhn-desktop --smoke`` on the demo center (open the database, sign in, build the main
+window, visit every page, exit) against a bare PySide6 window process started the same way. The
+two are run interleaved, several times each; the medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{result.stderr}")
+    return elapsed
+
+
+def bench_startup(reps: int, patients: int) -> float:
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "LHN_DESKTOP_HOME": home,
+            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        }
+        db = Path(home) / "demo.sqlite3"
+        subprocess.run(
+            [sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db), "--json"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        app_cmd = [sys.executable, "-m", "lhn_desktop", "--db", str(db), "--smoke"]
+        bare_cmd = [sys.executable, str(ROOT / "bench" / "bare_window.py")]
+        _time(app_cmd, env)  # warm the page cache and take the day's first backup out of the measurement
+        _time(bare_cmd, env)
+        app_times, bare_times = [], []
+        for _ in range(reps):
+            app_times.append(_time(app_cmd, env))
+            bare_times.append(_time(bare_cmd, env))
+    app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
+    ratio = app_median / bare_median
+    print(f"startup: lhn-desktop --smoke on a {patients}-patient demo center, median of {reps}: {app_median:.3f} s")
+    print(f"startup: bare PySide6 window, median of {reps}: {bare_median:.3f} s")
+    print(f"startup ratio (lhn-desktop / bare window): {ratio:.2f}  (goal: at most 2.0, aim 1.5)")
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=9, help="repetitions of each measurement (default 9)")
+    parser.add_argument("--patients", type=int, default=300, help="demo center size (default 300)")
+    args = parser.parse_args()
+    bench_startup(args.reps, args.patients)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Shared fixtures. No Qt here: ``tests/unit`` must run without it.
+
+Every test gets its own ``LHN_DESKTOP_HOME``, so no test touches a real profile. Center databases
+are made once per session from the migrations and copied per test (Anki's empty-collection trick).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from lhn_desktop.access import Actor
+from lhn_desktop.store.database import Database
+
+SITE = "ctr-042"
+DEMO_TODAY = date(2026, 3, 2)  # a Monday; the demo's clinic days start the next day
+DEMO_PATIENTS = 30
+
+
+@pytest.fixture(autouse=True)
+def lhn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("LHN_DESKTOP_HOME", str(home))
+    return home
+
+
+def _copy_db(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def center_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated center database with a small team (no patients)."""
+    from lhn_desktop.services.center import create_center
+    from lhn_desktop.services.team import TeamService
+
+    folder = tmp_path_factory.mktemp("template")
+    db = Database.open(folder / "center.sqlite3", folder / "backups", create=True)
+    actor = Actor.workstation()
+    create_center(db, SITE, "Riverside Children's IBD Center", network="ImproveCareNow", actor=actor)
+    team = TeamService(db)
+    team.add_member(actor, "Dr. Robin Sample", "physician")
+    team.add_member(actor, "Casey Testwood, RN", "nurse")
+    team.add_member(actor, "Jordan Mockridge", "parent_partner")
+    team.add_member(actor, "Sky Placebury", "patient_partner")
+    db.close()
+    return folder / "center.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo center (30 synthetic patients), built once per session."""
+    from lhn_desktop.services.demo_center import create_demo_database
+
+    folder = tmp_path_factory.mktemp("demo")
+    result = create_demo_database(
+        folder / "demo.sqlite3", folder / "backups", patients=DEMO_PATIENTS, seed=7, today=DEMO_TODAY
+    )
+    return Path(result.path)
+
+
+@pytest.fixture
+def center_path(center_template: Path, lhn_home: Path) -> Path:
+    return _copy_db(center_template, lhn_home / "data" / "center.sqlite3")
+
+
+@pytest.fixture
+def demo_path(demo_template: Path, lhn_home: Path) -> Path:
+    return _copy_db(demo_template, lhn_home / "data" / "center.sqlite3")
+
+
+@pytest.fixture
+def db(center_path: Path, lhn_home: Path) -> Iterator[Database]:
+    database = Database.open(center_path, lhn_home / "data" / "backups")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def demo_db(demo_path: Path, lhn_home: Path) -> Iterator[Database]:
+    database = Database.open(demo_path, lhn_home / "data" / "backups")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor.workstation()

@@ -1,0 +1,47 @@
+"""GUI fixtures: real widgets offscreen, QSettings in a temp folder, jobs run inline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from lhn_desktop.app import AppContext
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.tasks import InlineTaskRunner
+from tests.conftest import DEMO_TODAY
+
+
+@pytest.fixture(autouse=True)
+def qsettings_in_tmp(tmp_path: Path, qapp) -> None:
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    qapp.setOrganizationName("LHN Desktop tests")
+    qapp.setApplicationName("LHN Desktop tests")
+
+
+@pytest.fixture
+def ctx(demo_path: Path) -> Iterator[AppContext]:
+    context = AppContext.open(str(demo_path), exclusive=True)
+    context.today = lambda: DEMO_TODAY
+    context.__post_init__()  # rebuild services with the fixed date
+    physician = next(m for m in context.team.list_members() if m.role == "physician")
+    context.sign_in(physician.id, "tester")
+    yield context
+    context.close()
+
+
+def make_window(qtbot, ctx: AppContext) -> MainWindow:
+    window = MainWindow(ctx, InlineTaskRunner(None), "tester")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    return window
+
+
+@pytest.fixture
+def window(qtbot, ctx: AppContext) -> MainWindow:
+    return make_window(qtbot, ctx)

@@ -1,0 +1,69 @@
+"""Sign-in, first start and team dialogs; the error presenter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from lhn_desktop.errors import Cancelled, DatabaseLocked
+from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog, TeamDialog
+from lhn_desktop.gui.errors import error_box
+
+
+def test_sign_in_by_keyboard(qtbot, ctx) -> None:
+    dialog = SignInDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.members.count() == len(ctx.team.list_members())
+    dialog.members.setFocus()
+    qtbot.keyClick(dialog.members, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.members, Qt.Key.Key_Return)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.member_id == dialog.members.currentItem().data(Qt.ItemDataRole.UserRole)
+
+
+def test_add_yourself_then_continue(qtbot, ctx, monkeypatch) -> None:
+    shown = []
+    monkeypatch.setattr("lhn_desktop.gui.dialogs.show_error", lambda parent, exc: shown.append(exc))
+    dialog = SignInDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    before = dialog.members.count()
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)  # no name yet
+    assert shown
+    assert "name" in str(shown[0])
+    qtbot.keyClicks(dialog.add_form.name, "Sam Newcomer")
+    dialog.add_form.role.setCurrentIndex(dialog.add_form.role.findData("dietitian"))
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    assert dialog.members.count() == before + 1
+    assert "Sam Newcomer" in dialog.members.currentItem().text()
+
+
+def test_first_run_offers_demo_or_new_center(qtbot) -> None:
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.wants_demo
+    assert not dialog.site.isEnabled()
+    dialog.new.setChecked(True)
+    assert dialog.site.isEnabled()
+    assert not dialog.wants_demo
+
+
+def test_team_dialog_lists_and_adds(qtbot, ctx) -> None:
+    dialog = TeamDialog(ctx)
+    qtbot.addWidget(dialog)
+    before = dialog.model.rowCount()
+    qtbot.keyClicks(dialog.form.name, "Riley Example")
+    dialog._add()
+    assert dialog.model.rowCount() == before + 1
+
+
+def test_error_presenter() -> None:
+    box = error_box(None, DatabaseLocked("Already open in another window.", detail="lock file x"))
+    assert box.text() == "Already open in another window."
+    assert box.detailedText() == "lock file x"
+    assert error_box(None, Cancelled()) is None
+    box = error_box(None, RuntimeError("boom"))
+    assert box.windowTitle() == "Unexpected error"
+    assert "boom" in box.detailedText()
+    assert box.icon() == QMessageBox.Icon.Critical

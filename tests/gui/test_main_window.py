@@ -1,0 +1,117 @@
+"""The main window with real widgets on a demo center, driven by the keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.huddle import HuddlePage
+from lhn_desktop.gui.pages.patients import PatientsPage
+from tests.gui.conftest import make_window
+
+
+def _has_ink(widget) -> bool:
+    image = widget.grab().toImage()
+    background = QColor(image.pixel(2, image.height() - 2))
+    step = max(1, image.width() // 80)
+    return any(
+        QColor(image.pixel(x, y)) != background
+        for y in range(0, image.height(), step)
+        for x in range(0, image.width(), step)
+    )
+
+
+def test_every_page_opens_and_renders(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    titles = [p.title for p in window.pages]
+    assert titles == ["Huddle", "Patients", "Improvement", "Measures", "Commons", "Sync"]
+    for row, page in enumerate(window.pages):
+        window.nav.setCurrentRow(row)
+        assert window.stack.currentWidget() is page
+        assert _has_ink(page)
+        assert window.grab().save(str(tmp_path / f"{row}.png"))
+
+
+def test_ctrl_number_switches_pages(window: MainWindow, qtbot) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.stack.currentWidget(), PatientsPage)
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget().title == "Sync"
+
+
+def test_patient_search_and_keyboard_browsing(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    assert isinstance(page, PatientsPage)
+    total = page.model.rowCount()
+    assert total > 0
+    first = page.table.current_row()
+    assert page.detail.fields["mrn"].text() == first.mrn
+
+    qtbot.keyClick(page, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search.hasFocus()
+    family = first.name.split(",")[0]
+    qtbot.keyClicks(page.search, family)
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)  # runs the search at once and moves to the list
+    assert 0 < page.model.rowCount() <= total
+    assert all(family.lower() in r.name.lower() for r in page.model.rows)
+    assert page.table.hasFocus()
+
+    page.search.clear()
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    second = page.table.current_row()
+    assert second.id != first.id
+    assert page.detail.fields["mrn"].text() == second.mrn
+    assert page.detail.observations_model.rowCount() > 0
+    assert "age" in page.detail.fields["born"].text()
+
+    qtbot.keyClicks(page.search, "no such patient at all")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert page.model.rowCount() == 0
+    assert "No patient matches" in page.empty.text()
+
+
+def test_huddle_lists_the_clinic_day_and_enter_opens_the_patient(window: MainWindow, qtbot) -> None:
+    page = window.go_to(HuddlePage)
+    assert isinstance(page, HuddlePage)
+    days = window.ctx.overview.clinic_days()
+    assert page.selected_day() == days[0].day
+    assert page.model.rowCount() == days[0].scheduled
+    assert "on the schedule" in page.summary.text()
+    times = [r.time for r in page.model.rows]
+    assert times == sorted(times)
+    page.table.setFocus()
+    chosen = page.table.current_row()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    patients = window.stack.currentWidget()
+    assert isinstance(patients, PatientsPage)
+    assert patients.detail.patient_id == chosen.patient_id
+
+
+def test_partners_see_no_patient_pages(qtbot, ctx) -> None:
+    partner = next(m for m in ctx.team.list_members() if m.role in ("parent_partner", "patient_partner"))
+    ctx.sign_in(partner.id, "tester")
+    window = make_window(qtbot, ctx)
+    titles = [p.title for p in window.pages]
+    assert "Patients" not in titles
+    assert "Huddle" not in titles
+    assert titles == ["Improvement", "Measures", "Commons", "Sync"]
+    assert partner.display_name in window.status_user.text()
+
+
+def test_back_up_now_runs_through_the_task_runner(window: MainWindow, qtbot) -> None:
+    window.backup_action.trigger()
+    assert window.backup_action.isEnabled()
+    assert "Backup written" in window.statusBar().currentMessage()
+    assert list(window.ctx.db.backups_dir.glob("*.sqlite3"))
+
+
+def test_window_geometry_is_remembered(window: MainWindow, qtbot, ctx) -> None:
+    window.resize(1010, 700)
+    window.close()
+    again = make_window(qtbot, ctx)
+    assert again.width() == 1010
+    QApplication.processEvents()
