@@ -34,6 +34,17 @@ def resolve_db_path(db_arg: str | None, dirs: AppDirs, settings: Settings) -> Pa
     return dirs.default_db
 
 
+def remember_database(path: str | Path, dirs: AppDirs | None = None) -> None:
+    """Make ``path`` the database the program opens next when no ``--db`` is given (after init or demo)."""
+    dirs = dirs or app_dirs()
+    settings = load_settings(dirs.config)
+    settings.last_db = str(Path(path))
+    try:
+        save_settings(dirs.config, settings)
+    except OSError as exc:
+        logger.warning("Settings could not be saved: %s", exc)
+
+
 @dataclass
 class AppContext:
     dirs: AppDirs

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 
 from lhn_desktop.access import Actor
+from lhn_desktop.app import remember_database
 from lhn_desktop.cli.output import TextProgress, emit, emit_json
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.paths import DB_FILENAME, app_dirs
@@ -25,6 +26,7 @@ def init(args: argparse.Namespace) -> int:
         network=args.network,
         actor=Actor.workstation(),
     )
+    remember_database(info.db_path, dirs)
     if args.json:
         emit_json(info)
     else:
@@ -57,6 +59,7 @@ def demo(args: argparse.Namespace) -> int:
         replace=args.replace,
         progress=TextProgress(quiet=args.json),
     )
+    remember_database(result.path, dirs)
     if args.json:
         emit_json({"path": result.path, "site_code": result.site_code, "summary": result.summary})
     else:

@@ -49,6 +49,9 @@ def _os_user() -> str:
 
 
 class Launcher:
+    #: Size of the demo center built on first start.
+    demo_patients = 300
+
     def __init__(self, app: QApplication, db_arg: str | None, smoke: bool) -> None:
         self.app = app
         self.db_arg = db_arg
@@ -119,7 +122,7 @@ class Launcher:
 
         token = self.runner.submit(
             lambda progress, cancel: create_demo_database(
-                path, self.dirs.backups, replace=True, progress=progress, cancel=cancel
+                path, self.dirs.backups, patients=self.demo_patients, replace=True, progress=progress, cancel=cancel
             ),
             on_success=done,
             on_error=failed,

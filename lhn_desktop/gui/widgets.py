@@ -7,6 +7,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 from lhn_desktop.gui.models import ROW_ROLE
 
+MAX_COLUMN_WIDTH = 320
+
 
 def heading(text: str, parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
@@ -39,7 +41,22 @@ class RecordsView(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setTabKeyNavigation(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.horizontalHeader().setResizeContentsPrecision(200)
         self.activated.connect(self._emit_row)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        if model is not None:
+            model.modelReset.connect(self.fit_columns)
+
+    def fit_columns(self) -> None:
+        """Size columns to their contents (the first rows), within reason."""
+        self.resizeColumnsToContents()
+        header = self.horizontalHeader()
+        for col in range(header.count() - 1):
+            header.resizeSection(col, min(max(header.sectionSize(col), 60), MAX_COLUMN_WIDTH))
 
     def _emit_row(self, index) -> None:
         row = index.data(ROW_ROLE)

@@ -77,6 +77,14 @@ class VisitRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultsRow:
+    """Everything observed on one date, by observation code (for a per-visit results grid)."""
+
+    observed_on: date
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class PatientDetail:
     summary: PatientSummary
     diagnosis_date: date | None
@@ -84,6 +92,8 @@ class PatientDetail:
     age_years: int
     visits: tuple[VisitRow, ...]
     observations: tuple[ObservationRow, ...]
+    #: The same observations, one row per date, newest first.
+    results: tuple[ResultsRow, ...]
     medications: tuple[MedicationRow, ...]
     events: tuple[EventRow, ...]
 

@@ -16,9 +16,24 @@ from lhn_desktop.services.dto import (
     ObservationRow,
     PatientDetail,
     PatientSummary,
+    ResultsRow,
     VisitRow,
 )
 from lhn_desktop.store.database import Database
+
+#: Codes shown as columns of the results grid, in this order, with their column titles.
+RESULT_COLUMNS = (
+    ("PGA", "PGA"),
+    ("PCDAI", "PCDAI"),
+    ("PUCAI", "PUCAI"),
+    ("CRP", "CRP mg/L"),
+    ("ESR", "ESR mm/h"),
+    ("ALB", "Albumin g/L"),
+    ("HGB", "Hb g/L"),
+    ("WEIGHT", "Weight kg"),
+    ("HEIGHT", "Height cm"),
+    ("TPMT", "TPMT"),
+)
 
 OBSERVATION_LABELS = {
     "PGA": "Physician global assessment",
@@ -33,6 +48,14 @@ OBSERVATION_LABELS = {
     "HGB": "Hemoglobin",
     "TPMT": "TPMT activity",
 }
+
+
+def results_by_date(observations: tuple[ObservationRow, ...] | list[ObservationRow]) -> tuple[ResultsRow, ...]:
+    """Pivot observations into one row per date (newest first); a later entry of a code on a date wins."""
+    by_date: dict[date, dict[str, str]] = {}
+    for o in sorted(observations, key=lambda o: o.observed_on):
+        by_date.setdefault(o.observed_on, {})[o.code] = o.value
+    return tuple(ResultsRow(d, values) for d, values in sorted(by_date.items(), reverse=True))
 
 
 def age_on(birth: date, on: date) -> int:
@@ -97,6 +120,10 @@ class PatientService:
             visits = sorted(p.visits, key=lambda v: (v.visit_date, v.visit_time or ""), reverse=True)
             done = [v.visit_date for v in visits if v.status == "completed"]
             upcoming = [v.visit_date for v in visits if v.status == "scheduled" and v.visit_date >= today]
+            observations = tuple(
+                ObservationRow(o.observed_on, o.code, OBSERVATION_LABELS.get(o.code, o.code), o.value, o.unit)
+                for o in sorted(p.observations, key=lambda o: (o.observed_on, o.code), reverse=True)
+            )
             return PatientDetail(
                 summary=_summary(p, max(done, default=None), min(upcoming, default=None)),
                 diagnosis_date=p.diagnosis_date,
@@ -105,10 +132,8 @@ class PatientService:
                 visits=tuple(
                     VisitRow(v.id, v.visit_date, v.visit_time, v.clinician, v.visit_type, v.status) for v in visits
                 ),
-                observations=tuple(
-                    ObservationRow(o.observed_on, o.code, OBSERVATION_LABELS.get(o.code, o.code), o.value, o.unit)
-                    for o in sorted(p.observations, key=lambda o: (o.observed_on, o.code), reverse=True)
-                ),
+                observations=observations,
+                results=results_by_date(observations),
                 medications=tuple(
                     MedicationRow(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date)
                     for m in sorted(p.medications, key=lambda m: m.start_date, reverse=True)

@@ -110,8 +110,8 @@ def test_back_up_now_runs_through_the_task_runner(window: MainWindow, qtbot) -> 
 
 
 def test_window_geometry_is_remembered(window: MainWindow, qtbot, ctx) -> None:
-    window.resize(1010, 700)
+    window.resize(790, 640)
     window.close()
     again = make_window(qtbot, ctx)
-    assert again.width() == 1010
+    assert (again.width(), again.height()) == (790, 640)
     QApplication.processEvents()

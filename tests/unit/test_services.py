@@ -14,6 +14,7 @@ from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.team import TeamService, parse_role
 from lhn_desktop.store.database import Database
+from tests.conftest import DEMO_TODAY
 
 
 def test_init_creates_center_with_node_and_ed25519_keys(tmp_path: Path, admin: Actor) -> None:
@@ -106,7 +107,7 @@ def test_partners_get_no_patient_level_data_from_any_service(demo_db: Database) 
         some_id = patients.search(Actor.workstation())[0].id
         with pytest.raises(PermissionDenied):
             patients.get(actor, some_id)
-        day = overview.clinic_days()[0].day
+        day = overview.clinic_days(start=DEMO_TODAY)[0].day
         with pytest.raises(PermissionDenied):
             overview.day_schedule(actor, day)
         # what partners do see holds no patient-level fields

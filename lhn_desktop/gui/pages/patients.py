@@ -19,8 +19,7 @@ from lhn_desktop.gui.models import Column, RowsTableModel, sortable
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, note
 from lhn_desktop.services.dto import PatientDetail
-
-ACTIVITY_CODES = ("PGA", "PCDAI", "PUCAI")
+from lhn_desktop.services.patients import RESULT_COLUMNS
 
 
 def _table(columns: list[Column], parent: QWidget) -> tuple[RecordsView, RowsTableModel]:
@@ -57,11 +56,8 @@ class PatientDetailView(QWidget):
         layout.addLayout(form)
         self.tabs = QTabWidget(self)
         self.activity, self.activity_model = _table(
-            [
-                Column("Date", lambda o: o.observed_on),
-                Column("Assessment", lambda o: o.label),
-                Column("Result", lambda o: o.value),
-            ],
+            [Column("Date", lambda r: r.observed_on)]
+            + [Column(title, lambda r, code=code: r.values.get(code), True) for code, title in RESULT_COLUMNS],
             self,
         )
         self.observations, self.observations_model = _table(
@@ -102,8 +98,8 @@ class PatientDetailView(QWidget):
             ],
             self,
         )
-        self.tabs.addTab(self.activity, "&Disease activity")
-        self.tabs.addTab(self.observations, "&Observations")
+        self.tabs.addTab(self.activity, "&Results by visit")
+        self.tabs.addTab(self.observations, "&All observations")
         self.tabs.addTab(self.medications, "&Medications")
         self.tabs.addTab(self.visits, "&Visits")
         self.tabs.addTab(self.events, "&Screening and vaccines")
@@ -125,7 +121,9 @@ class PatientDetailView(QWidget):
         last = s.last_visit.isoformat() if s.last_visit else "none yet"
         nxt = s.next_visit.isoformat() if s.next_visit else "none scheduled"
         self.fields["visits"].setText(f"last {last}; next {nxt}")
-        self.activity_model.set_rows([o for o in detail.observations if o.code in ACTIVITY_CODES])
+        self.activity_model.set_rows(detail.results)
+        for i, (code, _title) in enumerate(RESULT_COLUMNS, start=1):  # hide PCDAI for UC, PUCAI for Crohn, ...
+            self.activity.setColumnHidden(i, not any(code in r.values for r in detail.results))
         self.observations_model.set_rows(detail.observations)
         self.medications_model.set_rows(detail.medications)
         self.visits_model.set_rows(detail.visits)

@@ -1,0 +1,110 @@
+"""Start-up: first run (demo or new center), a damaged database, remembered sign-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from lhn_desktop.app import AppContext
+from lhn_desktop.gui import app as gui_app
+from lhn_desktop.gui.app import Launcher, StartupAborted
+from lhn_desktop.gui.dialogs import FirstRunDialog
+from lhn_desktop.services.maintenance import backup_database
+
+
+@pytest.fixture
+def launcher(qapp) -> Launcher:
+    return Launcher(qapp, None, smoke=False)
+
+
+def test_first_run_new_center(qtbot, launcher: Launcher, lhn_home: Path) -> None:
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    dialog.new.setChecked(True)
+    qtbot.keyClicks(dialog.site, "ctr-042")
+    qtbot.keyClicks(dialog.name, "Riverside Children's IBD Center")
+    path = launcher.create_first_database(dialog)
+    assert path == lhn_home / "data" / "center.sqlite3"
+    ctx = launcher.open_context(path)
+    try:
+        assert ctx.center().site_name == "Riverside Children's IBD Center"
+        assert ctx.team.list_members() == []
+    finally:
+        ctx.close()
+
+
+def test_first_run_demo_is_built_off_the_gui_thread(qtbot, launcher: Launcher, lhn_home: Path) -> None:
+    launcher.demo_patients = 8
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.wants_demo
+    path = launcher.create_first_database(dialog)
+    assert path == lhn_home / "data" / "demo-center.sqlite3"
+    ctx = launcher.open_context(path)
+    try:
+        assert ctx.patients.count(ctx.actor) == 8
+    finally:
+        ctx.close()
+
+
+def test_damaged_database_offers_the_latest_backup(qtbot, launcher: Launcher, center_path: Path, monkeypatch) -> None:
+    ctx = AppContext.open(str(center_path))
+    backup_database(ctx.db)
+    ctx.close()
+    data = bytearray(center_path.read_bytes())
+    data[0:16] = b"garbage garbage!"
+    center_path.write_bytes(bytes(data))
+
+    offered = []
+
+    def fake_box(parent, exc):
+        box = QMessageBox()
+        box.setText(exc.message)
+        original_add = box.addButton
+
+        def add(text, role):
+            button = original_add(text, role)
+            if role == QMessageBox.ButtonRole.AcceptRole:
+                offered.append(text)
+                box.exec = button.click  # the person clicks "Restore the latest backup"
+            return button
+
+        box.addButton = add
+        return box
+
+    monkeypatch.setattr(gui_app.gui_errors, "error_box", fake_box)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    ctx = launcher.open_context(center_path)
+    try:
+        assert offered == ["&Restore the latest backup"]
+        assert ctx.center().site_code == "ctr-042"
+        kept = [p for p in center_path.parent.glob("center.sqlite3.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+        assert kept
+        assert kept[0].read_bytes()[:16] == b"garbage garbage!"
+    finally:
+        ctx.close()
+
+
+def test_damaged_database_in_smoke_mode_exits_with_a_message(qapp, center_path: Path, capsys) -> None:
+    center_path.write_bytes(b"x" * 4096)
+    launcher = Launcher(qapp, str(center_path), smoke=True)
+    with pytest.raises(StartupAborted) as stop:
+        launcher.open_context(center_path)
+    assert stop.value.code == 1
+    assert "damaged" in capsys.readouterr().err
+
+
+def test_sign_in_is_remembered_for_the_os_user(qapp, center_path: Path, monkeypatch) -> None:
+    ctx = AppContext.open(str(center_path))
+    member = ctx.team.list_members()[0]
+    monkeypatch.setattr(gui_app, "_os_user", lambda: "nurse1")
+    ctx.sign_in(member.id, "nurse1")
+    ctx.close()
+    ctx = AppContext.open(str(center_path))
+    try:
+        Launcher(qapp, str(center_path), smoke=False).sign_in(ctx)  # no dialog: remembered
+        assert ctx.actor.member_id == member.id
+    finally:
+        ctx.close()
