@@ -61,7 +61,13 @@ class AppContext:
 
     @classmethod
     def open(
-        cls, db_arg: str | None = None, *, dirs: AppDirs | None = None, create: bool = False, exclusive: bool = False
+        cls,
+        db_arg: str | None = None,
+        *,
+        dirs: AppDirs | None = None,
+        create: bool = False,
+        exclusive: bool = False,
+        full_check: bool = True,
     ) -> AppContext:
         """Open the center database; with ``exclusive`` (the window), hold its one-window lock."""
         dirs = dirs or app_dirs()
@@ -73,7 +79,7 @@ class AppContext:
         if lock is not None:
             lock.acquire()
         try:
-            db = Database.open(path, dirs.backups, create=create)
+            db = Database.open(path, dirs.backups, create=create, full_check=full_check)
         except BaseException:
             if lock is not None:
                 lock.release()

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -58,6 +58,8 @@ class Launcher:
         self.smoke = smoke
         self.dirs = app_dirs()
         self.runner = TaskRunner(None, on_error=lambda exc: show_error(None, exc))
+        #: Set when the person chose, after the background check, to restore the latest backup.
+        self.restore_on_exit = False
 
     # -- messages ----------------------------------------------------------------------------------
     def fail(self, exc: BaseException) -> StartupAborted:
@@ -143,7 +145,8 @@ class Launcher:
 
     def open_context(self, path: Path) -> AppContext:
         try:
-            return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
+            # The whole-file check runs in the background once the window shows (check_in_background).
+            return AppContext.open(str(path), dirs=self.dirs, exclusive=True, full_check=False)
         except CorruptDatabase as exc:
             if self.smoke or not exc.latest_backup:
                 raise self.fail(exc) from exc
@@ -152,14 +155,21 @@ class Launcher:
             raise self.fail(exc) from exc
 
     def offer_restore(self, path: Path, exc: CorruptDatabase) -> AppContext:
-        from lhn_desktop.services.maintenance import restore_backup
-
         box = gui_errors.error_box(None, exc)
         restore = box.addButton("&Restore the latest backup", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("&Quit", QMessageBox.ButtonRole.RejectRole)
         box.exec()
         if box.clickedButton() is not restore:
             raise StartupAborted(1)
+        self.restore(path)
+        try:
+            return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
+        except LhnError as err:
+            raise self.fail(err) from err
+
+    def restore(self, path: Path) -> None:
+        from lhn_desktop.services.maintenance import restore_backup
+
         try:
             result = restore_backup(path, self.dirs.backups)
             QMessageBox.information(
@@ -168,7 +178,6 @@ class Launcher:
                 f"The backup {Path(result.restored_from).name} was restored. "
                 f"The damaged file was kept as {result.damaged_kept_as}.",
             )
-            return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
         except LhnError as err:
             raise self.fail(err) from err
 
@@ -191,6 +200,30 @@ class Launcher:
         if not dialog.exec() or not dialog.member_id:
             raise StartupAborted(0)
         ctx.sign_in(dialog.member_id, user)
+
+    def check_in_background(self, ctx: AppContext, window) -> None:
+        """Check the whole database file off the GUI thread; offer the latest backup if it is damaged."""
+        from lhn_desktop.services.maintenance import damage_report
+
+        self.runner.submit(
+            lambda progress, cancel: damage_report(ctx.db),
+            on_success=lambda damage: self.offer_restore_later(window, damage) if damage else None,
+            on_error=lambda exc: logger.warning("Database check failed to run: %s", exc),
+            writes=False,
+        )
+
+    def offer_restore_later(self, window, damage: CorruptDatabase) -> None:
+        box = gui_errors.error_box(window, damage)
+        restore = (
+            box.addButton("&Restore the latest backup", QMessageBox.ButtonRole.AcceptRole)
+            if (damage.latest_backup)
+            else None
+        )
+        box.addButton("&Close", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if restore is not None and box.clickedButton() is restore:
+            self.restore_on_exit = True
+            window.close()
 
     def daily_backup(self, ctx: AppContext, window) -> None:
         from lhn_desktop.services.maintenance import backup_database, newest_backup_age_hours
@@ -223,6 +256,9 @@ def _install_excepthooks(smoke: bool) -> None:
 
 
 def make_application() -> QApplication:
+    # Window state lives beside the settings file (so LHN_DESKTOP_HOME moves it too), as an INI file.
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(app_dirs().config))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
@@ -237,8 +273,6 @@ def make_application() -> QApplication:
 
 
 def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None) -> int:
-    from lhn_desktop.gui.main_window import MainWindow
-
     app = make_application()
     _install_excepthooks(smoke)
     dirs = app_dirs()
@@ -248,24 +282,43 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
         path = launcher.database_path()
         if path is None:
             return 0
-        ctx = launcher.open_context(path)
-        launcher.sign_in(ctx)
     except StartupAborted as stop:
         return stop.code
+    while True:
+        try:
+            ctx = launcher.open_context(path)
+            launcher.sign_in(ctx)
+        except StartupAborted as stop:
+            return stop.code
+        code = _show_main_window(app, launcher, ctx, screenshots)
+        ctx.close()
+        if not launcher.restore_on_exit:
+            return code
+        launcher.restore_on_exit = False
+        try:
+            launcher.restore(path)
+        except StartupAborted as stop:
+            return stop.code
+
+
+def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, screenshots: str | None) -> int:
+    """Show the main window until it closes; the exit code of the event loop."""
+    from lhn_desktop.gui.main_window import MainWindow
+
     window = MainWindow(ctx, launcher.runner, _os_user())
     window.show()
-    if smoke:
-        QTimer.singleShot(0, lambda: _smoke(window, screenshots))
+    if launcher.smoke:
+        QTimer.singleShot(0, lambda: _smoke(window, ctx, screenshots))
     else:
+        QTimer.singleShot(300, lambda: launcher.check_in_background(ctx, window))
         QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
-    code = app.exec()
-    ctx.close()
-    return code
+    return app.exec()
 
 
-def _smoke(window, screenshots: str | None) -> None:
-    """Visit every page (and open a patient), optionally saving a PNG of each, then exit."""
+def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
+    """Visit every page (and open a patient), optionally saving a PNG of each, check the file, then exit."""
     from lhn_desktop.gui.pages.patients import PatientsPage
+    from lhn_desktop.services.maintenance import damage_report
 
     app = QApplication.instance()
     shots = Path(screenshots) if screenshots else None
@@ -280,9 +333,15 @@ def _smoke(window, screenshots: str | None) -> None:
                 app.processEvents()
             if shots:
                 window.grab().save(str(shots / f"{row + 1:02d}-{page.title.lower()}.png"))
+        damage = damage_report(ctx.db)
+        if damage is not None:
+            raise damage
         exposed = window.windowHandle() is not None and window.windowHandle().isExposed()
         print(f"SMOKE OK pages={len(window.pages)} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
         code = 0
+    except LhnError as exc:
+        print(f"lhn-desktop: {exc}", file=sys.stderr)  # noqa: T201
+        code = 1
     except Exception:
         import traceback
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lhn_desktop.errors import DatabaseError, NotFound, ValidationError
+from lhn_desktop.errors import CorruptDatabase, DatabaseError, NotFound, ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.store.backup import backup_name, integrity_problems, list_backups, online_backup, prune_backups
-from lhn_desktop.store.database import Database
+from lhn_desktop.store.database import Database, corrupt_message
 from lhn_desktop.store.engine import read_pragmas
 from lhn_desktop.store.location import check_database_path
 from lhn_desktop.store.migrate import SCHEMA_HEAD, current_revision
@@ -198,3 +198,13 @@ def upgrade_database(raw_path: str | Path, backups_dir: Path) -> UpgradeResult:
         engine.dispose()
     Database.open(path, backups_dir).close()
     return UpgradeResult(str(path), before, SCHEMA_HEAD, before != SCHEMA_HEAD)
+
+
+def damage_report(db: Database) -> CorruptDatabase | None:
+    """Run the whole-file check on an open database; the error to show if it found damage."""
+    problems = integrity_problems(db.path, quick=True)
+    if not problems:
+        return None
+    err = corrupt_message(db.path, db.backups_dir)
+    err.detail = "; ".join(problems)
+    return err

@@ -90,6 +90,16 @@ class SyncOverview:
     last_audit: str | None
 
 
+def scale_text(n: int | None, unit: str | None) -> str:
+    """ "1 patient", "20 patients": the scale of a test of change."""
+    if not n:
+        return ""
+    unit = unit or ""
+    if n == 1 and unit.endswith("s"):
+        unit = unit[:-1]
+    return f"{n} {unit}".strip()
+
+
 class OverviewService:
     def __init__(self, db: Database, today=date.today) -> None:
         self.db = db
@@ -154,7 +164,7 @@ class OverviewService:
                                 c.seq,
                                 c.title,
                                 c.status,
-                                f"{c.scale_n} {c.scale_unit}" if c.scale_n else "",
+                                scale_text(c.scale_n, c.scale_unit),
                                 c.act_decision,
                             )
                             for c in cycles

@@ -26,12 +26,8 @@ def backup_name(db_path: Path, when: datetime | None = None) -> str:
     return f"{db_path.stem}-{stamp}{BACKUP_SUFFIX}"
 
 
-def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
-    """Problems SQLite finds in a database file (empty when it is healthy).
-
-    Runs ``integrity_check`` (or ``quick_check``) and ``foreign_key_check``; a file that is not a
-    database at all is reported as one problem rather than raised.
-    """
+def header_problems(path: Path) -> list[str]:
+    """A cheap first look: is this file readable and an SQLite database at all?"""
     try:
         with open(path, "rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
@@ -39,6 +35,18 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
         return [f"the file cannot be read: {exc.strerror or exc}"]
     if header != SQLITE_HEADER:
         return ["the file is not an SQLite database (its header is damaged or it is another kind of file)"]
+    return []
+
+
+def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
+    """Problems SQLite finds in a database file (empty when it is healthy).
+
+    Runs ``integrity_check`` (or ``quick_check``) and ``foreign_key_check``; a file that is not a
+    database at all is reported as one problem rather than raised.
+    """
+    problems = header_problems(path)
+    if problems:
+        return problems
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import CorruptDatabase, DatabaseError
 from lhn_desktop.models.team import LocalNode
 from lhn_desktop.store import capture
-from lhn_desktop.store.backup import backup_name, integrity_problems, list_backups, online_backup
+from lhn_desktop.store.backup import backup_name, header_problems, integrity_problems, list_backups, online_backup
 from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
 from lhn_desktop.store.location import check_database_path
 from lhn_desktop.store.migrate import needs_upgrade, upgrade_to_head
@@ -68,12 +69,19 @@ class Database:
         *,
         create: bool = False,
         now_ms: Callable[[], int] = capture.wall_clock_ms,
+        full_check: bool = True,
     ) -> Database:
-        """Open (or with ``create``, create) a database file, migrating it if it is older."""
+        """Open (or with ``create``, create) a database file, migrating it if it is older.
+
+        With ``full_check`` the whole file is checked first (``quick_check``, which grows with the
+        database); without it only the header and the schema are read, and the caller runs
+        :func:`lhn_desktop.store.backup.integrity_problems` soon after (the window does it in the
+        background once it is shown).
+        """
         path = check_database_path(raw_path, must_exist=not create)
         existed = path.exists() and path.stat().st_size > 0
         if existed:
-            problems = integrity_problems(path, quick=True)
+            problems = integrity_problems(path, quick=True) if full_check else header_problems(path)
             if problems:
                 err = corrupt_message(path, backups_dir)
                 err.detail = "; ".join(problems)
@@ -82,7 +90,13 @@ class Database:
             raise DatabaseError(f"The file {path} is empty; it is not a center database.")
         engine = create_db_engine(path)
         try:
-            if existed and not _has_lhn_schema(engine):
+            try:
+                lhn_schema = not existed or _has_lhn_schema(engine)
+            except SQLAlchemyDatabaseError as exc:  # a damaged schema page: "database disk image is malformed"
+                err = corrupt_message(path, backups_dir)
+                err.detail = str(exc.orig)
+                raise err from exc
+            if not lhn_schema:
                 raise DatabaseError(
                     f"{path} is an SQLite database but not an LHN Desktop center database. Check the --db path."
                 )

@@ -108,3 +108,47 @@ def test_sign_in_is_remembered_for_the_os_user(qapp, center_path: Path, monkeypa
         assert ctx.actor.member_id == member.id
     finally:
         ctx.close()
+
+
+def _damage_tail(path: Path) -> None:
+    """Scramble pages near the end of the file: the header and schema stay readable."""
+    data = bytearray(path.read_bytes())
+    page = 4096
+    start = len(data) - 6 * page
+    for offset in range(start + 100, start + 5 * page):
+        data[offset] ^= 0xA5
+    path.write_bytes(bytes(data))
+
+
+def test_damage_found_after_opening_offers_restore(qtbot, demo_path: Path, monkeypatch) -> None:
+    from lhn_desktop.services.maintenance import damage_report
+
+    ctx = AppContext.open(str(demo_path))
+    backup_database(ctx.db)
+    ctx.close()
+    _damage_tail(demo_path)
+    launcher = Launcher(None, str(demo_path), smoke=False)
+    ctx = launcher.open_context(demo_path)  # only the header and schema are read at start
+    try:
+        damage = damage_report(ctx.db)
+        assert damage is not None
+        assert damage.latest_backup
+
+        class Box(QMessageBox):
+            def exec(self):
+                self.buttons()[0].click()  # "Restore the latest backup"
+                return 0
+
+        monkeypatch.setattr(gui_app.gui_errors, "error_box", lambda parent, exc: Box())
+        window = QMessageBox()  # stands in for the main window: only close() is used
+        launcher.offer_restore_later(window, damage)
+        assert launcher.restore_on_exit
+    finally:
+        ctx.close()
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    launcher.restore(demo_path)
+    ctx = AppContext.open(str(demo_path))
+    try:
+        assert damage_report(ctx.db) is None
+    finally:
+        ctx.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter
 
 from lhn_desktop.gui.models import Column, RowsTableModel, sortable
@@ -46,6 +49,7 @@ class CommonsPage(Page):
         self.summary = QLabel("", splitter)
         self.summary.setWordWrap(True)
         self.summary.setObjectName("detailText")
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.summary.setMinimumWidth(220)
         splitter.addWidget(self.table)
         splitter.addWidget(self.summary)
@@ -64,4 +68,4 @@ class CommonsPage(Page):
     def _show(self) -> None:
         r = self.table.current_row()
         if r is not None:
-            self.summary.setText(f"<b>{r.title}</b><br><br>{r.summary}")
+            self.summary.setText(f"<b>{escape(r.title)}</b><br><br>{escape(r.summary)}")

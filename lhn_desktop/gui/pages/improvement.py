@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem
 
 from lhn_desktop.gui.pages.base import Page
@@ -21,12 +24,12 @@ class ImprovementPage(Page):
         super().__init__(ctx, parent)
         splitter = QSplitter(self)
         self.tree = QTreeWidget(splitter)
-        self.tree.setHeaderLabels(["Goal or PDSA cycle", "Dates or scale", "Status", "Decision"])
-        self.tree.setColumnWidth(0, 380)
-        self.tree.setColumnWidth(1, 190)
+        self.tree.setHeaderLabels(["Goal or PDSA cycle", "Dates or scale", "Status", "Decision", "Progress score"])
+        self.tree.setAlternatingRowColors(True)
         self.detail = QLabel("", splitter)
         self.detail.setWordWrap(True)
         self.detail.setObjectName("detailText")
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setMinimumWidth(220)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.detail)
@@ -40,12 +43,7 @@ class ImprovementPage(Page):
         goals = self.ctx.overview.improvement()
         for g in goals:
             item = QTreeWidgetItem(
-                [
-                    g.title,
-                    f"{g.start_date} to {g.end_date}",
-                    g.status.replace("_", " "),
-                    f"progress {g.progress_score}" if g.progress_score else "",
-                ]
+                [g.title, f"{g.start_date} to {g.end_date}", g.status.replace("_", " "), "", g.progress_score or ""]
             )
             item.setData(0, 256, g)
             for c in g.cycles:
@@ -60,6 +58,8 @@ class ImprovementPage(Page):
                 )
             self.tree.addTopLevelItem(item)
             item.setExpanded(True)
+        for col in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(col)
         if goals:
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         else:
@@ -70,4 +70,13 @@ class ImprovementPage(Page):
             item = item.parent()
         goal = item.data(0, 256) if item is not None else None
         if goal is not None:
-            self.detail.setText(f"<b>Aim</b><br>{goal.aim}<br><br><b>Cycles</b>: {len(goal.cycles)}")
+            cycles = (
+                f"{len(goal.cycles)} PDSA cycle{'s' if len(goal.cycles) != 1 else ''}"
+                if goal.cycles
+                else "no PDSA cycles yet"
+            )
+            score = f"<br><b>Progress score</b>: {goal.progress_score}" if goal.progress_score else ""
+            self.detail.setText(
+                f"<b>{escape(goal.title)}</b><br><br><b>Aim</b><br>{escape(goal.aim)}<br><br>"
+                f"<b>Dates</b>: {goal.start_date} to {goal.end_date}<br><b>Tests of change</b>: {cycles}{score}"
+            )

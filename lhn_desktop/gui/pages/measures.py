@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter
 
 from lhn_desktop.gui.models import Column, RowsTableModel, sortable
@@ -56,6 +57,7 @@ class MeasuresPage(Page):
         splitter.addWidget(self.months)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([640, 380])
         self.layout_.addWidget(splitter, 1)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_months())
 
@@ -66,4 +68,5 @@ class MeasuresPage(Page):
 
     def _show_months(self) -> None:
         m = self.table.current_row()
-        self.months_model.set_rows(list(reversed(m.months)) if m else [])
+        self.months_model.set_rows(list(m.months) if m else [])
+        self.months.sortByColumn(0, Qt.SortOrder.DescendingOrder)
