@@ -306,6 +306,7 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
     from lhn_desktop.gui.main_window import MainWindow
 
     window = MainWindow(ctx, launcher.runner, _os_user())
+    window.remember_geometry = not launcher.smoke
     window.show()
     if launcher.smoke:
         QTimer.singleShot(0, lambda: _smoke(window, ctx, screenshots))

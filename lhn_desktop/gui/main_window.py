@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
@@ -26,7 +26,8 @@ PAGE_CLASSES: tuple[type[Page], ...] = (HuddlePage, PatientsPage, ImprovementPag
 
 
 class MainWindow(QMainWindow):
-    signed_in = Signal(str)
+    #: Off for --smoke runs, so a headless check never changes the window size people see.
+    remember_geometry = True
 
     def __init__(self, ctx, runner: TaskRunner, os_user: str) -> None:
         super().__init__()
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
 
     def closeEvent(self, event) -> None:
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        if self.remember_geometry:
+            QSettings().setValue("main_window/geometry", self.saveGeometry())
         self.runner.shutdown()
         super().closeEvent(event)

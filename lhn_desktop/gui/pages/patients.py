@@ -128,6 +128,14 @@ class PatientDetailView(QWidget):
         self.medications_model.set_rows(detail.medications)
         self.visits_model.set_rows(detail.visits)
         self.events_model.set_rows(detail.events)
+        for view, column in (
+            (self.activity, 0),
+            (self.observations, 0),
+            (self.medications, 3),
+            (self.visits, 0),
+            (self.events, 0),
+        ):
+            view.sortByColumn(column, Qt.SortOrder.DescendingOrder)  # newest first, as the header shows
 
 
 class PatientsPage(Page):
