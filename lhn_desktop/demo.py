@@ -72,12 +72,12 @@ TEAM = (
     (Role.PHYSICIAN, "Dr. Robin Sample", "Pediatric gastroenterologist; IBD clinic lead and sponsor of the team."),
     (Role.PHYSICIAN, "Dr. Sam Placeholder", "Pediatric gastroenterologist; Thursday clinic and transition clinic."),
     (Role.NURSE, "Casey Testwood, RN", "IBD nurse; pre-visit planning, infusion schedule and family phone line."),
-    (Role.QI_LEAD, "Taylor Demoson (QI lead)", "Improvement lead; runs the PDSA huddles and keeps the run charts."),
-    (Role.DATA_MANAGER, "Jamie Datafield (data manager)", "Registry data entry and the monthly measure report."),
+    (Role.QI_LEAD, "Taylor Demoson", "Improvement lead; runs the PDSA huddles and keeps the run charts."),
+    (Role.DATA_MANAGER, "Jamie Datafield", "Registry data entry and the monthly measure report."),
     (Role.DIETITIAN, "Riley Synthmore, RD", "Dietitian; growth and nutrition reviews, exclusive enteral nutrition."),
     (Role.PSYCHOLOGIST, "Quinn Mockwell, PhD", "Psychologist; psychosocial screening and coping skills for teens."),
-    (Role.PARENT_PARTNER, "Jordan Mockridge (parent partner)", "Parent of a teen with Crohn disease."),
-    (Role.PATIENT_PARTNER, "Sky Exampleby (patient partner)", "Young adult with UC; co-leads the teen advisory group."),
+    (Role.PARENT_PARTNER, "Jordan Mockridge", "Parent of a teen with Crohn disease."),
+    (Role.PATIENT_PARTNER, "Sky Exampleby", "Young adult with UC; co-leads the teen advisory group."),
 )
 #: Per-visit transition probabilities of the disease-activity state (PGA), without and with an anti-TNF.
 TRANSITIONS = {
