@@ -6,6 +6,7 @@ The GUI and the command line both start here; neither opens database sessions it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,7 +51,7 @@ class AppContext:
     dirs: AppDirs
     settings: Settings
     db: Database
-    today: object = date.today
+    today: Callable[[], date] = date.today
     actor: Actor = field(default_factory=Actor.workstation)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class AppContext:
         create: bool = False,
         exclusive: bool = False,
         full_check: bool = True,
+        today: Callable[[], date] = date.today,
     ) -> AppContext:
         """Open the center database; with ``exclusive`` (the window), hold its one-window lock."""
         dirs = dirs or app_dirs()
@@ -84,7 +86,7 @@ class AppContext:
             if lock is not None:
                 lock.release()
             raise
-        ctx = cls(dirs=dirs, settings=settings, db=db)
+        ctx = cls(dirs=dirs, settings=settings, db=db, today=today)
         ctx.lock = lock
         if settings.last_db != str(db.path):
             settings.last_db = str(db.path)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, note
 from lhn_desktop.services.team import ROLE_CHOICES
 
@@ -169,7 +169,7 @@ class TeamDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("Team")
         layout = QVBoxLayout(self)
-        self.model = RowsTableModel(
+        self.table = RecordsView(
             [
                 Column("Name", lambda m: m.display_name),
                 Column("Role", lambda m: m.role_label),
@@ -178,8 +178,7 @@ class TeamDialog(QDialog):
             ],
             self,
         )
-        self.table = RecordsView(self)
-        self.table.setModel(sortable(self.model, self.table))
+        self.model = self.table.rows_model
         layout.addWidget(self.table, 1)
         self.form = AddMemberForm(self)
         layout.addWidget(self.form)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
-from lhn_desktop.gui.models import ROW_ROLE
+from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel, sortable
 
 MAX_COLUMN_WIDTH = 320
 
@@ -13,6 +15,16 @@ MAX_COLUMN_WIDTH = 320
 def heading(text: str, parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
     label.setObjectName("pageTitle")
+    return label
+
+
+def detail_pane(parent: QWidget | None = None) -> QLabel:
+    """The shaded text panel beside a list that describes the selected item."""
+    label = QLabel("", parent)
+    label.setWordWrap(True)
+    label.setObjectName("detailText")
+    label.setMinimumWidth(220)
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     return label
 
 
@@ -26,11 +38,14 @@ def note(text: str, parent: QWidget | None = None) -> QLabel:
 
 
 class RecordsView(QTableView):
-    """A read-only, sortable table: arrows move, Enter opens (``activated_row``)."""
+    """A read-only, sortable table of service dataclasses: arrows move, Enter opens (``activated_row``).
+
+    The view owns its :class:`RowsTableModel` (``rows_model``) behind a sorting proxy.
+    """
 
     activated_row = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -45,6 +60,8 @@ class RecordsView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.horizontalHeader().setResizeContentsPrecision(200)
         self.activated.connect(self._emit_row)
+        self.rows_model = RowsTableModel(columns, self)
+        self.setModel(sortable(self.rows_model, self))
 
     def setModel(self, model) -> None:
         super().setModel(model)

@@ -6,6 +6,7 @@ ramps, measures with their monthly values, shared resources, and sync bookkeepin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +18,7 @@ from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle, ProgressS
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.models.sync import AuditEvent, SyncImportLog, SyncTrust, SyncValue
+from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
 
 
@@ -101,7 +103,7 @@ def scale_text(n: int | None, unit: str | None) -> str:
 
 
 class OverviewService:
-    def __init__(self, db: Database, today=date.today) -> None:
+    def __init__(self, db: Database, today: Callable[[], date] = date.today) -> None:
         self.db = db
         self.today = today
 
@@ -211,7 +213,11 @@ class OverviewService:
             last_audit = s.scalar(select(func.max(AuditEvent.at)))
             return SyncOverview(
                 field_versions=s.scalar(select(func.count()).select_from(SyncValue)) or 0,
-                records=s.scalar(select(func.count(func.distinct(SyncValue.record_id)))) or 0,
+                # every record, live or deleted, has exactly one "_deleted" field (cheaper than DISTINCT)
+                records=s.scalar(
+                    select(func.count(func.distinct(SyncValue.record_id))).where(SyncValue.field == DELETED_FIELD)
+                )
+                or 0,
                 imports=s.scalar(select(func.count()).select_from(SyncImportLog)) or 0,
                 trusted_keys=s.scalar(select(func.count()).select_from(SyncTrust)) or 0,
                 audit_events=s.scalar(select(func.count()).select_from(AuditEvent)) or 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -63,7 +64,7 @@ def age_on(birth: date, on: date) -> int:
 
 
 class PatientService:
-    def __init__(self, db: Database, today=date.today) -> None:
+    def __init__(self, db: Database, today: Callable[[], date] = date.today) -> None:
         self.db = db
         self.today = today
 

@@ -24,9 +24,7 @@ def qsettings_in_tmp(tmp_path: Path, qapp) -> None:
 
 @pytest.fixture
 def ctx(demo_path: Path) -> Iterator[AppContext]:
-    context = AppContext.open(str(demo_path), exclusive=True)
-    context.today = lambda: DEMO_TODAY
-    context.__post_init__()  # rebuild services with the fixed date
+    context = AppContext.open(str(demo_path), exclusive=True, today=lambda: DEMO_TODAY)
     physician = next(m for m in context.team.list_members() if m.role == "physician")
     context.sign_in(physician.id, "tester")
     yield context

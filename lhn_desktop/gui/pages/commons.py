@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter
+from PySide6.QtWidgets import QSplitter
 
-from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.gui.widgets import RecordsView, detail_pane
 
 KINDS = {
     "tool": "Tool or form",
@@ -33,7 +32,7 @@ class CommonsPage(Page):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
         splitter = QSplitter(self)
-        self.model = RowsTableModel(
+        self.table = RecordsView(
             [
                 Column("Title", lambda r: r.title),
                 Column("Kind", lambda r: KINDS.get(r.kind, r.kind)),
@@ -42,15 +41,10 @@ class CommonsPage(Page):
                 Column("Published", lambda r: r.published_on),
                 Column("Adopted", lambda r: r.adoptions, True),
             ],
-            self,
+            splitter,
         )
-        self.table = RecordsView(splitter)
-        self.table.setModel(sortable(self.model, self.table))
-        self.summary = QLabel("", splitter)
-        self.summary.setWordWrap(True)
-        self.summary.setObjectName("detailText")
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.summary.setMinimumWidth(220)
+        self.model = self.table.rows_model
+        self.summary = detail_pane(splitter)
         splitter.addWidget(self.table)
         splitter.addWidget(self.summary)
         splitter.setStretchFactor(0, 3)

@@ -7,7 +7,7 @@ from datetime import date
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel
 
-from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView
 
@@ -43,7 +43,7 @@ class HuddlePage(Page):
         self.summary = QLabel("", self)
         self.summary.setObjectName("summaryLine")
         self.layout_.addWidget(self.summary)
-        self.model = RowsTableModel(
+        self.table = RecordsView(
             [
                 Column("Time", lambda v: v.time),
                 Column("Patient", lambda v: v.patient_name),
@@ -54,8 +54,7 @@ class HuddlePage(Page):
             ],
             self,
         )
-        self.table = RecordsView(self)
-        self.table.setModel(sortable(self.model, self.table))
+        self.model = self.table.rows_model
         self.layout_.addWidget(self.table, 1)
         self.table.activated_row.connect(lambda v: self.open_patient.emit(v.patient_id))
         self.date.dateChanged.connect(lambda _d: self._load_day())

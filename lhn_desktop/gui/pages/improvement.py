@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QSplitter, QTreeWidget, QTreeWidgetItem
 
 from lhn_desktop.gui.pages.base import Page
+from lhn_desktop.gui.widgets import detail_pane
 
 DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
 
@@ -26,11 +26,7 @@ class ImprovementPage(Page):
         self.tree = QTreeWidget(splitter)
         self.tree.setHeaderLabels(["Goal or PDSA cycle", "Dates or scale", "Status", "Decision", "Progress score"])
         self.tree.setAlternatingRowColors(True)
-        self.detail = QLabel("", splitter)
-        self.detail.setWordWrap(True)
-        self.detail.setObjectName("detailText")
-        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.detail.setMinimumWidth(220)
+        self.detail = detail_pane(splitter)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter
 
-from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView
 
@@ -29,7 +29,7 @@ class MeasuresPage(Page):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
         splitter = QSplitter(self)
-        self.model = RowsTableModel(
+        self.table = RecordsView(
             [
                 Column("Measure", lambda m: m.title),
                 Column("Better when", lambda m: "higher" if m.direction == "up" else "lower"),
@@ -38,21 +38,19 @@ class MeasuresPage(Page):
                 Column("Latest", lambda m: percent(_latest(m)[1], _latest(m)[2]) if m.months else "", True),
                 Column("Months", lambda m: len(m.months), True),
             ],
-            self,
+            splitter,
         )
-        self.table = RecordsView(splitter)
-        self.table.setModel(sortable(self.model, self.table))
-        self.months_model = RowsTableModel(
+        self.model = self.table.rows_model
+        self.months = RecordsView(
             [
                 Column("Month", lambda r: r[0]),
                 Column("Numerator", lambda r: r[1], True),
                 Column("Denominator", lambda r: r[2], True),
                 Column("Percent", lambda r: percent(r[1], r[2]), True),
             ],
-            self,
+            splitter,
         )
-        self.months = RecordsView(splitter)
-        self.months.setModel(sortable(self.months_model, self.months))
+        self.months_model = self.months.rows_model
         splitter.addWidget(self.table)
         splitter.addWidget(self.months)
         splitter.setStretchFactor(0, 3)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.gui.models import Column, RowsTableModel, sortable
+from lhn_desktop.gui.models import Column, RowsTableModel
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, note
 from lhn_desktop.services.dto import PatientDetail
@@ -23,10 +23,8 @@ from lhn_desktop.services.patients import RESULT_COLUMNS
 
 
 def _table(columns: list[Column], parent: QWidget) -> tuple[RecordsView, RowsTableModel]:
-    model = RowsTableModel(columns, parent)
-    view = RecordsView(parent)
-    view.setModel(sortable(model, view))
-    return view, model
+    view = RecordsView(columns, parent)
+    return view, view.rows_model
 
 
 class PatientDetailView(QWidget):
@@ -155,7 +153,7 @@ class PatientsPage(Page):
         bar.addWidget(self.count)
         self.layout_.addLayout(bar)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.model = RowsTableModel(
+        self.table = RecordsView(
             [
                 Column("MRN", lambda p: p.mrn),
                 Column("Name", lambda p: p.name),
@@ -164,10 +162,9 @@ class PatientsPage(Page):
                 Column("Last visit", lambda p: p.last_visit),
                 Column("Next visit", lambda p: p.next_visit),
             ],
-            self,
+            splitter,
         )
-        self.table = RecordsView(splitter)
-        self.table.setModel(sortable(self.model, self.table))
+        self.model = self.table.rows_model
         self.detail = PatientDetailView(splitter)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
