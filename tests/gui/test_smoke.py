@@ -21,6 +21,25 @@ def test_smoke_run_on_the_demo_center(demo_path: Path, lhn_home: Path, tmp_path:
     assert "SMOKE OK pages=6" in result.stdout
     assert "Traceback" not in result.stderr
     assert len(list((tmp_path / "shots").glob("*.png"))) == 6
+    _assert_log_holds_no_patient_data(demo_path, lhn_home)
+
+
+def _assert_log_holds_no_patient_data(db_path: Path, home: Path) -> None:
+    import sqlite3
+
+    log = (home / "logs" / "lhn-desktop.log").read_text(encoding="utf-8")
+    conn = sqlite3.connect(db_path)
+    try:
+        patients = conn.execute(
+            "SELECT mrn, given_name || ' ' || family_name, family_name, phone FROM patient"
+        ).fetchall()
+    finally:
+        conn.close()
+    for mrn, full_name, family, phone in patients:
+        assert mrn not in log
+        assert full_name not in log
+        assert family not in log
+        assert phone not in log
 
 
 def test_smoke_without_a_database_explains_and_fails(lhn_home: Path) -> None:

@@ -1,0 +1,74 @@
+"""Typed settings (tolerant of damaged files) and the rotating log file."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from lhn_desktop.logsetup import LOG_FILENAME, configure_logging
+from lhn_desktop.paths import app_dirs
+from lhn_desktop.settings import SCHEMA_VERSION, Settings, load_settings, save_settings
+
+
+def test_settings_round_trip(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.remember_user("nurse1", "ctr-042", "member-1")
+    settings.last_db = "/data/center.sqlite3"
+    save_settings(tmp_path, settings)
+    loaded = load_settings(tmp_path)
+    assert loaded == settings
+    assert loaded.remembered_user("nurse1", "ctr-042") == "member-1"
+    assert loaded.remembered_user("nurse1", "ctr-043") is None
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_damaged_or_odd_settings_fall_back_to_defaults(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text("{not json")
+    assert load_settings(tmp_path) == Settings()
+    (tmp_path / "settings.json").write_text(json.dumps(["a", "list"]))
+    assert load_settings(tmp_path) == Settings()
+    (tmp_path / "settings.json").write_text(json.dumps({"backups_to_keep": "ten", "unknown": 1, "last_db": "/x"}))
+    loaded = load_settings(tmp_path)
+    assert loaded.backups_to_keep == Settings().backups_to_keep
+    assert loaded.last_db == "/x"
+    assert loaded.schema_version == SCHEMA_VERSION
+
+
+def test_home_override_moves_every_folder(lhn_home: Path) -> None:
+    dirs = app_dirs()
+    assert {dirs.data, dirs.config, dirs.logs, dirs.cache} == {
+        lhn_home / n for n in ("data", "config", "logs", "cache")
+    }
+    assert dirs.default_db == lhn_home / "data" / "center.sqlite3"
+
+
+def test_log_file_is_written_and_rotates(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        path = configure_logging(tmp_path / "logs")
+        assert path == tmp_path / "logs" / LOG_FILENAME
+        logging.getLogger("lhn_desktop.test").info("backup written: %s", "center-1.sqlite3")
+        for handler in root.handlers:
+            handler.flush()
+        assert "backup written: center-1.sqlite3" in path.read_text(encoding="utf-8")
+        handler = next(h for h in root.handlers if getattr(h, "_lhn", False))
+        assert handler.maxBytes == 1_000_000
+        assert handler.backupCount == 3
+        configure_logging(tmp_path / "logs")  # configuring again does not add a second file handler
+        assert sum(getattr(h, "_lhn", False) for h in root.handlers) == 1
+    finally:
+        for handler in list(root.handlers):
+            if getattr(handler, "_lhn", False):
+                root.removeHandler(handler)
+                handler.close()
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
+
+
+def test_unwritable_log_folder_warns_and_continues(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "logs"
+    blocker.write_text("a file, not a folder")
+    assert configure_logging(blocker) is None
+    assert "log file cannot be written" in capsys.readouterr().err
