@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from lhn_desktop.errors import ClockError
 
 MAX_COUNTER = 0xFFFF
-MAX_WALL_MS = 2**48 - 1
-_HLC_RE = re.compile(r"^(\d{13})-(\d{5})$")
+#: The largest wall time the fixed-width text form can hold (13 digits: the year 2286).
+MAX_WALL_MS = 10**13 - 1
+_HLC_RE = re.compile(r"([0-9]{13})-([0-9]{5})")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -27,7 +28,7 @@ class Hlc:
 
     @classmethod
     def parse(cls, text: str) -> Hlc:
-        m = _HLC_RE.match(text)
+        m = _HLC_RE.fullmatch(text)
         if not m:
             raise ValueError(f"not a clock timestamp: {text!r}")
         return cls(int(m.group(1)), int(m.group(2)))
