@@ -58,7 +58,8 @@ class RecordsView(QTableView):
         self.setTabKeyNavigation(False)
         self.setWordWrap(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.horizontalHeader().setResizeContentsPrecision(200)
+        # size columns from the first rows only: sizing reads every cell it looks at
+        self.horizontalHeader().setResizeContentsPrecision(40)
         self.activated.connect(self._emit_row)
         self.rows_model = RowsTableModel(columns, self)
         self.setModel(sortable(self.rows_model, self))
