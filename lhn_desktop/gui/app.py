@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from lhn_desktop import APP_NAME, __version__
 from lhn_desktop.access import Actor
 from lhn_desktop.app import AppContext, resolve_db_path
-from lhn_desktop.errors import CorruptDatabase, LhnError
+from lhn_desktop.errors import Cancelled, CorruptDatabase, LhnError
 from lhn_desktop.gui import errors as gui_errors
 from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
 from lhn_desktop.gui.errors import show_error
@@ -88,6 +88,8 @@ class Launcher:
         while dialog.exec():
             try:
                 return self.create_first_database(dialog)
+            except Cancelled:
+                continue  # the demo build was cancelled: nothing was kept; choose again
             except LhnError as exc:
                 show_error(dialog, exc)
         return None
@@ -122,25 +124,21 @@ class Launcher:
             outcome["error"] = exc
             loop.quit()
 
-        token = self.runner.submit(
+        self.runner.submit(
             lambda progress, cancel: create_demo_database(
                 path, self.dirs.backups, patients=self.demo_patients, replace=True, progress=progress, cancel=cancel
             ),
             on_success=done,
             on_error=failed,
+            on_cancelled=loop.quit,
             label="Creating the demo center…",
             cancellable=True,
         )
-        # A cancelled job reports nothing: watch the token and the pool to leave the loop then too.
-        watch = QTimer()
-        watch.timeout.connect(lambda: loop.quit() if token.cancelled and self.runner.active() == 0 else None)
-        watch.start(100)
         loop.exec()
-        watch.stop()
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         if "path" not in outcome:
-            raise StartupAborted(1)
+            raise Cancelled()
         return outcome["path"]  # type: ignore[return-value]
 
     def open_context(self, path: Path) -> AppContext:

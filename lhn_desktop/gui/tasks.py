@@ -77,6 +77,7 @@ class TaskRunner(QObject):
         *,
         on_success: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
         label: str | None = None,
         cancellable: bool = False,
         writes: bool = True,
@@ -106,7 +107,13 @@ class TaskRunner(QObject):
 
         job.signals.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
         job.signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
-        job.signals.cancelled.connect(finish, Qt.ConnectionType.QueuedConnection)
+
+        def cancelled() -> None:
+            finish()
+            if on_cancelled:
+                on_cancelled()
+
+        job.signals.cancelled.connect(cancelled, Qt.ConnectionType.QueuedConnection)
         if dialog is not None:
             job.signals.progressed.connect(dialog.update_progress, Qt.ConnectionType.QueuedConnection)
         (self.db_pool if writes else self.io_pool).start(job)
@@ -154,11 +161,15 @@ class _ProgressDialog(QProgressDialog):
 class InlineTaskRunner(TaskRunner):
     """Runs every job at once on the calling thread (for tests), with the same callbacks."""
 
-    def submit(self, fn: Job, *, on_success=None, on_error=None, label=None, cancellable=False, writes=True):
+    def submit(
+        self, fn: Job, *, on_success=None, on_error=None, on_cancelled=None, label=None, cancellable=False, writes=True
+    ):
         token = CancelToken()
         try:
             result = fn(lambda d, t, label_: None, token)
         except Cancelled:
+            if on_cancelled:
+                on_cancelled()
             return token
         except BaseException as exc:
             handler = on_error or self._on_error

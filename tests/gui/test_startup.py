@@ -49,6 +49,31 @@ def test_first_run_demo_is_built_off_the_gui_thread(qtbot, launcher: Launcher, l
         ctx.close()
 
 
+def test_cancelled_demo_build_returns_to_the_choice_and_leaves_nothing(qtbot, launcher, lhn_home, monkeypatch) -> None:
+    from lhn_desktop.errors import Cancelled
+    from lhn_desktop.services import demo_center
+
+    real = demo_center.create_demo_database
+
+    def cancel_midway(path, backups_dir, **kw):
+        token = kw["cancel"]
+
+        def progress(done, total, label):
+            if done >= 3:
+                token.cancel()  # the person presses Cancel in the progress dialog
+
+        return real(path, backups_dir, **{**kw, "progress": progress})
+
+    monkeypatch.setattr(demo_center, "create_demo_database", cancel_midway)
+    launcher.demo_patients = 10
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    with pytest.raises(Cancelled):
+        launcher.create_first_database(dialog)
+    left = [p.name for p in (lhn_home / "data").glob("demo-center*") if not p.name.endswith(".lock")]
+    assert left == []  # (the empty lock file stays, as lock files do)
+
+
 def test_damaged_database_offers_the_latest_backup(qtbot, launcher: Launcher, center_path: Path, monkeypatch) -> None:
     ctx = AppContext.open(str(center_path))
     backup_database(ctx.db)

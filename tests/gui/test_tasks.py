@@ -46,10 +46,14 @@ def test_cancel_stops_the_job_and_shows_nothing(qtbot) -> None:
             time.sleep(0.01)
         return "finished"
 
-    token = runner.submit(job, on_success=results.append, label="Working…", cancellable=True)
+    cancelled = []
+    token = runner.submit(
+        job, on_success=results.append, on_cancelled=lambda: cancelled.append(True), label="Working…", cancellable=True
+    )
     assert started.wait(5)
     token.cancel()
     qtbot.waitUntil(lambda: runner.active() == 0, timeout=5000)
+    assert cancelled == [True]
     assert errors == []
     assert results == []
 
