@@ -59,17 +59,29 @@ def load_settings(config_dir: Path) -> Settings:
     if not isinstance(raw, dict):
         return Settings()
     raw = _migrate(raw)
-    defaults = Settings()
     values = {}
     for f in fields(Settings):
         if f.name in raw:
-            value = raw[f.name]
-            default = getattr(defaults, f.name)
-            if default is None or isinstance(value, type(default)):
-                values[f.name] = value
+            check = _VALID.get(f.name, lambda _v: True)
+            if check(raw[f.name]):
+                values[f.name] = raw[f.name]
             else:
-                logger.warning("Setting %r has the wrong type; using the default", f.name)
+                logger.warning("Setting %r is not valid; using the default", f.name)
     return Settings(**values)
+
+
+def _is_str_map(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+#: What a hand-edited settings file may hold; anything else falls back to the default.
+_VALID = {
+    "schema_version": lambda v: isinstance(v, int),
+    "last_db": lambda v: v is None or (isinstance(v, str) and bool(v.strip())),
+    "remembered_users": _is_str_map,
+    "backups_to_keep": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000,
+    "backup_every_hours": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 365,
+}
 
 
 def save_settings(config_dir: Path, settings: Settings) -> None:

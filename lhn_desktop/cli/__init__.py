@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(handler="lhn_desktop.cli.db:upgrade")
     q = db.add_parser("restore", help="replace a damaged database with its latest backup (keeps the damaged file)")
     q.add_argument("--from", dest="source", metavar="FILE", help="the backup to restore (default: the newest)")
+    q.add_argument("--force", action="store_true", help="restore even though the database is not damaged")
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.db:restore")

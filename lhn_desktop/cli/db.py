@@ -85,7 +85,9 @@ def upgrade(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     from lhn_desktop.services.maintenance import restore_backup
 
-    result = restore_backup(_path(args), app_dirs().backups, source=Path(args.source) if args.source else None)
+    result = restore_backup(
+        _path(args), app_dirs().backups, source=Path(args.source) if args.source else None, force=args.force
+    )
     if args.json:
         emit_json(result)
     else:

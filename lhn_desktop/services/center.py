@@ -16,10 +16,12 @@ from lhn_desktop.models.team import LocalNode, Site
 from lhn_desktop.services.dto import CenterInfo
 from lhn_desktop.store.database import Database
 
+#: The demo center's site code; no real center may use it (``demo --replace`` relies on that).
+DEMO_SITE = "demo-ibd"
 SITE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 
 
-def validate_site(code: str, name: str) -> tuple[str, str]:
+def validate_site(code: str, name: str, *, demo: bool = False) -> tuple[str, str]:
     code = code.strip().lower()
     name = " ".join(name.split())
     if not SITE_CODE_RE.match(code):
@@ -29,6 +31,8 @@ def validate_site(code: str, name: str) -> tuple[str, str]:
         )
     if code == "ncc":
         raise ValidationError("The site code 'ncc' is reserved for the network coordinating center.")
+    if code == DEMO_SITE and not demo:
+        raise ValidationError(f"The site code '{DEMO_SITE}' is reserved for the demo center; use your own code.")
     if not name:
         raise ValidationError('Give the center a name, for example --name "Riverside Children\'s IBD Center".')
     if len(name) > 200:
@@ -60,9 +64,11 @@ def fingerprint(public_raw: bytes) -> str:
     return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
-def create_center(db: Database, site_code: str, name: str, *, network: str | None, actor: Actor) -> CenterInfo:
+def create_center(
+    db: Database, site_code: str, name: str, *, network: str | None, actor: Actor, demo: bool = False
+) -> CenterInfo:
     """Set up a new, empty center database: the site, this workstation's node, its key pair."""
-    code, name = validate_site(site_code, name)
+    code, name = validate_site(site_code, name, demo=demo)
     with db.read() as s:
         if s.scalars(select(LocalNode)).first() is not None:
             raise ValidationError(f"{db.path} already holds a center. Choose another --db path for a new center.")

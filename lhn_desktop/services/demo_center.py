@@ -11,14 +11,13 @@ from pathlib import Path
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
-from lhn_desktop.services.center import create_center
+from lhn_desktop.services.center import DEMO_SITE, create_center
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path
 from lhn_desktop.store.lock import DatabaseLock
 
 logger = logging.getLogger(__name__)
 
-DEMO_SITE = "demo-ibd"
 DEMO_NAME = "Demo Children's IBD Center (synthetic data)"
 DEMO_NETWORK = "ImproveCareNow (demo)"
 MAX_DEMO_PATIENTS = 20_000
@@ -91,7 +90,7 @@ def create_demo_database(
         actor = Actor.workstation()
         db = Database.open(part, backups_dir, create=True)
         try:
-            create_center(db, DEMO_SITE, DEMO_NAME, network=DEMO_NETWORK, actor=actor)
+            create_center(db, DEMO_SITE, DEMO_NAME, network=DEMO_NETWORK, actor=actor, demo=True)
             summary = generate_demo(
                 db, actor, patients=patients, seed=seed, today=today or date.today(), progress=progress, cancel=cancel
             )

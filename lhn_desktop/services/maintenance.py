@@ -17,6 +17,7 @@ from lhn_desktop.store.backup import backup_name, integrity_problems, list_backu
 from lhn_desktop.store.database import Database, corrupt_message
 from lhn_desktop.store.engine import read_pragmas
 from lhn_desktop.store.location import check_database_path
+from lhn_desktop.store.lock import DatabaseLock
 from lhn_desktop.store.migrate import SCHEMA_HEAD, current_revision
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def check_database(raw_path: str | Path, backups_dir: Path) -> CheckReport:
     """Full integrity and foreign-key check, plus the connection settings and schema revision."""
     path = check_database_path(raw_path, must_exist=True)
     problems = integrity_problems(path)
-    backups = list_backups(backups_dir, path.stem)
+    backups = list_backups(backups_dir, path)
     settings: dict[str, object] = {}
     revision = None
     if not problems:
@@ -110,53 +111,109 @@ def backup_database(
         progress(done, total, "Backing up the center database")
 
     online_backup(db.path, target, progress=_pages)
-    pruned = prune_backups(db.backups_dir, db.path.stem, keep) if out is None else []
+    pruned = prune_backups(db.backups_dir, db.path, keep) if out is None else []
     return BackupResult(str(target), target.stat().st_size, time.perf_counter() - start, len(pruned))
 
 
 def newest_backup_age_hours(db_path: Path, backups_dir: Path) -> float | None:
-    backups = list_backups(backups_dir, db_path.stem)
+    backups = list_backups(backups_dir, db_path)
     if not backups:
         return None
     return (time.time() - backups[0].stat().st_mtime) / 3600
 
 
-def restore_backup(raw_path: str | Path, backups_dir: Path, *, source: Path | None = None) -> RestoreResult:
+def restore_backup(
+    raw_path: str | Path, backups_dir: Path, *, source: Path | None = None, force: bool = False
+) -> RestoreResult:
     """Put a backup in place of a damaged (or missing) database, overwriting nothing.
 
-    The damaged file and its journal files are renamed beside it with a ``.damaged-<time>`` suffix.
-    The restored database gets a new sync node id (SYNC.md 1.1): writes made after the backup was
-    taken may already have travelled under the old id, and reusing its dots would collide.
+    Everything is checked before anything moves: no window has the database open, the backup is a
+    healthy LHN Desktop center database of the same center, and it is not the database itself. The
+    backup is copied beside the database and given a new sync node id (SYNC.md 1.1: writes made
+    after the backup may already have travelled under the old id, and reusing its dots would
+    collide); only then is the old file renamed aside (``.damaged-<time>``, or
+    ``.before-restore-<time>`` for a healthy one replaced with ``force``) and the copy moved in.
     """
     path = check_database_path(raw_path, must_exist=False)
-    if source is None:
-        backups = list_backups(backups_dir, path.stem)
-        if not backups:
-            raise NotFound(f"No backup of {path.name} was found in {backups_dir}. Give one with --from FILE.")
-        source = backups[0]
-    source = Path(source).expanduser().absolute()
-    if not source.is_file():
-        raise NotFound(f"The backup file {source} does not exist.")
-    problems = integrity_problems(source)
-    if problems:
-        raise DatabaseError(
-            f"The backup {source.name} is itself damaged; choose an older one with --from FILE.",
-            detail="; ".join(problems),
-        )
-    kept_as = None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    if path.exists():
-        kept = path.with_name(f"{path.name}.damaged-{stamp}")
-        os.replace(path, kept)
-        kept_as = str(kept)
-    for suffix in ("-wal", "-shm", "-journal"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            os.replace(side, path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
-    online_backup(source, path)
-    new_node = _rotate_node(path)
+    with DatabaseLock(path):
+        if source is None:
+            backups = list_backups(backups_dir, path)
+            if not backups:
+                raise NotFound(f"No backup of {path.name} was found in {backups_dir}. Give one with --from FILE.")
+            source = backups[0]
+        source = Path(source).expanduser().absolute()
+        if not source.is_file():
+            raise NotFound(f"The backup file {source} does not exist.")
+        if path.exists() and source.resolve() == path.resolve():
+            raise ValidationError("That file is the database itself, not a backup of it. Choose a backup file.")
+        problems = integrity_problems(source)
+        if problems:
+            raise DatabaseError(
+                f"The backup {source.name} is itself damaged; choose an older one with --from FILE.",
+                detail="; ".join(problems),
+            )
+        backup_site = _site_code(source)
+        if backup_site is None:
+            raise ValidationError(f"{source.name} is not a backup of an LHN Desktop center database.")
+        damaged = True
+        if path.exists():
+            damaged = bool(integrity_problems(path))
+            if not damaged and not force:
+                raise ValidationError(
+                    f"The database {path.name} is not damaged, so it was left as it is. To replace it with the "
+                    "backup anyway, add --force (the current file is kept beside it, renamed)."
+                )
+            current_site = _site_code(path)
+            if current_site is not None and current_site != backup_site:
+                raise ValidationError(
+                    f"The backup belongs to center {backup_site}, but this database is center {current_site}. "
+                    "Choose a backup of this center."
+                )
+        staging = path.with_name(path.name + ".restoring")
+        staging.unlink(missing_ok=True)
+        online_backup(source, staging)
+        try:
+            new_node = _rotate_node(staging)
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+        kept_as = None
+        label = "damaged" if damaged else "before-restore"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        if path.exists():
+            kept = _free_name(path.with_name(f"{path.name}.{label}-{stamp}"))
+            os.replace(path, kept)
+            kept_as = str(kept)
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.replace(side, _free_name(path.with_name(f"{path.name}.{label}-{stamp}{suffix}")))
+        os.replace(staging, path)
     logger.info("Database restored from backup %s", source.name)
     return RestoreResult(str(source), kept_as, new_node)
+
+
+def _free_name(candidate: Path) -> Path:
+    """``candidate``, or with a counter added, so that renaming never replaces an existing file."""
+    n = 1
+    free = candidate
+    while free.exists():
+        free = candidate.with_name(f"{candidate.name}.{n}")
+        n += 1
+    return free
+
+
+def _site_code(path: Path) -> str | None:
+    """The site code of an LHN Desktop center database, or ``None`` if the file is not one (or unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT site_code FROM local_node").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def _rotate_node(path: Path) -> str:
@@ -191,12 +248,18 @@ def upgrade_database(raw_path: str | Path, backups_dir: Path) -> UpgradeResult:
     from lhn_desktop.store.engine import create_db_engine
 
     path = check_database_path(raw_path, must_exist=True)
-    engine = create_db_engine(path)
-    try:
-        before = current_revision(engine)
-    finally:
-        engine.dispose()
-    Database.open(path, backups_dir).close()
+    with DatabaseLock(path):
+        problems = integrity_problems(path, quick=True)
+        if problems:
+            err = corrupt_message(path, backups_dir)
+            err.detail = "; ".join(problems)
+            raise err
+        engine = create_db_engine(path)
+        try:
+            before = current_revision(engine)
+        finally:
+            engine.dispose()
+        Database.open(path, backups_dir).close()
     return UpgradeResult(str(path), before, SCHEMA_HEAD, before != SCHEMA_HEAD)
 
 

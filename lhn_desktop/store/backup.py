@@ -6,8 +6,10 @@ half-written transaction), then checked with ``PRAGMA integrity_check`` before i
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,9 +23,16 @@ BACKUP_SUFFIX = ".sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def _prefix(db_path: Path) -> str:
+    """Backups of one database file: its name plus a short tag of its folder, so that ``ibd`` and
+    ``ibd-test``, or two ``center.sqlite3`` files in different folders, never share backups."""
+    folder_tag = hashlib.sha256(str(db_path.absolute().resolve().parent).encode("utf-8")).hexdigest()[:6]
+    return f"{db_path.stem}-{folder_tag}-"
+
+
 def backup_name(db_path: Path, when: datetime | None = None) -> str:
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{db_path.stem}-{stamp}{BACKUP_SUFFIX}"
+    return f"{_prefix(db_path)}{stamp}{BACKUP_SUFFIX}"
 
 
 def header_problems(path: Path) -> list[str]:
@@ -89,8 +98,10 @@ def online_backup(
                 dst.close()
         finally:
             src.close()
-    except (sqlite3.Error, OSError) as exc:
+    except BaseException as exc:
         part.unlink(missing_ok=True)
+        if not isinstance(exc, sqlite3.Error | OSError):
+            raise  # cancelled or interrupted: nothing is left behind
         raise DatabaseError(
             f"The backup could not be written to {target.parent}: {exc}. Check that the folder exists, that you "
             "can write to it and that the disk is not full; the database itself is unchanged.",
@@ -110,17 +121,19 @@ def online_backup(
     return target
 
 
-def list_backups(folder: Path, stem: str) -> list[Path]:
-    """Backups of the database named ``stem`` in ``folder``, newest first."""
+def list_backups(folder: Path, db_path: Path) -> list[Path]:
+    """Backups of the database ``db_path`` in ``folder``, newest first (exact name match only)."""
     if not folder.is_dir():
         return []
-    found = [p for p in folder.glob(f"{stem}-*{BACKUP_SUFFIX}") if p.is_file()]
+    pattern = re.compile(re.escape(_prefix(db_path)) + r"\d{8}T\d{12}Z" + re.escape(BACKUP_SUFFIX))
+    found = [p for p in folder.iterdir() if pattern.fullmatch(p.name) and p.is_file()]
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-def prune_backups(folder: Path, stem: str, keep: int) -> list[Path]:
+def prune_backups(folder: Path, db_path: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest backups (at least one is always kept)."""
     removed = []
-    for old in list_backups(folder, stem)[keep:]:
+    for old in list_backups(folder, db_path)[max(1, keep) :]:
         old.unlink(missing_ok=True)
         removed.append(old)
     return removed

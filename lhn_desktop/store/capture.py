@@ -74,6 +74,8 @@ def _column_keys(obj: Syncable) -> list[str]:
 
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:
+    if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read session cannot write; use Database.write()")
     ctx: CaptureContext | None = session.info.get("capture")
     for obj in session.new:
         if isinstance(obj, Syncable):
@@ -251,7 +253,21 @@ def record_audit(session: Session, action: str, entity: str, record_id: str | No
     _write_audit(session.connection(), ctx, [(action, entity, record_id, detail)])
 
 
+def _on_orm_execute(state) -> None:
+    """Refuse ORM-level bulk writes of syncable records: they would bypass the flush hook."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if state.session.info.get("read_only"):
+        raise RuntimeError("a read session cannot write; use Database.write()")
+    if any(issubclass(m.class_, Syncable) for m in state.all_mappers):
+        raise RuntimeError(
+            "bulk INSERT/UPDATE/DELETE of syncable records bypasses change capture; "
+            "load the records and change them through the ORM"
+        )
+
+
 def install(target) -> None:
     """Attach the capture hooks to a ``sessionmaker`` (or Session class)."""
     event.listen(target, "before_flush", _before_flush)
     event.listen(target, "after_flush", _after_flush)
+    event.listen(target, "do_orm_execute", _on_orm_execute)

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def corrupt_message(path: Path, backups_dir: Path) -> CorruptDatabase:
-    backups = list_backups(backups_dir, path.stem)
+    backups = list_backups(backups_dir, path)
     latest = str(backups[0]) if backups else None
     if latest:
         advice = (
@@ -152,6 +152,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
+            session.info["read_only"] = True
             yield session
 
 

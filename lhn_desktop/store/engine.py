@@ -53,7 +53,8 @@ def create_db_engine(path: Path) -> Engine:
     """An engine on a database file. Callers check the path first (:func:`check_database_path`)."""
     # NullPool: a desktop program opens few connections, and closing them promptly lets the WAL
     # checkpoint and lets backups and other processes see a quiet file.
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    # hide_parameters: error messages and logs must never carry patient data from bound values.
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, hide_parameters=True)
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "begin", _begin)
     return engine

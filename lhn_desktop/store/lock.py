@@ -15,6 +15,7 @@ class DatabaseLock:
     def __init__(self, db_path: Path) -> None:
         from filelock import FileLock
 
+        db_path = db_path.resolve()  # one lock per file, however it is reached (links, relative paths)
         self.path = db_path.with_name(db_path.name + ".lock")
         self._lock = FileLock(str(self.path), timeout=0)
 

@@ -33,7 +33,7 @@ DOMAIN_MODELS = [m for m in syncable_models() if m is not Site]
 
 def new_center(folder, name: str = "c") -> Database:
     db = Database.open(folder / f"{name}.sqlite3", folder / "backups", create=True)
-    create_center(db, "demo-ibd", "Demo center", network="ImproveCareNow", actor=Actor.workstation())
+    create_center(db, "demo-ibd", "Demo center", network="ImproveCareNow", actor=Actor.workstation(), demo=True)
     return db
 
 

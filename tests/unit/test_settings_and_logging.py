@@ -32,6 +32,9 @@ def test_damaged_or_odd_settings_fall_back_to_defaults(tmp_path: Path) -> None:
     loaded = load_settings(tmp_path)
     assert loaded.backups_to_keep == Settings().backups_to_keep
     assert loaded.last_db == "/x"
+    odd = {"backups_to_keep": 0, "last_db": 5, "remembered_users": {"a": 1}, "backup_every_hours": True}
+    (tmp_path / "settings.json").write_text(json.dumps(odd))
+    assert load_settings(tmp_path) == Settings()
     assert loaded.schema_version == SCHEMA_VERSION
 
 

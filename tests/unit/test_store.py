@@ -173,7 +173,7 @@ def test_newer_database_is_refused_and_left_unchanged(center_path: Path, lhn_hom
     with pytest.raises(NewerDatabase):
         upgrade_database(center_path, lhn_home / "data" / "backups")
     assert center_path.read_bytes() == before
-    assert list_backups(lhn_home / "data" / "backups", center_path.stem) == []
+    assert list_backups(lhn_home / "data" / "backups", center_path) == []
 
 
 def test_older_database_is_backed_up_then_upgraded(center_path: Path, lhn_home: Path) -> None:
@@ -189,7 +189,7 @@ def test_older_database_is_backed_up_then_upgraded(center_path: Path, lhn_home: 
     # an empty alembic_version (revision None) with the table present: upgrade creates the schema
     result = upgrade_database(fresh, lhn_home / "data" / "backups")
     assert result.changed and result.to_revision == SCHEMA_HEAD
-    assert len(list_backups(lhn_home / "data" / "backups", "old")) == 1
+    assert len(list_backups(lhn_home / "data" / "backups", fresh)) == 1
     engine = create_db_engine(fresh)
     upgrade_to_head(engine)  # idempotent
     engine.dispose()
@@ -199,7 +199,7 @@ def test_backup_is_online_checked_and_pruned(db: Database, lhn_home: Path, admin
     from lhn_desktop.services.team import TeamService
 
     results = [backup_database(db, keep=3) for _ in range(5)]
-    kept = list_backups(db.backups_dir, db.path.stem)
+    kept = list_backups(db.backups_dir, db.path)
     assert len(kept) == 3 and str(kept[0]) == results[-1].path
     TeamService(db).add_member(admin, "After the backup", "nurse")
     for path in kept:
