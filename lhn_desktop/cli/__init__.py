@@ -150,16 +150,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_resolve(args.handler)(args) or 0)
     except LhnError as exc:
         logger.info("Command failed: %s", type(exc).__name__)
-        error(exc.message)
         if exc.detail and args.verbose:
             error(f"details: {exc.detail}")
-        return exc.exit_code
+        return _fail(args, exc.message, exc.exit_code)
     except Cancelled:
-        error("cancelled; nothing was changed.")
-        return 1
+        return _fail(args, "cancelled; nothing was changed.", 1)
     except KeyboardInterrupt:
-        error("interrupted.")
-        return 130
+        return _fail(args, "interrupted.", 130)
+    except Exception:
+        logger.exception("Unexpected error in command %s", args.command)
+        from lhn_desktop.paths import app_dirs
+
+        return _fail(
+            args,
+            "an unexpected error stopped the command. The details are in the log file in "
+            f"{app_dirs().logs}; please send it to your support contact.",
+            1,
+        )
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """Report a failure: on stderr, and also as JSON on stdout when --json was asked for."""
+    error(message)
+    if getattr(args, "json", False):
+        from lhn_desktop.cli.output import emit_json
+
+        emit_json({"error": message, "exit_code": code})
+    return code
 
 
 if __name__ == "__main__":

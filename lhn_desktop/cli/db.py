@@ -28,7 +28,10 @@ def check(args: argparse.Namespace) -> int:
         if report.ok:
             emit("Integrity: ok. Foreign keys: ok.")
             settings = ", ".join(f"{k}={v}" for k, v in report.settings.items())
-            emit(f"Connection settings: {settings}")
+            if report.settings.get("journal_mode") == "wal":
+                emit(f"Connection settings: {settings}")
+            else:
+                emit(f"Journal mode: {report.settings.get('journal_mode')} (a backup copy; it was not changed)")
             emit(f"Schema: {report.schema_revision} (current)")
         else:
             emit("Problems found:")

@@ -58,14 +58,21 @@ def check_database(raw_path: str | Path, backups_dir: Path) -> CheckReport:
     settings: dict[str, object] = {}
     revision = None
     if not problems:
-        from lhn_desktop.store.engine import create_db_engine
+        journal_mode = _journal_mode(path)
+        if journal_mode == "wal":
+            # a live center database: open it as the program does and read the settings back
+            from lhn_desktop.store.engine import create_db_engine
 
-        engine = create_db_engine(path)
-        try:
-            settings = read_pragmas(engine)
-            revision = current_revision(engine)
-        finally:
-            engine.dispose()
+            engine = create_db_engine(path)
+            try:
+                settings = read_pragmas(engine)
+                revision = current_revision(engine)
+            finally:
+                engine.dispose()
+        else:
+            # a backup copy (or a database never opened by the program): look, change nothing
+            settings = {"journal_mode": journal_mode}
+            revision = _revision_read_only(path)
         if revision != SCHEMA_HEAD:
             problems.append(
                 f"the schema is at revision {revision!r}, this program expects {SCHEMA_HEAD!r} "
@@ -191,6 +198,24 @@ def restore_backup(
         os.replace(staging, path)
     logger.info("Database restored from backup %s", source.name)
     return RestoreResult(str(source), kept_as, new_node)
+
+
+def _journal_mode(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _revision_read_only(path: Path) -> str | None:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    except (sqlite3.Error, TypeError):
+        return None
+    finally:
+        conn.close()
 
 
 def _free_name(candidate: Path) -> Path:

@@ -182,3 +182,41 @@ def test_unwritable_data_folder(capsys, lhn_home: Path) -> None:
     code, _, err = run(capsys, "team", "list")
     assert code == 1
     assert "cannot write its database" in err
+
+
+def test_json_errors_are_json_too(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "db", "check", "--db", str(tmp_path / "nope.sqlite3"), "--json")
+    assert code == 2
+    assert json.loads(out) == {"error": err.strip().removeprefix("lhn-desktop: "), "exit_code": 2}
+
+
+def test_upgrade_of_a_file_that_is_not_a_database(capsys, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("not a database at all")
+    code, _, err = run(capsys, "db", "upgrade", "--db", str(junk))
+    assert code == 1
+    assert "damaged" in err
+    assert "Traceback" not in err
+
+
+def test_unexpected_errors_point_to_the_log(capsys, monkeypatch, center_path: Path) -> None:
+    import lhn_desktop.services.maintenance as maintenance
+
+    def boom(*_a, **_k):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(maintenance, "check_database", boom)
+    code, _, err = run(capsys, "db", "check")
+    assert code == 1
+    assert "log file" in err
+    assert "internal detail" not in err
+
+
+def test_db_check_on_a_backup_changes_nothing(capsys, center_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "b.sqlite3"
+    assert run(capsys, "db", "backup", "--out", str(target))[0] == 0
+    before = target.read_bytes()
+    code, out, _ = run(capsys, "db", "check", "--db", str(target))
+    assert code == 0
+    assert "a backup copy; it was not changed" in out
+    assert target.read_bytes() == before
