@@ -93,16 +93,22 @@ class SignInDialog(QDialog):
         else:
             self.add_form.name.setFocus()
 
-    def _add_member(self) -> None:
+    def _add_member(self) -> bool:
         try:
             m = self.ctx.team.add_member(self.ctx.actor, self.add_form.name.text(), self.add_form.role.currentData())
         except LhnError as exc:
             show_error(self, exc)
-            return
+            return False
         self.add_form.name.clear()
         self._load(m.id)
+        self.members.setFocus()
+        return True
 
     def _accept_selected(self) -> None:
+        if self.add_form.name.text().strip():
+            # A name typed in "add yourself" and Continue (or Enter): add the person and sign in as them.
+            if not self._add_member():
+                return
         item = self.members.currentItem()
         if item is None:
             show_error(self, LhnError("Choose your name in the list, or add yourself to the team first."))

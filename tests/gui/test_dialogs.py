@@ -67,3 +67,22 @@ def test_error_presenter() -> None:
     assert box.windowTitle() == "Unexpected error"
     assert "boom" in box.detailedText()
     assert box.icon() == QMessageBox.Icon.Critical
+
+
+def test_new_center_sign_in_by_keyboard_only(qtbot, center_path) -> None:
+    from lhn_desktop.app import AppContext
+
+    ctx = AppContext.open(str(center_path))
+    try:
+        dialog = SignInDialog(ctx)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        before = dialog.members.count()
+        dialog.add_form.name.setFocus()
+        qtbot.keyClicks(dialog.add_form.name, "Sam Newcomer")
+        qtbot.keyClick(dialog.add_form.name, Qt.Key.Key_Return)  # adds the person and continues as them
+        assert dialog.members.count() == before + 1
+        assert dialog.result() == QDialog.DialogCode.Accepted
+        assert ctx.team.get_member(dialog.member_id).display_name == "Sam Newcomer"
+    finally:
+        ctx.close()

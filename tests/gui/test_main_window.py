@@ -115,3 +115,27 @@ def test_window_geometry_is_remembered(window: MainWindow, qtbot, ctx) -> None:
     again = make_window(qtbot, ctx)
     assert (again.width(), again.height()) == (790, 640)
     QApplication.processEvents()
+
+
+def test_long_patient_lists_say_so_and_huddle_patients_still_open(window: MainWindow, qtbot, monkeypatch) -> None:
+    import lhn_desktop.gui.pages.patients as patients_module
+
+    monkeypatch.setattr(patients_module, "LIST_LIMIT", 5)
+    page = window.go_to(PatientsPage)
+    page.refresh()
+    assert page.model.rowCount() == 5
+    assert "first 5 shown" in page.count.text()
+    listed = {r.id for r in page.model.rows}
+    outside = next(p for p in window.ctx.patients.search(window.ctx.actor) if p.id not in listed)
+    window.open_patient(outside.id)
+    assert page.detail.patient_id == outside.id
+    assert page.table.current_row().id == outside.id  # the list and the page agree
+
+
+def test_a_search_that_hides_the_shown_patient_clears_the_page(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    assert page.detail.patient_id is not None
+    qtbot.keyClicks(page.search, "no such patient at all")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert page.detail.patient_id is None
+    assert page.detail.fields["mrn"].text() == ""

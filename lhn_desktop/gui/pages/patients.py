@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.gui.models import Column, RowsTableModel
+from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, note
 from lhn_desktop.services.dto import PatientDetail
@@ -104,6 +104,20 @@ class PatientDetailView(QWidget):
         layout.addWidget(self.tabs, 1)
         self.patient_id: str | None = None
 
+    def clear(self) -> None:
+        self.patient_id = None
+        self.name.setText("Choose a patient from the list.")
+        for value in self.fields.values():
+            value.setText("")
+        for model in (
+            self.activity_model,
+            self.observations_model,
+            self.medications_model,
+            self.visits_model,
+            self.events_model,
+        ):
+            model.set_rows([])
+
     def show_patient(self, detail: PatientDetail) -> None:
         s = detail.summary
         self.patient_id = s.id
@@ -134,6 +148,10 @@ class PatientDetailView(QWidget):
             (self.events, 0),
         ):
             view.sortByColumn(column, Qt.SortOrder.DescendingOrder)  # newest first, as the header shows
+
+
+#: How many patients the list shows at once; a search narrows it.
+LIST_LIMIT = 5000
 
 
 class PatientsPage(Page):
@@ -189,10 +207,15 @@ class PatientsPage(Page):
         self.table.select_first()
 
     def refresh(self) -> None:
-        rows = self.ctx.patients.search(self.ctx.actor, self.search.text())
+        rows = self.ctx.patients.search(self.ctx.actor, self.search.text(), limit=LIST_LIMIT + 1)
+        more = len(rows) > LIST_LIMIT
+        rows = rows[:LIST_LIMIT]
         self.model.set_rows(rows)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
-        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}")
+        if more:
+            self.count.setText(f"first {LIST_LIMIT:,} shown; type to narrow the search")
+        else:
+            self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}")
         if not rows:
             self.empty.setText(
                 "No patient matches that search."
@@ -201,6 +224,9 @@ class PatientsPage(Page):
             )
         else:
             self.empty.setText("")
+        shown = self.detail.patient_id
+        if shown is not None and not any(r.id == shown for r in rows):
+            self.detail.clear()  # the patient on the right is no longer in the list
         if self.detail.patient_id is None and rows:
             self.table.select_first()
 
@@ -216,9 +242,15 @@ class PatientsPage(Page):
             self.search.clear()
             self.search.blockSignals(False)
             self.refresh()
-        self.detail.show_patient(self.ctx.patients.get(self.ctx.actor, patient_id))
+        detail = self.ctx.patients.get(self.ctx.actor, patient_id)
+        if not any(r.id == patient_id for r in self.model.rows):
+            self.search.blockSignals(True)
+            self.search.setText(detail.summary.mrn)  # beyond the list limit: narrow the list to this patient
+            self.search.blockSignals(False)
+            self.refresh()
+        self.detail.show_patient(detail)
         proxy = self.table.model()
         for r in range(proxy.rowCount()):
-            if proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2).id == patient_id:
+            if proxy.index(r, 0).data(ROW_ROLE).id == patient_id:
                 self.table.selectRow(r)
                 break
