@@ -10,8 +10,7 @@ from lhn_desktop.app import remember_database
 from lhn_desktop.cli.output import TextProgress, emit, emit_json
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.paths import DB_FILENAME, app_dirs
-
-DEMO_FILENAME = "demo-center.sqlite3"
+from lhn_desktop.services.demo_center import DEMO_FILENAME
 
 
 def init(args: argparse.Namespace) -> int:

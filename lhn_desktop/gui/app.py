@@ -26,11 +26,10 @@ from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.paths import app_dirs, is_frozen, resource_path
+from lhn_desktop.services.demo_center import DEMO_FILENAME
 from lhn_desktop.settings import load_settings
 
 logger = logging.getLogger(__name__)
-
-DEMO_FILENAME = "demo-center.sqlite3"
 
 
 class StartupAborted(Exception):

@@ -105,10 +105,9 @@ class SignInDialog(QDialog):
         return True
 
     def _accept_selected(self) -> None:
-        if self.add_form.name.text().strip():
-            # A name typed in "add yourself" and Continue (or Enter): add the person and sign in as them.
-            if not self._add_member():
-                return
+        # A name typed in "add yourself" and Continue (or Enter): add the person and sign in as them.
+        if self.add_form.name.text().strip() and not self._add_member():
+            return
         item = self.members.currentItem()
         if item is None:
             show_error(self, LhnError("Choose your name in the list, or add yourself to the team first."))

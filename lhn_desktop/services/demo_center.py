@@ -18,6 +18,8 @@ from lhn_desktop.store.lock import DatabaseLock
 
 logger = logging.getLogger(__name__)
 
+#: The demo center's file in the data folder: never the real center's file.
+DEMO_FILENAME = "demo-center.sqlite3"
 DEMO_NAME = "Demo Children's IBD Center (synthetic data)"
 DEMO_NETWORK = "ImproveCareNow (demo)"
 MAX_DEMO_PATIENTS = 20_000

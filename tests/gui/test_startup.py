@@ -35,7 +35,7 @@ def test_first_run_new_center(qtbot, launcher: Launcher, lhn_home: Path) -> None
         ctx.close()
 
 
-def test_first_run_demo_is_built_off_the_gui_thread(qtbot, launcher: Launcher, lhn_home: Path) -> None:
+def test_first_run_demo_is_built_through_the_task_runner(qtbot, launcher: Launcher, lhn_home: Path) -> None:
     launcher.demo_patients = 8
     dialog = FirstRunDialog()
     qtbot.addWidget(dialog)
@@ -49,7 +49,7 @@ def test_first_run_demo_is_built_off_the_gui_thread(qtbot, launcher: Launcher, l
         ctx.close()
 
 
-def test_cancelled_demo_build_returns_to_the_choice_and_leaves_nothing(qtbot, launcher, lhn_home, monkeypatch) -> None:
+def test_cancelled_demo_build_leaves_nothing(qtbot, launcher, lhn_home, monkeypatch) -> None:
     from lhn_desktop.errors import Cancelled
     from lhn_desktop.services import demo_center
 

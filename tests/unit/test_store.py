@@ -204,6 +204,11 @@ def test_backup_is_online_checked_and_pruned(db: Database, lhn_home: Path, admin
     TeamService(db).add_member(admin, "After the backup", "nurse")
     for path in kept:
         assert integrity_problems(path) == []
+        conn = sqlite3.connect(path)
+        names = {r[0] for r in conn.execute("SELECT display_name FROM team_member")}
+        conn.close()
+        assert "After the backup" not in names  # a snapshot of the moment it was taken
+        assert "Dr. Robin Sample" in names
     out = backup_database(db, out=lhn_home / "usb" / "copy.sqlite3")
     assert Path(out.path).exists()
     with pytest.raises(Exception, match="never overwrites"):
