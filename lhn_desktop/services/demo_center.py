@@ -12,6 +12,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.center import DEMO_SITE, create_center
+from lhn_desktop.store.backup import read_site_code
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path
 from lhn_desktop.store.lock import DatabaseLock
@@ -33,17 +34,7 @@ class DemoResult:
 
 
 def _is_demo_database(path: Path) -> bool:
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT site_code FROM local_node").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
-    return bool(row) and row[0] == DEMO_SITE
+    return read_site_code(path) == DEMO_SITE
 
 
 def _remove_database_files(path: Path) -> None:

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from lhn_desktop.errors import CorruptDatabase, DatabaseError, NotFound, ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
-from lhn_desktop.store.backup import backup_name, integrity_problems, list_backups, online_backup, prune_backups
+from lhn_desktop.store.backup import (
+    backup_name,
+    integrity_problems,
+    list_backups,
+    online_backup,
+    prune_backups,
+    read_site_code,
+)
 from lhn_desktop.store.database import Database, corrupt_message
 from lhn_desktop.store.engine import read_pragmas
 from lhn_desktop.store.location import check_database_path
@@ -159,7 +166,7 @@ def restore_backup(
                 f"The backup {source.name} is itself damaged; choose an older one with --from FILE.",
                 detail="; ".join(problems),
             )
-        backup_site = _site_code(source)
+        backup_site = read_site_code(source)
         if backup_site is None:
             raise ValidationError(f"{source.name} is not a backup of an LHN Desktop center database.")
         damaged = True
@@ -170,7 +177,7 @@ def restore_backup(
                     f"The database {path.name} is not damaged, so it was left as it is. To replace it with the "
                     "backup anyway, add --force (the current file is kept beside it, renamed)."
                 )
-            current_site = _site_code(path)
+            current_site = read_site_code(path)
             if current_site is not None and current_site != backup_site:
                 raise ValidationError(
                     f"The backup belongs to center {backup_site}, but this database is center {current_site}. "
@@ -226,19 +233,6 @@ def _free_name(candidate: Path) -> Path:
         free = candidate.with_name(f"{candidate.name}.{n}")
         n += 1
     return free
-
-
-def _site_code(path: Path) -> str | None:
-    """The site code of an LHN Desktop center database, or ``None`` if the file is not one (or unreadable)."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT site_code FROM local_node").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def _rotate_node(path: Path) -> str:

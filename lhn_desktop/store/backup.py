@@ -121,6 +121,19 @@ def online_backup(
     return target
 
 
+def read_site_code(path: Path) -> str | None:
+    """The site code of an LHN Desktop center database, or ``None`` if the file is not one (or unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT site_code FROM local_node").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def list_backups(folder: Path, db_path: Path) -> list[Path]:
     """Backups of the database ``db_path`` in ``folder``, newest first (exact name match only)."""
     if not folder.is_dir():
