@@ -55,7 +55,7 @@ class MeasuresPage(Page):
         splitter.addWidget(self.months)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 380])
+        splitter.setSizes([560, 460])
         self.layout_.addWidget(splitter, 1)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_months())
 
