@@ -102,6 +102,7 @@ class AppContext:
     def sign_in(self, member_id: str, os_user: str) -> Actor:
         """Act as a team member from now on, and remember the choice for this operating-system user."""
         self.actor = self.team.actor_for(member_id)
+        self.team.record_sign_in(self.actor)
         site = self.db.local_node().site_code
         self.settings.remember_user(os_user, site, member_id)
         self.save_settings()

@@ -74,7 +74,3 @@ def resource_path(*parts: str) -> Path:
 
 def migrations_dir() -> Path:
     return package_dir() / "store" / "migrations"
-
-
-def content_dir() -> Path:
-    return package_dir() / "content"

@@ -96,11 +96,3 @@ class PatientDetail:
     results: tuple[ResultsRow, ...]
     medications: tuple[MedicationRow, ...]
     events: tuple[EventRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What a mutating call changed, so a screen can refresh only that."""
-
-    entities: frozenset[str]
-    ids: frozenset[str] = frozenset()

@@ -8,6 +8,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.services.dto import MemberInfo
+from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
 
@@ -57,6 +58,11 @@ class TeamService:
             s.add(m)
             s.flush()
             return _info(m)
+
+    def record_sign_in(self, actor: Actor) -> None:
+        """Note in the audit log that this person started using the program on this workstation."""
+        with self.db.write(actor) as s:
+            record_audit(s, "sign_in", "team_member", actor.member_id)
 
     def actor_for(self, member_id: str) -> Actor:
         m = self.get_member(member_id)

@@ -80,6 +80,10 @@ def test_team_members_and_audit_of_who_changed_what(db: Database, admin: Actor) 
             "create",
             "team_member",
         )
+    team.record_sign_in(as_nurse)
+    with db.read() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert (last.actor_name, last.action, last.record_id) == ("Alex Example", "sign_in", nurse.id)
     with pytest.raises(ValidationError, match="Enter the team member's name"):
         team.add_member(admin, "   ", "nurse")
 
