@@ -96,3 +96,30 @@ def test_frozen_folder_leaves_out_what_it_should(frozen: Path) -> None:
     size = sum(p.stat().st_size for p in frozen.rglob("*") if p.is_file() and not p.is_symlink())
     assert size < 300 * 1024 * 1024  # a guard against accidentally collecting large extras
     assert shutil.which("lhn-desktop-cli", path=str(frozen)) is not None
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="needs ldd")
+def test_pruned_bundle_has_no_missing_or_dangling_libraries(frozen: Path) -> None:
+    internal = frozen / "_internal"
+    dangling = [str(p) for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
+    assert dangling == []
+    plugins = internal / "PySide6" / "Qt" / "plugins"
+    targets = [
+        frozen / "lhn-desktop",
+        *sorted((plugins / "platforms").glob("*.so")),
+        *sorted((plugins / "imageformats").glob("*.so")),
+    ]
+    env = {"LD_LIBRARY_PATH": f"{internal}:{internal / 'PySide6' / 'Qt' / 'lib'}", "PATH": "/usr/bin:/bin"}
+    missing = {}
+    for target in targets:
+        out = subprocess.run(["ldd", str(target)], capture_output=True, text=True, env=env).stdout
+        lost = [line.split()[0] for line in out.splitlines() if "not found" in line]
+        if lost:
+            missing[target.name] = lost
+    # Left to the target system by design (PyInstaller never bundles them): xcb helpers and Wayland.
+    optional = ("libxcb-", "libwayland-")
+    assert {
+        k: [n for n in v if not n.startswith(optional)]
+        for k, v in missing.items()
+        if [n for n in v if not n.startswith(optional)]
+    } == {}
