@@ -66,12 +66,82 @@ def bench_startup(reps: int, patients: int) -> float:
     return ratio
 
 
+def bench_frozen(reps: int, patients: int) -> None:
+    """Build the one-folder program, then report build time, size, archive size and frozen start-up."""
+    import tarfile
+
+    with tempfile.TemporaryDirectory() as work:
+        work_path = Path(work)
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "PyInstaller",
+                "--noconfirm",
+                "--clean",
+                "--log-level",
+                "ERROR",
+                "--distpath",
+                str(work_path / "dist"),
+                "--workpath",
+                str(work_path / "build"),
+                str(ROOT / "installer.spec"),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        build_s = time.perf_counter() - start
+        folder = work_path / "dist" / "lhn-desktop"
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+        archive = work_path / "lhn-desktop.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(folder, arcname="lhn-desktop")
+        archive_mb = archive.stat().st_size / 1e6
+        home = work_path / "home"
+        env = {
+            **os.environ,
+            "LHN_DESKTOP_HOME": str(home),
+            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        }
+        db = home / "demo.sqlite3"
+        subprocess.run(
+            [sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db), "--json"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        compileall.compile_dir(ROOT / "lhn_desktop", quiet=1)
+        frozen_cmd = [str(folder / "lhn-desktop"), "--db", str(db), "--smoke"]
+        source_cmd = [sys.executable, "-m", "lhn_desktop", "--db", str(db), "--smoke"]
+        _time(frozen_cmd, env)
+        _time(source_cmd, env)
+        frozen_times, source_times = [], []
+        for _ in range(reps):
+            frozen_times.append(_time(frozen_cmd, env))
+            source_times.append(_time(source_cmd, env))
+    frozen_median, source_median = statistics.median(frozen_times), statistics.median(source_times)
+    print(
+        f"frozen: build {build_s:.1f} s; folder {size / 1e6:.0f} MB (at most 250, aim 200); "
+        f"tar.gz {archive_mb:.0f} MB (aim 85)"
+    )
+    print(f"frozen: --smoke median of {reps}: {frozen_median:.3f} s; from source: {source_median:.3f} s")
+    print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=9, help="repetitions of each measurement (default 9)")
     parser.add_argument("--patients", type=int, default=300, help="demo center size (default 300)")
+    parser.add_argument("--frozen", action="store_true", help="also build the installer folder and measure it")
     args = parser.parse_args()
     bench_startup(args.reps, args.patients)
+    if args.frozen:
+        bench_frozen(args.reps, args.patients)
     return 0
 
 
