@@ -123,3 +123,52 @@ def test_pruned_bundle_has_no_missing_or_dangling_libraries(frozen: Path) -> Non
         for k, v in missing.items()
         if [n for n in v if not n.startswith(optional)]
     } == {}
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    import struct
+
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Debian's xvfb (installed by .ci/run)")
+def test_frozen_window_on_a_real_x_display(frozen: Path, tmp_path: Path) -> None:
+    """The frozen window on Xvfb through Qt's xcb platform (a real X window, not offscreen)."""
+    db = tmp_path / "demo.sqlite3"
+    assert _run(frozen / "lhn-desktop-cli", "demo", "--patients", "12", "--db", str(db), home=tmp_path).returncode == 0
+    shots = tmp_path / "shots"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "QT_QPA_PLATFORM": "xcb",
+        "LHN_DESKTOP_HOME": str(tmp_path / "lhn"),
+    }
+    result = subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            str(frozen / "lhn-desktop"),
+            "--db",
+            str(db),
+            "--smoke",
+            "--screenshots",
+            str(shots),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SMOKE OK pages=6 exposed=True frozen=True" in result.stdout
+    pictures = sorted(shots.glob("*.png"))
+    assert len(pictures) == 6
+    width, height = _png_size(pictures[0])
+    assert width >= 1000
+    assert height >= 600
