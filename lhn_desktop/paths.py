@@ -74,3 +74,18 @@ def resource_path(*parts: str) -> Path:
 
 def migrations_dir() -> Path:
     return package_dir() / "store" / "migrations"
+
+
+def configure_frozen_runtime() -> None:
+    """Settings the frozen one-folder program needs before heavy imports.
+
+    PyInstaller's matplotlib hook points ``MPLCONFIGDIR`` at a new temporary folder on every start,
+    so matplotlib would rebuild its font cache each time; in a one-folder build use the cache
+    folder instead (PACKAGING.md, pitfall 4).
+    """
+    if not is_frozen():
+        return
+    meipass = Path(sys._MEIPASS)  # type: ignore[attr-defined]
+    one_folder = meipass.parent == Path(sys.executable).resolve().parent
+    if one_folder:
+        os.environ["MPLCONFIGDIR"] = str(app_dirs().cache / "matplotlib")

@@ -143,8 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.handler = "lhn_desktop.cli.gui:run"
     from lhn_desktop.logsetup import configure_logging
-    from lhn_desktop.paths import app_dirs
+    from lhn_desktop.paths import app_dirs, configure_frozen_runtime
 
+    configure_frozen_runtime()
     configure_logging(app_dirs().logs, verbose=args.verbose)
     try:
         return int(_resolve(args.handler)(args) or 0)

@@ -75,3 +75,20 @@ def test_unwritable_log_folder_warns_and_continues(tmp_path: Path, capsys) -> No
     blocker.write_text("a file, not a folder")
     assert configure_logging(blocker) is None
     assert "log file cannot be written" in capsys.readouterr().err
+
+
+def test_frozen_one_folder_keeps_the_matplotlib_cache(tmp_path: Path, monkeypatch, lhn_home: Path) -> None:
+    import sys
+
+    from lhn_desktop.paths import configure_frozen_runtime
+
+    exe_dir = tmp_path / "lhn-desktop"
+    (exe_dir / "_internal").mkdir(parents=True)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(exe_dir / "_internal"), raising=False)
+    monkeypatch.setattr(sys, "executable", str(exe_dir / "lhn-desktop"))
+    monkeypatch.setenv("MPLCONFIGDIR", "/tmp/_MEI-temporary")
+    configure_frozen_runtime()
+    import os
+
+    assert os.environ["MPLCONFIGDIR"] == str(lhn_home / "cache" / "matplotlib")
