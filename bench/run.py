@@ -31,34 +31,45 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def _demo_env(home: Path, patients: int) -> tuple[dict[str, str], Path]:
+    """An environment whose data lives in ``home``, and a demo center of ``patients`` built there."""
+    env = {
+        **os.environ,
+        "LHN_DESKTOP_HOME": str(home),
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+    }
+    db = home / "demo.sqlite3"
+    subprocess.run(
+        [sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db), "--json"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return env, db
+
+
+def _interleaved_medians(first: list[str], second: list[str], env: dict[str, str], reps: int) -> tuple[float, float]:
+    """Median wall times of two commands run alternately, after one untimed warm-up run each."""
+    _time(first, env)  # warm the page cache and take the day's first backup out of the measurement
+    _time(second, env)
+    first_times, second_times = [], []
+    for _ in range(reps):
+        first_times.append(_time(first, env))
+        second_times.append(_time(second, env))
+    return statistics.median(first_times), statistics.median(second_times)
+
+
 def bench_startup(reps: int, patients: int) -> float:
     # An installed program runs from compiled bytecode; compile ours so that a PYTHONDONTWRITEBYTECODE
     # environment does not charge every start with recompiling the package.
     compileall.compile_dir(ROOT / "lhn_desktop", quiet=1)
     with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "LHN_DESKTOP_HOME": home,
-            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        }
-        db = Path(home) / "demo.sqlite3"
-        subprocess.run(
-            [sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db), "--json"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        env, db = _demo_env(Path(home), patients)
         app_cmd = [sys.executable, "-m", "lhn_desktop", "--db", str(db), "--smoke"]
         bare_cmd = [sys.executable, str(ROOT / "bench" / "bare_window.py")]
-        _time(app_cmd, env)  # warm the page cache and take the day's first backup out of the measurement
-        _time(bare_cmd, env)
-        app_times, bare_times = [], []
-        for _ in range(reps):
-            app_times.append(_time(app_cmd, env))
-            bare_times.append(_time(bare_cmd, env))
-    app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
+        app_median, bare_median = _interleaved_medians(app_cmd, bare_cmd, env, reps)
     ratio = app_median / bare_median
     print(f"startup: lhn-desktop --smoke on a {patients}-patient demo center, median of {reps}: {app_median:.3f} s")
     print(f"startup: bare PySide6 window, median of {reps}: {bare_median:.3f} s")
@@ -101,30 +112,12 @@ def bench_frozen(reps: int, patients: int) -> None:
             tar.add(folder, arcname="lhn-desktop")
         archive_mb = archive.stat().st_size / 1e6
         home = work_path / "home"
-        env = {
-            **os.environ,
-            "LHN_DESKTOP_HOME": str(home),
-            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        }
-        db = home / "demo.sqlite3"
-        subprocess.run(
-            [sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db), "--json"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        home.mkdir()
+        env, db = _demo_env(home, patients)
         compileall.compile_dir(ROOT / "lhn_desktop", quiet=1)
         frozen_cmd = [str(folder / "lhn-desktop"), "--db", str(db), "--smoke"]
         source_cmd = [sys.executable, "-m", "lhn_desktop", "--db", str(db), "--smoke"]
-        _time(frozen_cmd, env)
-        _time(source_cmd, env)
-        frozen_times, source_times = [], []
-        for _ in range(reps):
-            frozen_times.append(_time(frozen_cmd, env))
-            source_times.append(_time(source_cmd, env))
-    frozen_median, source_median = statistics.median(frozen_times), statistics.median(source_times)
+        frozen_median, source_median = _interleaved_medians(frozen_cmd, source_cmd, env, reps)
     print(
         f"frozen: build {build_s:.1f} s; folder {size / 1e6:.0f} MB (at most 250, aim 200); "
         f"tar.gz {archive_mb:.0f} MB (aim 85)"

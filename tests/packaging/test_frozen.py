@@ -49,16 +49,22 @@ def frozen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _run(exe: Path, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    # A clean environment: no PYTHONPATH, no virtualenv, run from a folder outside the project.
-    env = {
+def _clean_env(home: Path, platform: str = "offscreen") -> dict[str, str]:
+    """A clean environment: no PYTHONPATH, no virtualenv, data under ``home``."""
+    return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "LANG": "C.UTF-8",
-        "QT_QPA_PLATFORM": "offscreen",
+        "QT_QPA_PLATFORM": platform,
         "LHN_DESKTOP_HOME": str(home / "lhn"),
     }
-    return subprocess.run([str(exe), *args], cwd=home, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _run(exe: Path, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run a frozen executable in a clean environment, from a folder outside the project."""
+    return subprocess.run(
+        [str(exe), *args], cwd=home, env=_clean_env(home), capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the frozen check runs on the Linux build machine")
@@ -139,13 +145,7 @@ def test_frozen_window_on_a_real_x_display(frozen: Path, tmp_path: Path) -> None
     db = tmp_path / "demo.sqlite3"
     assert _run(frozen / "lhn-desktop-cli", "demo", "--patients", "12", "--db", str(db), home=tmp_path).returncode == 0
     shots = tmp_path / "shots"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "QT_QPA_PLATFORM": "xcb",
-        "LHN_DESKTOP_HOME": str(tmp_path / "lhn"),
-    }
+    env = _clean_env(tmp_path, platform="xcb")
     result = subprocess.run(
         [
             "xvfb-run",
