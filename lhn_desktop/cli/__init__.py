@@ -22,6 +22,7 @@ EPILOG = """examples:
   lhn-desktop init --site ctr-042 --name "Riverside Children's IBD Center"
   lhn-desktop db check --json
   lhn-desktop db backup --out /media/usb/center-backup.sqlite3
+  echo '{"chart": "run", "y": [12, 15, 9, 14]}' | lhn-desktop chart analyze -
 """
 
 
@@ -127,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.db:restore")
+
+    p = sub.add_parser("chart", help="analyse a run or control chart (qicharts2 semantics)")
+    chart = p.add_subparsers(dest="chart_command", metavar="ACTION", required=True)
+    q = chart.add_parser(
+        "analyze",
+        help="read a chart request (JSON) and print centre line, limits and signals as JSON",
+        description="Reads the JSON of SPC.md section 9 from FILE (or - for standard input) and writes the "
+        "analysis as JSON. Exit code 2 when the request cannot be analysed.",
+    )
+    q.add_argument("request", metavar="FILE", help="the request file, or - to read standard input")
+    q.add_argument("--out", metavar="FILE", help="write the result to FILE instead of standard output")
+    q.set_defaults(handler="lhn_desktop.cli.chart:analyze")
     return parser
 
 

@@ -85,6 +85,16 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
 
+    request = tmp_path / "chart.json"
+    request.write_text(json.dumps({"chart": "p", "y": [5, 0, 10], "n": [50, 0, 50]}), encoding="utf-8")
+    result = _run(cli, "chart", "analyze", str(request), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    analysis = json.loads(result.stdout)
+    assert analysis["points"][0]["cl"] == 0.15 and analysis["points"][1]["y"] is None
+    request.write_text(json.dumps({"chart": "t", "y": [3, 0]}), encoding="utf-8")
+    result = _run(cli, "chart", "analyze", str(request), home=tmp_path)
+    assert result.returncode == 2 and "position 2" in result.stderr
+
     result = _run(gui, "--db", str(db), "--smoke", home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "SMOKE OK pages=6" in result.stdout
