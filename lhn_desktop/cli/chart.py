@@ -24,10 +24,15 @@ def read_request_text(source: str) -> str:
 
 def analyze(args: argparse.Namespace) -> int:
     from lhn_desktop.cli.output import error
+    from lhn_desktop.spc import SpcInputError
     from lhn_desktop.spc import analyze as run_analysis
     from lhn_desktop.spc.contract import dumps, loads, parse_request
 
-    result = run_analysis(parse_request(loads(read_request_text(args.request))))
+    text = read_request_text(args.request)
+    try:
+        result = run_analysis(parse_request(loads(text)))
+    except SpcInputError as exc:
+        raise ValidationError(str(exc)) from None
     for note in result.notes:
         error(f"note: {note}")
     text = dumps(result)

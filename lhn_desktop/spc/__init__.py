@@ -6,6 +6,14 @@ Pure functions only (no Qt, no database): :func:`analyze` takes an :class:`SpcIn
 """
 
 from lhn_desktop.spc.analysis import analyze
-from lhn_desktop.spc.model import CHART_NAMES, CHART_TYPES, SpcInput, SpcOptions, SpcPoint, SpcResult
+from lhn_desktop.spc.model import (
+    CHART_NAMES,
+    CHART_TYPES,
+    SpcInput,
+    SpcInputError,
+    SpcOptions,
+    SpcPoint,
+    SpcResult,
+)
 
-__all__ = ["CHART_NAMES", "CHART_TYPES", "SpcInput", "SpcOptions", "SpcPoint", "SpcResult", "analyze"]
+__all__ = ["CHART_NAMES", "CHART_TYPES", "SpcInput", "SpcInputError", "SpcOptions", "SpcPoint", "SpcResult", "analyze"]

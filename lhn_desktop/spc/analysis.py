@@ -11,7 +11,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from lhn_desktop.errors import ValidationError
 from lhn_desktop.spc import rmath
 from lhn_desktop.spc.limits import CHART_FUNCTIONS, PartFrame
 from lhn_desktop.spc.model import (
@@ -23,6 +22,7 @@ from lhn_desktop.spc.model import (
     Label,
     PartSummary,
     SpcInput,
+    SpcInputError,
     SpcPoint,
     SpcResult,
     WesternElectricResult,
@@ -82,32 +82,32 @@ class _Group:
 def _check(spc: SpcInput) -> None:
     """Refuse what cannot be analysed, naming the position (1-based) and the problem."""
     if spc.chart not in CHART_TYPES:
-        raise ValidationError(f"Unknown chart type {spc.chart!r}. Use one of: {', '.join(CHART_TYPES)}.")
+        raise SpcInputError(f"Unknown chart type {spc.chart!r}. Use one of: {', '.join(CHART_TYPES)}.")
     count = len(spc.y)
     if count == 0:
-        raise ValidationError("There are no values to chart: y is empty.")
+        raise SpcInputError("There are no values to chart: y is empty.")
     if spc.x is not None and len(spc.x) != count:
-        raise ValidationError(f"x has {len(spc.x)} labels but y has {count} values; give one label per value.")
+        raise SpcInputError(f"x has {len(spc.x)} labels but y has {count} values; give one label per value.")
     if spc.n is not None and len(spc.n) != count:
-        raise ValidationError(f"n has {len(spc.n)} denominators but y has {count} values; give one per value.")
+        raise SpcInputError(f"n has {len(spc.n)} denominators but y has {count} values; give one per value.")
     if spc.chart in CHARTS_NEEDING_N and spc.n is None:
-        raise ValidationError(f"A {spc.chart} chart needs denominators: give n (for example, patients seen per month).")
+        raise SpcInputError(f"A {spc.chart} chart needs denominators: give n (for example, patients seen per month).")
     opts = spc.options
     if opts.agg_fun not in AGG_FUNCTIONS:
-        raise ValidationError(f"Unknown agg_fun {opts.agg_fun!r}. Use one of: {', '.join(AGG_FUNCTIONS)}.")
+        raise SpcInputError(f"Unknown agg_fun {opts.agg_fun!r}. Use one of: {', '.join(AGG_FUNCTIONS)}.")
     if not (math.isfinite(opts.multiply) and opts.multiply > 0):
-        raise ValidationError(f"multiply must be a positive number (100 for percent), not {opts.multiply!r}.")
+        raise SpcInputError(f"multiply must be a positive number (100 for percent), not {opts.multiply!r}.")
     if opts.cl is not None and not math.isfinite(opts.cl):
-        raise ValidationError("The fixed centre line (cl) must be a finite number.")
+        raise SpcInputError("The fixed centre line (cl) must be a finite number.")
     for index, value in enumerate(spc.y):
         if value is not None and not math.isfinite(value):
-            raise ValidationError(f"y at {_position(index)} is {value}; give a finite number or null for missing.")
+            raise SpcInputError(f"y at {_position(index)} is {value}; give a finite number or null for missing.")
         if value is not None and spc.chart in COUNT_CHARTS and value < 0:
-            raise ValidationError(
+            raise SpcInputError(
                 f"y at {_position(index)} is {value:g}; a {spc.chart} chart counts events, never below 0."
             )
         if value is not None and spc.chart == "t" and value <= 0:
-            raise ValidationError(
+            raise SpcInputError(
                 f"y at {_position(index)} is {value:g}; a t chart needs times between events greater than 0."
             )
     if spc.n is not None:
@@ -115,14 +115,14 @@ def _check(spc: SpcInput) -> None:
             if denominator is None:
                 continue
             if not math.isfinite(denominator) or denominator < 0:
-                raise ValidationError(f"n at {_position(index)} is {denominator}; a denominator is a count, 0 or more.")
+                raise SpcInputError(f"n at {_position(index)} is {denominator}; a denominator is a count, 0 or more.")
             if value is not None and value != 0 and denominator == 0:
-                raise ValidationError(
+                raise SpcInputError(
                     f"At {_position(index)} the count {value:g} is over a denominator of 0; "
                     "correct the denominator or leave the count empty."
                 )
             if value is not None and spc.chart in ("p", "pp") and value > denominator:
-                raise ValidationError(
+                raise SpcInputError(
                     f"At {_position(index)} the count {value:g} is larger than its denominator {denominator:g}; "
                     "a proportion cannot exceed 1."
                 )
@@ -132,12 +132,12 @@ def _check(spc: SpcInput) -> None:
             first = _label_kind(next(label for label in spc.x if label is not None))
             for index, label in enumerate(spc.x):
                 if label is not None and _label_kind(label) != first:
-                    raise ValidationError(
+                    raise SpcInputError(
                         f"x at {_position(index)} is a {_label_kind(label)} but the first label is a {first}; "
                         "use one kind of label (numbers, dates or categories) for the whole chart."
                     )
         if not kinds:
-            raise ValidationError("Every x label is missing; give labels or leave x out (null) to number the points.")
+            raise SpcInputError("Every x label is missing; give labels or leave x out (null) to number the points.")
 
 
 def _label_kind(label: Label) -> str:
@@ -154,9 +154,9 @@ def _check_positions(spc: SpcInput, count: int, notes: list[str]) -> None:
 
     def check(name: str, value: int, low: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"{name} must hold whole positions (1 to {count}), not {value!r}.")
+            raise SpcInputError(f"{name} must hold whole positions (1 to {count}), not {value!r}.")
         if value < low:
-            raise ValidationError(f"{name} position {value} is before the first point; positions start at {low}.")
+            raise SpcInputError(f"{name} position {value} is before the first point; positions start at {low}.")
 
     if opts.freeze is not None and not opts.part:  # with part, freeze is ignored (noted in the result)
         check("freeze", opts.freeze, 1)
@@ -235,7 +235,7 @@ def analyze(spc: SpcInput) -> SpcResult:
     if spc.chart == "t":
         for k, group in enumerate(groups):
             if group.y <= 0:
-                raise ValidationError(
+                raise SpcInputError(
                     f"Point {k + 1} (x = {group.label}) is {group.y:g} after combining its repeated values with "
                     f"{spc.options.agg_fun}; a t chart needs times between events greater than 0."
                 )

@@ -11,8 +11,7 @@ import json
 import re
 from typing import Any
 
-from lhn_desktop.errors import ValidationError
-from lhn_desktop.spc.model import Label, SpcInput, SpcOptions, SpcResult
+from lhn_desktop.spc.model import Label, SpcInput, SpcInputError, SpcOptions, SpcResult
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 _TOP_KEYS = {"chart", "x", "y", "n", "options"}
@@ -20,14 +19,14 @@ _OPTION_KEYS = set(SpcOptions.__dataclass_fields__)
 
 
 def _refuse_constant(name: str) -> Any:
-    raise ValidationError(f"The JSON holds {name}, which strict JSON does not allow; use null for a missing value.")
+    raise SpcInputError(f"The JSON holds {name}, which strict JSON does not allow; use null for a missing value.")
 
 
 def loads(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise ValidationError(
+        raise SpcInputError(
             f"The chart request is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from None
 
@@ -38,10 +37,10 @@ def _is_number(value: Any) -> bool:
 
 def _numbers(name: str, values: Any) -> tuple[float | None, ...]:
     if not isinstance(values, list):
-        raise ValidationError(f"{name} must be a list of numbers (null for missing), not {type(values).__name__}.")
+        raise SpcInputError(f"{name} must be a list of numbers (null for missing), not {type(values).__name__}.")
     for index, value in enumerate(values):
         if value is not None and not _is_number(value):
-            raise ValidationError(
+            raise SpcInputError(
                 f"{name} at position {index + 1} is {json.dumps(value)}; give a number, or null for missing."
             )
     return tuple(None if v is None else float(v) for v in values)
@@ -51,10 +50,10 @@ def _labels(values: Any) -> tuple[Label | None, ...] | None:
     if values is None:
         return None
     if not isinstance(values, list):
-        raise ValidationError("x must be a list of labels (numbers, ISO dates or categories), or null.")
+        raise SpcInputError("x must be a list of labels (numbers, ISO dates or categories), or null.")
     for index, value in enumerate(values):
         if value is not None and not (_is_number(value) or isinstance(value, str)):
-            raise ValidationError(
+            raise SpcInputError(
                 f"x at position {index + 1} is {json.dumps(value)}; labels are numbers, ISO dates or text."
             )
     strings = [v for v in values if isinstance(v, str)]
@@ -69,7 +68,7 @@ def _date(text: str, index: int) -> dt.date | dt.datetime:
             return dt.date.fromisoformat(text)
         return dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(
+        raise SpcInputError(
             f"x at position {index + 1} is {text!r}, which is not a real date; correct it (YYYY-MM-DD)."
         ) from None
 
@@ -80,7 +79,7 @@ def _positions(name: str, value: Any) -> tuple[int, ...] | None:
     items = value if isinstance(value, list) else [value]
     for item in items:
         if not _is_number(item) or float(item) != int(item):
-            raise ValidationError(f"{name} must hold whole positions such as 12, not {json.dumps(item)}.")
+            raise SpcInputError(f"{name} must hold whole positions such as 12, not {json.dumps(item)}.")
     return tuple(int(item) for item in items)
 
 
@@ -88,20 +87,20 @@ def _options(raw: Any) -> SpcOptions:
     if raw is None:
         return SpcOptions()
     if not isinstance(raw, dict):
-        raise ValidationError('options must be an object such as {"freeze": 12}.')
+        raise SpcInputError('options must be an object such as {"freeze": 12}.')
     unknown = sorted(set(raw) - _OPTION_KEYS)
     if unknown:
-        raise ValidationError(f"Unknown option {unknown[0]!r}. Known options: {', '.join(sorted(_OPTION_KEYS))}.")
+        raise SpcInputError(f"Unknown option {unknown[0]!r}. Known options: {', '.join(sorted(_OPTION_KEYS))}.")
     freeze = _positions("freeze", raw.get("freeze"))
     if freeze is not None and len(freeze) != 1:
-        raise ValidationError("freeze is one position: the last point of the baseline.")
+        raise SpcInputError("freeze is one position: the last point of the baseline.")
 
     def flag(name: str, default: bool) -> bool:
         value = raw.get(name, default)
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise ValidationError(f"{name} must be true or false, not {json.dumps(value)}.")
+            raise SpcInputError(f"{name} must be true or false, not {json.dumps(value)}.")
         return value
 
     def number(name: str, default: float | None) -> float | None:
@@ -109,12 +108,12 @@ def _options(raw: Any) -> SpcOptions:
         if value is None:
             return default
         if not _is_number(value):
-            raise ValidationError(f"{name} must be a number, not {json.dumps(value)}.")
+            raise SpcInputError(f"{name} must be a number, not {json.dumps(value)}.")
         return float(value)
 
     agg_fun = raw.get("agg_fun") or "mean"
     if not isinstance(agg_fun, str):
-        raise ValidationError(f'agg_fun must be "mean" or "median", not {json.dumps(agg_fun)}.')
+        raise SpcInputError(f'agg_fun must be "mean" or "median", not {json.dumps(agg_fun)}.')
     return SpcOptions(
         freeze=freeze[0] if freeze else None,
         part=_positions("part", raw.get("part")),
@@ -131,16 +130,16 @@ def _options(raw: Any) -> SpcOptions:
 def parse_request(raw: Any) -> SpcInput:
     """A parsed JSON request (dict) to an :class:`SpcInput`, refusing anything ambiguous."""
     if not isinstance(raw, dict):
-        raise ValidationError('The chart request must be a JSON object with at least "chart" and "y".')
+        raise SpcInputError('The chart request must be a JSON object with at least "chart" and "y".')
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
-        raise ValidationError(f"Unknown field {unknown[0]!r}. The request has: chart, x, y, n, options.")
+        raise SpcInputError(f"Unknown field {unknown[0]!r}. The request has: chart, x, y, n, options.")
     if "chart" not in raw or "y" not in raw:
         missing = "chart" if "chart" not in raw else "y"
-        raise ValidationError(f"The chart request needs {missing!r}.")
+        raise SpcInputError(f"The chart request needs {missing!r}.")
     chart = raw["chart"]
     if not isinstance(chart, str):
-        raise ValidationError(f'chart must be a chart type such as "run", not {json.dumps(chart)}.')
+        raise SpcInputError(f'chart must be a chart type such as "run", not {json.dumps(chart)}.')
     n = raw.get("n")
     return SpcInput(
         chart=chart,

@@ -30,6 +30,13 @@ CHART_NAMES: dict[str, str] = {
 Label = float | int | str | dt.date | dt.datetime
 
 
+class SpcInputError(ValueError):
+    """A chart request that cannot be analysed; the message names the field, the position and the fix.
+
+    ``spc`` imports nothing else of LHN Desktop, so callers turn this into their own error kind.
+    """
+
+
 @dataclass(frozen=True)
 class SpcOptions:
     """Analysis options; the defaults are those of SPC.md section 9."""

@@ -113,3 +113,9 @@ def _run_fresh(code: str) -> None:
     """Run ``code`` in a fresh interpreter; its assertions decide the test."""
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_spc_imports_nothing_of_ours_but_itself() -> None:
+    for path in _modules(PACKAGE / "spc"):
+        ours = [n for n in _imports(path) if n.startswith("lhn_desktop") and not n.startswith("lhn_desktop.spc")]
+        assert ours == [], f"{path.relative_to(ROOT)} imports {ours}"
