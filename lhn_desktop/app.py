@@ -15,6 +15,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.paths import AppDirs, app_dirs
 from lhn_desktop.services.center import center_info
 from lhn_desktop.services.dto import CenterInfo
+from lhn_desktop.services.measures import MeasureService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.team import TeamService
@@ -59,6 +60,7 @@ class AppContext:
         self.team = TeamService(self.db)
         self.patients = PatientService(self.db, today=self.today)
         self.overview = OverviewService(self.db, today=self.today)
+        self.measures = MeasureService(self.db, today=self.today)
 
     @classmethod
     def open(

@@ -24,7 +24,6 @@ import calendar
 import json
 import random
 import uuid
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from statistics import median_low
@@ -42,11 +41,15 @@ from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, 
 from lhn_desktop.models.planning import AgendaItem
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services.measure_library import (
+    ClinicalData,
+    build_clinical_data,
+    count_month,
+    definition_id,
+    load_library,
+    value_id,
+)
 from lhn_desktop.store.database import Database
-
-#: The app-wide namespace for natural keys: ``uuid5(MEASURE_NS, "site/measure/YYYY-MM")`` names a
-#: monthly measure value, so two workstations computing the same month make one record.
-MEASURE_NS = uuid.UUID("6f1c3f3e-3b8e-4b0a-9d55-0c3f2a1d7e10")
 
 PROGRESS_LABEL = "Creating synthetic patients"
 SOURCE = "demo"
@@ -164,11 +167,9 @@ COUNTED = {
 
 @dataclass(slots=True)
 class _Seen:
-    """A completed visit as the measures see it."""
+    """A completed visit, as the schedule and the family's voice need it."""
 
     on: date
-    pga: str | None
-    model_care: bool  # PGA, weight and height recorded at the visit
 
 
 @dataclass(slots=True)
@@ -422,7 +423,7 @@ class _Generator:
                 value += 8 if code == "HGB" and p.sex == "male" and age_on(p.birth_date, d) >= 13 else 0
                 obs.append((code, tenths(value) if code == "CRP" else str(value), unit))
         h.records += [self.observation(p, visit.id, code, value, unit, d) for code, value, unit in obs]
-        h.seen.append(_Seen(d, PGA_STATES[state] if has_pga else None, has_pga and has_weight and has_height))
+        h.seen.append(_Seen(d))
         return height
 
     def on_steroid(self, h: _History, on: date) -> bool:
@@ -588,70 +589,54 @@ def dose_text(drug: str, kg: float) -> str:
 
 # -- measures -------------------------------------------------------------------------------------------
 
-# fmt: off
-MEASURES = (  # code, title, chart type, look-back days, target, numerator, denominator
-    ("remission_pga", "Patients in remission (PGA quiescent)", "p", 395, "80",
-     "Patients whose most recent PGA in the look-back window is quiescent",
-     "Patients with a completed visit in the look-back window"),
-    ("no_prednisone", "Patients not on prednisone", "p", 395, "90",
-     "Patients not on a corticosteroid at the end of the month",
-     "Patients with a completed visit in the look-back window"),
-    ("visit_200d", "Patients seen within 200 days", "p", 200, "90",
-     "Active patients with a completed visit in the 200 days ending at the end of the month",
-     "Active patients diagnosed before the end of the month"),
-    ("model_care", "Model care at the visit", "run", None, "80",
-     "Completed visits with the disease classification recorded and PGA, weight and height recorded at the visit",
-     "Completed visits in the month"),
-)
-# fmt: on
-
 
 def measure_definitions(gen: _Generator, existing: dict[str, MeasureDefinition]) -> list[MeasureDefinition]:
-    """The four network measures; definitions the database already holds are reused, not duplicated."""
+    """The shipped library's measures; definitions the database already holds are reused, not duplicated."""
     out = []
-    for code, title, chart, lookback, target, numerator, denominator in MEASURES:
-        new_id = gen.new_id()  # drawn even when reused, so the stream stays the same
-        out.append(existing.get(code) or MeasureDefinition(
-            id=new_id, code=code, title=title, kind="proportion", chart_type=chart, numerator=numerator,
-            denominator=denominator, lookback_days=lookback, direction="up", target=target, owner="network",
+    for spec in load_library().measures:
+        gen.new_id()  # drawn as before, so the random stream (and the whole demo) stays the same
+        out.append(existing.get(spec.code) or MeasureDefinition(
+            id=definition_id(spec.code), code=spec.code, title=spec.title, kind="proportion", chart_type=spec.chart,
+            numerator=spec.numerator_text, denominator=spec.denominator_text, lookback_days=spec.lookback_days,
+            direction=spec.direction, target=None if spec.target is None else f"{spec.target:g}", owner="network",
+            version=spec.version,
         ))  # fmt: skip
     return out
 
 
-def monthly_counts(histories: list[_History], first: date, last: date) -> dict[str, tuple[int, int]]:
-    """(numerator, denominator) of each measure for the month ``first``..``last``, from the simulated record."""
-    counts = {code: [0, 0] for code, *_ in MEASURES}
+def clinical_data(histories: list[_History]) -> ClinicalData:
+    """The measure engine's view of the simulated records, before they are written."""
+    patients, visits, observations, medications = [], [], [], []
     for h in histories:
-        p, dates = h.patient, [s.on for s in h.seen]
-        end = bisect_right(dates, last)
-        in_window = h.seen[bisect_right(dates, last - timedelta(days=395)) : end]
-        if in_window:
-            latest_pga = next((s.pga for s in reversed(in_window) if s.pga is not None), None)
-            on_steroid = any(a <= last and (b is None or b > last) for a, b in h.steroids)
-            for code, hit in (("remission_pga", latest_pga == "quiescent"), ("no_prednisone", not on_steroid)):
-                counts[code][0] += hit
-                counts[code][1] += 1
-        if p.active and p.diagnosis_date < last:
-            counts["visit_200d"][0] += bisect_right(dates, last - timedelta(days=200)) < end
-            counts["visit_200d"][1] += 1
-        for s in h.seen[bisect_right(dates, first - timedelta(days=1)) : end]:
-            counts["model_care"][0] += bool(p.disease_classification) and s.model_care
-            counts["model_care"][1] += 1
-    return {code: (n, d) for code, (n, d) in counts.items()}
+        p = h.patient
+        fields = {"disease_classification": p.disease_classification, "diagnosis": p.diagnosis,
+                  "diagnosis_date": p.diagnosis_date}  # fmt: skip
+        patients.append((p.id, p.active, p.diagnosis_date, fields))
+        for r in h.records:
+            if type(r) is Visit and r.status == "completed":
+                visits.append((r.id, p.id, r.visit_date))
+            elif type(r) is Observation:
+                observations.append((p.id, r.visit_id, r.code, r.value, r.observed_on))
+            elif type(r) is Medication:
+                medications.append((p.id, r.drug_class, r.start_date, r.stop_date))
+    return build_clinical_data(patients, visits, observations, medications)
 
 
 def measure_values(
     histories: list[_History], definitions: list[MeasureDefinition], site: str, today: date
 ) -> tuple[list[MeasureValue], dict[tuple[str, str], int]]:
-    """Values for the 24 complete months before today, and each value as a whole percentage by (code, month)."""
+    """Values for the 24 complete months before today, counted by the measure engine from the simulated record,
+    and each value as a whole percentage by (code, month)."""
     by_code = {m.code: m for m in definitions}
+    data = clinical_data(histories)
     values, percent = [], {}
     for month, first, last in last_months(today):
-        for code, (num, den) in monthly_counts(histories, first, last).items():
-            values.append(MeasureValue(id=str(uuid.uuid5(MEASURE_NS, f"{site}/{code}/{month}")),
-                                       measure_id=by_code[code].id, site_code=site, month=month,
-                                       numerator=num, denominator=den, source="computed"))  # fmt: skip
-            percent[code, month] = round(100 * num / den) if den else 0
+        for spec in load_library().measures:
+            num, den = count_month(spec, data, first, last)
+            values.append(MeasureValue(id=value_id(site, spec.code, month), measure_id=by_code[spec.code].id,
+                                       site_code=site, month=month, numerator=num, denominator=den,
+                                       source="computed"))  # fmt: skip
+            percent[spec.code, month] = round(100 * num / den) if den else 0
     return values, percent
 
 

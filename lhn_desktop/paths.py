@@ -76,6 +76,11 @@ def migrations_dir() -> Path:
     return package_dir() / "store" / "migrations"
 
 
+def content_dir() -> Path:
+    """Measure definitions, disease packs and checklist rules shipped as data (also when frozen)."""
+    return package_dir() / "content"
+
+
 def configure_frozen_runtime() -> None:
     """Settings the frozen one-folder program needs before heavy imports.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from lhn_desktop.models.planning import AgendaItem
 from lhn_desktop.models.team import Site, TeamMember
 from lhn_desktop.progress import CancelToken
 from lhn_desktop.services.center import create_center
+from lhn_desktop.services.measure_library import value_id
 from lhn_desktop.store.database import Database
 
 TODAY = date(2026, 5, 14)  # a Thursday, so today is itself a clinic day
@@ -180,7 +180,7 @@ def test_measure_values_are_proportions_with_natural_keys(generated):
         assert value.denominator is not None
         assert 0 <= value.numerator <= value.denominator, (code, value.month)
         assert value.site_code == "demo-ibd"
-        assert value.id == str(uuid.uuid5(demo.MEASURE_NS, f"demo-ibd/{code}/{value.month}"))
+        assert value.id == value_id("demo-ibd", code, value.month)
 
 
 def test_cancel_after_a_few_patients_rolls_everything_back(make_db):

@@ -1,0 +1,306 @@
+"""The measure library: definitions shipped as data (``content/measures.json``) and how they count.
+
+A definition names a *population* (the denominator: who or which visits count this month) and a
+*numerator* criterion, each from a small vocabulary below, with its parameters. Adding a measure
+means adding data, not code, as long as it uses that vocabulary. The library is validated with
+pydantic when it is loaded; a broken file stops with a message that names the measure and field.
+
+Counting works on plain tuples (:class:`ClinicalData`) loaded once, so a month of every measure is
+a pass over memory, not a query per patient.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lhn_desktop.errors import LhnError
+
+#: uuid5 namespace of measure records: ``measure/<code>`` names a definition, ``<site>/<code>/<YYYY-MM>``
+#: a monthly value, so two workstations computing the same thing make one record.
+MEASURE_NS = uuid.UUID("6f1c3f3e-3b8e-4b0a-9d55-0c3f2a1d7e10")
+LIBRARY_FILE = "measures.json"
+
+
+def definition_id(code: str) -> str:
+    return str(uuid.uuid5(MEASURE_NS, f"measure/{code}"))
+
+
+def value_id(site: str, code: str, month: str) -> str:
+    return str(uuid.uuid5(MEASURE_NS, f"{site}/{code}/{month}"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PatientsSeen(_Strict):
+    """Patients with a completed visit in the look-back window ending on the last day of the month."""
+
+    kind: Literal["patients_seen"]
+    lookback_days: int = Field(gt=0, le=3650)
+
+
+class ActivePatients(_Strict):
+    """Active patients diagnosed on or before the last day of the month."""
+
+    kind: Literal["active_patients"]
+
+
+class VisitsInMonth(_Strict):
+    """Completed visits during the month."""
+
+    kind: Literal["visits_in_month"]
+
+
+class LatestObservationIs(_Strict):
+    """The patient's most recent observation ``code`` in the look-back window has one of ``values``."""
+
+    kind: Literal["latest_observation_is"]
+    code: str = Field(min_length=1)
+    values: tuple[str, ...] = Field(min_length=1)
+
+
+class NotOnMedication(_Strict):
+    """No medication of these classes is being taken on the last day of the month."""
+
+    kind: Literal["not_on_medication"]
+    drug_classes: tuple[str, ...] = Field(min_length=1)
+
+
+class SeenWithin(_Strict):
+    """A completed visit in the ``days`` ending on the last day of the month."""
+
+    kind: Literal["seen_within"]
+    days: int = Field(gt=0, le=3650)
+
+
+class VisitRecorded(_Strict):
+    """At the visit, every observation code was recorded and the patient record has every field."""
+
+    kind: Literal["visit_recorded"]
+    observations: tuple[str, ...] = ()
+    patient_fields: tuple[Literal["disease_classification", "diagnosis", "diagnosis_date"], ...] = ()
+
+
+Population = Annotated[PatientsSeen | ActivePatients | VisitsInMonth, Field(discriminator="kind")]
+Numerator = Annotated[LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded, Field(discriminator="kind")]
+_PATIENT_CRITERIA = (LatestObservationIs, NotOnMedication, SeenWithin)
+
+
+class MeasureSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,58}$")
+    version: int = Field(ge=1)
+    title: str = Field(min_length=3, max_length=200)
+    chart: Literal["run", "p", "pp", "i", "c", "u", "up"]
+    direction: Literal["up", "down"]
+    target: float | None = Field(default=None, ge=0, le=100)
+    lookback_days: int | None = Field(default=None, gt=0)
+    population: Population
+    numerator: Numerator
+    numerator_text: str = Field(min_length=3)
+    denominator_text: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _numerator_fits_population(self) -> MeasureSpec:
+        per_visit = isinstance(self.population, VisitsInMonth)
+        if per_visit and isinstance(self.numerator, _PATIENT_CRITERIA):
+            raise ValueError(f"numerator {self.numerator.kind!r} counts patients but the population counts visits")
+        if not per_visit and isinstance(self.numerator, VisitRecorded):
+            raise ValueError("numerator 'visit_recorded' counts visits; use the population 'visits_in_month'")
+        return self
+
+
+class MeasureLibrary(_Strict):
+    library: str
+    version: int = Field(ge=1)
+    measures: tuple[MeasureSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> MeasureLibrary:
+        codes = [m.code for m in self.measures]
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"measure codes must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+    def get(self, code: str) -> MeasureSpec | None:
+        return next((m for m in self.measures if m.code == code), None)
+
+
+def _describe(error: ValidationError, data: object) -> str:
+    first = error.errors()[0]
+    where = list(first["loc"])
+    if len(where) >= 2 and where[0] == "measures" and isinstance(where[1], int) and isinstance(data, dict):
+        with contextlib.suppress(IndexError, AttributeError, KeyError, TypeError):
+            where[1] = data["measures"][where[1]].get("code", where[1])
+    return f"{' > '.join(str(w) for w in where) or 'the file'}: {first['msg']}"
+
+
+def parse_library(text: str, source: str = LIBRARY_FILE) -> MeasureLibrary:
+    """Validate a library file's text; errors name the measure (by code) and the field."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LhnError(f"The measure library {source} is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
+    try:
+        return MeasureLibrary.model_validate(data)
+    except ValidationError as exc:
+        raise LhnError(
+            f"The measure library {source} has a mistake at {_describe(exc, data)}. "
+            "Reinstall LHN Desktop or correct the file."
+        ) from None
+
+
+@cache
+def load_library() -> MeasureLibrary:
+    """The measure library shipped with the program (validated once per process)."""
+    from lhn_desktop.paths import content_dir
+
+    path = content_dir() / LIBRARY_FILE
+    return parse_library(path.read_text(encoding="utf-8"), str(path))
+
+
+# -- counting ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PatientFacts:
+    active: bool
+    diagnosis_date: date | None
+    fields: dict[str, object]
+    #: completed visit dates, ascending
+    seen: list[date] = field(default_factory=list)
+    #: observation code -> [(date, value)] ascending by date
+    observations: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
+    #: (drug class, start, stop or None)
+    medications: list[tuple[str, date, date | None]] = field(default_factory=list)
+
+
+@dataclass
+class VisitFacts:
+    patient_id: str
+    on: date
+    observation_codes: frozenset[str]
+
+
+@dataclass
+class ClinicalData:
+    """What the library's vocabulary needs, loaded once from the database (see services.measures)."""
+
+    patients: dict[str, PatientFacts]
+    #: completed visits sorted by date
+    visits: list[VisitFacts]
+
+    def __post_init__(self) -> None:
+        self.visits.sort(key=lambda v: v.on)
+        self._visit_dates = [v.on for v in self.visits]
+
+    def visits_between(self, first: date, last: date) -> list[VisitFacts]:
+        return self.visits[bisect_left(self._visit_dates, first) : bisect_right(self._visit_dates, last)]
+
+
+def _seen_in(p: PatientFacts, start_exclusive: date, last: date) -> bool:
+    return bisect_right(p.seen, last) > bisect_right(p.seen, start_exclusive)
+
+
+def _latest_value(p: PatientFacts, code: str, start_exclusive: date, last: date) -> str | None:
+    values = p.observations.get(code, [])
+    for on, value in reversed(values):
+        if on <= last:
+            return value if on > start_exclusive else None
+    return None
+
+
+def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
+    criterion = spec.numerator
+    if isinstance(criterion, LatestObservationIs):
+        lookback = spec.lookback_days or getattr(spec.population, "lookback_days", 365)
+        return _latest_value(p, criterion.code, last - timedelta(days=lookback), last) in criterion.values
+    if isinstance(criterion, NotOnMedication):
+        return not any(
+            cls in criterion.drug_classes and start <= last and (stop is None or stop > last)
+            for cls, start, stop in p.medications
+        )
+    if isinstance(criterion, SeenWithin):
+        return _seen_in(p, last - timedelta(days=criterion.days), last)
+    raise AssertionError(criterion)  # the library validator keeps visit criteria off patient populations
+
+
+def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
+    population = spec.population
+    if isinstance(population, PatientsSeen):
+        return _seen_in(p, last - timedelta(days=population.lookback_days), last)
+    return p.active and p.diagnosis_date is not None and p.diagnosis_date <= last
+
+
+def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int]:
+    """(numerator, denominator) of one measure for the month ``first``..``last``."""
+    if isinstance(spec.population, VisitsInMonth):
+        criterion = spec.numerator
+        assert isinstance(criterion, VisitRecorded)
+        numerator = denominator = 0
+        for visit in data.visits_between(first, last):
+            patient = data.patients.get(visit.patient_id)
+            denominator += 1
+            recorded = set(criterion.observations) <= visit.observation_codes
+            filled = patient is not None and all(patient.fields.get(f) for f in criterion.patient_fields)
+            numerator += recorded and filled
+        return numerator, denominator
+    numerator = denominator = 0
+    for patient in data.patients.values():
+        if _in_population(spec, patient, last):
+            denominator += 1
+            numerator += _patient_hit(spec, patient, last)
+    return numerator, denominator
+
+
+def build_clinical_data(
+    patients: Iterable[tuple[str, bool, date | None, dict[str, object]]],
+    completed_visits: Iterable[tuple[str, str, date]],
+    observations: Iterable[tuple[str, str | None, str, str, date]],
+    medications: Iterable[tuple[str, str, date, date | None]],
+) -> ClinicalData:
+    """Facts from plain rows: patients (id, active, diagnosis date, fields), completed visits (id, patient id,
+    date), observations (patient id, visit id, code, value, date) and medications (patient id, class, start, stop).
+    """
+    facts = {pid: PatientFacts(active, diagnosed, dict(fields)) for pid, active, diagnosed, fields in patients}
+    visits: dict[str, tuple[str, date]] = {}
+    for vid, pid, on in completed_visits:
+        visits[vid] = (pid, on)
+        if pid in facts:
+            facts[pid].seen.append(on)
+    visit_codes: dict[str, set[str]] = {}
+    for pid, vid, code, value, on in observations:
+        if pid in facts:
+            facts[pid].observations.setdefault(code, []).append((on, value))
+        if vid:
+            visit_codes.setdefault(vid, set()).add(code)
+    for pid, drug_class, start, stop in medications:
+        if pid in facts:
+            facts[pid].medications.append((drug_class, start, stop))
+    for p in facts.values():
+        p.seen.sort()
+        for entries in p.observations.values():
+            entries.sort()
+    visit_facts = [VisitFacts(pid, on, frozenset(visit_codes.get(vid, ()))) for vid, (pid, on) in visits.items()]
+    return ClinicalData(facts, visit_facts)
+
+
+def needed_observation_codes(specs: Iterable[MeasureSpec]) -> set[str]:
+    codes: set[str] = set()
+    for spec in specs:
+        if isinstance(spec.numerator, LatestObservationIs):
+            codes.add(spec.numerator.code)
+        if isinstance(spec.numerator, VisitRecorded):
+            codes.update(spec.numerator.observations)
+    return codes

@@ -1,0 +1,457 @@
+"""Measures: the library in the database, monthly values computed or entered, and chart data.
+
+Monthly values are computed from this center's own records with the definitions of
+``content/measures.json`` (see :mod:`lhn_desktop.services.measure_library`), or entered by hand; an
+entered month is never overwritten by a computation. A chart is the measure's months analysed with
+:mod:`lhn_desktop.spc`: p charts of percentages, a frozen baseline (the first 12 months by default
+once there are more), phases that start only where the team recorded one with its reason, and
+annotations from notes and the start dates of linked PDSA cycles.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from lhn_desktop.access import Actor, require_patient_access
+from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
+from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
+from lhn_desktop.models.patients import Medication, Observation, Patient, Visit
+from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.spc import SpcInput, SpcInputError, SpcOptions, SpcResult, analyze
+from lhn_desktop.store.database import Database
+
+if TYPE_CHECKING:
+    from lhn_desktop.services import measure_library as lib
+
+DEFAULT_BASELINE = 12
+DEFAULT_MONTHS = 24
+PERCENT_CHARTS = frozenset({"p", "pp", "run"})
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    id: str
+    code: str
+    title: str
+    chart: str
+    direction: str
+    target: float | None
+    numerator_text: str
+    denominator_text: str
+    lookback_days: int | None
+    owner: str
+    version: int
+
+    @property
+    def percent(self) -> bool:
+        """Values are shown as percentages (numerator over denominator × 100)."""
+        return self.chart in PERCENT_CHARTS
+
+
+@dataclass(frozen=True)
+class MonthValue:
+    month: str
+    numerator: int
+    denominator: int | None
+    source: str
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    id: str | None
+    on_date: date
+    kind: str  # note, phase, baseline, pdsa
+    text: str
+    reason: str | None = None
+    pdsa_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PdsaChoice:
+    id: str
+    label: str
+    start_date: date | None
+
+
+@dataclass(frozen=True)
+class ComputeReport:
+    first_month: str
+    last_month: str
+    measures: int
+    written: int
+    unchanged: int
+    kept_entered: int
+
+
+@dataclass
+class ChartData:
+    measure: MeasureInfo
+    values: list[MonthValue]
+    request: SpcInput
+    result: SpcResult
+    freeze: int | None
+    baseline_chosen: bool
+    phases: list[Annotation] = field(default_factory=list)
+    notes: list[Annotation] = field(default_factory=list)
+
+    @property
+    def months(self) -> list[str]:
+        return [v.month for v in self.values]
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    match = _MONTH.match(month or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValidationError(f"{month!r} is not a month; write it as YYYY-MM, for example 2026-03.")
+    year, mon = int(match.group(1)), int(match.group(2))
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def complete_months(today: date, count: int) -> list[tuple[str, date, date]]:
+    """The ``count`` complete months before ``today``'s month, oldest first."""
+    out = []
+    year, mon = today.year, today.month
+    for _ in range(count):
+        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
+        month = f"{year:04d}-{mon:02d}"
+        out.append((month, *month_bounds(month)))
+    return out[::-1]
+
+
+def _info(d: MeasureDefinition) -> MeasureInfo:
+    return MeasureInfo(
+        id=d.id,
+        code=d.code,
+        title=d.title,
+        chart=d.chart_type,
+        direction=d.direction,
+        target=float(d.target) if d.target not in (None, "") else None,
+        numerator_text=d.numerator,
+        denominator_text=d.denominator or "",
+        lookback_days=d.lookback_days,
+        owner=d.owner,
+        version=d.version,
+    )
+
+
+def _target_text(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
+
+
+class MeasureService:
+    def __init__(self, db: Database, *, today: Callable[[], date] = date.today) -> None:
+        self.db = db
+        self.today = today
+
+    # -- the library -------------------------------------------------------------------------------------------
+
+    def install_library(self, actor: Actor) -> int:
+        """Add the shipped definitions this database lacks, and upgrade older versions. Returns how many changed."""
+        from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+        library = lib.load_library()
+        changed = 0
+        with self.db.write(actor) as s:
+            existing = {d.code: d for d in s.scalars(select(MeasureDefinition))}
+            for spec in library.measures:
+                current = existing.get(spec.code)
+                if current is not None and current.version >= spec.version:
+                    continue
+                record = current or MeasureDefinition(id=lib.definition_id(spec.code), code=spec.code)
+                record.title = spec.title
+                record.kind = "proportion"
+                record.chart_type = spec.chart
+                record.numerator = spec.numerator_text
+                record.denominator = spec.denominator_text
+                record.lookback_days = spec.lookback_days
+                record.direction = spec.direction
+                record.target = _target_text(spec.target)
+                record.owner = "network"
+                record.version = spec.version
+                if current is None:
+                    s.add(record)
+                changed += 1
+        return changed
+
+    def list_measures(self) -> list[MeasureInfo]:
+        with self.db.read() as s:
+            return [_info(d) for d in s.scalars(select(MeasureDefinition).order_by(MeasureDefinition.title))]
+
+    def get(self, code: str) -> MeasureInfo:
+        with self.db.read() as s:
+            d = s.scalar(select(MeasureDefinition).where(MeasureDefinition.code == code))
+            if d is None:
+                known = ", ".join(s.scalars(select(MeasureDefinition.code).order_by(MeasureDefinition.code)))
+                raise NotFound(f"There is no measure {code!r} in this center. Measures: {known or 'none yet'}.")
+            return _info(d)
+
+    def values(self, code: str) -> list[MonthValue]:
+        measure = self.get(code)
+        with self.db.read() as s:
+            rows = s.scalars(
+                select(MeasureValue).where(MeasureValue.measure_id == measure.id).order_by(MeasureValue.month)
+            )
+            return [MonthValue(v.month, v.numerator, v.denominator, v.source) for v in rows]
+
+    # -- computing and entering --------------------------------------------------------------------------------
+
+    def _clinical_data(self, specs: list[lib.MeasureSpec]) -> lib.ClinicalData:
+        from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+        codes = lib.needed_observation_codes(specs)
+        with self.db.read() as s:
+            patients = [
+                (pid, active, diagnosed, {"disease_classification": cls, "diagnosis": dx, "diagnosis_date": diagnosed})
+                for pid, active, diagnosed, cls, dx in s.execute(
+                    select(Patient.id, Patient.active, Patient.diagnosis_date, Patient.disease_classification,
+                           Patient.diagnosis)
+                )
+            ]  # fmt: skip
+            visits = s.execute(select(Visit.id, Visit.patient_id, Visit.visit_date).where(Visit.status == "completed"))
+            observations = s.execute(
+                select(Observation.patient_id, Observation.visit_id, Observation.code, Observation.value,
+                       Observation.observed_on).where(Observation.code.in_(codes))
+            )  # fmt: skip
+            medications = s.execute(
+                select(Medication.patient_id, Medication.drug_class, Medication.start_date, Medication.stop_date)
+            )
+            return lib.build_clinical_data(patients, visits, observations, medications)
+
+    def compute(
+        self,
+        actor: Actor,
+        *,
+        months: int = DEFAULT_MONTHS,
+        progress: ProgressSink = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> ComputeReport:
+        """Monthly values of every library measure for the last ``months`` complete months, from local records."""
+        from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+        require_patient_access(actor)  # reads patient-level records, writes only counts
+        if not 1 <= months <= 120:
+            raise ValidationError("Compute between 1 and 120 months.")
+        self.install_library(actor)
+        specs = list(lib.load_library().measures)
+        data = self._clinical_data(specs)
+        periods = complete_months(self.today(), months)
+        counts: dict[tuple[str, str], tuple[int, int]] = {}
+        for k, (month, first, last) in enumerate(periods):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            for spec in specs:
+                counts[spec.code, month] = lib.count_month(spec, data, first, last)
+            progress(k + 1, len(periods), "Computing monthly measures")
+        written = unchanged = kept = 0
+        with self.db.write(actor) as s:
+            site = self.db.local_node().site_code
+            ids = {d.code: d.id for d in s.scalars(select(MeasureDefinition))}
+            existing = {
+                (v.measure_id, v.month): v
+                for v in s.scalars(select(MeasureValue).where(MeasureValue.site_code == site))
+            }
+            for (code, month), (numerator, denominator) in counts.items():
+                current = existing.get((ids[code], month))
+                if current is None:
+                    s.add(
+                        MeasureValue(id=lib.value_id(site, code, month), measure_id=ids[code], site_code=site,
+                                     month=month, numerator=numerator, denominator=denominator, source="computed")
+                    )  # fmt: skip
+                    written += 1
+                elif current.source == "entered":
+                    kept += 1
+                elif (current.numerator, current.denominator, current.source) == (numerator, denominator, "computed"):
+                    unchanged += 1
+                else:
+                    current.numerator, current.denominator, current.source = numerator, denominator, "computed"
+                    written += 1
+        return ComputeReport(periods[0][0], periods[-1][0], len(specs), written, unchanged, kept)
+
+    def enter_value(self, actor: Actor, code: str, month: str, numerator: int, denominator: int | None) -> MonthValue:
+        """Record a month by hand (replacing a computed value for that month, which a recompute then keeps)."""
+        from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+        measure = self.get(code)
+        first, _ = month_bounds(month)
+        if first > self.today():
+            raise ValidationError(f"{month} has not started yet; enter values for past or current months.")
+        for name, value in (("numerator", numerator), ("denominator", denominator)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValidationError(f"The {name} is a count: a whole number, 0 or more.")
+        if measure.percent and denominator is None:
+            raise ValidationError(
+                f"{measure.title} is a percentage: enter the denominator ({measure.denominator_text})."
+            )
+        if measure.percent and denominator is not None and numerator > denominator:
+            raise ValidationError(
+                f"The numerator ({numerator}) is larger than the denominator ({denominator}); a percentage "
+                "cannot exceed 100. Check both counts."
+            )
+        with self.db.write(actor) as s:
+            site = self.db.local_node().site_code
+            current = s.scalar(
+                select(MeasureValue).where(MeasureValue.measure_id == measure.id, MeasureValue.month == month,
+                                           MeasureValue.site_code == site)
+            )  # fmt: skip
+            if current is None:
+                s.add(
+                    MeasureValue(id=lib.value_id(site, code, month), measure_id=measure.id, site_code=site,
+                                 month=month, numerator=numerator, denominator=denominator, source="entered")
+                )  # fmt: skip
+            else:
+                current.numerator, current.denominator, current.source = numerator, denominator, "entered"
+        return MonthValue(month, numerator, denominator, "entered")
+
+    # -- annotations, phases and the baseline ------------------------------------------------------------------
+
+    def annotations(self, code: str) -> list[Annotation]:
+        """Notes, phases and the chosen baseline of a measure, plus the start of each linked PDSA cycle."""
+        measure = self.get(code)
+        with self.db.read() as s:
+            rows = s.scalars(
+                select(ChartAnnotation)
+                .where(ChartAnnotation.measure_id == measure.id)
+                .order_by(ChartAnnotation.on_date)
+            ).all()
+            out = [Annotation(a.id, a.on_date, a.kind, a.text, a.reason, a.pdsa_id) for a in rows]
+            linked = {a.pdsa_id for a in rows if a.pdsa_id}
+            cycles = s.execute(
+                select(PdsaCycle.id, PdsaCycle.seq, PdsaCycle.title, PdsaCycle.start_date)
+                .join(ImprovementGoalMeasure, ImprovementGoalMeasure.goal_id == PdsaCycle.goal_id)
+                .where(ImprovementGoalMeasure.measure_id == measure.id, PdsaCycle.start_date.is_not(None))
+            ).all()
+        out += [
+            Annotation(None, start, "pdsa", f"PDSA {seq}: {title}", None, pid)
+            for pid, seq, title, start in cycles
+            if pid not in linked
+        ]
+        return sorted(out, key=lambda a: (a.on_date, a.kind))
+
+    def pdsa_choices(self) -> list[PdsaChoice]:
+        with self.db.read() as s:
+            rows = s.execute(
+                select(PdsaCycle.id, PdsaCycle.seq, PdsaCycle.title, PdsaCycle.start_date).order_by(
+                    PdsaCycle.start_date, PdsaCycle.seq
+                )
+            ).all()
+        return [PdsaChoice(pid, f"PDSA {seq}: {title}", start) for pid, seq, title, start in rows]
+
+    def _add_annotation(self, actor: Actor, code: str, **fields) -> Annotation:
+        measure = self.get(code)
+        with self.db.write(actor) as s:
+            if fields.get("pdsa_id") and s.get(PdsaCycle, fields["pdsa_id"]) is None:
+                raise NotFound("That PDSA cycle is no longer in this center's records; choose another or none.")
+            record = ChartAnnotation(measure_id=measure.id, **fields)
+            s.add(record)
+            s.flush()
+            return Annotation(record.id, record.on_date, record.kind, record.text, record.reason, record.pdsa_id)
+
+    def add_note(self, actor: Actor, code: str, on_date: date, text: str, pdsa_id: str | None = None) -> Annotation:
+        text = " ".join((text or "").split())
+        if not text:
+            raise ValidationError("Write the note to show on the chart.")
+        if len(text) > 300:
+            raise ValidationError("Keep a chart note under 300 characters; put the detail in the PDSA worksheet.")
+        return self._add_annotation(actor, code, on_date=on_date, kind="note", text=text, pdsa_id=pdsa_id)
+
+    def add_phase(self, actor: Actor, code: str, month: str, reason: str, pdsa_id: str | None = None) -> Annotation:
+        """Start a new phase at ``month``: the centre line and limits are recomputed from there on."""
+        first, _ = month_bounds(month)
+        reason = " ".join((reason or "").split())
+        if len(reason) < 5:
+            raise ValidationError(
+                "Say why the process changed at this month (for example, the change adopted after a PDSA ramp): "
+                "a new phase needs its reason."
+            )
+        months = [v.month for v in self.values(code)]
+        if month not in months[1:]:
+            raise ValidationError(
+                f"A new phase must start at a month after the first one on the chart ({months[0] if months else '-'}"
+                f" to {months[-1] if months else '-'})."
+            )
+        text = f"New phase from {month}"
+        return self._add_annotation(actor, code, on_date=first, kind="phase", text=text, reason=reason, pdsa_id=pdsa_id)
+
+    def set_baseline(self, actor: Actor, code: str, last_month: str | None) -> None:
+        """Freeze the baseline at ``last_month`` (its last point), or go back to the default with None."""
+        measure = self.get(code)
+        months = [v.month for v in self.values(code)]
+        if last_month is not None:
+            first, _ = month_bounds(last_month)
+            if last_month not in months:
+                raise ValidationError(f"{last_month} has no value on this chart; choose one of its months.")
+        with self.db.write(actor) as s:
+            for old in s.scalars(
+                select(ChartAnnotation).where(
+                    ChartAnnotation.measure_id == measure.id, ChartAnnotation.kind == "baseline"
+                )
+            ):
+                s.delete(old)
+            if last_month is not None:
+                s.add(ChartAnnotation(measure_id=measure.id, on_date=first, kind="baseline",
+                                      text=f"Baseline: months up to {last_month}"))  # fmt: skip
+
+    def remove_annotation(self, actor: Actor, annotation_id: str) -> None:
+        with self.db.write(actor) as s:
+            record = s.get(ChartAnnotation, annotation_id)
+            if record is None:
+                raise NotFound("That note or phase was already removed.")
+            s.delete(record)
+
+    # -- the chart ---------------------------------------------------------------------------------------------
+
+    def chart(self, code: str, *, western_electric: bool = False) -> ChartData:
+        measure = self.get(code)
+        values = self.values(code)
+        if not values:
+            raise NotFound(f"{measure.title} has no monthly values yet. Compute the measures or enter a month by hand.")
+        annotations = self.annotations(code)
+        months = [v.month for v in values]
+        phases = [a for a in annotations if a.kind == "phase"]
+        cuts = sorted({_index_from(months, a.on_date) for a in phases} - {0, len(months)})
+        chosen = next((a for a in annotations if a.kind == "baseline"), None)
+        freeze: int | None
+        if chosen is not None:
+            freeze = _index_from(months, chosen.on_date) + 1
+        else:
+            freeze = DEFAULT_BASELINE if len(values) > DEFAULT_BASELINE else None
+        if cuts:
+            freeze = None  # each phase has its own centre line (qicharts2 ignores freeze with phases)
+        percent = measure.percent
+        request = SpcInput(
+            chart=measure.chart,
+            x=tuple(month_bounds(m)[0] for m in months),
+            y=tuple(float(v.numerator) for v in values),
+            n=tuple(None if v.denominator is None else float(v.denominator) for v in values) if percent else None,
+            options=SpcOptions(
+                freeze=freeze,
+                part=tuple(cuts) or None,
+                multiply=100.0 if percent else 1.0,
+                western_electric=western_electric,
+            ),
+        )
+        try:
+            result = analyze(request)
+        except SpcInputError as exc:
+            raise ValidationError(f"The values of {measure.title} cannot be charted: {exc}") from None
+        notes = [a for a in annotations if a.kind in ("note", "pdsa")]
+        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes)
+
+
+def _index_from(months: list[str], on: date) -> int:
+    """How many of ``months`` come before the month of ``on``."""
+    key = f"{on.year:04d}-{on.month:02d}"
+    return sum(1 for m in months if m < key)

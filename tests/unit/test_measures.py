@@ -1,0 +1,229 @@
+"""The measure library (data, validated), counting from local records, entry by hand, and chart data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from lhn_desktop.access import Actor
+from lhn_desktop.errors import LhnError, NotFound, PermissionDenied, ValidationError
+from lhn_desktop.paths import content_dir
+from lhn_desktop.services import measure_library as lib
+from lhn_desktop.services.measures import MeasureService, complete_months, month_bounds
+from lhn_desktop.services.team import TeamService
+from lhn_desktop.store.database import Database
+from tests.conftest import DEMO_TODAY
+
+SHIPPED = lib.load_library()
+
+
+def _spec(code: str) -> lib.MeasureSpec:
+    spec = SHIPPED.get(code)
+    assert spec is not None
+    return spec
+
+
+# -- the library as data ----------------------------------------------------------------------------------------
+
+
+def test_the_shipped_library_has_the_network_measures():
+    codes = {m.code for m in SHIPPED.measures}
+    assert codes == {"remission_pga", "no_prednisone", "visit_200d", "model_care"}
+    for m in SHIPPED.measures:
+        assert m.version >= 1 and m.numerator_text and m.denominator_text and m.direction in ("up", "down")
+
+
+def _library_with(**changes) -> str:
+    data = json.loads((content_dir() / lib.LIBRARY_FILE).read_text(encoding="utf-8"))
+    data["measures"][0].update(changes)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"chart": "pie"}, "remission_pga > chart"),
+        ({"population": {"kind": "everyone"}}, "remission_pga > population"),
+        ({"numerator": {"kind": "visit_recorded"}}, "visit_recorded"),
+        ({"code": "no_prednisone"}, "repeated: no_prednisone"),
+        ({"colour": "blue"}, "remission_pga > colour"),
+        ({"target": 180}, "remission_pga > target"),
+    ],
+)
+def test_a_broken_library_names_the_measure_and_the_field(change, words):
+    with pytest.raises(LhnError) as caught:
+        lib.parse_library(_library_with(**change))
+    assert words in str(caught.value)
+    assert "Reinstall" in str(caught.value)
+
+
+def test_a_library_that_is_not_json_says_where():
+    with pytest.raises(LhnError, match="not valid JSON"):
+        lib.parse_library('{"library": ')
+
+
+# -- counting -----------------------------------------------------------------------------------------------------
+
+
+def _data() -> lib.ClinicalData:
+    fields = {"disease_classification": "L3", "diagnosis": "Crohn disease", "diagnosis_date": date(2020, 1, 1)}
+    return lib.build_clinical_data(
+        patients=[
+            ("a", True, date(2020, 1, 1), fields),
+            ("b", True, date(2020, 1, 1), {**fields, "disease_classification": None}),
+            ("c", False, date(2020, 1, 1), fields),  # inactive
+            ("d", True, date(2026, 2, 10), fields),  # diagnosed mid-February
+        ],
+        completed_visits=[
+            ("v1", "a", date(2026, 2, 5)),
+            ("v2", "b", date(2026, 2, 20)),
+            ("v3", "a", date(2025, 1, 31)),  # 395 days before 2026-02-28 is 2025-01-29: inside
+            ("v4", "c", date(2026, 2, 3)),
+        ],
+        observations=[
+            ("a", "v1", "PGA", "mild", date(2026, 2, 5)),
+            ("a", "v3", "PGA", "quiescent", date(2025, 1, 31)),
+            ("a", "v1", "WEIGHT", "40.1", date(2026, 2, 5)),
+            ("a", "v1", "HEIGHT", "150.0", date(2026, 2, 5)),
+            ("b", "v2", "PGA", "quiescent", date(2026, 2, 20)),
+            ("b", "v2", "WEIGHT", "30.0", date(2026, 2, 20)),
+            ("b", "v2", "HEIGHT", "130.0", date(2026, 2, 20)),
+            ("c", "v4", "PGA", "quiescent", date(2026, 2, 3)),
+        ],
+        medications=[
+            ("a", "corticosteroid", date(2026, 1, 1), date(2026, 2, 28)),  # stops on the last day: not on it
+            ("b", "corticosteroid", date(2026, 2, 1), None),
+            ("c", "thiopurine", date(2025, 1, 1), None),
+        ],
+    )
+
+
+FEBRUARY = (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_remission_uses_the_latest_pga_in_the_look_back_window():
+    # a: latest PGA mild; b: quiescent; c: quiescent (inactive patients still count if seen)
+    assert lib.count_month(_spec("remission_pga"), _data(), *FEBRUARY) == (2, 3)
+    # in January only a (seen 2025-01-31) is in the window, and its latest PGA then was quiescent
+    assert lib.count_month(_spec("remission_pga"), _data(), date(2026, 1, 1), date(2026, 1, 31)) == (1, 1)
+
+
+def test_not_on_prednisone_on_the_last_day_of_the_month():
+    assert lib.count_month(_spec("no_prednisone"), _data(), *FEBRUARY) == (2, 3)  # a stopped on the 28th; b is on it
+
+
+def test_visit_within_200_days_counts_active_patients_diagnosed_by_month_end():
+    # a, b and d are active and diagnosed by 28 February; a and b were seen; d was not
+    assert lib.count_month(_spec("visit_200d"), _data(), *FEBRUARY) == (2, 3)
+    # in January neither had a visit in the 200 days before the 31st (a was last seen 2025-01-31)
+    assert lib.count_month(_spec("visit_200d"), _data(), date(2026, 1, 1), date(2026, 1, 31)) == (0, 2)
+
+
+def test_model_care_counts_visits_with_everything_recorded():
+    # v1: classification, PGA, weight, height -> yes; v2: no classification; v4: no weight or height
+    assert lib.count_month(_spec("model_care"), _data(), *FEBRUARY) == (1, 3)
+
+
+def test_months_are_complete_months_before_today():
+    months = complete_months(date(2026, 3, 2), 3)
+    assert [m for m, _, _ in months] == ["2025-12", "2026-01", "2026-02"]
+    assert months[-1][2] == date(2026, 2, 28)
+    with pytest.raises(ValidationError, match="YYYY-MM"):
+        month_bounds("2026-13")
+
+
+# -- the service on the demo center --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(demo_db: Database) -> MeasureService:
+    return MeasureService(demo_db, today=lambda: DEMO_TODAY)
+
+
+def test_compute_reproduces_the_demo_values_and_keeps_entered_months(service: MeasureService, admin: Actor):
+    report = service.compute(admin)
+    assert (report.first_month, report.last_month, report.measures) == ("2024-03", "2026-02", 4)
+    assert report.written == 0 and report.unchanged == 4 * 24  # the demo was counted by the same engine
+    service.enter_value(admin, "model_care", "2026-02", 7, 9)
+    again = service.compute(admin)
+    assert again.kept_entered == 1 and again.written == 0
+    assert service.values("model_care")[-1].source == "entered"
+    assert service.values("model_care")[-1].numerator == 7
+
+
+def test_compute_needs_patient_access(service: MeasureService, demo_db: Database):
+    team = TeamService(demo_db)
+    partner = next(m for m in team.list_members() if m.role == "parent_partner")
+    with pytest.raises(PermissionDenied):
+        service.compute(team.actor_for(partner.id))
+
+
+@pytest.mark.parametrize(
+    ("month", "numerator", "denominator", "words"),
+    [
+        ("2026-04", 1, 2, "has not started"),
+        ("26-02", 1, 2, "YYYY-MM"),
+        ("2026-01", 5, 2, "larger than the denominator"),
+        ("2026-01", -1, 2, "whole number"),
+        ("2026-01", 1, None, "enter the denominator"),
+    ],
+)
+def test_entering_a_month_refuses_what_cannot_be_right(service, admin, month, numerator, denominator, words):
+    before = service.values("remission_pga")
+    with pytest.raises(ValidationError, match=words):
+        service.enter_value(admin, "remission_pga", month, numerator, denominator)
+    assert service.values("remission_pga") == before
+
+
+def test_unknown_measure_lists_the_known_ones(service: MeasureService):
+    with pytest.raises(NotFound, match="remission_pga"):
+        service.values("remission")
+
+
+def test_chart_has_a_default_baseline_of_twelve_months(service: MeasureService):
+    chart = service.chart("remission_pga")
+    assert len(chart.values) == 24 and chart.freeze == 12 and not chart.baseline_chosen
+    assert chart.request.options.multiply == 100
+    assert [p.baseline for p in chart.result.points].count(True) == 12
+    first = chart.result.points[0]
+    assert first.numerator == chart.values[0].numerator and first.n == chart.values[0].denominator
+
+
+def test_baseline_can_be_changed_and_reset(service: MeasureService, admin: Actor):
+    service.set_baseline(admin, "remission_pga", "2024-09")
+    chart = service.chart("remission_pga")
+    assert chart.baseline_chosen and chart.freeze == chart.months.index("2024-09") + 1
+    with pytest.raises(ValidationError, match="no value"):
+        service.set_baseline(admin, "remission_pga", "2019-01")
+    service.set_baseline(admin, "remission_pga", None)
+    assert service.chart("remission_pga").freeze == 12
+
+
+def test_a_phase_needs_a_reason_and_starts_a_new_centre_line(service: MeasureService, admin: Actor):
+    months = service.chart("model_care").months
+    with pytest.raises(ValidationError, match="reason"):
+        service.add_phase(admin, "model_care", months[12], "")
+    with pytest.raises(ValidationError, match="after the first one"):
+        service.add_phase(admin, "model_care", months[0], "Checklist adopted")
+    pdsa = service.pdsa_choices()[0]
+    service.add_phase(admin, "model_care", months[12], "Nurse checklist adopted after the PDSA ramp", pdsa.id)
+    chart = service.chart("model_care")
+    assert chart.freeze is None and chart.request.options.part == (12,)
+    assert {p.part for p in chart.result.points} == {1, 2}
+    assert chart.phases[0].reason.startswith("Nurse checklist") and chart.phases[0].pdsa_id == pdsa.id
+
+
+def test_annotations_come_from_notes_and_linked_pdsa_cycles(service: MeasureService, admin: Actor):
+    notes = service.chart("model_care").notes
+    assert notes and all(a.kind in ("note", "pdsa") for a in notes)
+    assert any(a.pdsa_id for a in notes)
+    note = service.add_note(admin, "model_care", date(2025, 6, 1), "  New check-in   scales ")
+    assert note.text == "New check-in scales"
+    assert any(a.text == "New check-in scales" for a in service.chart("model_care").notes)
+    with pytest.raises(ValidationError):
+        service.add_note(admin, "model_care", date(2025, 6, 1), "   ")
+    service.remove_annotation(admin, note.id)
+    with pytest.raises(NotFound):
+        service.remove_annotation(admin, note.id)
