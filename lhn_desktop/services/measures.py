@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
-from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Medication, Observation, Patient, Visit
@@ -29,6 +29,9 @@ from lhn_desktop.spc import SpcInput, SpcInputError, SpcOptions, SpcResult, anal
 from lhn_desktop.store.database import Database
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lhn_desktop.charts.spc_chart import ChartMarks
     from lhn_desktop.services import measure_library as lib
 
 DEFAULT_BASELINE = 12
@@ -449,6 +452,114 @@ class MeasureService:
             raise ValidationError(f"The values of {measure.title} cannot be charted: {exc}") from None
         notes = [a for a in annotations if a.kind in ("note", "pdsa")]
         return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes)
+
+    def render(self, code: str, out: str | Path) -> Path:
+        """Draw a measure's chart to PNG, SVG or PDF (by the file's suffix)."""
+        from lhn_desktop.charts import spc_chart
+
+        _check_format(out)
+        chart = self.chart(code)
+        return _save(spc_chart.figure(chart.result, chart_marks(chart)), out)
+
+    def render_page(self, out: str | Path) -> Path:
+        """Every measure with values as small multiples on one page."""
+        from lhn_desktop.charts import spc_chart
+
+        _check_format(out)
+        charts = [self.chart(m.code) for m in self.list_measures() if self.values(m.code)]
+        if not charts:
+            raise NotFound("No measure has monthly values yet. Compute the measures or enter a month by hand.")
+        return _save(spc_chart.small_multiples([(c.result, chart_marks(c)) for c in charts]), out)
+
+    def chart_csv(self, code: str) -> str:
+        """The data behind a chart as CSV text: month, counts, value, centre line, limits and signals."""
+        import csv
+        import io
+
+        chart = self.chart(code)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["month", "numerator", "denominator", "source", "value", "phase", "baseline", "included",
+                         "centre_line", "lower_limit", "upper_limit", "runs_signal", "beyond_limits"])  # fmt: skip
+        for v, p in zip(chart.values, chart.result.points, strict=True):
+            writer.writerow([v.month, v.numerator, "" if v.denominator is None else v.denominator, v.source,
+                             _num(p.y), p.part, p.baseline, p.include, _num(p.cl), _num(p.lcl), _num(p.ucl),
+                             p.runs_signal, p.sigma_signal])  # fmt: skip
+        return buffer.getvalue()
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.6g}"
+
+
+def _check_format(out: str | Path) -> None:
+    from pathlib import Path
+
+    from lhn_desktop.charts.spc_chart import EXPORT_FORMATS
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise ValidationError(f"Save the chart as .png, .svg or .pdf, not {suffix or 'a file without a suffix'}.")
+
+
+def _save(fig, out: str | Path) -> Path:
+    from lhn_desktop.charts import spc_chart
+
+    try:
+        return spc_chart.save(fig, out)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    except OSError as exc:
+        raise LhnError(
+            f"The chart could not be written to {out}: {exc.strerror or exc}. Choose another folder."
+        ) from None
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_label(month: str) -> str:
+    """2026-03 -> Mar 26, as on the charts."""
+    return f"{MONTH_NAMES[int(month[5:7]) - 1]} {month[2:4]}"
+
+
+def _note_position(months: list[str], on: date) -> float | None:
+    """Where a date falls on the chart's x axis (points sit at their month's index)."""
+    key = f"{on.year:04d}-{on.month:02d}"
+    if key not in months:
+        return None
+    days = calendar.monthrange(on.year, on.month)[1]
+    return months.index(key) + (on.day - 1) / days - 0.5
+
+
+def chart_marks(chart: ChartData) -> ChartMarks:
+    """Titles, goal, phases and numbered notes for drawing ``chart``."""
+    from lhn_desktop.charts.spc_chart import ChartMarks
+
+    m = chart.measure
+    months = chart.months
+    notes = []
+    for a in chart.notes:
+        position = _note_position(months, a.on_date)
+        if position is not None:
+            notes.append((position, f"{a.on_date:%d %b %Y}: {a.text}"))
+    phases = [(_index_from(months, a.on_date), a.reason or a.text) for a in chart.phases]
+    kind = {"p": "p chart", "run": "run chart"}.get(m.chart, f"{m.chart} chart")
+    span = f"{month_label(months[0])} to {month_label(months[-1])}"
+    baseline = ""
+    if chart.freeze and chart.freeze < len(months):
+        baseline = f" · baseline {month_label(months[0])} to {month_label(months[chart.freeze - 1])}"
+    return ChartMarks(
+        title=m.title,
+        y_label="percent" if m.percent else "value",
+        x_labels=[month_label(x) for x in months],
+        target=m.target,
+        notes=notes,
+        phases=[p for p in phases if 0 < p[0] < len(months)],
+        percent=m.percent,
+        subtitle=f"{kind} · {span}{baseline} · each point: {m.numerator_text.lower()}, out of "
+        f"{m.denominator_text[0].lower()}{m.denominator_text[1:]}",
+    )
 
 
 def _index_from(months: list[str], on: date) -> int:

@@ -76,3 +76,46 @@ def test_the_installed_command_reads_a_pipe() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["points"][0]["cl"] == 5.0
+
+
+def test_measures_compute_list_enter_and_render(capsys, demo_path: Path, tmp_path: Path) -> None:
+    db = ["--db", str(demo_path)]
+    assert main(["measures", "compute", "--json", *db]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["measures"] == 4 and report["written"] + report["unchanged"] == 4 * 24
+
+    assert main(["measures", "list", *db]) == 0
+    assert "remission_pga" in capsys.readouterr().out
+
+    assert main(["measures", "enter", "model_care", "2025-01", "30", "20", *db]) == 2
+    assert "larger than the denominator" in capsys.readouterr().err
+    assert main(["measures", "enter", "model_care", "2025-01", "15", "20", *db]) == 0
+    capsys.readouterr()
+
+    for suffix in (".png", ".svg", ".pdf"):
+        out = tmp_path / f"chart{suffix}"
+        assert main(["chart", "render", "--measure", "remission_pga", "--out", str(out), *db]) == 0
+        assert out.stat().st_size > 1000
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "chart.pdf").read_bytes()[:4] == b"%PDF"
+    csv_file = tmp_path / "data.csv"
+    page = tmp_path / "page.png"
+    assert main(["chart", "render", "--measure", "model_care", "--out", str(page), "--csv", str(csv_file), *db]) == 0
+    lines = csv_file.read_text().splitlines()
+    assert lines[0].startswith("month,numerator,denominator,source,value")
+    assert any(line.startswith("2025-01,15,20,entered,75") for line in lines)
+    assert main(["chart", "render", "--all", "--out", str(page), *db]) == 0
+    capsys.readouterr()
+
+
+def test_chart_render_refusals(capsys, demo_path: Path, tmp_path: Path) -> None:
+    db = ["--db", str(demo_path)]
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    assert main(["chart", "render", "--measure", "nope", "--out", str(tmp_path / "x.png"), *db]) == 2
+    assert "Measures: model_care" in capsys.readouterr().err
+    assert main(["chart", "render", "--measure", "model_care", "--out", str(tmp_path / "x.gif"), *db]) == 2
+    assert ".png, .svg or .pdf" in capsys.readouterr().err
+    assert main(["chart", "render", "--out", str(tmp_path / "x.png"), *db]) == 2
+    assert "--measure CODE" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

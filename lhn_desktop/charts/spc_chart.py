@@ -1,0 +1,198 @@
+"""Run and control charts drawn with matplotlib from an analysis result (never pyplot, never Qt).
+
+What a QI meeting needs to read at a glance: the data line; the centre line of each phase, drawn
+dashed and orange when the runs analysis signals a shift or too few crossings; control limits as
+steps; points beyond the limits in red; the goal line; the frozen baseline shaded; new phases
+marked with their reason; and numbered notes from PDSA cycles and the team.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from lhn_desktop.spc import SpcResult
+
+DATA = "#4a6785"
+CENTRE = "#2f4858"
+SIGNAL = "#d9822b"
+LIMIT = "#8a9aa9"
+OUTSIDE = "#c0392b"
+TARGET = "#2e8b57"
+BASELINE = "#eef2f6"
+NOTE = "#6c5b7b"
+EXPORT_FORMATS = (".png", ".svg", ".pdf")
+
+
+@dataclass
+class ChartMarks:
+    """Everything drawn besides the analysis: titles, labels, goal, phases and notes."""
+
+    title: str
+    y_label: str
+    x_labels: Sequence[str]
+    target: float | None = None
+    #: (position as a 0-based point index, may be fractional; text)
+    notes: list[tuple[float, str]] = field(default_factory=list)
+    #: (index of the first point of the new phase, reason)
+    phases: list[tuple[int, str]] = field(default_factory=list)
+    percent: bool = False
+    subtitle: str = ""
+
+
+def _nan(v: float | None) -> float:
+    return math.nan if v is None else v
+
+
+def _steps(values: Sequence[float]) -> tuple[list[float], list[float]]:
+    """x and y of a step line centred on each point (limits that vary per point)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for i, v in enumerate(values):
+        xs += [i - 0.5, i + 0.5]
+        ys += [v, v]
+    return xs, ys
+
+
+def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = False) -> None:
+    points = result.points
+    xs = list(range(len(points)))
+    ys = [_nan(p.y) for p in points]
+    small = 7 if compact else 9
+
+    baseline = [i for i, p in enumerate(points) if p.baseline]
+    if 0 < len(baseline) < len(points):
+        ax.axvspan(-0.5, baseline[-1] + 0.5, color=BASELINE, zorder=0)
+        if not compact:
+            ax.text(baseline[-1] + 0.4, 1.0, "baseline ", transform=ax.get_xaxis_transform(), ha="right",
+                    va="top", fontsize=small, color=LIMIT)  # fmt: skip
+
+    for part in sorted({p.part for p in points}):
+        idx = [i for i, p in enumerate(points) if p.part == part]
+        lo, hi = idx[0], idx[-1]
+        cl = points[lo].cl
+        signal = points[lo].runs_signal
+        if cl is not None:
+            ax.hlines(cl, lo - 0.5, hi + 0.5, colors=SIGNAL if signal else CENTRE,
+                      linestyles="--" if signal else "-", linewidth=1.6 if signal else 1.2, zorder=2)  # fmt: skip
+            if not compact:
+                ax.annotate(f"{cl:.1f}{'%' if marks.percent else ''}", (hi + 0.4, cl), xytext=(-2, 3),
+                            textcoords="offset points", ha="right", va="bottom", fontsize=small,
+                            color=SIGNAL if signal else CENTRE)  # fmt: skip
+        for attr in ("ucl", "lcl"):
+            values = [_nan(getattr(points[i], attr)) for i in idx]
+            if any(not math.isnan(v) for v in values):
+                sx, sy = _steps(values)
+                ax.plot([x + lo for x in sx], sy, color=LIMIT, linewidth=0.9, linestyle=":", zorder=2)
+
+    ax.plot(xs, ys, color=DATA, linewidth=1.3, marker="o", markersize=3.5 if compact else 4.5, zorder=3,
+            linestyle="none" if result.dots_only else "-")  # fmt: skip
+    excluded = [i for i, p in enumerate(points) if not p.include and p.y is not None]
+    if excluded:
+        ax.plot(excluded, [ys[i] for i in excluded], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="white", markeredgecolor=DATA, zorder=4)  # fmt: skip
+    outside = [i for i, p in enumerate(points) if p.sigma_signal]
+    if outside:
+        ax.plot(outside, [ys[i] for i in outside], linestyle="none", marker="o", markersize=7 if compact else 8,
+                color=OUTSIDE, zorder=5, label="beyond the limits")  # fmt: skip
+
+    if marks.target is not None:
+        ax.axhline(marks.target, color=TARGET, linestyle="-.", linewidth=1.1, zorder=1)
+        if not compact:
+            ax.annotate(f"goal {marks.target:g}{'%' if marks.percent else ''}", (0, marks.target),
+                        xytext=(0, 3), textcoords="offset points", fontsize=small, color=TARGET)  # fmt: skip
+
+    for start, reason in marks.phases:
+        ax.axvline(start - 0.5, color=CENTRE, linewidth=1.0, linestyle="-", zorder=1)
+        if not compact:
+            ax.text(start - 0.4, 0.02, reason[:60], transform=ax.get_xaxis_transform(), fontsize=small - 1,
+                    color=CENTRE, rotation=90, va="bottom")  # fmt: skip
+
+    for number, (position, _text) in enumerate(marks.notes, start=1):
+        ax.axvline(position, color=NOTE, linewidth=0.6, linestyle=(0, (2, 3)), zorder=1)
+        ax.text(position, 1.01, str(number), transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize=small, color=NOTE, fontweight="bold")  # fmt: skip
+
+    step = max(1, math.ceil(len(points) / (6 if compact else 12)))
+    ax.set_xticks(xs[::step])
+    ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0)
+    ax.tick_params(axis="y", labelsize=small)
+    ax.set_xlim(-0.7, len(points) - 0.3 + (1.2 if not compact else 0))
+    if marks.percent:
+        ax.set_ylim(bottom=0, top=max(100.0, *(v for v in ys if not math.isnan(v))) * 1.04 if ys else 100)
+    ax.set_ylabel("" if compact else marks.y_label, fontsize=small)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6)
+
+
+def _legend_lines(result: SpcResult, marks: ChartMarks) -> str:
+    lines = []
+    for s in result.summary:
+        part = f"phase {s.part}: " if len(result.summary) > 1 else ""
+        if s.runs_signal:
+            reason = []
+            if s.longest_run is not None and s.longest_run_max is not None and s.longest_run > s.longest_run_max:
+                reason.append(f"a run of {s.longest_run} points (more than {s.longest_run_max})")
+            if s.n_crossings is not None and s.n_crossings_min is not None and s.n_crossings < s.n_crossings_min:
+                reason.append(f"{s.n_crossings} crossings (fewer than {s.n_crossings_min})")
+            lines.append(f"{part}non-random variation: {' and '.join(reason)}")
+        elif s.n_useful:
+            lines.append(f"{part}no runs signal ({s.n_useful} useful points)")
+        if s.sigma_signal:
+            lines.append(f"{part}{s.sigma_signal} point(s) beyond the control limits")
+    lines += [f"{k}. {text}" for k, (_, text) in enumerate(marks.notes, start=1)]
+    return "\n".join(lines)
+
+
+def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: float = 5.0) -> Figure:
+    """A full chart with its reading underneath (signals in words and the numbered notes)."""
+    from matplotlib.figure import Figure
+
+    legend = _legend_lines(result, marks)
+    extra = 0.17 * (legend.count("\n") + 1) if legend else 0
+    fig = Figure(figsize=(width, height + extra), dpi=100, layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[height, max(extra, 0.01)])
+    ax = fig.add_subplot(grid[0])
+    draw(ax, result, marks)
+    if marks.subtitle:
+        import textwrap
+
+        fig.suptitle(textwrap.fill(marks.subtitle, int(width * 14)), x=0.01, ha="left", fontsize=8, color=LIMIT)
+    if legend:
+        text_ax = fig.add_subplot(grid[1])
+        text_ax.axis("off")
+        text_ax.text(0, 1, legend, va="top", ha="left", fontsize=8, color=CENTRE, wrap=True)
+    return fig
+
+
+def small_multiples(charts: Sequence[tuple[SpcResult, ChartMarks]], *, columns: int = 2) -> Figure:
+    """A page of small charts, one per measure, for a quick look at everything."""
+    from matplotlib.figure import Figure
+
+    rows = max(1, math.ceil(len(charts) / columns))
+    fig = Figure(figsize=(5.2 * columns, 2.9 * rows), dpi=100, layout="constrained")
+    for k, (result, marks) in enumerate(charts):
+        draw(fig.add_subplot(rows, columns, k + 1), result, marks, compact=True)
+    return fig
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write PNG, SVG or PDF by the file's suffix, through a ``.part`` file renamed when complete."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise ValueError(f"Save the chart as .png, .svg or .pdf, not {suffix or 'a file without a suffix'}.")
+    FigureCanvasAgg(fig)
+    part = target.with_name(target.name + ".part")
+    fig.savefig(part, format=suffix[1:], dpi=150 if suffix == ".png" else 100)
+    part.replace(target)
+    return target

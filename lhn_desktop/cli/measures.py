@@ -1,0 +1,80 @@
+"""``measures compute | list | enter`` and ``chart render``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lhn_desktop.cli.center import _context
+from lhn_desktop.cli.output import TextProgress, emit, emit_json
+
+
+def compute(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        report = ctx.measures.compute(ctx.actor, months=args.months, progress=TextProgress(quiet=args.json))
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(report)
+    else:
+        emit(f"Computed {report.measures} measures for {report.first_month} to {report.last_month}: "
+             f"{report.written} monthly values written, {report.unchanged} unchanged, "
+             f"{report.kept_entered} entered by hand and kept.")  # fmt: skip
+    return 0
+
+
+def list_measures(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        rows = [(m, ctx.measures.values(m.code)) for m in ctx.measures.list_measures()]
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json([{"measure": m, "values": values} for m, values in rows])
+        return 0
+    for m, values in rows:
+        latest = values[-1] if values else None
+        shown = f"{latest.month}: {latest.numerator}/{latest.denominator}" if latest else "no values yet"
+        emit(f"{m.code:16} {m.title:44} {m.chart:4} {shown}")
+    if not rows:
+        emit("No measures yet. Run 'lhn-desktop measures compute'.")
+    return 0
+
+
+def enter(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        value = ctx.measures.enter_value(ctx.actor, args.measure, args.month, args.numerator, args.denominator)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(value)
+    else:
+        emit(f"Entered {args.measure} {value.month}: {value.numerator}/{value.denominator}. "
+             "Computing the measures again keeps this month as entered.")  # fmt: skip
+    return 0
+
+
+def render(args: argparse.Namespace) -> int:
+    from lhn_desktop.errors import ValidationError
+
+    if bool(args.measure) == bool(args.all):
+        raise ValidationError("Give --measure CODE for one chart, or --all for a page of every measure.")
+    ctx = _context(args)
+    try:
+        if args.csv:
+            if not args.measure:
+                raise ValidationError("--csv writes the data of one chart: give --measure CODE.")
+            text = ctx.measures.chart_csv(args.measure)
+            part = Path(args.csv).with_name(Path(args.csv).name + ".part")
+            part.write_text(text, encoding="utf-8")
+            part.replace(args.csv)
+        path = ctx.measures.render(args.measure, args.out) if args.measure else ctx.measures.render_page(args.out)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json({"out": str(path), "csv": args.csv})
+    else:
+        emit(f"Wrote {path}" + (f" and {args.csv}" if args.csv else "") + ".")
+    return 0
