@@ -112,7 +112,8 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
     for start, reason in marks.phases:
         ax.axvline(start - 0.5, color=CENTRE, linewidth=1.0, linestyle="-", zorder=1)
         if not compact:
-            ax.text(start - 0.4, 0.02, reason[:60], transform=ax.get_xaxis_transform(), fontsize=small - 1,
+            short = reason if len(reason) <= 40 else reason[:39].rstrip() + "…"
+            ax.text(start - 0.4, 0.02, short, transform=ax.get_xaxis_transform(), fontsize=small - 1,
                     color=CENTRE, rotation=90, va="bottom")  # fmt: skip
 
     for number, (position, _text) in enumerate(marks.notes, start=1):

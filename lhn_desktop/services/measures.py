@@ -385,6 +385,8 @@ class MeasureService:
                 f"A new phase must start at a month after the first one on the chart ({months[0] if months else '-'}"
                 f" to {months[-1] if months else '-'})."
             )
+        if any(a.kind == "phase" and a.on_date == first for a in self.annotations(code)):
+            raise ValidationError(f"A phase already starts in {month}; remove it first to give a different reason.")
         text = f"New phase from {month}"
         return self._add_annotation(actor, code, on_date=first, kind="phase", text=text, reason=reason, pdsa_id=pdsa_id)
 

@@ -1,13 +1,26 @@
-"""Measures: the measure library with the monthly values recorded for this center."""
+"""Measures: the measure library, each measure's run or control chart, and its monthly values."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter
+from datetime import date
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.gui.widgets import RecordsView, detail_pane
 
 
 def percent(num: int, den: int | None) -> str:
@@ -18,53 +31,279 @@ def _latest(m):
     return m.months[-1] if m.months else None
 
 
+def ask_export_path(parent: QWidget, stem: str, *, csv: bool = True) -> str | None:
+    filters = ["PNG picture (*.png)", "SVG drawing (*.svg)", "PDF document (*.pdf)"]
+    if csv:
+        filters.append("CSV data for a spreadsheet (*.csv)")
+    path, chosen = QFileDialog.getSaveFileName(parent, "Export the chart", f"{stem}.png", ";;".join(filters))
+    if not path:
+        return None
+    if "." not in path.rsplit("/", 1)[-1]:
+        path += chosen[chosen.index("*") + 1 : -1]
+    return path
+
+
 class MeasuresPage(Page):
     title = "Measures"
     explanation = (
-        "The measures this center tracks, with the monthly numerators and denominators recorded. Choose a measure "
-        "to see its months. Run and control charts with their rules, baselines, phases and PDSA annotations, and "
-        "monthly values computed or entered here, are added with the measures work."
+        "Each measure's run or control chart with its monthly values. A dashed orange centre line means the "
+        "runs rules found non-random variation; red points are beyond the control limits. Point at a month to "
+        "see its counts. Start a new phase only when the process changed, and say why."
     )
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
+        from lhn_desktop.gui.chart_view import ChartView
+
         splitter = QSplitter(self)
         self.table = RecordsView(
             [
                 Column("Measure", lambda m: m.title),
-                Column("Better when", lambda m: "higher" if m.direction == "up" else "lower"),
-                Column("Target", lambda m: f"{m.target}%" if m.target else ""),
-                Column("Latest month", lambda m: _latest(m)[0] if m.months else ""),
                 Column("Latest", lambda m: percent(_latest(m)[1], _latest(m)[2]) if m.months else "", True),
+                Column("Goal", lambda m: f"{m.target}%" if m.target else ""),
                 Column("Months", lambda m: len(m.months), True),
             ],
             splitter,
         )
         self.model = self.table.rows_model
+
+        right = QWidget(splitter)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(8, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, slot in (
+            ("phase", "New &phase…", self.new_phase),
+            ("note", "&Note…", self.add_note),
+            ("baseline", "&Baseline…", self.choose_baseline),
+            ("enter", "&Enter a month…", self.enter_month),
+            ("export", "E&xport…", self.export),
+            ("all", "&All measures", self.show_all),
+            ("compute", "&Compute now", self.compute),
+        ):
+            button = QPushButton(text, right)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+            self.buttons[key] = button
+        bar.addStretch(1)
+        column.addLayout(bar)
+        self.chart_view = ChartView(right)
+        column.addWidget(self.chart_view, 3)
+        self.point_info = QLabel(right)
+        self.point_info.setObjectName("pointInfo")
+        self.point_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.point_info)
+        self.reading = detail_pane(right)
+        column.addWidget(self.reading)
         self.months = RecordsView(
             [
-                Column("Month", lambda r: r[0]),
-                Column("Numerator", lambda r: r[1], True),
-                Column("Denominator", lambda r: r[2], True),
-                Column("Percent", lambda r: percent(r[1], r[2]), True),
+                Column("Month", lambda r: r.month),
+                Column("Numerator", lambda r: r.numerator, True),
+                Column("Denominator", lambda r: "" if r.denominator is None else r.denominator, True),
+                Column("Percent", lambda r: percent(r.numerator, r.denominator), True),
+                Column(
+                    "Source", lambda r: {"computed": "computed", "entered": "entered by hand"}.get(r.source, r.source)
+                ),
             ],
-            splitter,
+            right,
         )
         self.months_model = self.months.rows_model
+        self.months.setMaximumHeight(180)
+        column.addWidget(self.months, 1)
+
         splitter.addWidget(self.table)
-        splitter.addWidget(self.months)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([560, 460])
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([380, 820])
         self.layout_.addWidget(splitter, 1)
-        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_months())
+        self.chart = None
+        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self.show_measure())
+        self.months.selectionModel().currentRowChanged.connect(lambda c, _p: self.show_point(c.row(), from_table=True))
+        self.chart_view.point_chosen.connect(self.show_point)
+        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.export)
+
+    # -- loading ---------------------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        current = self.table.current_row()
         self.model.set_rows(self.ctx.overview.measures())
-        self.table.select_first()
-        self._show_months()
+        rows = self.model.rows
+        index = next((k for k, m in enumerate(rows) if current and m.code == current.code), 0)
+        if rows:
+            self.table.selectRow(index)
+        self.show_measure()
 
-    def _show_months(self) -> None:
+    def current_code(self) -> str | None:
         m = self.table.current_row()
-        self.months_model.set_rows(list(m.months) if m else [])
-        self.months.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        return m.code if m else None
+
+    def show_measure(self) -> None:
+        from lhn_desktop.services.measures import chart_marks
+
+        code = self.current_code()
+        self.chart = None
+        for key in ("phase", "note", "baseline", "export"):
+            self.buttons[key].setEnabled(False)
+        self.buttons["enter"].setEnabled(code is not None)
+        may_compute = self.ctx.actor is not None and self.ctx.actor.sees_patient_data
+        self.buttons["compute"].setEnabled(may_compute)
+        self.buttons["compute"].setToolTip(
+            "Count every measure again from this center's records"
+            if may_compute
+            else "Computing reads patient records, so a clinical team member runs it"
+        )
+        self.point_info.setText("")
+        if code is None:
+            self.chart_view.show_message("No measures yet. Use Compute now to count them from this center's records.")
+            self.reading.setText("")
+            self.months_model.set_rows([])
+            return
+        try:
+            self.chart = self.ctx.measures.chart(code)
+        except LhnError as exc:
+            self.chart_view.show_message(str(exc))
+            self.reading.setText("")
+            self.months_model.set_rows([])
+            return
+        for key in ("phase", "note", "baseline", "export"):
+            self.buttons[key].setEnabled(True)
+        self.chart_view.show_chart(self.chart.result, chart_marks(self.chart))
+        self.months_model.set_rows(self.chart.values)
+        self.reading.setText(self._reading())
+
+    def _reading(self) -> str:
+        chart = self.chart
+        m = chart.measure
+        lines = [f"<b>{m.title}</b>: {m.numerator_text}, out of {m.denominator_text.lower()}."]
+        if chart.phases:
+            lines.append("Phases: " + "; ".join(f"from {a.on_date:%b %Y}: {a.reason}" for a in chart.phases) + ".")
+        elif chart.freeze:
+            which = "chosen" if chart.baseline_chosen else "the first 12 months"
+            lines.append(f"Baseline: {chart.months[0]} to {chart.months[chart.freeze - 1]} ({which}).")
+        for s in chart.result.summary:
+            where = f"Phase {s.part}: " if len(chart.result.summary) > 1 else ""
+            if s.runs_signal:
+                lines.append(
+                    f"{where}<b>non-random variation</b> (longest run {s.longest_run}, limit {s.longest_run_max}; "
+                    f"{s.n_crossings} crossings, at least {s.n_crossings_min} expected)."
+                )
+            else:
+                lines.append(f"{where}no runs signal.")
+            if s.sigma_signal:
+                lines.append(f"{where}{s.sigma_signal} month(s) beyond the control limits.")
+        for k, a in enumerate(n for n in chart.notes if n.on_date.strftime("%Y-%m") in chart.months):
+            lines.append(f"{k + 1}. {a.on_date:%d %b %Y}: {a.text}")
+        return "<br>".join(lines)
+
+    def show_point(self, index: int, from_table: bool = False) -> None:
+        if self.chart is None or not 0 <= index < len(self.chart.values):
+            return
+        value = self.chart.values[index]
+        point = self.chart.result.points[index]
+        unit = "%" if self.chart.measure.percent else ""
+
+        def fmt(v):
+            return "–" if v is None else f"{v:.1f}{unit}"
+
+        counts = f"{value.numerator} of {value.denominator}" if value.denominator is not None else f"{value.numerator}"
+        limits = f", limits {fmt(point.lcl)} to {fmt(point.ucl)}" if point.ucl is not None else ""
+        flags = " · beyond the limits" if point.sigma_signal else ""
+        flags += " · excluded from the calculations" if not point.include else ""
+        self.point_info.setText(
+            f"<b>{value.month}</b>: {counts} = {fmt(point.y)} · centre {fmt(point.cl)}{limits}{flags}"
+            f" · {'entered by hand' if value.source == 'entered' else 'computed'}"
+        )
+        if not from_table:
+            model_row = next((r for r, v in enumerate(self.months_model.rows) if v.month == value.month), None)
+            if model_row is not None:
+                self.months.selectRow(model_row)
+
+    # -- actions ---------------------------------------------------------------------------------------------------
+
+    def _run(self, dialog) -> None:
+        if dialog.exec():
+            self.refresh()
+
+    def new_phase(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import PhaseDialog
+
+        if self.chart is not None:
+            self._run(PhaseDialog(self.ctx, self.chart.measure.code, self.chart.months, self))
+
+    def add_note(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import NoteDialog
+
+        if self.chart is not None:
+            self._run(NoteDialog(self.ctx, self.chart.measure.code, self.ctx.today(), self))
+
+    def choose_baseline(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import BaselineDialog
+
+        if self.chart is not None:
+            c = self.chart
+            self._run(BaselineDialog(self.ctx, c.measure.code, c.months, c.freeze, c.baseline_chosen, self))
+
+    def enter_month(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import EnterMonthDialog
+
+        code = self.current_code()
+        if code is None:
+            return
+        today = self.ctx.today()
+        last = date(today.year - (today.month == 1), 12 if today.month == 1 else today.month - 1, 1)
+        self._run(EnterMonthDialog(self.ctx, self.ctx.measures.get(code), f"{last:%Y-%m}", self))
+
+    def export(self) -> None:
+        if self.chart is None:
+            return
+        code = self.chart.measure.code
+        path = ask_export_path(self, code)
+        if not path:
+            return
+        try:
+            if path.lower().endswith(".csv"):
+                text = self.ctx.measures.chart_csv(code)
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(text)
+            else:
+                self.ctx.measures.render(code, path)
+        except (LhnError, OSError) as exc:
+            show_error(self, exc)
+
+    def show_all(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import AllChartsDialog
+
+        try:
+            dialog = AllChartsDialog(self.ctx, self)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        dialog.exec()
+
+    def compute(self) -> None:
+        runner = getattr(self.window(), "runner", None)
+
+        def job(progress, cancel):
+            return self.ctx.measures.compute(self.ctx.actor, progress=progress, cancel=cancel)
+
+        def done(report) -> None:
+            self.refresh()
+            self.point_info.setText(
+                f"Computed {report.first_month} to {report.last_month}: {report.written} values changed, "
+                f"{report.unchanged} unchanged, {report.kept_entered} entered by hand kept."
+            )
+
+        if runner is None:
+            try:
+                done(job(lambda *_: None, None))
+            except LhnError as exc:
+                show_error(self, exc)
+            return
+        runner.submit(
+            job,
+            on_success=done,
+            on_error=lambda exc: show_error(self, exc),
+            label="Computing monthly measures",
+            cancellable=True,
+        )

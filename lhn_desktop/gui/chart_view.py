@@ -1,0 +1,61 @@
+"""ChartView: a matplotlib chart in the window (FigureCanvasQTAgg), with the point under the mouse reported."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+
+class ChartView(QWidget):
+    """Shows a figure from :mod:`lhn_desktop.charts`; ``point_chosen`` gives the index of a hovered or clicked point."""
+
+    point_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.canvas = FigureCanvasQTAgg(Figure(figsize=(8, 4.5), layout="constrained"))
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setMinimumHeight(260)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self._count = 0
+        self._axes = None
+        self.canvas.mpl_connect("motion_notify_event", self._on_mouse)
+        self.canvas.mpl_connect("button_press_event", self._on_mouse)
+
+    @property
+    def figure(self):
+        return self.canvas.figure
+
+    def show_chart(self, result, marks) -> None:
+        from lhn_desktop.charts.spc_chart import draw
+
+        self.figure.clear()
+        self._axes = self.figure.add_subplot(1, 1, 1)
+        draw(self._axes, result, marks)
+        self._count = len(result.points)
+        self.canvas.draw_idle()
+
+    def show_message(self, text: str) -> None:
+        self.figure.clear()
+        self._axes = None
+        self._count = 0
+        self.figure.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color="#555555", wrap=True)
+        self.canvas.draw_idle()
+
+    def index_at(self, xdata: float | None) -> int | None:
+        if xdata is None or self._count == 0:
+            return None
+        index = round(xdata)
+        return index if 0 <= index < self._count else None
+
+    def _on_mouse(self, event) -> None:
+        if self._axes is None or event.inaxes is not self._axes:
+            return
+        index = self.index_at(event.xdata)
+        if index is not None:
+            self.point_chosen.emit(index)

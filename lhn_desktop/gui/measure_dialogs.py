@@ -1,0 +1,198 @@
+"""Dialogs of the Measures page: a new phase, a chart note, the baseline, a month entered by hand, all charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.widgets import note
+
+
+class _FormDialog(QDialog):
+    """A form whose OK runs ``save``; a refused value shows its message and keeps what was typed."""
+
+    def __init__(self, title: str, explanation: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note(explanation, self))
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
+        )
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def row(self, text: str, widget: QWidget) -> QWidget:
+        label = QLabel(text, self)
+        label.setBuddy(widget)
+        self.form.addRow(label, widget)
+        return widget
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        try:
+            self.save()
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
+
+
+def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.addItem("No PDSA cycle", None)
+    for choice in choices:
+        when = f" (from {choice.start_date:%d %b %Y})" if choice.start_date else ""
+        combo.addItem(f"{choice.label}{when}", choice.id)
+    return combo
+
+
+class PhaseDialog(_FormDialog):
+    """Start a new phase: the centre line and limits are computed again from that month on."""
+
+    def __init__(self, ctx, code: str, months: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(
+            "New phase",
+            "Start a new phase only when the process really changed, for example when a tested change was "
+            "adopted. The chart then computes a new centre line and limits from that month on.",
+            parent,
+        )
+        self.ctx, self.code = ctx, code
+        self.month = self.row("&Starts in:", QComboBox(self))
+        for month in months[1:]:
+            self.month.addItem(month, month)
+        self.month.setCurrentIndex(self.month.count() - 1)
+        self.reason = self.row("&Why it changed:", QPlainTextEdit(self))
+        self.reason.setTabChangesFocus(True)
+        self.reason.setPlaceholderText("e.g. Nurse pre-visit checklist adopted for every clinic after the PDSA ramp")
+        self.reason.setFixedHeight(72)
+        self.pdsa = self.row("Linked &PDSA:", _pdsa_combo(self, ctx.measures.pdsa_choices()))
+
+    def save(self) -> None:
+        self.ctx.measures.add_phase(
+            self.ctx.actor, self.code, self.month.currentData(), self.reason.toPlainText(), self.pdsa.currentData()
+        )
+
+
+class NoteDialog(_FormDialog):
+    """A note on the chart at a date, optionally linked to a PDSA cycle."""
+
+    def __init__(self, ctx, code: str, on: date, parent: QWidget | None = None) -> None:
+        super().__init__("Note on the chart", "A short note shown as a numbered marker on the chart.", parent)
+        self.ctx, self.code = ctx, code
+        self.on = self.row("&Date:", QDateEdit(QDate(on.year, on.month, on.day), self))
+        self.on.setCalendarPopup(True)
+        self.on.setDisplayFormat("d MMM yyyy")
+        self.text = self.row("&Note:", QLineEdit(self))
+        self.text.setMaxLength(300)
+        self.text.setPlaceholderText("e.g. New scales at check-in")
+        self.pdsa = self.row("Linked &PDSA:", _pdsa_combo(self, ctx.measures.pdsa_choices()))
+
+    def save(self) -> None:
+        self.ctx.measures.add_note(
+            self.ctx.actor, self.code, self.on.date().toPython(), self.text.text(), self.pdsa.currentData()
+        )
+
+
+class BaselineDialog(_FormDialog):
+    """Which months make the baseline the centre line and limits are frozen on."""
+
+    def __init__(self, ctx, code: str, months: list[str], current: int | None, chosen: bool, parent=None) -> None:
+        super().__init__(
+            "Baseline",
+            "The centre line and limits are computed from the baseline months and kept for the months after, "
+            "so a change shows up against how things were. By default the baseline is the first 12 months once "
+            "there are more than 12. A chart with phases uses each phase's own months instead.",
+            parent,
+        )
+        self.ctx, self.code = ctx, code
+        self.last = self.row("&Last baseline month:", QComboBox(self))
+        self.last.addItem("Default (the first 12 months)", None)
+        for month in months:
+            self.last.addItem(month, month)
+        if chosen and current:
+            self.last.setCurrentIndex(current)
+
+    def save(self) -> None:
+        self.ctx.measures.set_baseline(self.ctx.actor, self.code, self.last.currentData())
+
+
+class EnterMonthDialog(_FormDialog):
+    """A month's numerator and denominator typed in, e.g. from a paper audit."""
+
+    def __init__(self, ctx, measure, month: str, parent: QWidget | None = None) -> None:
+        super().__init__(
+            f"Enter a month: {measure.title}",
+            f"Numerator: {measure.numerator_text}. Denominator: {measure.denominator_text}. A month entered by "
+            "hand is kept when the measures are computed again.",
+            parent,
+        )
+        self.ctx, self.code = ctx, measure.code
+        self.month = self.row("&Month (YYYY-MM):", QLineEdit(month, self))
+        self.numerator = self.row("&Numerator:", QSpinBox(self))
+        self.denominator = self.row("&Denominator:", QSpinBox(self))
+        for box in (self.numerator, self.denominator):
+            box.setRange(0, 1_000_000)
+
+    def save(self) -> None:
+        self.ctx.measures.enter_value(
+            self.ctx.actor, self.code, self.month.text().strip(), self.numerator.value(), self.denominator.value()
+        )
+
+
+class AllChartsDialog(QDialog):
+    """Every measure as a small chart on one page, to export for the monthly QI meeting."""
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        from lhn_desktop.charts.spc_chart import small_multiples
+        from lhn_desktop.services.measures import chart_marks
+
+        self.ctx = ctx
+        self.setWindowTitle("All measures")
+        self.resize(1100, 760)
+        charts = [ctx.measures.chart(m.code) for m in ctx.measures.list_measures() if ctx.measures.values(m.code)]
+        self.canvas = FigureCanvasQTAgg(small_multiples([(c.result, chart_marks(c)) for c in charts]))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.canvas, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
+        self.export_button = QPushButton("&Export page…", self)
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.export_button.clicked.connect(self.export)
+        layout.addWidget(buttons)
+
+    def export(self) -> None:
+        from lhn_desktop.gui.pages.measures import ask_export_path
+
+        path = ask_export_path(self, "all-measures", csv=False)
+        if path:
+            try:
+                self.ctx.measures.render_page(path)
+            except LhnError as exc:
+                show_error(self, exc)

@@ -1,0 +1,167 @@
+"""The Measures page: chart, point details under the mouse, phases, notes, baseline, entry, export, all charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.measures import MeasuresPage
+from tests.gui.conftest import make_window
+
+
+@pytest.fixture
+def page(window: MainWindow, qtbot) -> MeasuresPage:
+    window.nav.setCurrentRow(3)  # Ctrl+4 is tested with the other page shortcuts
+    page = window.stack.currentWidget()
+    assert isinstance(page, MeasuresPage)
+    return page
+
+
+def _select(page: MeasuresPage, code: str) -> None:
+    row = next(k for k, m in enumerate(page.model.rows) if m.code == code)
+    page.table.selectRow(row)
+    assert page.chart is not None and page.chart.measure.code == code
+
+
+def _when_dialog_opens(qtbot, act) -> list:
+    """Run ``act(dialog)`` on the next modal dialog, as a person would fill it in."""
+    seen: list = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, drive)
+            return
+        seen.append(dialog)
+        act(dialog)
+
+    QTimer.singleShot(0, drive)
+    return seen
+
+
+def test_the_chart_shows_and_pointing_at_a_month_gives_its_counts(page: MeasuresPage, qtbot) -> None:
+    _select(page, "remission_pga")
+    chart = page.chart
+    assert len(chart.values) == 24 and chart.freeze == 12
+    view = page.chart_view
+    view.canvas.draw()
+    ax = view.figure.axes[0]
+    point = chart.result.points[5]
+    x, y = ax.transData.transform((5, point.y))
+    ratio = view.canvas.device_pixel_ratio
+    qtbot.mouseMove(view.canvas, QPoint(int(x / ratio), int(view.canvas.height() - y / ratio)))
+    qtbot.waitUntil(lambda: chart.values[5].month in page.point_info.text())
+    value = chart.values[5]
+    assert f"{value.numerator} of {value.denominator}" in page.point_info.text()
+    assert page.months.currentIndex().row() == 5
+    assert "non-random variation" in page.reading.text() or "no runs signal" in page.reading.text()
+
+
+def test_a_new_phase_by_keyboard_recomputes_the_centre_line(page: MeasuresPage, qtbot) -> None:
+    _select(page, "model_care")
+    month = page.chart.months[12]
+
+    def fill(dialog: QDialog) -> None:
+        dialog.month.setFocus()
+        dialog.month.setCurrentIndex(dialog.month.findData(month))
+        qtbot.keyClick(dialog.month, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.reason, "Nurse checklist adopted for every clinic")
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Tab)
+        qtbot.keyClick(dialog.pdsa, Qt.Key.Key_Down)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    seen = _when_dialog_opens(qtbot, fill)
+    qtbot.keyClick(page.buttons["phase"], Qt.Key.Key_Space)
+    assert seen
+    chart = page.chart
+    assert chart.request.options.part == (12,)
+    assert chart.phases[0].reason == "Nurse checklist adopted for every clinic" and chart.phases[0].pdsa_id
+    assert {p.part for p in chart.result.points} == {1, 2}
+    assert "Phases: from" in page.reading.text()
+
+
+def test_a_phase_without_a_reason_is_refused_and_nothing_changes(page: MeasuresPage, qtbot, monkeypatch) -> None:
+    _select(page, "model_care")
+    shown = []
+    monkeypatch.setattr("lhn_desktop.gui.measure_dialogs.show_error", lambda parent, exc: shown.append(exc))
+
+    def fill(dialog: QDialog) -> None:
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)  # no reason typed
+        assert dialog.isVisible()
+        dialog.reject()
+
+    _when_dialog_opens(qtbot, fill)
+    page.buttons["phase"].click()
+    assert shown and "reason" in str(shown[0])
+    assert page.chart.phases == []
+
+
+def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) -> None:
+    _select(page, "no_prednisone")
+
+    def note(dialog: QDialog) -> None:
+        qtbot.keyClicks(dialog.text, "New steroid-sparing pathway")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_dialog_opens(qtbot, note)
+    page.buttons["note"].click()
+    assert any(a.text == "New steroid-sparing pathway" for a in page.ctx.measures.annotations("no_prednisone"))
+
+    def baseline(dialog: QDialog) -> None:
+        dialog.last.setCurrentIndex(dialog.last.findData(page.chart.months[8]))
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_dialog_opens(qtbot, baseline)
+    page.buttons["baseline"].click()
+    assert page.chart.baseline_chosen and page.chart.freeze == 9
+
+    def enter(dialog: QDialog) -> None:
+        dialog.month.setText("2026-02")
+        dialog.numerator.setValue(40)
+        dialog.denominator.setValue(50)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_dialog_opens(qtbot, enter)
+    page.buttons["enter"].click()
+    last = page.chart.values[-1]
+    assert (last.month, last.numerator, last.denominator, last.source) == ("2026-02", 40, 50, "entered")
+
+
+def test_export_png_svg_pdf_and_csv(page: MeasuresPage, qtbot, monkeypatch, tmp_path: Path) -> None:
+    _select(page, "visit_200d")
+    for name in ("chart.png", "chart.svg", "chart.pdf", "chart.csv"):
+        target = tmp_path / name
+        monkeypatch.setattr(
+            "lhn_desktop.gui.pages.measures.QFileDialog.getSaveFileName", lambda *a, t=target: (str(t), "")
+        )
+        qtbot.keyClick(page, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        assert target.stat().st_size > 500, name
+    assert (tmp_path / "chart.csv").read_text().startswith("month,numerator,denominator")
+
+
+def test_all_measures_page_and_compute(page: MeasuresPage, qtbot, tmp_path: Path) -> None:
+    def look(dialog: QDialog) -> None:
+        assert len(dialog.canvas.figure.axes) == 4
+        assert dialog.grab().save(str(tmp_path / "all.png"))
+        dialog.reject()
+
+    seen = _when_dialog_opens(qtbot, look)
+    page.buttons["all"].click()
+    assert seen
+    page.buttons["compute"].click()
+    assert "unchanged" in page.point_info.text()
+
+
+def test_partners_see_charts_but_do_not_compute(qtbot, ctx) -> None:
+    partner = next(m for m in ctx.team.list_members() if m.role in ("parent_partner", "patient_partner"))
+    ctx.sign_in(partner.id, "tester")
+    window = make_window(qtbot, ctx)
+    page = next(p for p in window.pages if isinstance(p, MeasuresPage))
+    window.stack.setCurrentWidget(page)
+    page.refresh()
+    assert page.chart is not None
+    assert not page.buttons["compute"].isEnabled()
