@@ -83,8 +83,10 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
             ax.hlines(cl, lo - 0.5, hi + 0.5, colors=SIGNAL if signal else CENTRE,
                       linestyles="--" if signal else "-", linewidth=1.6 if signal else 1.2, zorder=2)  # fmt: skip
             if not compact:
-                ax.annotate(f"{cl:.1f}{'%' if marks.percent else ''}", (hi + 0.4, cl), xytext=(-2, 3),
-                            textcoords="offset points", ha="right", va="bottom", fontsize=small,
+                last = hi == len(points) - 1
+                ax.annotate(f"{cl:.1f}{'%' if marks.percent else ''}", (hi + 0.5 if last else lo - 0.5, cl),
+                            xytext=(3, 0) if last else (2, 3), textcoords="offset points", ha="left",
+                            va="center" if last else "bottom", fontsize=small,
                             color=SIGNAL if signal else CENTRE)  # fmt: skip
         for attr in ("ucl", "lcl"):
             values = [_nan(getattr(points[i], attr)) for i in idx]
@@ -116,18 +118,30 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
             ax.text(start - 0.4, 0.02, short, transform=ax.get_xaxis_transform(), fontsize=small - 1,
                     color=CENTRE, rotation=90, va="bottom")  # fmt: skip
 
+    labels: list[tuple[float, str]] = []  # notes closer than a point share one label: "1,2"
     for number, (position, _text) in enumerate(marks.notes, start=1):
         ax.axvline(position, color=NOTE, linewidth=0.6, linestyle=(0, (2, 3)), zorder=1)
-        ax.text(position, 1.01, str(number), transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+        if labels and position - labels[-1][0] < 0.8:
+            labels[-1] = (labels[-1][0], f"{labels[-1][1]},{number}")
+        else:
+            labels.append((position, str(number)))
+    for position, text in labels:
+        ax.text(position, 1.01, text, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontsize=small, color=NOTE, fontweight="bold")  # fmt: skip
 
     step = max(1, math.ceil(len(points) / (6 if compact else 12)))
     ax.set_xticks(xs[::step])
     ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0)
     ax.tick_params(axis="y", labelsize=small)
-    ax.set_xlim(-0.7, len(points) - 0.3 + (1.2 if not compact else 0))
+    ax.set_xlim(-0.7, len(points) - 0.3 + (1.6 if not compact else 0))
     if marks.percent:
-        ax.set_ylim(bottom=0, top=max(100.0, *(v for v in ys if not math.isnan(v))) * 1.04 if ys else 100)
+        shown = [v for v in ys if not math.isnan(v)]
+        shown += [v for p in points for v in (p.lcl, p.cl) if v is not None]
+        shown += [marks.target] if marks.target is not None else []
+        low = min(shown, default=0.0)
+        # percentages near the top are read on a zoomed axis (a 5-point change must be visible)
+        bottom = 0.0 if low < 40 else math.floor((low - 5) / 10) * 10
+        ax.set_ylim(bottom=bottom, top=101)
     ax.set_ylabel("" if compact else marks.y_label, fontsize=small)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6)

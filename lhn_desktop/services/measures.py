@@ -559,7 +559,7 @@ def chart_marks(chart: ChartData) -> ChartMarks:
         notes=notes,
         phases=[p for p in phases if 0 < p[0] < len(months)],
         percent=m.percent,
-        subtitle=f"{kind} · {span}{baseline} · each point: {m.numerator_text.lower()}, out of "
+        subtitle=f"{kind} · {span}{baseline} · each point: {m.numerator_text[0].lower()}{m.numerator_text[1:]}, out of "
         f"{m.denominator_text[0].lower()}{m.denominator_text[1:]}",
     )
 
