@@ -5,6 +5,8 @@ Usage: ``python bench/run.py [--reps N] [--patients N]``
 startup: ``lhn-desktop --smoke`` on the demo center (open the database, sign in, build the main
 window, visit every page, exit) against a bare PySide6 window process started the same way. The
 two are run interleaved, several times each; the medians are compared.
+
+analysis and render: see ``bench/charts.py`` (also runnable on its own).
 """
 
 from __future__ import annotations
@@ -133,6 +135,10 @@ def main() -> int:
     parser.add_argument("--frozen", action="store_true", help="also build the installer folder and measure it")
     args = parser.parse_args()
     bench_startup(args.reps, args.patients)
+    from charts import bench_analysis, bench_render  # bench/charts.py, beside this file
+
+    bench_analysis(args.reps)
+    bench_render(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

@@ -1,0 +1,69 @@
+"""Chart drawing (Qt-free): what a QI meeting reads off the chart is really drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lhn_desktop.charts import spc_chart
+from lhn_desktop.spc import SpcInput, SpcOptions, analyze
+
+
+def _marks(count: int, **kw) -> spc_chart.ChartMarks:
+    return spc_chart.ChartMarks("A measure", "percent", [f"M{k}" for k in range(count)], **kw)
+
+
+def _figure(result, marks):
+    fig = spc_chart.figure(result, marks)
+    return fig, fig.axes[0]
+
+
+def test_a_runs_signal_draws_the_centre_line_dashed_and_orange():
+    y = (1, 2, 1, 2, 1, 2, 1, 2, 9, 9, 9, 9, 9, 9, 9, 9)
+    _fig, ax = _figure(analyze(SpcInput("run", y)), _marks(len(y)))
+    lines = [c for c in ax.collections if c.get_linestyle() and c.get_colors().size]
+    assert any(spc_chart.SIGNAL.lstrip("#") in _hex(c.get_colors()[0]) for c in lines)
+    quiet = analyze(SpcInput("run", (1, 2) * 8))
+    _, ax2 = _figure(quiet, _marks(16))
+    assert not any(
+        spc_chart.SIGNAL.lstrip("#") in _hex(c.get_colors()[0]) for c in ax2.collections if c.get_colors().size
+    )
+
+
+def _hex(rgba) -> str:
+    return "".join(f"{round(v * 255):02x}" for v in rgba[:3])
+
+
+def test_points_beyond_the_limits_are_marked_and_the_goal_drawn():
+    y = (5, 5, 6, 5, 4, 5, 6, 5, 5, 4, 5, 6, 14)
+    result = analyze(SpcInput("i", y, options=SpcOptions(screened_mr=False)))
+    assert result.points[-1].sigma_signal
+    _, ax = _figure(result, _marks(len(y), target=7.0))
+    red = [line for line in ax.lines if line.get_label() == "beyond the limits"]
+    assert red and list(red[0].get_xdata()) == [12]
+    assert any(list(line.get_ydata()) == [7.0, 7.0] for line in ax.lines)
+
+
+def test_phases_notes_and_the_reading_appear():
+    y = tuple(range(1, 25))
+    result = analyze(SpcInput("run", y, options=SpcOptions(part=(12,))))
+    fig, ax = _figure(result, _marks(24, notes=[(3.0, "PDSA 1 started"), (3.2, "PDSA 2")], phases=[(12, "Change")]))
+    texts = [t.get_text() for t in ax.texts] + [t.get_text() for t in fig.texts]
+    assert "1,2" in texts and "Change" in texts
+    assert any("1. PDSA 1 started" in t for t in texts)
+    assert any("phase 2" in t for t in texts)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_save_writes_each_format_and_refuses_others(tmp_path: Path, suffix: str):
+    fig = spc_chart.figure(analyze(SpcInput("run", (1, 2, 3))), _marks(3))
+    out = spc_chart.save(fig, tmp_path / f"chart{suffix}")
+    assert out.stat().st_size > 500 and not list(tmp_path.glob("*.part"))
+    with pytest.raises(ValueError, match=".png, .svg or .pdf"):
+        spc_chart.save(fig, tmp_path / "chart.gif")
+
+
+def test_small_multiples_has_one_panel_per_chart():
+    charts = [(analyze(SpcInput("run", (1, 2, 3, 4))), _marks(4)) for _ in range(3)]
+    assert len(spc_chart.small_multiples(charts).axes) == 3
