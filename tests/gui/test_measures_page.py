@@ -75,7 +75,8 @@ def test_a_new_phase_by_keyboard_recomputes_the_centre_line(page: MeasuresPage, 
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
     seen = _when_dialog_opens(qtbot, fill)
-    qtbot.keyClick(page.buttons["phase"], Qt.Key.Key_Space)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
     assert seen
     chart = page.chart
     assert chart.request.options.part == (12,)
@@ -133,12 +134,13 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
 
 def test_export_png_svg_pdf_and_csv(page: MeasuresPage, qtbot, monkeypatch, tmp_path: Path) -> None:
     _select(page, "visit_200d")
+    page.table.setFocus()
     for name in ("chart.png", "chart.svg", "chart.pdf", "chart.csv"):
         target = tmp_path / name
         monkeypatch.setattr(
             "lhn_desktop.gui.pages.measures.QFileDialog.getSaveFileName", lambda *a, t=target: (str(t), "")
         )
-        qtbot.keyClick(page, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         assert target.stat().st_size > 500, name
     assert (tmp_path / "chart.csv").read_text().startswith("month,numerator,denominator")
 

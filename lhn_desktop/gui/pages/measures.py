@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QSplitter,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -70,23 +70,31 @@ class MeasuresPage(Page):
         right = QWidget(splitter)
         column = QVBoxLayout(right)
         column.setContentsMargins(8, 0, 0, 0)
-        bar = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (
-            ("phase", "New &phase…", self.new_phase),
-            ("note", "&Note…", self.add_note),
-            ("baseline", "&Baseline…", self.choose_baseline),
-            ("enter", "&Enter a month…", self.enter_month),
-            ("export", "E&xport…", self.export),
-            ("all", "&All measures", self.show_all),
-            ("compute", "&Compute now", self.compute),
+        # a tool bar folds the actions it cannot show into a » menu, so the window stays narrow
+        bar = QToolBar(right)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.buttons: dict[str, QToolButton] = {}
+        self.actions_: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+            ("phase", "New phase…", "Alt+P", self.new_phase),
+            ("note", "Note…", "Alt+N", self.add_note),
+            ("baseline", "Baseline…", "Alt+B", self.choose_baseline),
+            ("enter", "Enter a month…", "Alt+M", self.enter_month),
+            ("export", "Export…", "Ctrl+E", self.export),
+            ("all", "All measures", "Alt+A", self.show_all),
+            ("compute", "Compute now", None, self.compute),
         ):
-            button = QPushButton(text, right)
-            button.clicked.connect(slot)
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
-        column.addLayout(bar)
+            action = QAction(text, self)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
+            action.triggered.connect(slot)
+            self.addAction(action)  # the shortcut works anywhere on the page
+            bar.addAction(action)
+            self.actions_[key] = action
+            self.buttons[key] = bar.widgetForAction(action)
+        column.addWidget(bar)
         self.chart_view = ChartView(right)
         column.addWidget(self.chart_view, 3)
         self.point_info = QLabel(right)
@@ -121,7 +129,6 @@ class MeasuresPage(Page):
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self.show_measure())
         self.months.selectionModel().currentRowChanged.connect(lambda c, _p: self.show_point(c.row(), from_table=True))
         self.chart_view.point_chosen.connect(self.show_point)
-        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.export)
 
     # -- loading ---------------------------------------------------------------------------------------------------
 
@@ -144,11 +151,11 @@ class MeasuresPage(Page):
         code = self.current_code()
         self.chart = None
         for key in ("phase", "note", "baseline", "export"):
-            self.buttons[key].setEnabled(False)
-        self.buttons["enter"].setEnabled(code is not None)
+            self.actions_[key].setEnabled(False)
+        self.actions_["enter"].setEnabled(code is not None)
         may_compute = self.ctx.actor is not None and self.ctx.actor.sees_patient_data
-        self.buttons["compute"].setEnabled(may_compute)
-        self.buttons["compute"].setToolTip(
+        self.actions_["compute"].setEnabled(may_compute)
+        self.actions_["compute"].setToolTip(
             "Count every measure again from this center's records"
             if may_compute
             else "Computing reads patient records, so a clinical team member runs it"
@@ -167,7 +174,7 @@ class MeasuresPage(Page):
             self.months_model.set_rows([])
             return
         for key in ("phase", "note", "baseline", "export"):
-            self.buttons[key].setEnabled(True)
+            self.actions_[key].setEnabled(True)
         self.chart_view.show_chart(self.chart.result, chart_marks(self.chart))
         self.months_model.set_rows(self.chart.values)
         self.reading.setText(self._reading())
