@@ -129,7 +129,8 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
         ax.text(position, 1.01, text, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontsize=small, color=NOTE, fontweight="bold")  # fmt: skip
 
-    step = max(1, math.ceil(len(points) / (6 if compact else 12)))
+    axis_inches = ax.get_position().width * ax.figure.get_figwidth()
+    step = max(1, math.ceil(len(points) / max(3, min(12, int(axis_inches * 1.3)))))
     ax.set_xticks(xs[::step])
     ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0)
     ax.tick_params(axis="y", labelsize=small)
