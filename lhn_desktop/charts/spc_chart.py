@@ -115,7 +115,7 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
         ax.axvline(start - 0.5, color=CENTRE, linewidth=1.0, linestyle="-", zorder=1)
         if not compact:
             short = reason if len(reason) <= 40 else reason[:39].rstrip() + "…"
-            ax.text(start - 0.4, 0.02, short, transform=ax.get_xaxis_transform(), fontsize=small - 1,
+            ax.text(start - 0.4, 0.02, short, transform=ax.get_xaxis_transform(), fontsize=small - 1, parse_math=False,
                     color=CENTRE, rotation=90, va="bottom")  # fmt: skip
 
     labels: list[tuple[float, str]] = []  # notes closer than a point share one label: "1,2"
@@ -132,7 +132,7 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
     axis_inches = ax.get_position().width * ax.figure.get_figwidth()
     step = max(1, math.ceil(len(points) / max(3, min(12, int(axis_inches * 1.3)))))
     ax.set_xticks(xs[::step])
-    ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0)
+    ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0, parse_math=False)
     ax.tick_params(axis="y", labelsize=small)
     ax.set_xlim(-0.7, len(points) - 0.3 + (1.6 if not compact else 0))
     if marks.percent:
@@ -145,7 +145,8 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
         ax.set_ylim(bottom=bottom, top=101)
     ax.set_ylabel("" if compact else marks.y_label, fontsize=small)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6)
+    ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6,
+                 parse_math=False)  # fmt: skip
 
 
 def _legend_lines(result: SpcResult, marks: ChartMarks) -> str:
@@ -188,9 +189,10 @@ def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: 
                        1 - (bottom_in + top_in) / total))  # fmt: skip
     draw(ax, result, marks)
     if subtitle:
-        fig.text(0.01, 1 - 0.08 / total, subtitle, ha="left", va="top", fontsize=8, color=LIMIT)
+        fig.text(0.01, 1 - 0.08 / total, subtitle, ha="left", va="top", fontsize=8, color=LIMIT, parse_math=False)
     if legend:
-        fig.text(left_in / width, 0.08 / total, legend, ha="left", va="bottom", fontsize=8, color=CENTRE)
+        fig.text(left_in / width, 0.08 / total, legend, ha="left", va="bottom", fontsize=8, color=CENTRE,
+                 parse_math=False)  # team text is shown as typed: "$5 co-pay" is not mathematics
     return fig
 
 

@@ -67,3 +67,15 @@ def test_save_writes_each_format_and_refuses_others(tmp_path: Path, suffix: str)
 def test_small_multiples_has_one_panel_per_chart():
     charts = [(analyze(SpcInput("run", (1, 2, 3, 4))), _marks(4)) for _ in range(3)]
     assert len(spc_chart.small_multiples(charts).axes) == 3
+
+
+def test_team_text_with_dollar_signs_is_drawn_as_typed(tmp_path: Path):
+    result = analyze(SpcInput("run", (1, 2, 3, 4), options=SpcOptions(part=(2,))))
+    marks = _marks(4, notes=[(1.0, "$5 co-pay waived and $10 vouchers")], phases=[(2, "Cost $0 from here")])
+    marks.title = "Visits with a $ charge"
+    fig = spc_chart.figure(result, marks)
+    spc_chart.save(fig, tmp_path / "chart.png")
+    ax = fig.axes[0]
+    with_dollars = [t for t in [*fig.texts, *ax.texts, ax.title, ax._left_title] if "$" in t.get_text()]
+    assert len(with_dollars) == 3  # the note (in the reading), the phase reason and the title
+    assert not any(t.get_parse_math() for t in with_dollars)  # otherwise "$5 ... $10" is set as mathematics
