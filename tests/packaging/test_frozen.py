@@ -91,6 +91,11 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     analysis = json.loads(result.stdout)
     assert analysis["points"][0]["cl"] == 0.15 and analysis["points"][1]["y"] is None
+    for out in ("page.pdf", "chart.png", "chart.svg"):  # matplotlib, its fonts and Pillow made it in
+        what = ["--all"] if out == "page.pdf" else ["--measure", "remission_pga"]
+        result = _run(cli, "chart", "render", *what, "--out", str(tmp_path / out), "--db", str(db), home=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / out).stat().st_size > 5000
     request.write_text(json.dumps({"chart": "t", "y": [3, 0]}), encoding="utf-8")
     result = _run(cli, "chart", "analyze", str(request), home=tmp_path)
     assert result.returncode == 2 and "position 2" in result.stderr
