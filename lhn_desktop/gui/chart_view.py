@@ -13,19 +13,29 @@ class ChartView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.canvas = FigureCanvasQTAgg(Figure(figsize=(8, 4.5), layout="constrained"))
-        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.canvas.setMinimumHeight(260)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
+        self.setMinimumHeight(260)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._canvas = None
         self._count = 0
         self._axes = None
-        self.canvas.mpl_connect("motion_notify_event", self._on_mouse)
-        self.canvas.mpl_connect("button_press_event", self._on_mouse)
+
+    @property
+    def canvas(self):
+        """The matplotlib canvas, made on first use: matplotlib is not imported until a chart is shown."""
+        if self._canvas is None:
+            from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+            from matplotlib.figure import Figure
+
+            # fixed margins: a layout engine would double the drawing time of every chart
+            self._canvas = FigureCanvasQTAgg(Figure(figsize=(8, 4.5)))
+            self._canvas.figure.subplots_adjust(left=0.08, right=0.9, top=0.86, bottom=0.1)
+            self._canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self._layout.addWidget(self._canvas)
+            self._canvas.mpl_connect("motion_notify_event", self._on_mouse)
+            self._canvas.mpl_connect("button_press_event", self._on_mouse)
+        return self._canvas
 
     @property
     def figure(self):

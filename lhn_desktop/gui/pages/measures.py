@@ -134,11 +134,16 @@ class MeasuresPage(Page):
 
     def refresh(self) -> None:
         current = self.table.current_row()
-        self.model.set_rows(self.ctx.overview.measures())
-        rows = self.model.rows
-        index = next((k for k, m in enumerate(rows) if current and m.code == current.code), 0)
-        if rows:
-            self.table.selectRow(index)
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)  # draw the chart once, below, not once per selection change
+        try:
+            self.model.set_rows(self.ctx.overview.measures())
+            rows = self.model.rows
+            index = next((k for k, m in enumerate(rows) if current and m.code == current.code), 0)
+            if rows:
+                self.table.selectRow(index)
+        finally:
+            selection.blockSignals(False)
         self.show_measure()
 
     def current_code(self) -> str | None:
