@@ -191,8 +191,9 @@ def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: 
     if subtitle:
         fig.text(0.01, 1 - 0.08 / total, subtitle, ha="left", va="top", fontsize=8, color=LIMIT, parse_math=False)
     if legend:
-        fig.text(left_in / width, 0.08 / total, legend, ha="left", va="bottom", fontsize=8, color=CENTRE,
-                 parse_math=False)  # team text is shown as typed: "$5 co-pay" is not mathematics
+        fig.text(
+            left_in / width, 0.08 / total, legend, ha="left", va="bottom", fontsize=8, color=CENTRE, parse_math=False
+        )  # team text is shown as typed: "$5 co-pay" is not mathematics
     return fig
 
 
