@@ -1,0 +1,416 @@
+"""Disease packs: pre-visit checklist rules shipped as data (``content/packs/*.json``), and their evaluation.
+
+A pack is validated with pydantic when it is loaded; a broken pack names the rule and the field.
+Each rule has an optional ``applies_if`` (diagnosis, age, medication) and a ``check`` from a small
+vocabulary (a patient field, something recorded at every visit, something repeated every N days,
+something done before a medication started, a dose check, a safety check, visit cadence). A rule
+gives one of the statuses clinics know from their EHR's health maintenance, with the reason in words.
+
+Evaluation is a pure function of a :class:`PatientFacts` and a date, so it is tested at its boundary
+dates without a database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lhn_desktop.errors import LhnError
+
+
+class Status(StrEnum):
+    NOT_DUE = "Not due"
+    DUE_SOON = "Due soon"
+    DUE = "Due"
+    OVERDUE = "Overdue"
+    COMPLETED = "Completed"
+    NOT_APPLICABLE = "Not applicable"
+
+    @property
+    def needs_action(self) -> bool:
+        return self in (Status.DUE, Status.OVERDUE)
+
+
+# -- the pack format --------------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppliesIf(_Strict):
+    diagnosis_in: tuple[str, ...] = ()
+    min_age_years: int | None = Field(default=None, ge=0, le=120)
+    max_age_years: int | None = Field(default=None, ge=0, le=120)
+    #: taking one of these now
+    on_drug_classes: tuple[str, ...] = ()
+    #: ever prescribed one of these (started, planned or stopped)
+    ever_drug_classes: tuple[str, ...] = ()
+
+
+class PatientField(_Strict):
+    kind: Literal["patient_field"]
+    field: Literal["disease_classification", "diagnosis", "diagnosis_date"]
+    overdue_after_days: int = Field(default=90, ge=0)
+
+
+class EachVisit(_Strict):
+    kind: Literal["each_visit"]
+    observations: tuple[str, ...] = Field(min_length=1)
+
+
+class _Sources(_Strict):
+    observations: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    what: str = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _has_a_source(self):
+        if not self.observations and not self.events:
+            raise ValueError("give the observation codes or event codes that satisfy the rule")
+        return self
+
+
+class Recurring(_Sources):
+    kind: Literal["recurring"]
+    interval_days: int = Field(gt=0, le=3650)
+    due_soon_days: int = Field(default=30, ge=0)
+
+
+class BeforeMedication(_Sources):
+    kind: Literal["before_medication"]
+    drug_classes: tuple[str, ...] = Field(min_length=1)
+
+
+class NoEventWhileOn(_Strict):
+    kind: Literal["no_event_while_on"]
+    events: tuple[str, ...] = Field(min_length=1)
+    drug_classes: tuple[str, ...] = Field(min_length=1)
+    what: str = Field(min_length=2)
+
+
+class ThiopurineDose(_Strict):
+    kind: Literal["thiopurine_dose"]
+    tpmt_observation: str
+    weight_observation: str
+    #: drug -> TPMT status -> the highest daily dose in mg/kg (0: avoid the drug)
+    max_mg_per_kg: dict[str, dict[str, float]]
+
+
+class VisitWithin(_Strict):
+    kind: Literal["visit_within"]
+    days: int = Field(gt=0, le=3650)
+    due_soon_days: int = Field(default=30, ge=0)
+
+
+class VisitCount(_Strict):
+    kind: Literal["visit_count"]
+    count: int = Field(gt=0, le=52)
+    window_days: int = Field(gt=0, le=3650)
+
+
+AnyCheck = (
+    PatientField | EachVisit | Recurring | BeforeMedication | NoEventWhileOn | ThiopurineDose | VisitWithin | VisitCount
+)
+Check = Annotated[AnyCheck, Field(discriminator="kind")]
+
+
+class Rule(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,58}$")
+    title: str = Field(min_length=3, max_length=200)
+    applies_if: AppliesIf = AppliesIf()
+    check: Check
+
+
+class Pack(_Strict):
+    pack: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
+    title: str
+    version: int = Field(ge=1)
+    diagnoses: tuple[str, ...] = Field(min_length=1)
+    note: str = ""
+    rules: tuple[Rule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Pack:
+        codes = [r.code for r in self.rules]
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"rule codes must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+
+def parse_pack(text: str, source: str) -> Pack:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LhnError(f"The disease pack {source} is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
+    try:
+        return Pack.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = list(first["loc"])
+        if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int):
+            with contextlib.suppress(IndexError, AttributeError, KeyError, TypeError):
+                where[1] = data["rules"][where[1]].get("code", where[1])
+        raise LhnError(
+            f"The disease pack {source} has a mistake at {' > '.join(str(w) for w in where)}: {first['msg']}. "
+            "Reinstall LHN Desktop or correct the pack."
+        ) from None
+
+
+@cache
+def load_packs() -> tuple[Pack, ...]:
+    """The packs shipped with the program, validated once per process."""
+    from lhn_desktop.paths import content_dir
+
+    folder = content_dir() / "packs"
+    packs = tuple(parse_pack(p.read_text(encoding="utf-8"), p.name) for p in sorted(folder.glob("*.json")))
+    seen: dict[str, str] = {}
+    for pack in packs:
+        for diagnosis in pack.diagnoses:
+            if diagnosis in seen:
+                raise LhnError(
+                    f"The diagnosis {diagnosis!r} is in two disease packs ({seen[diagnosis]} and {pack.pack})."
+                )
+            seen[diagnosis] = pack.pack
+    return packs
+
+
+def pack_for(diagnosis: str | None) -> Pack | None:
+    return next((p for p in load_packs() if diagnosis in p.diagnoses), None)
+
+
+# -- the facts a rule looks at ----------------------------------------------------------------------------------
+
+
+@dataclass
+class MedicationFact:
+    drug: str
+    drug_class: str
+    dose: str | None
+    start: date
+    stop: date | None
+
+    def taken_on(self, day: date) -> bool:
+        return self.start <= day and (self.stop is None or self.stop > day)
+
+
+@dataclass
+class PatientFacts:
+    birth_date: date
+    diagnosis: str | None
+    diagnosis_date: date | None
+    disease_classification: str | None
+    #: code -> [(date, value, visit id)] sorted by date
+    observations: dict[str, list[tuple[date, str, str | None]]] = field(default_factory=dict)
+    medications: list[MedicationFact] = field(default_factory=list)
+    #: (code, date, result) sorted by date
+    events: list[tuple[str, date, str | None]] = field(default_factory=list)
+    #: completed visit dates, sorted
+    visits: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    code: str
+    title: str
+    status: Status
+    reason: str
+    due_on: date | None = None
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _birthday(birth: date, years: int) -> date:
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:  # 29 February
+        return birth.replace(year=birth.year + years, day=28)
+
+
+def _d(day: date) -> str:
+    return day.isoformat()
+
+
+def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
+    """None when the rule applies, else the reason it does not."""
+    cond = rule.applies_if
+    if cond.diagnosis_in and p.diagnosis not in cond.diagnosis_in:
+        return f"for {' or '.join(cond.diagnosis_in)}"
+    age = age_on(p.birth_date, day)
+    if cond.min_age_years is not None and age < cond.min_age_years:
+        return f"from age {cond.min_age_years} (now {age})"
+    if cond.max_age_years is not None and age > cond.max_age_years:
+        return f"up to age {cond.max_age_years} (now {age})"
+    if cond.on_drug_classes and not any(
+        m.drug_class in cond.on_drug_classes and m.taken_on(day) for m in p.medications
+    ):
+        return f"only while taking {' or '.join(cond.on_drug_classes)}"
+    if cond.ever_drug_classes and not any(m.drug_class in cond.ever_drug_classes for m in p.medications):
+        return f"only with {' or '.join(cond.ever_drug_classes)}"
+    return None
+
+
+def _done_dates(check: _Sources, p: PatientFacts, until: date) -> list[tuple[date, str]]:
+    """(date, label) of everything that satisfies ``check`` on or before ``until``, oldest first."""
+    out = [
+        (on, f"{code} {value}".strip()) for code in check.observations for on, value, _ in p.observations.get(code, [])
+    ]
+    out += [(on, code) for code, on, _ in p.events if code in check.events]
+    return sorted(x for x in out if x[0] <= until)
+
+
+def _timed(due: date, day: date, due_soon_days: int) -> Status:
+    if day < due - timedelta(days=due_soon_days):
+        return Status.NOT_DUE
+    if day < due:
+        return Status.DUE_SOON
+    if day == due:
+        return Status.DUE
+    return Status.OVERDUE
+
+
+def _first_due(rule: Rule, p: PatientFacts) -> date | None:
+    """When a never-done recurring item first became due: the later of diagnosis and the age threshold."""
+    anchors = [p.diagnosis_date] if p.diagnosis_date else []
+    if rule.applies_if.min_age_years is not None:
+        anchors.append(_birthday(p.birth_date, rule.applies_if.min_age_years))
+    return max(anchors) if anchors else None
+
+
+_DAILY_MG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*mg\s+(daily|once daily|a day|per day)\b", re.IGNORECASE)
+
+
+def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None = None) -> RuleResult:
+    """The status of one rule for a patient on ``day`` (the visit date for a pre-visit plan)."""
+
+    def result(status: Status, reason: str, due: date | None = None) -> RuleResult:
+        return RuleResult(rule.code, rule.title, status, reason, due)
+
+    not_applicable = _applies(rule, p, day)
+    if not_applicable is not None:
+        return result(Status.NOT_APPLICABLE, f"Applies {not_applicable}.")
+    check = rule.check
+
+    if isinstance(check, PatientField):
+        value = getattr(p, check.field)
+        if value:
+            return result(Status.COMPLETED, f"Recorded: {value}.")
+        name = check.field.replace("_", " ")
+        if p.diagnosis_date is not None:
+            due = p.diagnosis_date + timedelta(days=check.overdue_after_days)
+            status = Status.OVERDUE if day > due else Status.DUE
+            return result(status, f"{name.capitalize()} not recorded; diagnosed {_d(p.diagnosis_date)}.", due)
+        return result(Status.DUE, f"{name.capitalize()} not recorded.")
+
+    if isinstance(check, EachVisit):
+        missing, last = [], []
+        for code in check.observations:
+            entries = p.observations.get(code, [])
+            at_visit = [e for e in entries if (visit_id and e[2] == visit_id) or e[0] == day]
+            if not at_visit:
+                missing.append(code)
+                before = [e for e in entries if e[0] < day]
+                last.append(f"last {code} {before[-1][1]} on {_d(before[-1][0])}" if before else f"no {code} yet")
+        if not missing:
+            return result(Status.COMPLETED, f"Recorded at this visit ({', '.join(check.observations)}).")
+        return result(Status.DUE, f"Record {', '.join(missing)} at this visit; {'; '.join(last)}.", day)
+
+    if isinstance(check, Recurring):
+        done = _done_dates(check, p, day)
+        if done:
+            last_on, label = done[-1]
+            if last_on == day:
+                return result(Status.COMPLETED, f"{label} on {_d(last_on)}.")
+            due = last_on + timedelta(days=check.interval_days)
+            status = _timed(due, day, check.due_soon_days)
+            verb = "was due" if status is Status.OVERDUE else "due"
+            return result(status, f"Last {check.what}: {label} on {_d(last_on)}; {verb} {_d(due)}.", due)
+        first = _first_due(rule, p)
+        if first is None or first >= day:
+            return result(Status.DUE, f"No {check.what} recorded.", first)
+        return result(Status.OVERDUE, f"No {check.what} recorded; due since {_d(first)}.", first)
+
+    if isinstance(check, BeforeMedication):
+        meds = sorted((m for m in p.medications if m.drug_class in check.drug_classes), key=lambda m: m.start)
+        first = meds[0]
+        done = _done_dates(check, p, date.max)
+        started = f"{first.drug} {'starts' if first.start > day else 'started'} {_d(first.start)}"
+        if not done:
+            status = Status.DUE if first.start > day else Status.OVERDUE
+            return result(status, f"{check.what} not recorded; {started}.", first.start)
+        before = [d for d in done if d[0] <= first.start]
+        if before:
+            on, label = before[-1]
+            return result(Status.COMPLETED, f"{label} on {_d(on)}, before {first.drug} ({_d(first.start)}).")
+        return result(Status.COMPLETED, f"{check.what} recorded {_d(done[0][0])}, after {started}.")
+
+    if isinstance(check, NoEventWhileOn):
+        meds = [m for m in p.medications if m.drug_class in check.drug_classes]
+        for code, on, _ in p.events:
+            if code in check.events:
+                during = next((m for m in meds if m.start <= on and (m.stop is None or m.stop > on)), None)
+                if during is not None:
+                    return result(Status.OVERDUE, f"{code} ({check.what}) given {_d(on)} while taking {during.drug}; "
+                                                  "review with the team.")  # fmt: skip
+        current = ", ".join(sorted({m.drug for m in meds if m.taken_on(day)}))
+        return result(Status.COMPLETED, f"No {check.what} recorded while immunosuppressed; taking {current}.")
+
+    if isinstance(check, ThiopurineDose):
+        current = [m for m in p.medications if m.drug_class == "thiopurine" and m.taken_on(day)]
+        med = current[-1]
+        limits = check.max_mg_per_kg.get(med.drug.lower())
+        tpmt = [e for e in p.observations.get(check.tpmt_observation, []) if e[0] <= day]
+        weight = [e for e in p.observations.get(check.weight_observation, []) if e[0] <= day]
+        match = _DAILY_MG.match(med.dose or "")
+        if limits is None:
+            return result(Status.DUE, f"No TPMT dose limits for {med.drug} in this pack; check the dose by hand.")
+        if not tpmt:
+            return result(Status.DUE, f"TPMT not recorded; check the {med.drug} dose ({med.dose or 'no dose'}).")
+        status_text = tpmt[-1][1].strip().lower()
+        if status_text not in limits:
+            return result(Status.DUE, f"TPMT result {tpmt[-1][1]!r} is not one of {', '.join(limits)}; check by hand.")
+        if not weight or match is None:
+            what = "no weight recorded" if not weight else f"dose {med.dose!r} is not in mg daily"
+            return result(Status.DUE, f"Cannot check the {med.drug} dose: {what}.")
+        kg = float(weight[-1][1])
+        per_kg = float(match.group(1)) / kg if kg > 0 else float("inf")
+        limit = limits[status_text]
+        text = f"{med.drug} {med.dose} = {per_kg:.2f} mg/kg/day at {kg:g} kg; TPMT {status_text}"
+        if limit == 0:
+            return result(Status.OVERDUE, f"{text}: this pack advises against {med.drug}; review.")
+        if per_kg > limit + 1e-9:
+            return result(Status.OVERDUE, f"{text}: above {limit:g} mg/kg/day; review the dose.")
+        return result(Status.COMPLETED, f"{text}: within {limit:g} mg/kg/day.")
+
+    if isinstance(check, VisitWithin):
+        before = [v for v in p.visits if v < day]
+        if not before:
+            return result(Status.DUE, "No completed visit before this date.", day)
+        due = before[-1] + timedelta(days=check.days)
+        status = _timed(due, day, check.due_soon_days)
+        gap = (day - before[-1]).days
+        return result(status, f"Last completed visit {_d(before[-1])} ({gap} days before); due by {_d(due)}.", due)
+
+    if isinstance(check, VisitCount):
+        since = day - timedelta(days=check.window_days)
+        count = sum(1 for v in p.visits if since < v <= day)
+        if count >= check.count:
+            return result(Status.COMPLETED, f"{count} visits in the last {check.window_days} days.")
+        return result(Status.DUE, f"{count} of {check.count} visits in the last {check.window_days} days.")
+
+    raise AssertionError(check)
+
+
+def evaluate(pack: Pack, p: PatientFacts, day: date, visit_id: str | None = None) -> list[RuleResult]:
+    return [evaluate_rule(rule, p, day, visit_id) for rule in pack.rules]
