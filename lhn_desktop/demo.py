@@ -51,6 +51,9 @@ from lhn_desktop.services.measure_library import (
 )
 from lhn_desktop.store.database import Database
 
+#: Names the yearly vitamin D and PHQ-9 records (see ``_Generator.yearly_checks``).
+YEARLY_NS = uuid.UUID("0b7c5e1e-2f51-4d7e-a3a4-1f6c1f0d9a52")
+
 PROGRESS_LABEL = "Creating synthetic patients"
 SOURCE = "demo"
 CROHN, UC, IBDU = "Crohn disease", "Ulcerative colitis", "IBD unclassified"
@@ -304,6 +307,7 @@ class _Generator:
         self.visits(h, plan, end)
         self.medications(h, plan)
         self.immunizations(h, end)
+        self.yearly_checks(h)
         return h
 
     def classification(self, diagnosis: str, age_at_dx: int) -> str:
@@ -486,6 +490,30 @@ class _Generator:
             if rng.random() < compliance and self.window_start <= on <= end:
                 h.records.append(ClinicalEvent(id=self.new_id(), patient_id=p.id, kind="immunization",
                                                code=FLU_VACCINE, event_date=on, result="given"))  # fmt: skip
+
+    def yearly_checks(self, h: _History) -> None:
+        """Vitamin D and (from age 12) PHQ-9 screening at about one visit a year, skipped now and then.
+
+        Drawn from the patient's own random stream, with name-based ids, so adding them left the
+        rest of the demo unchanged.
+        """
+        p = h.patient
+        rng = random.Random(f"yearly/{p.id}")
+        vit_d_chance, phq_chance = rng.uniform(0.35, 0.95), rng.uniform(0.3, 0.9)
+        last_vit_d = last_phq = date.min
+        for seen in h.seen:
+            on = seen.on
+            if (on - last_vit_d).days >= 330 and rng.random() < vit_d_chance:
+                value = str(rng.randint(18, 95))
+                h.records.append(Observation(id=str(uuid.uuid5(YEARLY_NS, f"{p.id}/VITD/{on}")), patient_id=p.id,
+                                             visit_id=None, code="VITD", value=value, unit="nmol/L",
+                                             observed_on=on, source=SOURCE))  # fmt: skip
+                last_vit_d = on
+            if age_on(p.birth_date, on) >= 12 and (on - last_phq).days >= 330 and rng.random() < phq_chance:
+                h.records.append(ClinicalEvent(id=str(uuid.uuid5(YEARLY_NS, f"{p.id}/PHQ-9/{on}")), patient_id=p.id,
+                                               kind="screening", code="PHQ-9", event_date=on,
+                                               result=f"score {rng.randint(0, 14)}"))  # fmt: skip
+                last_phq = on
 
     def collaborate(self, h: _History, visit: Visit) -> None:
         """collaboRATE after a completed visit: for most visits of the last year, fewer the year before."""

@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.db:restore")
 
+    p = sub.add_parser("huddle", help="the clinic day's patients with their pre-visit checklist, flags and agenda")
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the clinic date")
+    _db_option(p)
+    _json_option(p)
+    p.set_defaults(handler="lhn_desktop.cli.huddle:huddle")
+
     p = sub.add_parser("chart", help="analyse a run or control chart (qicharts2 semantics)")
     chart = p.add_subparsers(dest="chart_command", metavar="ACTION", required=True)
     q = chart.add_parser(
@@ -199,6 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, "cancelled; nothing was changed.", 1)
     except KeyboardInterrupt:
         return _fail(args, "interrupted.", 130)
+    except BrokenPipeError:
+        # the reader went away (``| head``): stop quietly, and keep Python from complaining at exit
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:
         logger.exception("Unexpected error in command %s", args.command)
         from lhn_desktop.paths import app_dirs

@@ -220,3 +220,31 @@ def test_db_check_on_a_backup_changes_nothing(capsys, center_path: Path, tmp_pat
     assert code == 0
     assert "a backup copy; it was not changed" in out
     assert target.read_bytes() == before
+
+
+def test_huddle_text_and_json(capsys, demo_path: Path) -> None:
+    from tests.conftest import DEMO_TODAY
+
+    day = None
+    for offset in range(1, 8):
+        candidate = DEMO_TODAY.toordinal() + offset
+        code, out, _ = run(capsys, "huddle", "--date", date_from(candidate), "--db", str(demo_path), "--json")
+        assert code == 0
+        data = json.loads(out)
+        if data["patients"]:
+            day = data
+            break
+    assert day is not None
+    first = day["patients"][0]
+    assert {"time", "patient_name", "mrn", "flags", "checklist", "agenda", "plan_status"} <= set(first)
+    assert all({"code", "title", "status", "reason", "due_on"} == set(i) for i in first["checklist"])
+    code, out, _ = run(capsys, "huddle", "--date", day["date"], "--db", str(demo_path))
+    assert code == 0 and out.startswith("Huddle ") and first["patient_name"] in out
+    code, _, err = run(capsys, "huddle", "--date", "03/03/2026", "--db", str(demo_path))
+    assert code == 2 and "YYYY-MM-DD" in err
+
+
+def date_from(ordinal: int) -> str:
+    from datetime import date
+
+    return date.fromordinal(ordinal).isoformat()

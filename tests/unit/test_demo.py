@@ -26,7 +26,7 @@ from lhn_desktop.store.database import Database
 
 TODAY = date(2026, 5, 14)  # a Thursday, so today is itself a clinic day
 PATIENTS = 25
-NUMERIC_CODES = {"PCDAI", "PUCAI", "WEIGHT", "HEIGHT", "CRP", "ESR", "ALB", "HGB"}
+NUMERIC_CODES = {"PCDAI", "PUCAI", "WEIGHT", "HEIGHT", "CRP", "ESR", "ALB", "HGB", "VITD"}
 #: Every table the demo writes: the syncable ones, less the site that create_center made (its id is random).
 DOMAIN_MODELS = [m for m in syncable_models() if m is not Site]
 

@@ -1,0 +1,280 @@
+"""Pre-visit planning and the huddle: each scheduled patient's checklist, flags and the family's agenda.
+
+The checklist comes from the patient's disease pack (:mod:`lhn_desktop.services.checklist`),
+evaluated on the visit date. The facts for a whole clinic day are loaded in a few queries, so a
+day of 40 patients in a large center stays quick. Everything here is patient-level: patient and
+parent partners are refused at the service, whatever the screen shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from lhn_desktop.access import Actor, require_patient_access
+from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.models.goals import PatientGoal, Task
+from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
+from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
+from lhn_desktop.store.database import Database
+
+PLAN_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+REMISSION_VALUES = frozenset({"quiescent", "inactive"})
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    code: str
+    title: str
+    status: str
+    reason: str
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    kind: str  # concern, matters_most, question
+    text: str
+    source: str
+    entered_on: date
+    addressed: bool
+
+
+@dataclass(frozen=True)
+class HuddleRow:
+    visit_id: str
+    patient_id: str
+    time: str | None
+    patient_name: str
+    mrn: str
+    clinician: str | None
+    visit_type: str
+    visit_status: str
+    pack: str | None
+    latest_pga: str | None
+    latest_pga_on: date | None
+    in_remission: bool | None
+    items: tuple[ChecklistItem, ...]
+    open_tasks: int
+    overdue_tasks: int
+    agenda: tuple[AgendaEntry, ...]
+    goals_due: int
+    plan_status: str
+    plan_done_by: str | None
+    plan_done_at: datetime | None
+
+    @property
+    def overdue_items(self) -> int:
+        return sum(1 for i in self.items if i.status == "Overdue")
+
+    @property
+    def due_items(self) -> int:
+        return sum(1 for i in self.items if i.status == "Due")
+
+    @property
+    def new_agenda(self) -> int:
+        return sum(1 for a in self.agenda if not a.addressed)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        out = []
+        if self.in_remission is False:
+            out.append(f"not in remission (PGA {self.latest_pga})")
+        elif self.in_remission is None and self.pack == "ibd":
+            out.append("no PGA on record")
+        if self.overdue_items:
+            out.append(f"{self.overdue_items} overdue")
+        if self.overdue_tasks:
+            out.append(f"{self.overdue_tasks} overdue task{'s' if self.overdue_tasks > 1 else ''}")
+        elif self.open_tasks:
+            out.append(f"{self.open_tasks} open task{'s' if self.open_tasks > 1 else ''}")
+        if self.new_agenda:
+            out.append(f"{self.new_agenda} agenda item{'s' if self.new_agenda > 1 else ''}")
+        if self.goals_due:
+            out.append("goal review due")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Huddle:
+    day: date
+    rows: tuple[HuddleRow, ...]
+
+    @property
+    def summary(self) -> str:
+        if not self.rows:
+            return "No patients scheduled."
+        rows = self.rows
+        parts = [f"{len(rows)} patient{'s' if len(rows) != 1 else ''}"]
+        for count, words in (
+            (sum(r.in_remission is False for r in rows), "not in remission"),
+            (sum(bool(r.overdue_items) for r in rows), "with overdue items"),
+            (sum(bool(r.overdue_tasks) for r in rows), "with overdue tasks"),
+            (sum(bool(r.new_agenda) for r in rows), "with agenda items"),
+            (sum(r.plan_status == "done" for r in rows), "planned"),
+        ):
+            if count:
+                parts.append(f"{count} {words}")
+        return " · ".join(parts)
+
+
+def load_facts(session, patient_ids: list[str]) -> dict:
+    """PatientFacts for these patients, in five queries (the checklist module's view of the record)."""
+    from lhn_desktop.services.checklist import MedicationFact, PatientFacts
+
+    facts = {
+        p.id: PatientFacts(p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification)
+        for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
+    }
+    for pid, code, on, value, vid in session.execute(
+        select(Observation.patient_id, Observation.code, Observation.observed_on, Observation.value,
+               Observation.visit_id).where(Observation.patient_id.in_(patient_ids))
+    ):  # fmt: skip
+        facts[pid].observations.setdefault(code, []).append((on, value, vid))
+    for m in session.scalars(select(Medication).where(Medication.patient_id.in_(patient_ids))):
+        facts[m.patient_id].medications.append(MedicationFact(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date))
+    for pid, code, on, result in session.execute(
+        select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result).where(
+            ClinicalEvent.patient_id.in_(patient_ids)
+        )
+    ):
+        facts[pid].events.append((code, on, result))
+    for pid, on in session.execute(
+        select(Visit.patient_id, Visit.visit_date).where(Visit.patient_id.in_(patient_ids), Visit.status == "completed")
+    ):
+        facts[pid].visits.append(on)
+    for f in facts.values():
+        for entries in f.observations.values():
+            entries.sort(key=lambda e: e[0])
+        f.events.sort(key=lambda e: e[1])
+        f.visits.sort()
+        f.medications.sort(key=lambda m: m.start)
+    return facts
+
+
+def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tuple[ChecklistItem, ...]]:
+    from lhn_desktop.services.checklist import evaluate, pack_for
+
+    pack = pack_for(facts.diagnosis)
+    if pack is None:
+        return None, ()
+    items = tuple(
+        ChecklistItem(r.code, r.title, r.status.value, r.reason, r.due_on) for r in evaluate(pack, facts, day, visit_id)
+    )
+    return pack.pack, items
+
+
+def _latest_pga(facts) -> tuple[str | None, date | None]:
+    entries = facts.observations.get("PGA", [])
+    return (entries[-1][1], entries[-1][0]) if entries else (None, None)
+
+
+class PlanningService:
+    def __init__(self, db: Database, *, today: Callable[[], date] = date.today) -> None:
+        self.db = db
+        self.today = today
+
+    def huddle(self, actor: Actor, day: date) -> Huddle:
+        """Every patient scheduled (or seen) on ``day``, in time order, with checklist, flags and agenda."""
+        require_patient_access(actor)
+        with self.db.read() as s:
+            visits = s.execute(
+                select(Visit, Patient)
+                .join(Patient, Patient.id == Visit.patient_id)
+                .where(Visit.visit_date == day, Visit.status.in_(("scheduled", "completed")))
+                .order_by(Visit.visit_time, Patient.family_name, Patient.given_name)
+            ).all()
+            ids = sorted({p.id for _, p in visits})
+            facts = load_facts(s, ids)
+            tasks: dict[str, list[Task]] = {}
+            for t in s.scalars(select(Task).where(Task.patient_id.in_(ids), Task.done_on.is_(None))):
+                tasks.setdefault(t.patient_id, []).append(t)
+            agenda: dict[str, list[AgendaEntry]] = {}
+            for a in s.scalars(
+                select(AgendaItem).where(AgendaItem.patient_id.in_(ids)).order_by(AgendaItem.entered_on)
+            ):
+                if not a.addressed or a.visit_id in {v.id for v, _ in visits}:
+                    agenda.setdefault(a.patient_id, []).append(
+                        AgendaEntry(a.kind, a.text, a.source, a.entered_on, a.addressed)
+                    )
+            goals_due: dict[str, int] = {}
+            for g in s.scalars(
+                select(PatientGoal).where(
+                    PatientGoal.patient_id.in_(ids), PatientGoal.status == "active", PatientGoal.review_date <= day
+                )
+            ):
+                goals_due[g.patient_id] = goals_due.get(g.patient_id, 0) + 1
+            plans = {
+                p.visit_id: p
+                for p in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id.in_([v.id for v, _ in visits])))
+            }
+            members = _member_names(s)
+            rows = []
+            for v, p in visits:
+                f = facts[p.id]
+                pack, items = _checklist(f, day, v.id)
+                pga, pga_on = _latest_pga(f)
+                open_tasks = tasks.get(p.id, [])
+                plan = plans.get(v.id)
+                rows.append(
+                    HuddleRow(
+                        visit_id=v.id,
+                        patient_id=p.id,
+                        time=v.visit_time,
+                        patient_name=f"{p.family_name}, {p.given_name}",
+                        mrn=p.mrn,
+                        clinician=v.clinician,
+                        visit_type=v.visit_type,
+                        visit_status=v.status,
+                        pack=pack,
+                        latest_pga=pga,
+                        latest_pga_on=pga_on,
+                        in_remission=None if pga is None else pga.lower() in REMISSION_VALUES,
+                        items=items,
+                        open_tasks=len(open_tasks),
+                        overdue_tasks=sum(1 for t in open_tasks if t.due_date is not None and t.due_date < day),
+                        agenda=tuple(agenda.get(p.id, ())),
+                        goals_due=goals_due.get(p.id, 0),
+                        plan_status=plan.status if plan else "not_started",
+                        plan_done_by=members.get(plan.done_by_member_id) if plan else None,
+                        plan_done_at=plan.done_at if plan else None,
+                    )
+                )
+        return Huddle(day, tuple(rows))
+
+    def checklist(self, actor: Actor, visit_id: str) -> tuple[str | None, tuple[ChecklistItem, ...]]:
+        """The pack and checklist of one visit, evaluated on its date."""
+        require_patient_access(actor)
+        with self.db.read() as s:
+            visit = s.get(Visit, visit_id)
+            if visit is None:
+                raise NotFound("That visit is no longer on the schedule.")
+            facts = load_facts(s, [visit.patient_id])[visit.patient_id]
+            return _checklist(facts, visit.visit_date, visit.id)
+
+    def set_plan_status(self, actor: Actor, visit_id: str, status: str, notes: str | None = None) -> None:
+        """Record the pre-visit plan as not started, in progress or done (with who and when)."""
+        require_patient_access(actor)
+        if status not in PLAN_STATUSES:
+            raise ValidationError(f"A plan is {', '.join(PLAN_STATUSES.values()).lower()}; not {status!r}.")
+        with self.db.write(actor) as s:
+            if s.get(Visit, visit_id) is None:
+                raise NotFound("That visit is no longer on the schedule.")
+            plan = s.scalar(select(PrevisitPlan).where(PrevisitPlan.visit_id == visit_id))
+            if plan is None:
+                plan = PrevisitPlan(visit_id=visit_id)
+                s.add(plan)
+            plan.status = status
+            if notes is not None:
+                plan.notes = notes.strip() or None
+            plan.done_by_member_id = actor.member_id if status == "done" else None
+            plan.done_at = datetime.now().replace(microsecond=0) if status == "done" else None
+
+
+def _member_names(session) -> dict[str, str]:
+    from lhn_desktop.models.team import TeamMember
+
+    return dict(session.execute(select(TeamMember.id, TeamMember.display_name)).all())
