@@ -19,6 +19,7 @@ from lhn_desktop.services.measures import MeasureService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.planning import PlanningService
+from lhn_desktop.services.schedule import ScheduleService
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
@@ -63,6 +64,7 @@ class AppContext:
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)
+        self.schedule = ScheduleService(self.db, today=self.today)
 
     @classmethod
     def open(

@@ -135,6 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.huddle:huddle")
 
+    p = sub.add_parser("schedule", help="import the clinic schedule exported from the EHR (CSV)")
+    schedule = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    q = schedule.add_parser(
+        "import",
+        help="preview a schedule CSV (date, time, MRN, clinician, visit type); --apply imports it",
+        description="Reads the CSV and shows what would change; nothing is written without --apply, and "
+        "nothing at all while any row has a problem. Unknown MRNs are listed, never created.",
+    )
+    q.add_argument("file", metavar="FILE.csv")
+    q.add_argument("--apply", action="store_true", help="import the rows (after a clean preview)")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.schedule:import_schedule")
+
     p = sub.add_parser("chart", help="analyse a run or control chart (qicharts2 semantics)")
     chart = p.add_subparsers(dest="chart_command", metavar="ACTION", required=True)
     q = chart.add_parser(
