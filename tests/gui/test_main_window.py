@@ -80,7 +80,7 @@ def test_huddle_lists_the_clinic_day_and_enter_opens_the_patient(window: MainWin
     days = window.ctx.overview.clinic_days()
     assert page.selected_day() == days[0].day
     assert page.model.rowCount() == days[0].scheduled
-    assert "on the schedule" in page.summary.text()
+    assert f"{days[0].scheduled} patients" in page.summary.text()
     times = [r.time for r in page.model.rows]
     assert times == sorted(times)
     page.table.setFocus()

@@ -1,23 +1,40 @@
-"""Huddle: the clinic day's patients in time order."""
+"""Huddle: the clinic day's patients in time order, with what is due, what the family wants to discuss, and flags."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTextBrowser,
+    QToolBar,
+)
 
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView
+
+PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+STATUS_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2, "Not due": 3, "Completed": 4, "Not applicable": 5}
+STATUS_COLOURS = {"Overdue": "#b03a2e", "Due": "#b9770e", "Due soon": "#7d6608"}
+AGENDA_LABELS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
 
 
 class HuddlePage(Page):
     title = "Huddle"
     explanation = (
-        "The clinic day's schedule from this center's database, in time order. Press Enter on a patient to open "
-        "their page. Pre-visit checklists (what is due or overdue and why), the family's agenda, flags for the "
-        "huddle and the printable huddle sheet are added with pre-visit planning."
+        "The clinic day's patients in time order, with what is due or overdue, what the family wants to talk "
+        "about, and flags for the huddle. Arrow keys move; Enter opens the patient; Ctrl+D marks the pre-visit "
+        "plan done (again to reopen it)."
     )
     patient_data = True
 
@@ -39,24 +56,53 @@ class HuddlePage(Page):
         bar.addWidget(days_label)
         bar.addWidget(self.days)
         bar.addStretch(1)
+        tools = QToolBar(self)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions_: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+            ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
+            ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
+            action.triggered.connect(slot)
+            self.addAction(action)
+            tools.addAction(action)
+            self.actions_[key] = action
         self.layout_.addLayout(bar)
+        self.layout_.addWidget(tools)
         self.summary = QLabel("", self)
         self.summary.setObjectName("summaryLine")
+        self.summary.setWordWrap(True)
         self.layout_.addWidget(self.summary)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.table = RecordsView(
             [
-                Column("Time", lambda v: v.time),
-                Column("Patient", lambda v: v.patient_name),
-                Column("MRN", lambda v: v.mrn),
-                Column("Clinician", lambda v: v.clinician),
-                Column("Visit type", lambda v: v.visit_type),
-                Column("Status", lambda v: v.status.replace("_", " ")),
+                Column("Time", lambda r: r.time),
+                Column("Patient", lambda r: r.patient_name),
+                Column("MRN", lambda r: r.mrn),
+                Column("Clinician", lambda r: r.clinician),
+                Column("Visit type", lambda r: r.visit_type),
+                Column("Plan", lambda r: PLAN_LABELS.get(r.plan_status, r.plan_status)),
+                Column("Flags", lambda r: "; ".join(r.flags)),
             ],
-            self,
+            splitter,
         )
         self.model = self.table.rows_model
-        self.layout_.addWidget(self.table, 1)
-        self.table.activated_row.connect(lambda v: self.open_patient.emit(v.patient_id))
+        self.plan = QTextBrowser(splitter)
+        self.plan.setObjectName("previsitPlan")
+        self.plan.setOpenLinks(False)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.plan)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        self.layout_.addWidget(splitter, 1)
+        self.board = None
+        self.table.activated_row.connect(lambda r: self.open_patient.emit(r.patient_id))
+        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self.show_plan())
         self.date.dateChanged.connect(lambda _d: self._load_day())
         self.days.activated.connect(self._pick_day)
         self._started = False
@@ -86,15 +132,95 @@ class HuddlePage(Page):
         d = self.date.date()
         return date(d.year(), d.month(), d.day())
 
-    def _load_day(self) -> None:
+    def _load_day(self, keep_visit: str | None = None) -> None:
         day = self.selected_day()
-        visits = self.ctx.overview.day_schedule(self.ctx.actor, day)
-        self.model.set_rows(visits)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        if visits:
-            self.summary.setText(
-                f"{day:%A %d %B %Y}: {len(visits)} patient{'s' if len(visits) != 1 else ''} on the schedule."
-            )
-            self.table.select_first()
+        self.board = self.ctx.planning.huddle(self.ctx.actor, day)
+        rows = list(self.board.rows)
+        self.model.set_rows(rows)
+        if rows:
+            self.summary.setText(f"<b>{day:%A %d %B %Y}</b>: {html.escape(self.board.summary)}")
+            index = next((k for k, r in enumerate(rows) if r.visit_id == keep_visit), 0)
+            self.table.selectRow(index)
         else:
             self.summary.setText(f"{day:%A %d %B %Y}: no patients are scheduled. Pick another clinic date.")
+        self.actions_["done"].setEnabled(bool(rows))
+        self.show_plan()
+
+    def current(self):
+        return self.table.current_row()
+
+    def show_plan(self) -> None:
+        row = self.current()
+        if row is None:
+            self.plan.setHtml("")
+            return
+        self.plan.setHtml(plan_html(row))
+        self.actions_["done"].setText("Reopen plan" if row.plan_status == "done" else "Mark plan done")
+
+    def toggle_done(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        status = "not_started" if row.plan_status == "done" else "done"
+        try:
+            self.ctx.planning.set_plan_status(self.ctx.actor, row.visit_id, status)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self._load_day(keep_visit=row.visit_id)
+        self.table.setFocus()
+
+    def import_schedule(self) -> None:
+        from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog
+
+        dialog = ScheduleImportDialog(self.ctx, self)
+        if dialog.exec():
+            self.refresh()
+
+
+def plan_html(row) -> str:
+    """The pre-visit plan of one huddle row as rich text: flags, activity, checklist, agenda, plan status."""
+    e = html.escape
+    clinician = f" · {e(row.clinician)}" if row.clinician else ""
+    parts = [
+        f"<h3 style='margin:0'>{e(row.patient_name)} <span style='color:#666'>({e(row.mrn)})</span> · "
+        f"{e(row.time or '--:--')} · {e(row.visit_type)}{clinician}</h3>"
+    ]
+    if row.flags:
+        parts.append(f"<p><b>Flags:</b> {e('; '.join(row.flags))}</p>")
+    if row.latest_pga:
+        state = "in remission" if row.in_remission else "not in remission"
+        parts.append(f"<p><b>Disease activity:</b> PGA {e(row.latest_pga)} on {row.latest_pga_on} ({state})</p>")
+    items = sorted(row.items, key=lambda i: STATUS_ORDER.get(i.status, 9))
+    actionable = [i for i in items if i.status in ("Overdue", "Due", "Due soon")]
+    rest = [i for i in items if i not in actionable]
+    if actionable:
+        parts.append("<p><b>To do at this visit</b></p><ul>")
+        for i in actionable:
+            colour = STATUS_COLOURS.get(i.status, "#333")
+            parts.append(
+                f"<li><span style='color:{colour}'><b>{e(i.status)}</b></span> {e(i.title)}: {e(i.reason)}</li>"
+            )
+        parts.append("</ul>")
+    if rest:
+        done = "; ".join(f"{e(i.title)} ({e(i.status.lower())})" for i in rest)
+        parts.append(f"<p style='color:#555'><b>Up to date or not applicable:</b> {done}</p>")
+    if not row.items:
+        parts.append("<p>No disease pack for this diagnosis: no checklist.</p>")
+    if row.agenda:
+        parts.append("<p><b>The family's agenda</b></p><ul>")
+        for a in row.agenda:
+            addressed = " <i>(addressed)</i>" if a.addressed else ""
+            label = AGENDA_LABELS.get(a.kind, a.kind)
+            parts.append(f"<li>{e(label)}: {e(a.text)} <span style='color:#666'>({e(a.source)}, {a.entered_on})</span>"
+                         f"{addressed}</li>")  # fmt: skip
+        parts.append("</ul>")
+    tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
+    goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
+    parts.append(f"<p><b>Tasks and goals:</b> {tasks}{goals}</p>")
+    status = PLAN_LABELS.get(row.plan_status, row.plan_status)
+    who = (
+        f" by {e(row.plan_done_by)} at {row.plan_done_at:%d %b %H:%M}" if row.plan_done_by and row.plan_done_at else ""
+    )
+    parts.append(f"<p><b>Pre-visit plan:</b> {status}{who}</p>")
+    return "".join(parts)

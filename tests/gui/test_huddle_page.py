@@ -1,0 +1,72 @@
+"""The huddle board: flags, the pre-visit plan pane, Ctrl+D to mark planning done, schedule import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.huddle import HuddlePage
+from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog
+
+
+def _page(window: MainWindow) -> HuddlePage:
+    page = window.go_to(HuddlePage)
+    assert isinstance(page, HuddlePage)
+    return page
+
+
+def test_the_plan_pane_shows_checklist_agenda_and_flags(window: MainWindow) -> None:
+    page = _page(window)
+    row = page.current()
+    text = page.plan.toPlainText()
+    assert row.patient_name in text and "To do at this visit" in text
+    assert "Record PGA at this visit" in text
+    assert all(flag in page.model.data(page.model.index(0, 6)) for flag in row.flags)
+    with_agenda = next(k for k, r in enumerate(page.model.rows) if r.agenda)
+    page.table.selectRow(with_agenda)
+    assert "The family's agenda" in page.plan.toPlainText()
+    assert page.model.rows[with_agenda].agenda[0].text in page.plan.toPlainText()
+
+
+def test_ctrl_d_marks_the_plan_done_and_again_reopens_it(window: MainWindow, qtbot) -> None:
+    page = _page(window)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    visit = page.current().visit_id
+    qtbot.keyClick(page.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    row = page.current()
+    assert row.visit_id == visit and row.plan_status == "done"
+    assert "Done by" in page.plan.toPlainText() and "planned" in page.summary.text()
+    assert page.model.data(page.model.index(page.table.currentIndex().row(), 5)) == "Done"
+    qtbot.keyClick(page.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert page.current().plan_status == "not_started"
+
+
+def test_schedule_import_previews_then_imports(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    page = _page(window)
+    row = page.current()
+    day = page.selected_day() + timedelta(days=28)
+    good = tmp_path / "schedule.csv"
+    good.write_text(f"Appt Date,Time,MRN,Provider,Visit Type\n{day:%m/%d/%Y},9:00 AM,{row.mrn},Dr A,Follow-up\n"
+                    f"{day:%m/%d/%Y},9:30 AM,NOPE-1,Dr A,Follow-up\n", encoding="utf-8")  # fmt: skip
+    dialog = ScheduleImportDialog(window.ctx, page)
+    qtbot.addWidget(dialog)
+    dialog.load(str(good))
+    assert dialog.import_button.isEnabled()
+    assert "1 new" in dialog.summary.text() and dialog.problems.count() == 1
+    dialog.import_button.click()
+    assert dialog.result.added == 1
+    assert any(r.mrn == row.mrn for r in window.ctx.planning.huddle(window.ctx.actor, day).rows)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"date,time,mrn\n{day:%Y-%m-%d},31:00,{row.mrn}\n", encoding="utf-8")
+    again = ScheduleImportDialog(window.ctx, page)
+    qtbot.addWidget(again)
+    again.load(str(bad))
+    assert not again.import_button.isEnabled()
+    assert "Line 2" in again.problems.item(0).text()
+    again.load(str(tmp_path / "missing.csv"))
+    assert "cannot be imported" in again.summary.text()
