@@ -50,8 +50,13 @@ def huddle(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
         board = ctx.planning.huddle(ctx.actor, day)
+        if args.pdf:
+            ctx.planning.huddle_sheet(ctx.actor, day, args.pdf)
     finally:
         ctx.close()
+    if args.pdf and not args.json:
+        emit(f"Wrote the huddle sheet to {args.pdf} ({len(board.rows) + 1} pages).")
+        return 0
     if args.json:
         emit_json({"date": board.day, "summary": board.summary, "patients": [_row_json(r) for r in board.rows]})
         return 0

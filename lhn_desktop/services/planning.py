@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
-from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.goals import PatientGoal, Task
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
 from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
+from lhn_desktop.models.team import Site
 from lhn_desktop.store.database import Database
 
 PLAN_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -244,6 +246,25 @@ class PlanningService:
                     )
                 )
         return Huddle(day, tuple(rows))
+
+    def huddle_sheet(self, actor: Actor, day: date, path: str | Path) -> Path:
+        """The huddle sheet PDF: a summary page, then one page per patient."""
+        from lhn_desktop.reports.huddle_sheet import write_huddle_sheet
+
+        target = Path(path)
+        if target.suffix.lower() != ".pdf":
+            raise ValidationError(
+                f"The huddle sheet is a PDF; name the file with .pdf, not {target.suffix or 'nothing'}."
+            )
+        if not target.parent.is_dir():
+            raise NotFound(f"There is no folder {target.parent}; choose an existing folder for the huddle sheet.")
+        board = self.huddle(actor, day)
+        with self.db.read() as s:
+            center = s.scalar(select(Site.name).where(Site.code == self.db.local_node().site_code)) or ""
+        try:
+            return write_huddle_sheet(board, center, target)
+        except OSError as exc:
+            raise LhnError(f"The huddle sheet could not be written to {target}: {exc.strerror or exc}.") from None
 
     def checklist(self, actor: Actor, visit_id: str) -> tuple[str | None, tuple[ChecklistItem, ...]]:
         """The pack and checklist of one visit, evaluated on its date."""

@@ -248,3 +248,23 @@ def date_from(ordinal: int) -> str:
     from datetime import date
 
     return date.fromordinal(ordinal).isoformat()
+
+
+def test_huddle_pdf_has_a_summary_page_and_one_page_per_patient(capsys, demo_path: Path, tmp_path: Path) -> None:
+    from tests.conftest import DEMO_TODAY
+
+    for offset in range(1, 8):
+        day = date_from(DEMO_TODAY.toordinal() + offset)
+        code, out, _ = run(capsys, "huddle", "--date", day, "--db", str(demo_path), "--json")
+        patients = len(json.loads(out)["patients"])
+        if patients:
+            break
+    sheet = tmp_path / "huddle.pdf"
+    code, out, _ = run(capsys, "huddle", "--date", day, "--db", str(demo_path), "--pdf", str(sheet))
+    assert code == 0 and f"({patients + 1} pages)" in out
+    from fpdf.fpdf import FPDF  # noqa: F401 (the writer is installed)
+
+    assert sheet.read_bytes()[:4] == b"%PDF"
+    assert f"/Count {patients + 1}".encode() in sheet.read_bytes()
+    code, _, err = run(capsys, "huddle", "--date", day, "--db", str(demo_path), "--pdf", str(tmp_path / "x.doc"))
+    assert code == 2 and ".pdf" in err

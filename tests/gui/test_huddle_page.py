@@ -70,3 +70,15 @@ def test_schedule_import_previews_then_imports(window: MainWindow, qtbot, tmp_pa
     assert "Line 2" in again.problems.item(0).text()
     again.load(str(tmp_path / "missing.csv"))
     assert "cannot be imported" in again.summary.text()
+
+
+def test_huddle_sheet_from_the_board(window: MainWindow, qtbot, monkeypatch, tmp_path: Path) -> None:
+    page = _page(window)
+    target = tmp_path / "sheet.pdf"
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    data = target.read_bytes()
+    assert data[:4] == b"%PDF"
+    assert f"/Count {len(page.model.rows) + 1}".encode() in data  # a summary page and one per patient
+    assert "huddle sheet saved" in page.summary.text()

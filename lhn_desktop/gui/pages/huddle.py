@@ -62,6 +62,7 @@ class HuddlePage(Page):
         for key, text, shortcut, slot in (
             ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
             ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
+            ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
         ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(shortcut))
@@ -169,6 +170,22 @@ class HuddlePage(Page):
             return
         self._load_day(keep_visit=row.visit_id)
         self.table.setFocus()
+
+    def huddle_sheet(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        day = self.selected_day()
+        path, _ = QFileDialog.getSaveFileName(self, "Save the huddle sheet", f"huddle-{day}.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        try:
+            self.ctx.planning.huddle_sheet(self.ctx.actor, day, path)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.summary.setText(f"{self.summary.text()} · huddle sheet saved to {html.escape(path)}")
 
     def import_schedule(self) -> None:
         from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog

@@ -1,0 +1,1 @@
+"""Printable reports (PDF) built from service results: no Qt, no database."""

@@ -1,0 +1,73 @@
+"""The huddle sheet: a summary page of the clinic day, then one page per patient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from lhn_desktop.reports.pdf import MUTED, STATUS_INK, Document
+
+PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+AGENDA_LABELS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
+ACTION_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2}
+FOOTER = "Contains patient information: keep it in the clinic and shred it after the huddle."
+
+
+def write_huddle_sheet(board, center_name: str, path: str | Path) -> Path:
+    """Write ``board`` (a planning.Huddle) as a PDF at ``path``."""
+    day = board.day
+    doc = Document(f"Huddle sheet · {center_name} · {day:%A %d %B %Y}", FOOTER)
+    doc.alias_nb_pages()
+    doc.add_page()
+    doc.heading(f"Huddle {day:%A %d %B %Y}")
+    doc.paragraph(board.summary, size=10.5)
+    doc.paragraph(f"Printed {datetime.now():%d %b %Y %H:%M}.", size=8, color=MUTED)
+    doc.ln(2)
+    if board.rows:
+        doc.set_font("DejaVu", "", 8.5)
+        with doc.table(
+            col_widths=(14, 50, 28, 22, 68), first_row_as_headings=True, line_height=4.6, padding=(0.8, 0.6),
+            text_align="LEFT",
+        ) as table:  # fmt: skip
+            heading = table.row()
+            for title in ("Time", "Patient", "MRN", "Plan", "Flags"):
+                heading.cell(title)
+            for row in board.rows:
+                cells = table.row()
+                for value in (row.time or "--:--", row.patient_name, row.mrn, PLAN_LABELS.get(row.plan_status, ""),
+                              "; ".join(row.flags) or "—"):  # fmt: skip
+                    cells.cell(value)
+    for row in board.rows:
+        doc.add_page()
+        doc.heading(f"{row.time or '--:--'}  {row.patient_name}", size=13)
+        details = f"MRN {row.mrn} · {row.visit_type}" + (f" · {row.clinician}" if row.clinician else "")
+        doc.paragraph(details, size=9, color=MUTED)
+        if row.flags:
+            doc.paragraph("; ".join(row.flags), bold_prefix="Flags:")
+        if row.latest_pga:
+            state = "in remission" if row.in_remission else "not in remission"
+            doc.paragraph(f"PGA {row.latest_pga} on {row.latest_pga_on} ({state})", bold_prefix="Disease activity:")
+        actions = sorted((i for i in row.items if i.status in ACTION_ORDER), key=lambda i: ACTION_ORDER[i.status])
+        doc.ln(1)
+        doc.heading("To do at this visit", size=10.5)
+        if actions:
+            for item in actions:
+                doc.bullet(f"{item.title}: {item.reason}", item.status, STATUS_INK.get(item.status, (0, 0, 0)))
+        else:
+            doc.paragraph("Nothing due." if row.items else "No disease pack for this diagnosis: no checklist.")
+        if row.agenda:
+            doc.ln(1)
+            doc.heading("The family's agenda", size=10.5)
+            for entry in row.agenda:
+                addressed = " (addressed)" if entry.addressed else ""
+                doc.bullet(f"{entry.text}{addressed}", AGENDA_LABELS.get(entry.kind, entry.kind) + ":")
+        doc.ln(1)
+        tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
+        goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
+        doc.paragraph(tasks + goals, bold_prefix="Tasks and goals:")
+        doc.paragraph(PLAN_LABELS.get(row.plan_status, row.plan_status), bold_prefix="Pre-visit plan:")
+        doc.ln(2)
+        doc.heading("Notes", size=10.5)
+        for _ in range(5):
+            doc.cell(0, 8, "", border="B", new_x="LMARGIN", new_y="NEXT")
+    return doc.save(path)
