@@ -15,6 +15,7 @@ from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.commons import CommonsPage
 from lhn_desktop.gui.pages.huddle import HuddlePage
 from lhn_desktop.gui.pages.improvement import ImprovementPage
+from lhn_desktop.gui.pages.lists import ListsPage
 from lhn_desktop.gui.pages.measures import MeasuresPage
 from lhn_desktop.gui.pages.patients import PatientsPage
 from lhn_desktop.gui.pages.sync import SyncPage
@@ -22,7 +23,15 @@ from lhn_desktop.gui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
 
-PAGE_CLASSES: tuple[type[Page], ...] = (HuddlePage, PatientsPage, ImprovementPage, MeasuresPage, CommonsPage, SyncPage)
+PAGE_CLASSES: tuple[type[Page], ...] = (
+    HuddlePage,
+    PatientsPage,
+    ListsPage,
+    ImprovementPage,
+    MeasuresPage,
+    CommonsPage,
+    SyncPage,
+)
 
 
 class MainWindow(QMainWindow):

@@ -123,31 +123,37 @@ class Huddle:
         return " · ".join(parts)
 
 
-def load_facts(session, patient_ids: list[str]) -> dict:
-    """PatientFacts for these patients, in five queries (the checklist module's view of the record)."""
+def load_facts(session, patient_ids: list[str] | None) -> dict:
+    """PatientFacts for these patients (None: every active patient), in five queries."""
     from lhn_desktop.services.checklist import MedicationFact, PatientFacts
 
+    def only(column, query):
+        return query.where(column.in_(patient_ids)) if patient_ids is not None else query
+
+    patients = select(Patient) if patient_ids is not None else select(Patient).where(Patient.active.is_(True))
     facts = {
         p.id: PatientFacts(p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification)
-        for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
+        for p in session.scalars(only(Patient.id, patients))
     }
-    for pid, code, on, value, vid in session.execute(
-        select(Observation.patient_id, Observation.code, Observation.observed_on, Observation.value,
-               Observation.visit_id).where(Observation.patient_id.in_(patient_ids))
-    ):  # fmt: skip
-        facts[pid].observations.setdefault(code, []).append((on, value, vid))
-    for m in session.scalars(select(Medication).where(Medication.patient_id.in_(patient_ids))):
-        facts[m.patient_id].medications.append(MedicationFact(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date))
-    for pid, code, on, result in session.execute(
-        select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result).where(
-            ClinicalEvent.patient_id.in_(patient_ids)
-        )
-    ):
-        facts[pid].events.append((code, on, result))
-    for pid, on in session.execute(
-        select(Visit.patient_id, Visit.visit_date).where(Visit.patient_id.in_(patient_ids), Visit.status == "completed")
-    ):
-        facts[pid].visits.append(on)
+    observations = select(
+        Observation.patient_id, Observation.code, Observation.observed_on, Observation.value, Observation.visit_id
+    )
+    for pid, code, on, value, vid in session.execute(only(Observation.patient_id, observations)):
+        if pid in facts:
+            facts[pid].observations.setdefault(code, []).append((on, value, vid))
+    for m in session.scalars(only(Medication.patient_id, select(Medication))):
+        if m.patient_id in facts:
+            facts[m.patient_id].medications.append(
+                MedicationFact(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date)
+            )
+    events = select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result)
+    for pid, code, on, result in session.execute(only(ClinicalEvent.patient_id, events)):
+        if pid in facts:
+            facts[pid].events.append((code, on, result))
+    visits = select(Visit.patient_id, Visit.visit_date).where(Visit.status == "completed")
+    for pid, on in session.execute(only(Visit.patient_id, visits)):
+        if pid in facts:
+            facts[pid].visits.append(on)
     for f in facts.values():
         for entries in f.observations.values():
             entries.sort(key=lambda e: e[0])
@@ -172,6 +178,28 @@ def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tupl
 def _latest_pga(facts) -> tuple[str | None, date | None]:
     entries = facts.observations.get("PGA", [])
     return (entries[-1][1], entries[-1][0]) if entries else (None, None)
+
+
+POPULATIONS: dict[str, str] = {
+    "no_visit_200": "No visit in 200 days",
+    "not_in_remission": "Not in remission",
+    "on_steroids": "On systemic steroids",
+    "overdue": "With overdue checklist items",
+}
+STEROID_CLASSES = frozenset({"corticosteroid"})
+
+
+@dataclass(frozen=True)
+class PopulationRow:
+    patient_id: str
+    patient_name: str
+    mrn: str
+    diagnosis: str | None
+    last_visit: date | None
+    next_visit: date | None
+    latest_pga: str | None
+    steroid: str | None
+    overdue: tuple[str, ...]
 
 
 class PlanningService:
@@ -246,6 +274,60 @@ class PlanningService:
                     )
                 )
         return Huddle(day, tuple(rows))
+
+    def population(self, actor: Actor, kind: str, text: str = "") -> list[PopulationRow]:
+        """Active patients in one of :data:`POPULATIONS` today, optionally narrowed by name, MRN or diagnosis."""
+        from lhn_desktop.services.checklist import Status, evaluate, pack_for
+
+        require_patient_access(actor)
+        if kind not in POPULATIONS:
+            raise ValidationError(f"Unknown list {kind!r}. Lists: {', '.join(POPULATIONS)}.")
+        today = self.today()
+        needle = " ".join(text.lower().split())
+        with self.db.read() as s:
+            facts = load_facts(s, None)
+            people = {p.id: p for p in s.scalars(select(Patient).where(Patient.active.is_(True)))}
+            upcoming: dict[str, date] = {}
+            for pid, on in s.execute(
+                select(Visit.patient_id, Visit.visit_date)
+                .where(Visit.status == "scheduled", Visit.visit_date >= today)
+                .order_by(Visit.visit_date.desc())
+            ):
+                upcoming[pid] = on
+        rows = []
+        for pid, f in facts.items():
+            p = people[pid]
+            if needle and needle not in f"{p.family_name} {p.given_name} {p.mrn} {p.diagnosis or ''}".lower():
+                continue
+            last = f.visits[-1] if f.visits else None
+            pga, _ = _latest_pga(f)
+            steroid = next(
+                (m.drug for m in f.medications if m.drug_class in STEROID_CLASSES and m.taken_on(today)), None
+            )
+            pack = pack_for(f.diagnosis)
+            overdue = tuple(r.title for r in (evaluate(pack, f, today) if pack else []) if r.status is Status.OVERDUE)
+            member = {
+                "no_visit_200": last is None or (today - last).days > 200,
+                "not_in_remission": pga is not None and pga.lower() not in REMISSION_VALUES,
+                "on_steroids": steroid is not None,
+                "overdue": bool(overdue),
+            }[kind]
+            if member:
+                rows.append(PopulationRow(pid, f"{p.family_name}, {p.given_name}", p.mrn, p.diagnosis, last,
+                                          upcoming.get(pid), pga, steroid, overdue))  # fmt: skip
+        return sorted(rows, key=lambda r: r.patient_name.lower())
+
+    def population_csv(self, actor: Actor, kind: str, text: str = "") -> str:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["patient", "mrn", "diagnosis", "last_visit", "next_visit", "latest_pga", "steroid", "overdue"])
+        for r in self.population(actor, kind, text):
+            writer.writerow([r.patient_name, r.mrn, r.diagnosis or "", r.last_visit or "", r.next_visit or "",
+                             r.latest_pga or "", r.steroid or "", "; ".join(r.overdue)])  # fmt: skip
+        return buffer.getvalue()
 
     def huddle_sheet(self, actor: Actor, day: date, path: str | Path) -> Path:
         """The huddle sheet PDF: a summary page, then one page per patient."""

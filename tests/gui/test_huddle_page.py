@@ -82,3 +82,30 @@ def test_huddle_sheet_from_the_board(window: MainWindow, qtbot, monkeypatch, tmp
     assert data[:4] == b"%PDF"
     assert f"/Count {len(page.model.rows) + 1}".encode() in data  # a summary page and one per patient
     assert "huddle sheet saved" in page.summary.text()
+
+
+def test_patient_lists_filter_open_and_export(window: MainWindow, qtbot, monkeypatch, tmp_path: Path) -> None:
+    from lhn_desktop.gui.pages.lists import ListsPage
+    from lhn_desktop.gui.pages.patients import PatientsPage
+
+    page = window.go_to(ListsPage)
+    assert isinstance(page, ListsPage)
+    counts = {}
+    for index in range(page.kind.count()):
+        page.kind.setCurrentIndex(index)
+        counts[page.kind.currentData()] = page.model.rowCount()
+    assert counts["overdue"] > 0 and counts["not_in_remission"] > 0
+    page.kind.setCurrentIndex(page.kind.findData("not_in_remission"))
+    first = page.model.rows[0]
+    assert first.latest_pga not in ("quiescent", None)
+    qtbot.keyClicks(page.filter, first.mrn)
+    assert [r.mrn for r in page.model.rows] == [first.mrn]
+    target = tmp_path / "list.csv"
+    monkeypatch.setattr("lhn_desktop.gui.pages.lists.QFileDialog.getSaveFileName", lambda *a: (str(target), ""))
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("patient,mrn") and first.mrn in lines[1]
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    patients = window.stack.currentWidget()
+    assert isinstance(patients, PatientsPage) and patients.detail.patient_id == first.patient_id

@@ -27,7 +27,7 @@ def _has_ink(widget) -> bool:
 
 def test_every_page_opens_and_renders(window: MainWindow, qtbot, tmp_path: Path) -> None:
     titles = [p.title for p in window.pages]
-    assert titles == ["Huddle", "Patients", "Improvement", "Measures", "Commons", "Sync"]
+    assert titles == ["Huddle", "Patients", "Patient lists", "Improvement", "Measures", "Commons", "Sync"]
     for row, page in enumerate(window.pages):
         window.nav.setCurrentRow(row)
         assert window.stack.currentWidget() is page
@@ -38,7 +38,7 @@ def test_every_page_opens_and_renders(window: MainWindow, qtbot, tmp_path: Path)
 def test_ctrl_number_switches_pages(window: MainWindow, qtbot) -> None:
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.stack.currentWidget(), PatientsPage)
-    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget().title == "Sync"
 
 

@@ -15,7 +15,7 @@ from tests.gui.conftest import make_window
 
 @pytest.fixture
 def page(window: MainWindow, qtbot) -> MeasuresPage:
-    window.nav.setCurrentRow(3)  # Ctrl+4 is tested with the other page shortcuts
+    window.go_to(MeasuresPage)  # page shortcuts are tested in test_main_window
     page = window.stack.currentWidget()
     assert isinstance(page, MeasuresPage)
     return page

@@ -18,9 +18,9 @@ def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
 def test_smoke_run_on_the_demo_center(demo_path: Path, lhn_home: Path, tmp_path: Path) -> None:
     result = _run(["--db", str(demo_path), "--smoke", "--screenshots", str(tmp_path / "shots")], lhn_home)
     assert result.returncode == 0, result.stderr
-    assert "SMOKE OK pages=6" in result.stdout
+    assert "SMOKE OK pages=7" in result.stdout
     assert "Traceback" not in result.stderr
-    assert len(list((tmp_path / "shots").glob("*.png"))) == 6
+    assert len(list((tmp_path / "shots").glob("*.png"))) == 7
     _assert_log_holds_no_patient_data(demo_path, lhn_home)
 
 

@@ -102,7 +102,7 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
 
     result = _run(gui, "--db", str(db), "--smoke", home=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "SMOKE OK pages=6" in result.stdout
+    assert "SMOKE OK pages=7" in result.stdout
     assert "frozen=True" in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -181,7 +181,7 @@ def test_frozen_window_on_a_real_x_display(frozen: Path, tmp_path: Path) -> None
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "SMOKE OK pages=6 exposed=True frozen=True" in result.stdout
+    assert "SMOKE OK pages=7 exposed=True frozen=True" in result.stdout
     pictures = sorted(shots.glob("*.png"))
     assert len(pictures) == 6
     width, height = _png_size(pictures[0])

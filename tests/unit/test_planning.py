@@ -88,3 +88,25 @@ def test_partners_cannot_open_any_of_it(planning, demo_db, admin):
 
 def test_workstation_actor_is_the_command_line(admin: Actor):
     assert admin.role is None and admin.sees_patient_data
+
+
+def test_population_lists(planning, demo_db, admin):
+    from lhn_desktop.services.planning import POPULATIONS
+
+    sizes = {kind: len(planning.population(admin, kind)) for kind in POPULATIONS}
+    assert all(size >= 0 for size in sizes.values()) and sizes["overdue"] > 0
+    for row in planning.population(admin, "no_visit_200"):
+        assert row.last_visit is None or (DEMO_TODAY - row.last_visit).days > 200
+    for row in planning.population(admin, "on_steroids"):
+        assert row.steroid
+    first = planning.population(admin, "overdue")[0]
+    assert [r.mrn for r in planning.population(admin, "overdue", first.mrn.lower())] == [first.mrn]
+    csv_text = planning.population_csv(admin, "overdue")
+    assert csv_text.splitlines()[0] == "patient,mrn,diagnosis,last_visit,next_visit,latest_pga,steroid,overdue"
+    assert len(csv_text.splitlines()) == sizes["overdue"] + 1
+    with pytest.raises(ValidationError):
+        planning.population(admin, "everyone")
+    team = TeamService(demo_db)
+    partner = team.actor_for(next(m for m in team.list_members() if not m.sees_patient_data).id)
+    with pytest.raises(PermissionDenied):
+        planning.population(partner, "overdue")

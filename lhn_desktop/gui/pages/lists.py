@@ -1,0 +1,92 @@
+"""Patient lists: who needs outreach (no visit in 200 days, not in remission, on steroids, overdue items)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QToolBar
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.pages.base import Page
+from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.services.planning import POPULATIONS
+
+
+class ListsPage(Page):
+    title = "Patient lists"
+    explanation = (
+        "Active patients who may need outreach, as of today. Choose a list, narrow it by name, MRN or diagnosis, "
+        "press Enter to open a patient, or export the list as CSV (Ctrl+E) for phone calls or the registry."
+    )
+    patient_data = True
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(ctx, parent)
+        bar = QHBoxLayout()
+        label = QLabel("&List:", self)
+        self.kind = QComboBox(self)
+        for key, text in POPULATIONS.items():
+            self.kind.addItem(text, key)
+        label.setBuddy(self.kind)
+        filter_label = QLabel("&Narrow to:", self)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("name, MRN or diagnosis")
+        self.filter.setClearButtonEnabled(True)
+        filter_label.setBuddy(self.filter)
+        bar.addWidget(label)
+        bar.addWidget(self.kind)
+        bar.addSpacing(16)
+        bar.addWidget(filter_label)
+        bar.addWidget(self.filter, 1)
+        tools = QToolBar(self)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.export_action = QAction("Export CSV…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.export_action.triggered.connect(self.export)
+        self.addAction(self.export_action)
+        tools.addAction(self.export_action)
+        bar.addWidget(tools)
+        self.layout_.addLayout(bar)
+        self.count = QLabel(self)
+        self.layout_.addWidget(self.count)
+        self.table = RecordsView(
+            [
+                Column("Patient", lambda r: r.patient_name),
+                Column("MRN", lambda r: r.mrn),
+                Column("Diagnosis", lambda r: r.diagnosis),
+                Column("Last visit", lambda r: r.last_visit),
+                Column("Next visit", lambda r: r.next_visit),
+                Column("Latest PGA", lambda r: r.latest_pga),
+                Column("Steroid", lambda r: r.steroid),
+                Column("Overdue", lambda r: "; ".join(r.overdue)),
+            ],
+            self,
+        )
+        self.model = self.table.rows_model
+        self.layout_.addWidget(self.table, 1)
+        self.table.activated_row.connect(lambda r: self.open_patient.emit(r.patient_id))
+        self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.filter.textChanged.connect(lambda _t: self.refresh())
+
+    def refresh(self) -> None:
+        rows = self.ctx.planning.population(self.ctx.actor, self.kind.currentData(), self.filter.text())
+        self.model.set_rows(rows)
+        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}: {self.kind.currentText().lower()}.")
+        self.table.select_first()
+
+    def export(self) -> None:
+        kind = self.kind.currentData()
+        path, _ = QFileDialog.getSaveFileName(self, "Export the list", f"{kind}.csv", "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            text = self.ctx.planning.population_csv(self.ctx.actor, kind, self.filter.text())
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except (LhnError, OSError) as exc:
+            show_error(self, exc)
+            return
+        self.count.setText(f"{self.count.text()} Saved to {path}.")
