@@ -183,7 +183,7 @@ def test_frozen_window_on_a_real_x_display(frozen: Path, tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "SMOKE OK pages=7 exposed=True frozen=True" in result.stdout
     pictures = sorted(shots.glob("*.png"))
-    assert len(pictures) == 6
+    assert len(pictures) == 7
     width, height = _png_size(pictures[0])
     assert width >= 1000
     assert height >= 600
