@@ -36,8 +36,13 @@ class ChecklistItem:
     due_on: date | None
 
 
+AGENDA_KINDS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
+AGENDA_SOURCES = ("phone call", "portal message", "paper form", "at the visit", "family", "team")
+
+
 @dataclass(frozen=True)
 class AgendaEntry:
+    id: str
     kind: str  # concern, matters_most, question
     text: str
     source: str
@@ -67,6 +72,14 @@ class HuddleRow:
     plan_status: str
     plan_done_by: str | None
     plan_done_at: datetime | None
+    plan_notes: str | None = None
+    #: "azathioprine 50 mg daily", taken on the visit date
+    medications: tuple[str, ...] = ()
+    #: the last three PGA values, oldest first, and the latest PCDAI or PUCAI
+    pga_trend: tuple[tuple[date, str], ...] = ()
+    activity_index: str | None = None
+    task_lines: tuple[str, ...] = ()
+    goal_lines: tuple[str, ...] = ()
 
     @property
     def overdue_items(self) -> int:
@@ -175,6 +188,19 @@ def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tupl
     return pack.pack, items
 
 
+def _latest_index(facts) -> str | None:
+    """The latest PCDAI or PUCAI as "PCDAI 35 on 2026-03-05"."""
+    latest = max(
+        (
+            (entries[-1][0], code, entries[-1][1])
+            for code in ("PCDAI", "PUCAI")
+            if (entries := facts.observations.get(code))
+        ),
+        default=None,
+    )
+    return f"{latest[1]} {latest[2]} on {latest[0]}" if latest else None
+
+
 def _latest_pga(facts) -> tuple[str | None, date | None]:
     entries = facts.observations.get("PGA", [])
     return (entries[-1][1], entries[-1][0]) if entries else (None, None)
@@ -228,15 +254,15 @@ class PlanningService:
             ):
                 if not a.addressed or a.visit_id in {v.id for v, _ in visits}:
                     agenda.setdefault(a.patient_id, []).append(
-                        AgendaEntry(a.kind, a.text, a.source, a.entered_on, a.addressed)
+                        AgendaEntry(a.id, a.kind, a.text, a.source, a.entered_on, a.addressed)
                     )
-            goals_due: dict[str, int] = {}
+            goals_due: dict[str, list[str]] = {}
             for g in s.scalars(
                 select(PatientGoal).where(
                     PatientGoal.patient_id.in_(ids), PatientGoal.status == "active", PatientGoal.review_date <= day
                 )
             ):
-                goals_due[g.patient_id] = goals_due.get(g.patient_id, 0) + 1
+                goals_due.setdefault(g.patient_id, []).append(f"{g.text} (review due {g.review_date})")
             plans = {
                 p.visit_id: p
                 for p in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id.in_([v.id for v, _ in visits])))
@@ -267,8 +293,21 @@ class PlanningService:
                         open_tasks=len(open_tasks),
                         overdue_tasks=sum(1 for t in open_tasks if t.due_date is not None and t.due_date < day),
                         agenda=tuple(agenda.get(p.id, ())),
-                        goals_due=goals_due.get(p.id, 0),
+                        goals_due=len(goals_due.get(p.id, [])),
                         plan_status=plan.status if plan else "not_started",
+                        plan_notes=plan.notes if plan else None,
+                        medications=tuple(
+                            f"{m.drug} {m.dose}" if m.dose else m.drug for m in f.medications if m.taken_on(day)
+                        ),
+                        pga_trend=tuple((on, value) for on, value, _ in f.observations.get("PGA", [])[-3:]),
+                        activity_index=_latest_index(f),
+                        task_lines=tuple(
+                            f"{t.what} ({t.responsible_name or t.responsible}"
+                            + (f", due {t.due_date}" if t.due_date else "")
+                            + (", overdue)" if t.due_date and t.due_date < day else ")")
+                            for t in sorted(open_tasks, key=lambda t: t.due_date or date.max)
+                        ),
+                        goal_lines=tuple(goals_due.get(p.id, [])),
                         plan_done_by=members.get(plan.done_by_member_id) if plan else None,
                         plan_done_at=plan.done_at if plan else None,
                     )
@@ -357,6 +396,37 @@ class PlanningService:
                 raise NotFound("That visit is no longer on the schedule.")
             facts = load_facts(s, [visit.patient_id])[visit.patient_id]
             return _checklist(facts, visit.visit_date, visit.id)
+
+    def add_agenda_item(
+        self, actor: Actor, patient_id: str, kind: str, text: str, source: str, visit_id: str | None = None
+    ) -> str:
+        """Something the family wants to talk about, as the team heard it (phone, portal, paper form)."""
+        require_patient_access(actor)
+        text = " ".join((text or "").split())
+        if kind not in AGENDA_KINDS:
+            raise ValidationError(f"An agenda item is one of: {', '.join(AGENDA_KINDS.values()).lower()}.")
+        if not text:
+            raise ValidationError("Write the family's words: what they want to talk about.")
+        if len(text) > 500:
+            raise ValidationError("Keep an agenda item under 500 characters; add a second item for another topic.")
+        if source not in AGENDA_SOURCES:
+            raise ValidationError(f"Say where it came from: {', '.join(AGENDA_SOURCES)}.")
+        with self.db.write(actor) as s:
+            if s.get(Patient, patient_id) is None:
+                raise NotFound("That patient is no longer in LHN Desktop.")
+            item = AgendaItem(patient_id=patient_id, visit_id=visit_id, kind=kind, text=text, source=source,
+                              entered_on=self.today(), addressed=False)  # fmt: skip
+            s.add(item)
+            s.flush()
+            return item.id
+
+    def set_agenda_addressed(self, actor: Actor, item_id: str, addressed: bool = True) -> None:
+        require_patient_access(actor)
+        with self.db.write(actor) as s:
+            item = s.get(AgendaItem, item_id)
+            if item is None:
+                raise NotFound("That agenda item is no longer recorded.")
+            item.addressed = addressed
 
     def set_plan_status(self, actor: Actor, visit_id: str, status: str, notes: str | None = None) -> None:
         """Record the pre-visit plan as not started, in progress or done (with who and when)."""

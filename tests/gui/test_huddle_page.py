@@ -109,3 +109,47 @@ def test_patient_lists_filter_open_and_export(window: MainWindow, qtbot, monkeyp
     qtbot.keyClick(page.table, Qt.Key.Key_Return)
     patients = window.stack.currentWidget()
     assert isinstance(patients, PatientsPage) and patients.detail.patient_id == first.patient_id
+
+
+def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    page = _page(window)
+    page.table.setFocus()
+    visit = page.current().visit_id
+
+    def when_open(act) -> None:
+        def drive() -> None:
+            dialog = QApplication.activeModalWidget()
+            if dialog is None:
+                QTimer.singleShot(20, drive)
+                return
+            act(dialog)
+
+        QTimer.singleShot(0, drive)
+
+    def agenda(dialog) -> None:
+        dialog.kind.setCurrentIndex(dialog.kind.findData("question"))
+        qtbot.keyClicks(dialog.text, "Can she go on the school ski trip?")
+        dialog.source.setCurrentIndex(dialog.source.findData("portal message"))
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    when_open(agenda)
+    qtbot.keyClick(page.table, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    row = page.current()
+    assert row.visit_id == visit
+    assert any(a.text == "Can she go on the school ski trip?" and a.source == "portal message" for a in row.agenda)
+    assert "school ski trip" in page.plan.toPlainText()
+
+    def notes(dialog) -> None:
+        dialog.status.setCurrentIndex(dialog.status.findData("in_progress"))
+        qtbot.keyClicks(dialog.notes, "Order CBC and CRP before the visit")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    when_open(notes)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    row = page.current()
+    assert row.plan_status == "in_progress" and row.plan_notes == "Order CBC and CRP before the visit"
+    assert "Order CBC and CRP" in page.plan.toPlainText()

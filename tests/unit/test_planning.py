@@ -110,3 +110,19 @@ def test_population_lists(planning, demo_db, admin):
     partner = team.actor_for(next(m for m in team.list_members() if not m.sees_patient_data).id)
     with pytest.raises(PermissionDenied):
         planning.population(partner, "overdue")
+
+
+def test_agenda_items_are_checked_and_marked_addressed(planning, demo_db, admin):
+    day = _first_clinic_day(demo_db)
+    row = planning.huddle(admin, day).rows[0]
+    item = planning.add_agenda_item(admin, row.patient_id, "concern", "  Tummy   pain at night ", "phone call")
+    found = next(a for a in planning.huddle(admin, day).rows[0].agenda if a.id == item)
+    assert found.text == "Tummy pain at night" and not found.addressed
+    planning.set_agenda_addressed(admin, item)
+    assert all(a.id != item for a in planning.huddle(admin, day).rows[0].agenda)  # addressed elsewhere: off the list
+    for kind, text, source in (("wish", "x", "phone call"), ("concern", "  ", "phone call"),
+                               ("concern", "x", "carrier pigeon"), ("concern", "x" * 501, "team")):  # fmt: skip
+        with pytest.raises(ValidationError):
+            planning.add_agenda_item(admin, row.patient_id, kind, text, source)
+    with pytest.raises(NotFound):
+        planning.set_agenda_addressed(admin, "no-such-item")

@@ -34,7 +34,7 @@ class HuddlePage(Page):
     explanation = (
         "The clinic day's patients in time order, with what is due or overdue, what the family wants to talk "
         "about, and flags for the huddle. Arrow keys move; Enter opens the patient; Ctrl+D marks the pre-visit "
-        "plan done (again to reopen it)."
+        "plan done (again to reopen it); Ctrl+G adds the family's agenda item; Ctrl+N edits the plan's notes."
     )
     patient_data = True
 
@@ -62,6 +62,8 @@ class HuddlePage(Page):
         for key, text, shortcut, slot in (
             ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
             ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
+            ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
+            ("notes", "Plan notes…", "Ctrl+N", self.edit_notes),
             ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
         ):
             action = QAction(text, self)
@@ -144,7 +146,8 @@ class HuddlePage(Page):
             self.table.selectRow(index)
         else:
             self.summary.setText(f"{day:%A %d %B %Y}: no patients are scheduled. Pick another clinic date.")
-        self.actions_["done"].setEnabled(bool(rows))
+        for key in ("done", "agenda", "notes"):
+            self.actions_[key].setEnabled(bool(rows))
         self.show_plan()
 
     def current(self):
@@ -170,6 +173,20 @@ class HuddlePage(Page):
             return
         self._load_day(keep_visit=row.visit_id)
         self.table.setFocus()
+
+    def add_agenda(self) -> None:
+        from lhn_desktop.gui.planning_dialogs import AgendaItemDialog
+
+        row = self.current()
+        if row is not None and AgendaItemDialog(self.ctx, row, self).exec():
+            self._load_day(keep_visit=row.visit_id)
+
+    def edit_notes(self) -> None:
+        from lhn_desktop.gui.planning_dialogs import PlanNotesDialog
+
+        row = self.current()
+        if row is not None and PlanNotesDialog(self.ctx, row, self).exec():
+            self._load_day(keep_visit=row.visit_id)
 
     def huddle_sheet(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -207,7 +224,11 @@ def plan_html(row) -> str:
         parts.append(f"<p><b>Flags:</b> {e('; '.join(row.flags))}</p>")
     if row.latest_pga:
         state = "in remission" if row.in_remission else "not in remission"
-        parts.append(f"<p><b>Disease activity:</b> PGA {e(row.latest_pga)} on {row.latest_pga_on} ({state})</p>")
+        trend = " → ".join(f"{e(v)} ({on:%b %Y})" for on, v in row.pga_trend)
+        index = f"; {e(row.activity_index)}" if row.activity_index else ""
+        parts.append(f"<p><b>Disease activity:</b> PGA {trend}: <b>{state}</b>{index}</p>")
+    meds = "; ".join(e(m) for m in row.medications) or "none recorded"
+    parts.append(f"<p><b>Current medications:</b> {meds}</p>")
     items = sorted(row.items, key=lambda i: STATUS_ORDER.get(i.status, 9))
     actionable = [i for i in items if i.status in ("Overdue", "Due", "Due soon")]
     rest = [i for i in items if i not in actionable]
@@ -232,9 +253,13 @@ def plan_html(row) -> str:
             parts.append(f"<li>{e(label)}: {e(a.text)} <span style='color:#666'>({e(a.source)}, {a.entered_on})</span>"
                          f"{addressed}</li>")  # fmt: skip
         parts.append("</ul>")
-    tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
-    goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
-    parts.append(f"<p><b>Tasks and goals:</b> {tasks}{goals}</p>")
+    if row.task_lines:
+        parts.append("<p><b>Open tasks</b></p><ul>" + "".join(f"<li>{e(t)}</li>" for t in row.task_lines) + "</ul>")
+    if row.goal_lines:
+        parts.append("<p><b>Goals due for review</b></p><ul>" + "".join(f"<li>{e(g)}</li>" for g in row.goal_lines)
+                     + "</ul>")  # fmt: skip
+    if row.plan_notes:
+        parts.append(f"<p><b>Notes:</b> {e(row.plan_notes)}</p>")
     status = PLAN_LABELS.get(row.plan_status, row.plan_status)
     who = (
         f" by {e(row.plan_done_by)} at {row.plan_done_at:%d %b %H:%M}" if row.plan_done_by and row.plan_done_at else ""
