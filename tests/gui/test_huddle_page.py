@@ -148,6 +148,8 @@ def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> No
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
     when_open(notes)
+    window.activateWindow()  # offscreen, activation does not come back by itself when a dialog closes
+    qtbot.waitUntil(window.isActiveWindow)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     row = page.current()
