@@ -38,7 +38,7 @@ from lhn_desktop.models.goals import CollaborateResponse, GoalFollowUp, PatientG
 from lhn_desktop.models.improvement import DriverNode, ImprovementGoal, ImprovementGoalMeasure, PdsaCycle, ProgressScore
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
-from lhn_desktop.models.planning import AgendaItem
+from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.measure_library import (
@@ -308,6 +308,7 @@ class _Generator:
         self.medications(h, plan)
         self.immunizations(h, end)
         self.yearly_checks(h)
+        self.previsit_plans(h)
         return h
 
     def classification(self, diagnosis: str, age_at_dx: int) -> str:
@@ -491,6 +492,20 @@ class _Generator:
                 h.records.append(ClinicalEvent(id=self.new_id(), patient_id=p.id, kind="immunization",
                                                code=FLU_VACCINE, event_date=on, result="given"))  # fmt: skip
 
+    def previsit_plans(self, h: _History) -> None:
+        """Pre-visit plans marked done the afternoon before: a third of visits three years ago, most of them now.
+
+        Drawn from the patient's own random stream, with name-based ids (as ``yearly_checks``).
+        """
+        rng = random.Random(f"plans/{h.patient.id}")
+        nurse = self.members.get(Role.NURSE.value)
+        for visit in [r for r in h.records if type(r) is Visit and r.status == "completed"]:
+            if rng.random() < 0.3 + 0.6 * self.progress_at(visit.visit_date):
+                done_at = datetime.combine(visit.visit_date - timedelta(days=1), time(16, rng.randint(0, 59)))
+                h.records.append(PrevisitPlan(id=str(uuid.uuid5(YEARLY_NS, f"plan/{visit.id}")), visit_id=visit.id,
+                                              status="done", done_by_member_id=nurse.id if nurse else None,
+                                              done_at=done_at))  # fmt: skip
+
     def yearly_checks(self, h: _History) -> None:
         """Vitamin D and (from age 12) PHQ-9 screening at about one visit a year, skipped now and then.
 
@@ -647,7 +662,8 @@ def clinical_data(histories: list[_History]) -> ClinicalData:
                 observations.append((p.id, r.visit_id, r.code, r.value, r.observed_on))
             elif type(r) is Medication:
                 medications.append((p.id, r.drug_class, r.start_date, r.stop_date))
-    return build_clinical_data(patients, visits, observations, medications)
+    planned = [r.visit_id for h in histories for r in h.records if type(r) is PrevisitPlan and r.status == "done"]
+    return build_clinical_data(patients, visits, observations, medications, planned)
 
 
 def measure_values(

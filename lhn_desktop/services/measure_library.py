@@ -92,8 +92,16 @@ class VisitRecorded(_Strict):
     patient_fields: tuple[Literal["disease_classification", "diagnosis", "diagnosis_date"], ...] = ()
 
 
+class VisitPlanned(_Strict):
+    """The visit's pre-visit plan was marked done."""
+
+    kind: Literal["visit_planned"]
+
+
 Population = Annotated[PatientsSeen | ActivePatients | VisitsInMonth, Field(discriminator="kind")]
-Numerator = Annotated[LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded, Field(discriminator="kind")]
+Numerator = Annotated[
+    LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded | VisitPlanned, Field(discriminator="kind")
+]
 _PATIENT_CRITERIA = (LatestObservationIs, NotOnMedication, SeenWithin)
 
 
@@ -115,8 +123,8 @@ class MeasureSpec(_Strict):
         per_visit = isinstance(self.population, VisitsInMonth)
         if per_visit and isinstance(self.numerator, _PATIENT_CRITERIA):
             raise ValueError(f"numerator {self.numerator.kind!r} counts patients but the population counts visits")
-        if not per_visit and isinstance(self.numerator, VisitRecorded):
-            raise ValueError("numerator 'visit_recorded' counts visits; use the population 'visits_in_month'")
+        if not per_visit and isinstance(self.numerator, VisitRecorded | VisitPlanned):
+            raise ValueError(f"numerator {self.numerator.kind!r} counts visits; use the population 'visits_in_month'")
         return self
 
 
@@ -191,6 +199,7 @@ class VisitFacts:
     patient_id: str
     on: date
     observation_codes: frozenset[str]
+    planned: bool = False
 
 
 @dataclass
@@ -247,11 +256,14 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
     """(numerator, denominator) of one measure for the month ``first``..``last``."""
     if isinstance(spec.population, VisitsInMonth):
         criterion = spec.numerator
-        assert isinstance(criterion, VisitRecorded)
         numerator = denominator = 0
         for visit in data.visits_between(first, last):
-            patient = data.patients.get(visit.patient_id)
             denominator += 1
+            if isinstance(criterion, VisitPlanned):
+                numerator += visit.planned
+                continue
+            assert isinstance(criterion, VisitRecorded)
+            patient = data.patients.get(visit.patient_id)
             recorded = set(criterion.observations) <= visit.observation_codes
             filled = patient is not None and all(patient.fields.get(f) for f in criterion.patient_fields)
             numerator += recorded and filled
@@ -269,6 +281,7 @@ def build_clinical_data(
     completed_visits: Iterable[tuple[str, str, date]],
     observations: Iterable[tuple[str, str | None, str, str, date]],
     medications: Iterable[tuple[str, str, date, date | None]],
+    planned_visits: Iterable[str] = (),
 ) -> ClinicalData:
     """Facts from plain rows: patients (id, active, diagnosis date, fields), completed visits (id, patient id,
     date), observations (patient id, visit id, code, value, date) and medications (patient id, class, start, stop).
@@ -292,7 +305,10 @@ def build_clinical_data(
         p.seen.sort()
         for entries in p.observations.values():
             entries.sort()
-    visit_facts = [VisitFacts(pid, on, frozenset(visit_codes.get(vid, ()))) for vid, (pid, on) in visits.items()]
+    planned = set(planned_visits)
+    visit_facts = [
+        VisitFacts(pid, on, frozenset(visit_codes.get(vid, ())), vid in planned) for vid, (pid, on) in visits.items()
+    ]
     return ClinicalData(facts, visit_facts)
 
 

@@ -24,6 +24,7 @@ from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Medication, Observation, Patient, Visit
+from lhn_desktop.models.planning import PrevisitPlan
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.spc import SpcInput, SpcInputError, SpcOptions, SpcResult, analyze
 from lhn_desktop.store.database import Database
@@ -231,7 +232,8 @@ class MeasureService:
             medications = s.execute(
                 select(Medication.patient_id, Medication.drug_class, Medication.start_date, Medication.stop_date)
             )
-            return lib.build_clinical_data(patients, visits, observations, medications)
+            planned = s.scalars(select(PrevisitPlan.visit_id).where(PrevisitPlan.status == "done"))
+            return lib.build_clinical_data(patients, visits, observations, medications, planned)
 
     def compute(
         self,

@@ -30,7 +30,7 @@ def _spec(code: str) -> lib.MeasureSpec:
 
 def test_the_shipped_library_has_the_network_measures():
     codes = {m.code for m in SHIPPED.measures}
-    assert codes == {"remission_pga", "no_prednisone", "visit_200d", "model_care"}
+    assert codes == {"remission_pga", "no_prednisone", "visit_200d", "model_care", "previsit_planned"}
     for m in SHIPPED.measures:
         assert m.version >= 1 and m.numerator_text and m.denominator_text and m.direction in ("up", "down")
 
@@ -144,8 +144,8 @@ def service(demo_db: Database) -> MeasureService:
 
 def test_compute_reproduces_the_demo_values_and_keeps_entered_months(service: MeasureService, admin: Actor):
     report = service.compute(admin)
-    assert (report.first_month, report.last_month, report.measures) == ("2024-03", "2026-02", 4)
-    assert report.written == 0 and report.unchanged == 4 * 24  # the demo was counted by the same engine
+    assert (report.first_month, report.last_month, report.measures) == ("2024-03", "2026-02", 5)
+    assert report.written == 0 and report.unchanged == 5 * 24  # the demo was counted by the same engine
     service.enter_value(admin, "model_care", "2026-02", 7, 9)
     again = service.compute(admin)
     assert again.kept_entered == 1 and again.written == 0
@@ -227,3 +227,15 @@ def test_annotations_come_from_notes_and_linked_pdsa_cycles(service: MeasureServ
     service.remove_annotation(admin, note.id)
     with pytest.raises(NotFound):
         service.remove_annotation(admin, note.id)
+
+
+def test_previsit_planning_measure_counts_visits_with_a_done_plan():
+    spec = _spec("previsit_planned")
+    data = lib.build_clinical_data(
+        patients=[("a", True, date(2020, 1, 1), {})],
+        completed_visits=[("v1", "a", date(2026, 2, 3)), ("v2", "a", date(2026, 2, 17)), ("v3", "a", date(2026, 3, 1))],
+        observations=[],
+        medications=[],
+        planned_visits=["v1", "v3"],
+    )
+    assert lib.count_month(spec, data, *FEBRUARY) == (1, 2)
