@@ -6,7 +6,7 @@ startup: ``lhn-desktop --smoke`` on the demo center (open the database, sign in,
 window, visit every page, exit) against a bare PySide6 window process started the same way. The
 two are run interleaved, several times each; the medians are compared.
 
-analysis and render: see ``bench/charts.py`` (also runnable on its own).
+analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py`` (each runnable on its own).
 """
 
 from __future__ import annotations
@@ -139,6 +139,9 @@ def main() -> int:
 
     bench_analysis(args.reps)
     bench_render(args.reps)
+    from huddle import bench_huddle  # bench/huddle.py: builds a 2,000-patient center (about 40 s)
+
+    bench_huddle(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0
