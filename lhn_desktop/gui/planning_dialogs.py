@@ -51,3 +51,56 @@ class PlanNotesDialog(_FormDialog):
     def save(self) -> None:
         self.ctx.planning.set_plan_status(self.ctx.actor, self.huddle_row.visit_id, self.status.currentData(),
                                           notes=self.notes.toPlainText())  # fmt: skip
+
+
+def _date_edit(parent: QWidget, day):
+    from PySide6.QtCore import QDate
+    from PySide6.QtWidgets import QDateEdit
+
+    edit = QDateEdit(QDate(day.year, day.month, day.day), parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("ddd d MMM yyyy")
+    return edit
+
+
+class AddVisitDialog(_FormDialog):
+    """A visit added by hand: the patient by MRN, the date, time, clinician and visit type."""
+
+    def __init__(self, ctx, day, parent: QWidget | None = None) -> None:
+        super().__init__("Add a visit", "Schedule a patient by hand (the EHR export can still be imported later).",
+                         parent)  # fmt: skip
+        self.ctx = ctx
+        self.mrn = self.row("&MRN:", QLineEdit(self))
+        self.mrn.setPlaceholderText("the patient's MRN, exactly")
+        self.day = self.row("&Date:", _date_edit(self, day))
+        self.time = self.row("&Time:", QLineEdit(self))
+        self.time.setPlaceholderText("e.g. 09:30 or 2:15 PM")
+        self.clinician = self.row("&Clinician:", QLineEdit(self))
+        self.visit_type = self.row("Visit &type:", QComboBox(self))
+        self.visit_type.setEditable(True)
+        for kind in ("Follow-up", "New patient", "Infusion review", "Transition visit"):
+            self.visit_type.addItem(kind)
+        self.visit_id: str | None = None
+
+    def save(self) -> None:
+        from lhn_desktop.errors import NotFound
+
+        mrn = self.mrn.text().strip()
+        matches = [p for p in self.ctx.patients.search(self.ctx.actor, mrn) if p.mrn == mrn] if mrn else []
+        if not matches:
+            raise NotFound(f"No patient has the MRN {mrn!r}; check it, or add the patient first.")
+        self.visit_id = self.ctx.schedule.add_visit(self.ctx.actor, matches[0].id, self.day.date().toPython(),
+                                                    self.time.text(), self.clinician.text(),
+                                                    self.visit_type.currentText())  # fmt: skip
+
+
+class MoveVisitDialog(_FormDialog):
+    def __init__(self, ctx, row, day, parent: QWidget | None = None) -> None:
+        super().__init__(f"Move the visit: {row.patient_name}", "Choose the new date and time.", parent)
+        self.ctx, self.huddle_row = ctx, row
+        self.day = self.row("&Date:", _date_edit(self, day))
+        self.time = self.row("&Time:", QLineEdit(row.time or "", self))
+
+    def save(self) -> None:
+        self.ctx.schedule.move_visit(self.ctx.actor, self.huddle_row.visit_id, self.day.date().toPython(),
+                                     self.time.text())  # fmt: skip

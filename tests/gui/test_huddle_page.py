@@ -155,3 +155,53 @@ def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> No
     row = page.current()
     assert row.plan_status == "in_progress" and row.plan_notes == "Order CBC and CRP before the visit"
     assert "Order CBC and CRP" in page.plan.toPlainText()
+
+
+def test_visits_added_moved_and_cancelled_by_hand(window: MainWindow, qtbot, monkeypatch) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    page = _page(window)
+    day = page.selected_day()
+    before = page.model.rowCount()
+    scheduled = {r.mrn for r in page.model.rows}
+    mrn = next(p.mrn for p in window.ctx.patients.search(window.ctx.actor, "") if p.mrn not in scheduled)
+
+    def fill(dialog) -> None:
+        qtbot.keyClicks(dialog.mrn, mrn)
+        qtbot.keyClicks(dialog.time, "7:45 AM")
+        qtbot.keyClicks(dialog.clinician, "Dr. Hand")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    def when_open(act) -> None:
+        def drive() -> None:
+            dialog = QApplication.activeModalWidget()
+            if dialog is None:
+                QTimer.singleShot(20, drive)
+                return
+            act(dialog)
+
+        QTimer.singleShot(0, drive)
+
+    when_open(fill)
+    page.actions_["add"].trigger()
+    assert page.model.rowCount() == before + 1
+    added = page.current()
+    assert (added.mrn, added.time, added.clinician) == (mrn, "07:45", "Dr. Hand")
+
+    def move(dialog) -> None:
+        dialog.day.setDate(dialog.day.date().addDays(7))
+        dialog.time.setText("10:00")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    when_open(move)
+    page.actions_["move"].trigger()
+    assert mrn not in {r.mrn for r in page.model.rows}
+    moved = [r for r in window.ctx.planning.huddle(window.ctx.actor, day + timedelta(days=7)).rows if r.mrn == mrn]
+    assert moved and moved[0].time == "10:00"
+
+    page.table.selectRow(0)
+    first = page.current()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.actions_["cancel"].trigger()
+    assert first.visit_id not in {r.visit_id for r in page.model.rows}

@@ -245,3 +245,22 @@ def test_a_broken_pack_names_the_rule_and_field(change, words):
     with pytest.raises(LhnError) as caught:
         parse_pack(json.dumps(data), "ibd.json")
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "done"),
+    [
+        ("influenza_vaccine", {"events": [(FLU, date(2025, 10, 1), "given")]}),
+        ("vitamin_d", {"observations": {"VITD": [(date(2025, 10, 1), "64", None)]}}),
+        ("psychosocial", {"events": [("PHQ-9", date(2025, 10, 1), "score 3")]}),
+        ("psychosocial", {"observations": {"GAD7": [(date(2025, 10, 1), "4", None)]}}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-31, Status.NOT_DUE), (-30, Status.DUE_SOON), (-1, Status.DUE_SOON), (0, Status.DUE), (1, Status.OVERDUE)],
+)
+def test_every_yearly_ibd_item_at_its_boundaries(code, done, offset, expected):
+    due = date(2026, 10, 1)
+    s, reason = status(code, patient(**done), due + timedelta(days=offset))
+    assert s is expected, reason

@@ -65,6 +65,9 @@ class HuddlePage(Page):
             ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
             ("notes", "Plan notes…", "Ctrl+N", self.edit_notes),
             ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
+            ("add", "Add visit…", "Ctrl+Shift+A", self.add_visit),
+            ("move", "Move visit…", "Ctrl+Shift+M", self.move_visit),
+            ("cancel", "Cancel visit", "Ctrl+Shift+X", self.cancel_visit),
         ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(shortcut))
@@ -146,7 +149,7 @@ class HuddlePage(Page):
             self.table.selectRow(index)
         else:
             self.summary.setText(f"{day:%A %d %B %Y}: no patients are scheduled. Pick another clinic date.")
-        for key in ("done", "agenda", "notes"):
+        for key in ("done", "agenda", "notes", "move", "cancel"):
             self.actions_[key].setEnabled(bool(rows))
         self.show_plan()
 
@@ -187,6 +190,39 @@ class HuddlePage(Page):
         row = self.current()
         if row is not None and PlanNotesDialog(self.ctx, row, self).exec():
             self._load_day(keep_visit=row.visit_id)
+
+    def add_visit(self) -> None:
+        from lhn_desktop.gui.planning_dialogs import AddVisitDialog
+
+        dialog = AddVisitDialog(self.ctx, self.selected_day(), self)
+        if dialog.exec():
+            self.refresh()
+            self._load_day(keep_visit=dialog.visit_id)
+
+    def move_visit(self) -> None:
+        from lhn_desktop.gui.planning_dialogs import MoveVisitDialog
+
+        row = self.current()
+        if row is not None and MoveVisitDialog(self.ctx, row, self.selected_day(), self).exec():
+            self.refresh()
+
+    def cancel_visit(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        row = self.current()
+        if row is None:
+            return
+        answer = QMessageBox.question(
+            self, "Cancel the visit", f"Cancel {row.patient_name}'s visit at {row.time or 'no set time'}?"
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.ctx.schedule.cancel_visit(self.ctx.actor, row.visit_id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
 
     def huddle_sheet(self) -> None:
         from PySide6.QtWidgets import QFileDialog
