@@ -124,7 +124,9 @@ class HuddlePage(Page):
         if not self._started:
             self._started = True
             first = days[0].day if days else self.ctx.today()
+            self.date.blockSignals(True)  # loaded once, just below
             self.date.setDate(QDate(first.year, first.month, first.day))
+            self.date.blockSignals(False)
         self._load_day()
 
     def _pick_day(self, index: int) -> None:
