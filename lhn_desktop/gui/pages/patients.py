@@ -30,8 +30,10 @@ def _table(columns: list[Column], parent: QWidget) -> tuple[RecordsView, RowsTab
 class PatientDetailView(QWidget):
     """The patient page: who they are, their diagnosis, and their observation history."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from lhn_desktop.gui.pages.care_tab import CareTab
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.name = QLabel("Choose a patient from the list.", self)
@@ -96,6 +98,8 @@ class PatientDetailView(QWidget):
             ],
             self,
         )
+        self.care = CareTab(ctx, self)
+        self.tabs.addTab(self.care, "&Goals and tasks")
         self.tabs.addTab(self.activity, "&Results by visit")
         self.tabs.addTab(self.observations, "&All observations")
         self.tabs.addTab(self.medications, "&Medications")
@@ -106,6 +110,7 @@ class PatientDetailView(QWidget):
 
     def clear(self) -> None:
         self.patient_id = None
+        self.care.show_patient(None)
         self.name.setText("Choose a patient from the list.")
         for value in self.fields.values():
             value.setText("")
@@ -140,6 +145,7 @@ class PatientDetailView(QWidget):
         self.medications_model.set_rows(detail.medications)
         self.visits_model.set_rows(detail.visits)
         self.events_model.set_rows(detail.events)
+        self.care.show_patient(s.id)
         for view, column in (
             (self.activity, 0),
             (self.observations, 0),
@@ -183,7 +189,7 @@ class PatientsPage(Page):
             splitter,
         )
         self.model = self.table.rows_model
-        self.detail = PatientDetailView(splitter)
+        self.detail = PatientDetailView(ctx, splitter)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 1)

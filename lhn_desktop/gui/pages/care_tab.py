@@ -1,0 +1,151 @@
+"""The patient page's "Goals and tasks" tab: the screen used with the family at the visit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, GOAL_STATUSES, TASK_RESPONSIBLE
+
+
+def _gas(value) -> str:
+    return "" if value is None else f"{value:+d}" if value else "0"
+
+
+class CareTab(QWidget):
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.patient_id: str | None = None
+        self.care = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        tools = QToolBar(self)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions_: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+            ("goal", "New goal…", "Ctrl+Shift+G", self.new_goal),
+            ("follow", "Follow-up…", "Ctrl+Shift+F", self.follow_up),
+            ("task", "New task…", "Ctrl+Shift+T", self.new_task),
+            ("done", "Task done", "Ctrl+Shift+D", self.task_done),
+            ("collaborate", "collaboRATE (patient)…", "Ctrl+Shift+R", lambda: self.collaborate("patient")),
+            ("collaborate_parent", "collaboRATE (parent)…", "Ctrl+Shift+E", lambda: self.collaborate("parent")),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
+            action.triggered.connect(slot)
+            self.addAction(action)
+            tools.addAction(action)
+            self.actions_[key] = action
+        layout.addWidget(tools)
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        self.goals = RecordsView(
+            [
+                Column("Level", lambda g: GOAL_LEVELS.get(g.level, g.level)),
+                Column("Goal, in their words", lambda g: g.text),
+                Column("Whose", lambda g: GOAL_OWNERS.get(g.owner, g.owner)),
+                Column("Target", lambda g: g.target_date),
+                Column("Review", lambda g: g.review_date),
+                Column("Status", lambda g: GOAL_STATUSES.get(g.status, g.status)),
+                Column("Latest GAS", lambda g: _gas(g.latest_score), True),
+            ],
+            split,
+        )
+        self.tasks = RecordsView(
+            [
+                Column("Task", lambda t: t.what),
+                Column("For", lambda t: t.responsible_name or TASK_RESPONSIBLE.get(t.responsible, t.responsible)),
+                Column("Due", lambda t: t.due_date),
+                Column("Done", lambda t: t.done_on or ("overdue" if t.overdue(self.ctx.today()) else "")),
+            ],
+            split,
+        )
+        self.collaborate_view = RecordsView(
+            [
+                Column("collaboRATE", lambda r: r.answered_on),
+                Column("By", lambda r: r.respondent),
+                Column("1", lambda r: r.items[0], True),
+                Column("2", lambda r: r.items[1], True),
+                Column("3", lambda r: r.items[2], True),
+                Column("Top box", lambda r: "yes" if r.top_box else ("incomplete" if not r.complete else "no")),
+            ],
+            split,
+        )
+        for view in (self.goals, self.tasks, self.collaborate_view):
+            split.addWidget(view)
+        layout.addWidget(split, 1)
+
+    def show_patient(self, patient_id: str | None) -> None:
+        self.patient_id = patient_id
+        for action in self.actions_.values():
+            action.setEnabled(patient_id is not None)
+        if patient_id is None:
+            self.care = None
+            for view in (self.goals, self.tasks, self.collaborate_view):
+                view.rows_model.set_rows([])
+            self.summary.setText("")
+            return
+        self.care = self.ctx.goals.care(self.ctx.actor, patient_id)
+        self.goals.rows_model.set_rows(list(self.care.goals))
+        self.tasks.rows_model.set_rows(list(self.care.tasks))
+        self.collaborate_view.rows_model.set_rows(list(self.care.collaborate))
+        t = self.care.t_score
+        active = sum(1 for g in self.care.goals if g.status == "active")
+        open_tasks = sum(1 for t_ in self.care.tasks if t_.done_on is None)
+        score = (
+            f"GAS T-score {t:.1f} (weighted {self.care.t_score_weighted:.1f})" if t is not None else "no follow-ups yet"
+        )
+        self.summary.setText(f"{active} active goal(s) · {score} · {open_tasks} open task(s)")
+
+    def _after(self, dialog) -> None:
+        if dialog.exec():
+            self.show_patient(self.patient_id)
+
+    def new_goal(self) -> None:
+        from lhn_desktop.gui.goal_dialogs import GoalDialog
+
+        if self.patient_id:
+            self._after(GoalDialog(self.ctx, self.patient_id, self.care.goals if self.care else (), self))
+
+    def follow_up(self) -> None:
+        from lhn_desktop.gui.goal_dialogs import FollowUpDialog
+
+        goal = self.goals.current_row()
+        if goal is None:
+            show_error(self, LhnError("Choose the goal to follow up in the goals list first."))
+            return
+        self._after(FollowUpDialog(self.ctx, goal, self))
+
+    def new_task(self) -> None:
+        from lhn_desktop.gui.goal_dialogs import TaskDialog
+
+        if self.patient_id:
+            self._after(TaskDialog(self.ctx, self.patient_id, self))
+
+    def task_done(self) -> None:
+        task = self.tasks.current_row()
+        if task is None:
+            show_error(self, LhnError("Choose the task in the tasks list first."))
+            return
+        try:
+            self.ctx.goals.complete_task(self.ctx.actor, task.id, task.done_on is None)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.show_patient(self.patient_id)
+
+    def collaborate(self, respondent: str) -> None:
+        from lhn_desktop.gui.goal_dialogs import CollaborateDialog
+
+        if self.patient_id:
+            self._after(CollaborateDialog(self.ctx, self.patient_id, respondent, parent=self))

@@ -1,0 +1,93 @@
+"""The patient page with the family: a goal, a follow-up, a task and collaboRATE, all by keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.patients import PatientsPage
+
+
+def _when_open(act) -> None:
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, drive)
+            return
+        act(dialog)
+
+    QTimer.singleShot(0, drive)
+
+
+def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    assert isinstance(page, PatientsPage)
+    tab = page.detail.care
+    page.detail.tabs.setCurrentWidget(tab)
+    patient = tab.patient_id
+    goals_before = len(tab.care.goals)
+    both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+    def focus(widget) -> None:
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        widget.setFocus()
+
+    def goal(dialog) -> None:
+        dialog.level.setCurrentIndex(dialog.level.findData("functional"))
+        qtbot.keyClicks(dialog.text, "Play the whole soccer season")
+        qtbot.keyClicks(dialog.review, "2026-05-01")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_open(goal)
+    focus(tab.goals)
+    qtbot.keyClick(tab.goals, Qt.Key.Key_G, both)
+    assert len(tab.care.goals) == goals_before + 1
+    new = next(g for g in tab.care.goals if g.text == "Play the whole soccer season")
+    row = next(k for k, g in enumerate(tab.goals.rows_model.rows) if g.id == new.id)
+    tab.goals.selectRow(row)
+
+    def follow(dialog) -> None:
+        dialog.score.setCurrentIndex(dialog.score.findData(1))
+        qtbot.keyClicks(dialog.note_, "Played every match in March")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_open(follow)
+    focus(tab.goals)
+    qtbot.keyClick(tab.goals, Qt.Key.Key_F, both)
+    new = next(g for g in tab.care.goals if g.id == new.id)
+    assert new.latest_score == 1 and new.follow_ups[-1].note == "Played every match in March"
+    assert "GAS T-score" in tab.summary.text()
+
+    def task(dialog) -> None:
+        qtbot.keyClicks(dialog.what, "Bring the school schedule")
+        dialog.responsible.setCurrentIndex(dialog.responsible.findData("family"))
+        qtbot.keyClicks(dialog.due, "2026-03-20")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    _when_open(task)
+    focus(tab.tasks)
+    qtbot.keyClick(tab.tasks, Qt.Key.Key_T, both)
+    assert any(t.what == "Bring the school schedule" and t.responsible == "family" for t in tab.care.tasks)
+
+    seen = []
+
+    def collaborate(dialog) -> None:
+        seen.append(dialog)
+        for digit in (Qt.Key.Key_9, Qt.Key.Key_9, Qt.Key.Key_8):
+            qtbot.keyClick(dialog, digit)
+        assert [s.value() for s in dialog.scales] == [9, 9, 8]
+        qtbot.keyClick(dialog.done_button, Qt.Key.Key_Space)
+        assert dialog.stack.currentIndex() == 1  # locked: thanks, hand back
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert dialog.isVisible()  # Escape does not unlock
+        qtbot.keyClick(dialog, Qt.Key.Key_U, both)
+
+    _when_open(collaborate)
+    focus(tab.goals)
+    qtbot.keyClick(tab.goals, Qt.Key.Key_R, both)
+    assert seen and not seen[0].isVisible()
+    latest = tab.care.collaborate[-1]
+    assert latest.items == (9, 9, 8) and latest.respondent == "patient" and not latest.top_box
+    assert tab.patient_id == patient
