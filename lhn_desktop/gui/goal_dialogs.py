@@ -172,6 +172,8 @@ class CollaborateDialog(QDialog):
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.setFont(font)
+        # the chosen answer must be obvious at arm's length
+        self.setStyleSheet("QPushButton:checked { background: #1f4e79; color: white; font-weight: bold; }")
         self.stack = QStackedWidget(self)
         outer = QVBoxLayout(self)
         outer.addWidget(self.stack)
