@@ -663,7 +663,9 @@ def clinical_data(histories: list[_History]) -> ClinicalData:
             elif type(r) is Medication:
                 medications.append((p.id, r.drug_class, r.start_date, r.stop_date))
     planned = [r.visit_id for h in histories for r in h.records if type(r) is PrevisitPlan and r.status == "done"]
-    return build_clinical_data(patients, visits, observations, medications, planned)
+    collaborate = [(r.answered_on, (r.item1, r.item2, r.item3)) for h in histories for r in h.records
+                   if type(r) is CollaborateResponse]  # fmt: skip
+    return build_clinical_data(patients, visits, observations, medications, planned, collaborate)
 
 
 def measure_values(

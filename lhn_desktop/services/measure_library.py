@@ -62,6 +62,12 @@ class VisitsInMonth(_Strict):
     kind: Literal["visits_in_month"]
 
 
+class CollaborateResponsesInMonth(_Strict):
+    """Complete collaboRATE responses (all three items answered) given during the month."""
+
+    kind: Literal["collaborate_responses_in_month"]
+
+
 class LatestObservationIs(_Strict):
     """The patient's most recent observation ``code`` in the look-back window has one of ``values``."""
 
@@ -92,15 +98,24 @@ class VisitRecorded(_Strict):
     patient_fields: tuple[Literal["disease_classification", "diagnosis", "diagnosis_date"], ...] = ()
 
 
+class CollaborateTopBox(_Strict):
+    """All three collaboRATE answers at 9."""
+
+    kind: Literal["collaborate_top_box"]
+
+
 class VisitPlanned(_Strict):
     """The visit's pre-visit plan was marked done."""
 
     kind: Literal["visit_planned"]
 
 
-Population = Annotated[PatientsSeen | ActivePatients | VisitsInMonth, Field(discriminator="kind")]
+Population = Annotated[
+    PatientsSeen | ActivePatients | VisitsInMonth | CollaborateResponsesInMonth, Field(discriminator="kind")
+]
 Numerator = Annotated[
-    LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded | VisitPlanned, Field(discriminator="kind")
+    LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded | VisitPlanned | CollaborateTopBox,
+    Field(discriminator="kind"),
 ]
 _PATIENT_CRITERIA = (LatestObservationIs, NotOnMedication, SeenWithin)
 
@@ -113,6 +128,8 @@ class MeasureSpec(_Strict):
     direction: Literal["up", "down"]
     target: float | None = Field(default=None, ge=0, le=100)
     lookback_days: int | None = Field(default=None, gt=0)
+    #: months with a smaller denominator are not reported (collaboRATE: 25)
+    min_denominator: int | None = Field(default=None, ge=1)
     population: Population
     numerator: Numerator
     numerator_text: str = Field(min_length=3)
@@ -120,6 +137,11 @@ class MeasureSpec(_Strict):
 
     @model_validator(mode="after")
     def _numerator_fits_population(self) -> MeasureSpec:
+        surveys = isinstance(self.population, CollaborateResponsesInMonth)
+        if surveys != isinstance(self.numerator, CollaborateTopBox):
+            raise ValueError("'collaborate_top_box' and 'collaborate_responses_in_month' go together")
+        if surveys:
+            return self
         per_visit = isinstance(self.population, VisitsInMonth)
         if per_visit and isinstance(self.numerator, _PATIENT_CRITERIA):
             raise ValueError(f"numerator {self.numerator.kind!r} counts patients but the population counts visits")
@@ -209,6 +231,8 @@ class ClinicalData:
     patients: dict[str, PatientFacts]
     #: completed visits sorted by date
     visits: list[VisitFacts]
+    #: (date answered, (item1, item2, item3))
+    collaborate: list[tuple[date, tuple]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.visits.sort(key=lambda v: v.on)
@@ -254,6 +278,11 @@ def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
 
 def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int]:
     """(numerator, denominator) of one measure for the month ``first``..``last``."""
+    if isinstance(spec.population, CollaborateResponsesInMonth):
+        complete = [
+            items for on, items in data.collaborate if first <= on <= last and all(v is not None for v in items)
+        ]
+        return sum(1 for items in complete if all(v == 9 for v in items)), len(complete)
     if isinstance(spec.population, VisitsInMonth):
         criterion = spec.numerator
         numerator = denominator = 0
@@ -282,6 +311,7 @@ def build_clinical_data(
     observations: Iterable[tuple[str, str | None, str, str, date]],
     medications: Iterable[tuple[str, str, date, date | None]],
     planned_visits: Iterable[str] = (),
+    collaborate: Iterable[tuple[date, tuple]] = (),
 ) -> ClinicalData:
     """Facts from plain rows: patients (id, active, diagnosis date, fields), completed visits (id, patient id,
     date), observations (patient id, visit id, code, value, date) and medications (patient id, class, start, stop).
@@ -309,7 +339,7 @@ def build_clinical_data(
     visit_facts = [
         VisitFacts(pid, on, frozenset(visit_codes.get(vid, ())), vid in planned) for vid, (pid, on) in visits.items()
     ]
-    return ClinicalData(facts, visit_facts)
+    return ClinicalData(facts, visit_facts, list(collaborate))
 
 
 def needed_observation_codes(specs: Iterable[MeasureSpec]) -> set[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
+from lhn_desktop.models.goals import CollaborateResponse
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Medication, Observation, Patient, Visit
@@ -110,6 +111,11 @@ class ChartData:
     baseline_chosen: bool
     phases: list[Annotation] = field(default_factory=list)
     notes: list[Annotation] = field(default_factory=list)
+    #: months whose denominator is below this are not reported (collaboRATE: 25)
+    min_denominator: int | None = None
+
+    def reported(self, value: MonthValue) -> bool:
+        return self.min_denominator is None or (value.denominator or 0) >= self.min_denominator
 
     @property
     def months(self) -> list[str]:
@@ -233,7 +239,14 @@ class MeasureService:
                 select(Medication.patient_id, Medication.drug_class, Medication.start_date, Medication.stop_date)
             )
             planned = s.scalars(select(PrevisitPlan.visit_id).where(PrevisitPlan.status == "done"))
-            return lib.build_clinical_data(patients, visits, observations, medications, planned)
+            collaborate = [
+                (on, (a, b, c))
+                for on, a, b, c in s.execute(
+                    select(CollaborateResponse.answered_on, CollaborateResponse.item1, CollaborateResponse.item2,
+                           CollaborateResponse.item3)
+                )
+            ]  # fmt: skip
+            return lib.build_clinical_data(patients, visits, observations, medications, planned, collaborate)
 
     def compute(
         self,
@@ -437,12 +450,22 @@ class MeasureService:
             freeze = DEFAULT_BASELINE if len(values) > DEFAULT_BASELINE else None
         if cuts:
             freeze = None  # each phase has its own centre line (qicharts2 ignores freeze with phases)
+        from lhn_desktop.services import measure_library as lib
+
+        spec = lib.load_library().get(code)
+        minimum = spec.min_denominator if spec is not None else None
+
+        def shown(v: MonthValue) -> bool:
+            return minimum is None or (v.denominator or 0) >= minimum
+
         percent = measure.percent
         request = SpcInput(
             chart=measure.chart,
             x=tuple(month_bounds(m)[0] for m in months),
-            y=tuple(float(v.numerator) for v in values),
-            n=tuple(None if v.denominator is None else float(v.denominator) for v in values) if percent else None,
+            y=tuple(float(v.numerator) if shown(v) else None for v in values),
+            n=tuple(None if v.denominator is None or not shown(v) else float(v.denominator) for v in values)
+            if percent
+            else None,
             options=SpcOptions(
                 freeze=freeze,
                 part=tuple(cuts) or None,
@@ -455,7 +478,7 @@ class MeasureService:
         except SpcInputError as exc:
             raise ValidationError(f"The values of {measure.title} cannot be charted: {exc}") from None
         notes = [a for a in annotations if a.kind in ("note", "pdsa")]
-        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes)
+        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum)
 
     def render(self, code: str, out: str | Path) -> Path:
         """Draw a measure's chart to PNG, SVG or PDF (by the file's suffix)."""

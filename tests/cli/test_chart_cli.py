@@ -82,7 +82,7 @@ def test_measures_compute_list_enter_and_render(capsys, demo_path: Path, tmp_pat
     db = ["--db", str(demo_path)]
     assert main(["measures", "compute", "--json", *db]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["measures"] == 5 and report["written"] + report["unchanged"] == 5 * 24
+    assert report["measures"] == 6 and report["written"] + report["unchanged"] == 6 * 24
 
     assert main(["measures", "list", *db]) == 0
     assert "remission_pga" in capsys.readouterr().out

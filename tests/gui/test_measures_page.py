@@ -147,7 +147,7 @@ def test_export_png_svg_pdf_and_csv(page: MeasuresPage, qtbot, monkeypatch, tmp_
 
 def test_all_measures_page_and_compute(page: MeasuresPage, qtbot, tmp_path: Path) -> None:
     def look(dialog: QDialog) -> None:
-        assert len(dialog.canvas.figure.axes) == 5
+        assert len(dialog.canvas.figure.axes) == 6
         assert dialog.grab().save(str(tmp_path / "all.png"))
         dialog.reject()
 

@@ -30,7 +30,14 @@ def _spec(code: str) -> lib.MeasureSpec:
 
 def test_the_shipped_library_has_the_network_measures():
     codes = {m.code for m in SHIPPED.measures}
-    assert codes == {"remission_pga", "no_prednisone", "visit_200d", "model_care", "previsit_planned"}
+    assert codes == {
+        "remission_pga",
+        "no_prednisone",
+        "visit_200d",
+        "model_care",
+        "previsit_planned",
+        "collaborate_top_box",
+    }
     for m in SHIPPED.measures:
         assert m.version >= 1 and m.numerator_text and m.denominator_text and m.direction in ("up", "down")
 
@@ -144,8 +151,8 @@ def service(demo_db: Database) -> MeasureService:
 
 def test_compute_reproduces_the_demo_values_and_keeps_entered_months(service: MeasureService, admin: Actor):
     report = service.compute(admin)
-    assert (report.first_month, report.last_month, report.measures) == ("2024-03", "2026-02", 5)
-    assert report.written == 0 and report.unchanged == 5 * 24  # the demo was counted by the same engine
+    assert (report.first_month, report.last_month, report.measures) == ("2024-03", "2026-02", 6)
+    assert report.written == 0 and report.unchanged == 6 * 24  # the demo was counted by the same engine
     service.enter_value(admin, "model_care", "2026-02", 7, 9)
     again = service.compute(admin)
     assert again.kept_entered == 1 and again.written == 0
@@ -239,3 +246,21 @@ def test_previsit_planning_measure_counts_visits_with_a_done_plan():
         planned_visits=["v1", "v3"],
     )
     assert lib.count_month(spec, data, *FEBRUARY) == (1, 2)
+
+
+def test_collaborate_top_box_counts_complete_responses_and_hides_small_months(service: MeasureService):
+    spec = _spec("collaborate_top_box")
+    data = lib.build_clinical_data(
+        patients=[], completed_visits=[], observations=[], medications=[],
+        collaborate=[(date(2026, 2, 3), (9, 9, 9)), (date(2026, 2, 9), (9, 8, 9)), (date(2026, 2, 10), (9, None, 9)),
+                     (date(2026, 3, 1), (9, 9, 9))],
+    )  # fmt: skip
+    assert lib.count_month(spec, data, *FEBRUARY) == (1, 2)
+    chart = service.chart("collaborate_top_box")
+    assert chart.min_denominator == 25
+    for value, point in zip(chart.values, chart.result.points, strict=True):
+        if (value.denominator or 0) < 25:
+            assert point.y is None and not chart.reported(value)
+        else:
+            assert point.y is not None
+    assert any(not chart.reported(v) for v in chart.values)  # the 30-patient test center has small months

@@ -218,6 +218,12 @@ class MeasuresPage(Page):
         def fmt(v):
             return "–" if v is None else f"{v:.1f}{unit}"
 
+        if not self.chart.reported(value):
+            self.point_info.setText(
+                f"<b>{value.month}</b>: {value.denominator or 0} responses, fewer than "
+                f"{self.chart.min_denominator}: not reported"
+            )
+            return
         counts = f"{value.numerator} of {value.denominator}" if value.denominator is not None else f"{value.numerator}"
         limits = f", limits {fmt(point.lcl)} to {fmt(point.ucl)}" if point.ucl is not None else ""
         flags = " · beyond the limits" if point.sigma_signal else ""
