@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
-from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.goals import CollaborateResponse, GoalFollowUp, PatientGoal, Task
 from lhn_desktop.models.patients import Patient, Visit
+from lhn_desktop.models.planning import AgendaItem
+from lhn_desktop.models.team import Site
 from lhn_desktop.services import scoring
 from lhn_desktop.store.database import Database
 
@@ -169,6 +172,34 @@ class GoalService:
         t = scoring.gas_t_score([g.latest_score for g in scored]) if scored else None
         tw = scoring.gas_t_score([g.latest_score for g in scored], [g.weight for g in scored]) if scored else None
         return PatientCare(goal_items, tasks, responses, t, tw)
+
+    def visit_summary(self, actor: Actor, patient_id: str, path: str | Path) -> Path:
+        """The family's visit summary PDF: this patient's goals, tasks, agenda and medicines only."""
+        from lhn_desktop.reports.visit_summary import write_visit_summary
+        from lhn_desktop.services.patients import PatientService
+        from lhn_desktop.services.planning import AgendaEntry
+
+        require_patient_access(actor)
+        target = Path(path)
+        if target.suffix.lower() != ".pdf":
+            raise ValidationError("The visit summary is a PDF; name the file with .pdf.")
+        if not target.parent.is_dir():
+            raise NotFound(f"There is no folder {target.parent}; choose an existing folder.")
+        detail = PatientService(self.db, today=self.today).get(actor, patient_id)
+        care = self.care(actor, patient_id)
+        with self.db.read() as s:
+            agenda = [
+                AgendaEntry(a.id, a.kind, a.text, a.source, a.entered_on, a.addressed)
+                for a in s.scalars(
+                    select(AgendaItem).where(AgendaItem.patient_id == patient_id).order_by(AgendaItem.entered_on)
+                )
+                if not a.addressed or a.entered_on >= self.today() - timedelta(days=90)
+            ]
+            center = s.scalar(select(Site.name).where(Site.code == self.db.local_node().site_code)) or ""
+        try:
+            return write_visit_summary(detail, care, agenda, center, self.today(), target)
+        except OSError as exc:
+            raise LhnError(f"The visit summary could not be written to {target}: {exc.strerror or exc}.") from None
 
     # -- goals -------------------------------------------------------------------------------------------------
 

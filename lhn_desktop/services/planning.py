@@ -420,6 +420,17 @@ class PlanningService:
             s.flush()
             return item.id
 
+    def agenda(self, actor: Actor, patient_id: str) -> list[AgendaEntry]:
+        """All of a patient's agenda items, newest first."""
+        require_patient_access(actor)
+        with self.db.read() as s:
+            return [
+                AgendaEntry(a.id, a.kind, a.text, a.source, a.entered_on, a.addressed)
+                for a in s.scalars(
+                    select(AgendaItem).where(AgendaItem.patient_id == patient_id).order_by(AgendaItem.entered_on.desc())
+                )
+            ]
+
     def set_agenda_addressed(self, actor: Actor, item_id: str, addressed: bool = True) -> None:
         require_patient_access(actor)
         with self.db.write(actor) as s:

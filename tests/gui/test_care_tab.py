@@ -91,3 +91,21 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
     latest = tab.care.collaborate[-1]
     assert latest.items == (9, 9, 8) and latest.respondent == "patient" and not latest.top_box
     assert tab.patient_id == patient
+
+
+def test_agenda_addressed_and_visit_summary(window: MainWindow, qtbot, monkeypatch, tmp_path) -> None:
+    page = window.go_to(PatientsPage)
+    tab = page.detail.care
+    page.detail.tabs.setCurrentWidget(tab)
+    patient = tab.patient_id
+    window.ctx.planning.add_agenda_item(window.ctx.actor, patient, "question", "Can I go to camp?", "phone call")
+    tab.show_patient(patient)
+    row = next(k for k, a in enumerate(tab.agenda.rows_model.rows) if a.text == "Can I go to camp?")
+    tab.agenda.selectRow(row)
+    tab.actions_["addressed"].trigger()
+    assert next(a for a in tab.agenda.rows_model.rows if a.text == "Can I go to camp?").addressed
+    target = tmp_path / "summary.pdf"
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    tab.actions_["summary"].trigger()
+    data = target.read_bytes()
+    assert data[:4] == b"%PDF" and "visit summary saved" in tab.summary.text()

@@ -125,3 +125,29 @@ def test_partners_cannot_reach_goals_tasks_or_responses(goals, demo_db, patient_
             goals.add_task(partner, patient_id, "x", "team", None, None)
         with pytest.raises(PermissionDenied):
             goals.record_collaborate(partner, patient_id, "patient", (9, 9, 9))
+
+
+def test_visit_summary_holds_only_this_patient(goals, demo_db, patient_id, admin, tmp_path, monkeypatch):
+    import lhn_desktop.reports.visit_summary as report
+
+    goals.add_goal(admin, patient_id, level="functional", text="Finish the school year", owner="patient")
+    seen = {}
+    real = report.write_visit_summary
+
+    def spy(detail, care, agenda, center, on, path):
+        seen.update(detail=detail, care=care, agenda=agenda)
+        return real(detail, care, agenda, center, on, path)
+
+    monkeypatch.setattr(report, "write_visit_summary", spy)
+    target = goals.visit_summary(admin, patient_id, tmp_path / "summary.pdf")
+    data = target.read_bytes()
+    assert data[:4] == b"%PDF" and b"/Count 1" in data
+    # everything handed to the report is this patient's: their record, their goals and tasks, their agenda
+    assert seen["detail"].summary.id == patient_id
+    assert seen["care"] == goals.care(admin, patient_id)
+    from lhn_desktop.services.planning import PlanningService
+
+    theirs = {a.id for a in PlanningService(demo_db, today=lambda: DEMO_TODAY).agenda(admin, patient_id)}
+    assert {a.id for a in seen["agenda"]} <= theirs
+    with pytest.raises(ValidationError):
+        goals.visit_summary(admin, patient_id, tmp_path / "summary.docx")

@@ -35,6 +35,8 @@ class CareTab(QWidget):
             ("done", "Task done", "Ctrl+Shift+D", self.task_done),
             ("collaborate", "collaboRATE (patient)…", "Ctrl+Shift+R", lambda: self.collaborate("patient")),
             ("collaborate_parent", "collaboRATE (parent)…", "Ctrl+Shift+E", lambda: self.collaborate("parent")),
+            ("addressed", "Agenda item addressed", "Ctrl+Shift+K", self.agenda_addressed),
+            ("summary", "Visit summary (PDF)…", "Ctrl+Shift+P", self.visit_summary),
         ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(shortcut))
@@ -70,6 +72,17 @@ class CareTab(QWidget):
             ],
             split,
         )
+        self.agenda = RecordsView(
+            [
+                Column("Agenda", lambda a: {"matters_most": "What matters most", "concern": "Concern",
+                                            "question": "Question"}.get(a.kind, a.kind)),
+                Column("In their words", lambda a: a.text),
+                Column("Heard by", lambda a: a.source),
+                Column("Entered", lambda a: a.entered_on),
+                Column("Addressed", lambda a: "yes" if a.addressed else ""),
+            ],
+            split,
+        )  # fmt: skip
         self.collaborate_view = RecordsView(
             [
                 Column("collaboRATE", lambda r: r.answered_on),
@@ -81,7 +94,7 @@ class CareTab(QWidget):
             ],
             split,
         )
-        for view in (self.goals, self.tasks, self.collaborate_view):
+        for view in (self.agenda, self.goals, self.tasks, self.collaborate_view):
             split.addWidget(view)
         layout.addWidget(split, 1)
 
@@ -91,7 +104,7 @@ class CareTab(QWidget):
             action.setEnabled(patient_id is not None)
         if patient_id is None:
             self.care = None
-            for view in (self.goals, self.tasks, self.collaborate_view):
+            for view in (self.agenda, self.goals, self.tasks, self.collaborate_view):
                 view.rows_model.set_rows([])
             self.summary.setText("")
             return
@@ -99,6 +112,7 @@ class CareTab(QWidget):
         self.goals.rows_model.set_rows(list(self.care.goals))
         self.tasks.rows_model.set_rows(list(self.care.tasks))
         self.collaborate_view.rows_model.set_rows(list(self.care.collaborate))
+        self.agenda.rows_model.set_rows(self.ctx.planning.agenda(self.ctx.actor, patient_id))
         t = self.care.t_score
         active = sum(1 for g in self.care.goals if g.status == "active")
         open_tasks = sum(1 for t_ in self.care.tasks if t_.done_on is None)
@@ -143,6 +157,35 @@ class CareTab(QWidget):
             show_error(self, exc)
             return
         self.show_patient(self.patient_id)
+
+    def agenda_addressed(self) -> None:
+        item = self.agenda.current_row()
+        if item is None:
+            show_error(self, LhnError("Choose the agenda item in the agenda list first."))
+            return
+        try:
+            self.ctx.planning.set_agenda_addressed(self.ctx.actor, item.id, not item.addressed)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.show_patient(self.patient_id)
+
+    def visit_summary(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        if not self.patient_id:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the visit summary", "visit-summary.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        try:
+            self.ctx.goals.visit_summary(self.ctx.actor, self.patient_id, path)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.summary.setText(f"{self.summary.text()} · visit summary saved to {path}")
 
     def collaborate(self, respondent: str) -> None:
         from lhn_desktop.gui.goal_dialogs import CollaborateDialog

@@ -1,0 +1,70 @@
+"""The visit summary for the family: one patient's goals, agreed tasks, agenda and medicines, nobody else's."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from lhn_desktop.reports.pdf import MUTED, Document
+
+LEVELS = {"fundamental": "What life is for", "functional": "Everyday life", "disease": "Disease or symptom"}
+GAS = {2: "much better than expected", 1: "better than expected", 0: "as expected", -1: "less than expected",
+       -2: "much less than expected"}  # fmt: skip
+AGENDA = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
+FOR = {"patient": "you", "family": "your family", "team": "the care team"}
+FOOTER = "For {name} and their family. Questions? Call the clinic."
+
+
+def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: str | Path) -> Path:
+    """``detail`` (PatientDetail), ``care`` (PatientCare) and ``agenda`` (AgendaEntry list) of one patient."""
+    s = detail.summary
+    first = s.name.split(", ")[-1]
+    doc = Document(f"{center_name} · visit summary · {on:%d %B %Y}", FOOTER.format(name=first))
+    doc.alias_nb_pages()
+    doc.add_page()
+    doc.heading(f"Your visit on {on:%A %d %B %Y}")
+    doc.paragraph(f"{s.name} · born {s.birth_date:%d %B %Y}", size=10, color=MUTED)
+    doc.ln(2)
+    wishes = [a for a in agenda if a.kind == "matters_most"]
+    if wishes:
+        doc.heading("What matters most to you", size=11)
+        for a in wishes:
+            doc.bullet(a.text)
+        doc.ln(1)
+    others = [a for a in agenda if a.kind != "matters_most"]
+    if others:
+        doc.heading("What you wanted to talk about", size=11)
+        for a in others:
+            doc.bullet(a.text + (" (talked about)" if a.addressed else ""), AGENDA.get(a.kind, a.kind) + ":")
+        doc.ln(1)
+    active = [g for g in care.goals if g.status == "active"]
+    doc.heading("Your goals", size=11)
+    if not active:
+        doc.paragraph("No goals written down yet.")
+    for g in active:
+        when = f" by {g.target_date:%d %b %Y}" if g.target_date else ""
+        doc.bullet(f"{g.text}{when}", LEVELS.get(g.level, g.level) + ":")
+        if g.follow_ups:
+            last = g.follow_ups[-1]
+            doc.paragraph(f"     Last check ({last.on:%d %b %Y}): {GAS.get(last.gas_score, last.gas_score)}.", size=9,
+                          color=MUTED)  # fmt: skip
+    doc.ln(1)
+    tasks = [t for t in care.tasks if t.done_on is None]
+    doc.heading("What we agreed to do", size=11)
+    if not tasks:
+        doc.paragraph("Nothing open.")
+    for t in tasks:
+        who = t.responsible_name or FOR.get(t.responsible, t.responsible)
+        due = f", by {t.due_date:%d %b %Y}" if t.due_date else ""
+        doc.bullet(f"{t.what} ({who}{due})")
+    doc.ln(1)
+    current = [m for m in detail.medications if m.stop_date is None or m.stop_date > on]
+    doc.heading("Your medicines", size=11)
+    if not current:
+        doc.paragraph("None recorded.")
+    for m in current:
+        doc.bullet(f"{m.drug}" + (f": {m.dose}" if m.dose else ""))
+    if s.next_visit:
+        doc.ln(2)
+        doc.paragraph(f"{s.next_visit:%A %d %B %Y}.", bold_prefix="Next visit:")
+    return doc.save(path)
