@@ -13,7 +13,7 @@ class ChartView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(260)
+        self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -49,6 +49,18 @@ class ChartView(QWidget):
         draw(self._axes, result, marks)
         self._count = len(result.points)
         self.canvas.draw_idle()
+
+    def show_figure(self, figure) -> None:
+        """Show a ready-made figure (its own layout); points are not reported for it."""
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        old = self.canvas
+        self._canvas = FigureCanvasQTAgg(figure)
+        self._layout.replaceWidget(old, self._canvas)
+        old.deleteLater()
+        self._axes = None
+        self._count = 0
+        self._canvas.draw_idle()
 
     def show_message(self, text: str) -> None:
         self.figure.clear()

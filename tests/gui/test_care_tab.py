@@ -109,3 +109,12 @@ def test_agenda_addressed_and_visit_summary(window: MainWindow, qtbot, monkeypat
     tab.actions_["summary"].trigger()
     data = target.read_bytes()
     assert data[:4] == b"%PDF" and "visit summary saved" in tab.summary.text()
+
+
+def test_disease_activity_tab_draws_when_shown(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    detail = page.detail
+    detail.tabs.setCurrentWidget(detail.activity_chart)
+    figure = detail.activity_chart.figure
+    assert len(figure.axes) >= 2
+    assert figure.axes[0].get_title(loc="left").startswith("Disease activity")

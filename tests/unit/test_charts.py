@@ -79,3 +79,26 @@ def test_team_text_with_dollar_signs_is_drawn_as_typed(tmp_path: Path):
     with_dollars = [t for t in [*fig.texts, *ax.texts, ax.title, ax._left_title] if "$" in t.get_text()]
     assert len(with_dollars) == 3  # the note (in the reading), the phase reason and the title
     assert not any(t.get_parse_math() for t in with_dollars)  # otherwise "$5 ... $10" is set as mathematics
+
+
+def test_activity_figure_draws_pga_index_and_medicine_bars():
+    from datetime import date
+
+    from lhn_desktop.charts.activity_chart import activity_figure
+
+    observations = [
+        (date(2025, 1, 5), "PGA", "moderate"),
+        (date(2025, 6, 5), "PGA", "quiescent"),
+        (date(2025, 1, 5), "PCDAI", "35"),
+        (date(2025, 6, 5), "PCDAI", "5"),
+        (date(2025, 6, 5), "CRP", "3"),
+    ]
+    medications = [("infliximab", date(2025, 2, 1), None), ("prednisone", date(2025, 1, 5), date(2025, 3, 1))]
+    fig = activity_figure(observations, medications, date(2025, 12, 1))
+    top, bottom, right = fig.axes
+    assert [t.get_text() for t in bottom.get_yticklabels()] == ["prednisone", "infliximab"]  # by start date
+    assert len(bottom.patches) == 2
+    assert list(top.lines[1].get_ydata()) == [2, 0]  # moderate, then quiescent
+    assert list(right.lines[0].get_ydata()) == [35.0, 5.0]
+    empty = activity_figure([], [], date(2025, 12, 1))
+    assert "No PGA" in empty.axes[0].texts[0].get_text()

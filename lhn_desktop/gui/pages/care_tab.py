@@ -95,6 +95,7 @@ class CareTab(QWidget):
             split,
         )
         for view in (self.agenda, self.goals, self.tasks, self.collaborate_view):
+            view.setMinimumHeight(56)  # the window must still fit a small clinic screen
             split.addWidget(view)
         layout.addWidget(split, 1)
 

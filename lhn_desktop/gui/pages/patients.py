@@ -98,6 +98,11 @@ class PatientDetailView(QWidget):
             ],
             self,
         )
+        self.ctx = ctx
+        from lhn_desktop.gui.chart_view import ChartView
+
+        self.activity_chart = ChartView(self)
+        self.tabs.addTab(self.activity_chart, "&Disease activity")
         self.care = CareTab(ctx, self)
         self.tabs.addTab(self.care, "&Goals and tasks")
         self.tabs.addTab(self.activity, "&Results by visit")
@@ -107,9 +112,28 @@ class PatientDetailView(QWidget):
         self.tabs.addTab(self.events, "&Screening and vaccines")
         layout.addWidget(self.tabs, 1)
         self.patient_id: str | None = None
+        self._detail = None
+        self._chart_drawn = False
+        self.tabs.currentChanged.connect(lambda _i: self._draw_activity())
+
+    def _draw_activity(self) -> None:
+        """Draw the activity chart when its tab is shown (matplotlib loads only then)."""
+        if self._detail is None or self._chart_drawn or self.tabs.currentWidget() is not self.activity_chart:
+            return
+        from lhn_desktop.charts.activity_chart import activity_figure
+
+        d = self._detail
+        fig = activity_figure(
+            [(o.observed_on, o.code, o.value) for o in d.observations],
+            [(m.drug, m.start_date, m.stop_date) for m in d.medications],
+            self.ctx.today(),
+        )
+        self.activity_chart.show_figure(fig)
+        self._chart_drawn = True
 
     def clear(self) -> None:
         self.patient_id = None
+        self._detail = None
         self.care.show_patient(None)
         self.name.setText("Choose a patient from the list.")
         for value in self.fields.values():
@@ -146,6 +170,10 @@ class PatientDetailView(QWidget):
         self.visits_model.set_rows(detail.visits)
         self.events_model.set_rows(detail.events)
         self.care.show_patient(s.id)
+        self._detail = detail
+        self._chart_drawn = False
+        if self.tabs.currentWidget() is self.activity_chart:
+            self._draw_activity()
         for view, column in (
             (self.activity, 0),
             (self.observations, 0),

@@ -1,0 +1,87 @@
+"""A patient's disease activity over time with their medicines as bars beneath (matplotlib Figure only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PGA_LEVELS = {"quiescent": 0, "inactive": 0, "mild": 1, "moderate": 2, "severe": 3}
+PGA_LABELS = ("quiescent", "mild", "moderate", "severe")
+INDEX_CODES = ("PCDAI", "PUCAI", "wPCDAI")
+PGA_COLOUR = "#1f4e79"
+INDEX_COLOUR = "#d9822b"
+DRUG_COLOURS = ("#4a6785", "#6c5b7b", "#2e8b57", "#b9770e", "#7d3c98", "#117a65", "#a04000")
+
+
+def activity_figure(
+    observations: Sequence[tuple[date, str, str]],
+    medications: Sequence[tuple[str, date, date | None]],
+    today: date,
+    *,
+    width: float = 8.0,
+    height: float = 4.2,
+) -> Figure:
+    """PGA as a step line (left axis), PCDAI/PUCAI as points (right axis), medicines as bars beneath.
+
+    ``observations`` are (date, code, value); ``medications`` are (drug, start, stop or None).
+    """
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
+    drugs = sorted({d for d, _, _ in medications}, key=lambda d: min(s for x, s, _ in medications if x == d))
+    fig = Figure(figsize=(width, height), dpi=100)
+    bars_share = min(0.38, 0.1 + 0.06 * max(1, len(drugs)))
+    top = fig.add_axes((0.09, bars_share + 0.12, 0.8, 0.78 - bars_share))
+    bottom = fig.add_axes((0.09, 0.08, 0.8, bars_share), sharex=top)
+    pga = sorted((on, PGA_LEVELS[v.lower()]) for on, code, v in observations
+                 if code == "PGA" and v.lower() in PGA_LEVELS)  # fmt: skip
+    if pga:
+        top.step([d for d, _ in pga], [v for _, v in pga], where="post", color=PGA_COLOUR, linewidth=1.4)
+        top.plot([d for d, _ in pga], [v for _, v in pga], "o", color=PGA_COLOUR, markersize=4, label="PGA")
+    top.set_yticks(range(4), PGA_LABELS, fontsize=8)
+    top.set_ylim(-0.4, 3.4)
+    top.axhspan(-0.4, 0.5, color="#eaf4ea", zorder=0)
+    top.set_title("Disease activity (PGA, left; PCDAI or PUCAI, right) and medicines", fontsize=10, loc="left")
+    index = sorted((on, float(v), code) for on, code, v in observations if code in INDEX_CODES and _number(v))
+    if index:
+        right = top.twinx()
+        right.plot([d for d, _, _ in index], [v for _, v, _ in index], "s--", color=INDEX_COLOUR, markersize=3.5,
+                   linewidth=0.8, label=index[-1][2])  # fmt: skip
+        right.set_ylim(0, max(40.0, max(v for _, v, _ in index) * 1.15))
+        right.tick_params(labelsize=8, colors=INDEX_COLOUR)
+        right.set_ylabel(" / ".join(sorted({c for _, _, c in index})), fontsize=8, color=INDEX_COLOUR)
+    if not pga and not index:
+        top.text(0.5, 0.5, "No PGA, PCDAI or PUCAI recorded yet.", transform=top.transAxes, ha="center",
+                 color="#666666", fontsize=9)  # fmt: skip
+    for row, drug in enumerate(drugs):
+        for name, start, stop in medications:
+            if name == drug:
+                end = stop or today
+                colour = DRUG_COLOURS[row % len(DRUG_COLOURS)]
+                alpha = 0.85 if stop is None else 0.55  # stopped medicines are paler
+                bottom.barh(row, (end - start).days or 1, left=start, height=0.6, color=colour, alpha=alpha)
+    bottom.set_yticks(range(len(drugs)), drugs, fontsize=8)
+    bottom.set_ylim(-0.6, max(len(drugs), 1) - 0.4)
+    bottom.invert_yaxis()
+    dates = [d for d, _, _ in observations] + [s for _, s, _ in medications]
+    first = min(dates, default=today - timedelta(days=365))
+    top.set_xlim(first - timedelta(days=20), today + timedelta(days=20))
+    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    bottom.tick_params(axis="x", labelsize=8)
+    top.tick_params(axis="x", labelbottom=False)
+    for ax in (top, bottom):
+        ax.spines[["top"]].set_visible(False)
+        ax.axvline(today, color="#999999", linewidth=0.8, linestyle=":")
+    return fig
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
