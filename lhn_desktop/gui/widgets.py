@@ -94,3 +94,29 @@ class RecordsView(QTableView):
     def select_first(self) -> None:
         if self.model() is not None and self.model().rowCount() > 0:
             self.selectRow(0)
+
+
+def page_actions(owner: QWidget, specs) -> tuple[dict, QWidget]:
+    """A text tool bar of page actions from ``(key, text, shortcut or None, slot)``.
+
+    Shortcuts work anywhere on ``owner`` (the page or tab), tool tips name them, and a narrow window
+    folds what does not fit into the tool bar's » menu. Returns the actions by key and the tool bar.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QToolBar
+
+    bar = QToolBar(owner)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    actions = {}
+    for key, text, shortcut, slot in specs:
+        action = QAction(text, owner)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
+        action.triggered.connect(slot)
+        owner.addAction(action)
+        bar.addAction(action)
+        actions[key] = action
+    return actions, bar

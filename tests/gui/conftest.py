@@ -43,3 +43,22 @@ def make_window(qtbot, ctx: AppContext) -> MainWindow:
 @pytest.fixture
 def window(qtbot, ctx: AppContext) -> MainWindow:
     return make_window(qtbot, ctx)
+
+
+def when_dialog_opens(act) -> list:
+    """Run ``act(dialog)`` on the next modal dialog, as a person would fill it in; returns the dialogs seen."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    seen: list = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, drive)
+            return
+        seen.append(dialog)
+        act(dialog)
+
+    QTimer.singleShot(0, drive)
+    return seen

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.patients import PatientsPage
-
-
-def _when_open(act) -> None:
-    def drive() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, drive)
-            return
-        act(dialog)
-
-    QTimer.singleShot(0, drive)
+from tests.gui.conftest import when_dialog_opens
 
 
 def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtbot) -> None:
@@ -40,7 +29,7 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
         qtbot.keyClicks(dialog.review, "2026-05-01")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_open(goal)
+    when_dialog_opens(goal)
     focus(tab.goals)
     qtbot.keyClick(tab.goals, Qt.Key.Key_G, both)
     assert len(tab.care.goals) == goals_before + 1
@@ -53,7 +42,7 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
         qtbot.keyClicks(dialog.note_, "Played every match in March")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_open(follow)
+    when_dialog_opens(follow)
     focus(tab.goals)
     qtbot.keyClick(tab.goals, Qt.Key.Key_F, both)
     new = next(g for g in tab.care.goals if g.id == new.id)
@@ -66,7 +55,7 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
         qtbot.keyClicks(dialog.due, "2026-03-20")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_open(task)
+    when_dialog_opens(task)
     focus(tab.tasks)
     qtbot.keyClick(tab.tasks, Qt.Key.Key_T, both)
     assert any(t.what == "Bring the school schedule" and t.responsible == "family" for t in tab.care.tasks)
@@ -84,7 +73,7 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
         assert dialog.isVisible()  # Escape does not unlock
         qtbot.keyClick(dialog, Qt.Key.Key_U, both)
 
-    _when_open(collaborate)
+    when_dialog_opens(collaborate)
     focus(tab.goals)
     qtbot.keyClick(tab.goals, Qt.Key.Key_R, both)
     assert seen and not seen[0].isVisible()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.huddle import HuddlePage
 from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog
+from tests.gui.conftest import when_dialog_opens
 
 
 def _page(window: MainWindow) -> HuddlePage:
@@ -112,22 +113,10 @@ def test_patient_lists_filter_open_and_export(window: MainWindow, qtbot, monkeyp
 
 
 def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> None:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     page = _page(window)
     page.table.setFocus()
     visit = page.current().visit_id
-
-    def when_open(act) -> None:
-        def drive() -> None:
-            dialog = QApplication.activeModalWidget()
-            if dialog is None:
-                QTimer.singleShot(20, drive)
-                return
-            act(dialog)
-
-        QTimer.singleShot(0, drive)
 
     def agenda(dialog) -> None:
         dialog.kind.setCurrentIndex(dialog.kind.findData("question"))
@@ -135,7 +124,7 @@ def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> No
         dialog.source.setCurrentIndex(dialog.source.findData("portal message"))
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    when_open(agenda)
+    when_dialog_opens(agenda)
     qtbot.keyClick(page.table, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
     row = page.current()
     assert row.visit_id == visit
@@ -147,7 +136,7 @@ def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> No
         qtbot.keyClicks(dialog.notes, "Order CBC and CRP before the visit")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    when_open(notes)
+    when_dialog_opens(notes)
     window.activateWindow()  # offscreen, activation does not come back by itself when a dialog closes
     qtbot.waitUntil(window.isActiveWindow)
     page.table.setFocus()
@@ -158,8 +147,7 @@ def test_agenda_item_and_plan_notes_by_keyboard(window: MainWindow, qtbot) -> No
 
 
 def test_visits_added_moved_and_cancelled_by_hand(window: MainWindow, qtbot, monkeypatch) -> None:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     page = _page(window)
     day = page.selected_day()
@@ -173,17 +161,7 @@ def test_visits_added_moved_and_cancelled_by_hand(window: MainWindow, qtbot, mon
         qtbot.keyClicks(dialog.clinician, "Dr. Hand")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    def when_open(act) -> None:
-        def drive() -> None:
-            dialog = QApplication.activeModalWidget()
-            if dialog is None:
-                QTimer.singleShot(20, drive)
-                return
-            act(dialog)
-
-        QTimer.singleShot(0, drive)
-
-    when_open(fill)
+    when_dialog_opens(fill)
     page.actions_["add"].trigger()
     assert page.model.rowCount() == before + 1
     added = page.current()
@@ -194,7 +172,7 @@ def test_visits_added_moved_and_cancelled_by_hand(window: MainWindow, qtbot, mon
         dialog.time.setText("10:00")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    when_open(move)
+    when_dialog_opens(move)
     page.actions_["move"].trigger()
     assert mrn not in {r.mrn for r in page.model.rows}
     moved = [r for r in window.ctx.planning.huddle(window.ctx.actor, day + timedelta(days=7)).rows if r.mrn == mrn]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialog
 
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.measures import MeasuresPage
-from tests.gui.conftest import make_window
+from tests.gui.conftest import make_window, when_dialog_opens
 
 
 @pytest.fixture
@@ -25,22 +25,6 @@ def _select(page: MeasuresPage, code: str) -> None:
     row = next(k for k, m in enumerate(page.model.rows) if m.code == code)
     page.table.selectRow(row)
     assert page.chart is not None and page.chart.measure.code == code
-
-
-def _when_dialog_opens(qtbot, act) -> list:
-    """Run ``act(dialog)`` on the next modal dialog, as a person would fill it in."""
-    seen: list = []
-
-    def drive() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, drive)
-            return
-        seen.append(dialog)
-        act(dialog)
-
-    QTimer.singleShot(0, drive)
-    return seen
 
 
 def test_the_chart_shows_and_pointing_at_a_month_gives_its_counts(page: MeasuresPage, qtbot) -> None:
@@ -74,7 +58,7 @@ def test_a_new_phase_by_keyboard_recomputes_the_centre_line(page: MeasuresPage, 
         qtbot.keyClick(dialog.pdsa, Qt.Key.Key_Down)
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    seen = _when_dialog_opens(qtbot, fill)
+    seen = when_dialog_opens(fill)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
     assert seen
@@ -95,7 +79,7 @@ def test_a_phase_without_a_reason_is_refused_and_nothing_changes(page: MeasuresP
         assert dialog.isVisible()
         dialog.reject()
 
-    _when_dialog_opens(qtbot, fill)
+    when_dialog_opens(fill)
     page.buttons["phase"].click()
     assert shown and "reason" in str(shown[0])
     assert page.chart.phases == []
@@ -108,7 +92,7 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
         qtbot.keyClicks(dialog.text, "New steroid-sparing pathway")
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_dialog_opens(qtbot, note)
+    when_dialog_opens(note)
     page.buttons["note"].click()
     assert any(a.text == "New steroid-sparing pathway" for a in page.ctx.measures.annotations("no_prednisone"))
 
@@ -116,7 +100,7 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
         dialog.last.setCurrentIndex(dialog.last.findData(page.chart.months[8]))
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_dialog_opens(qtbot, baseline)
+    when_dialog_opens(baseline)
     page.buttons["baseline"].click()
     assert page.chart.baseline_chosen and page.chart.freeze == 9
 
@@ -126,7 +110,7 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
         dialog.denominator.setValue(50)
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
 
-    _when_dialog_opens(qtbot, enter)
+    when_dialog_opens(enter)
     page.buttons["enter"].click()
     last = page.chart.values[-1]
     assert (last.month, last.numerator, last.denominator, last.source) == ("2026-02", 40, 50, "entered")
@@ -151,7 +135,7 @@ def test_all_measures_page_and_compute(page: MeasuresPage, qtbot, tmp_path: Path
         assert dialog.grab().save(str(tmp_path / "all.png"))
         dialog.reject()
 
-    seen = _when_dialog_opens(qtbot, look)
+    seen = when_dialog_opens(look)
     page.buttons["all"].click()
     assert seen
     page.buttons["compute"].click()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
-from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, GOAL_STATUSES, TASK_RESPONSIBLE
 
 
@@ -25,27 +24,19 @@ class CareTab(QWidget):
         self.care = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        tools = QToolBar(self)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.actions_: dict[str, QAction] = {}
-        for key, text, shortcut, slot in (
-            ("goal", "New goal…", "Ctrl+Shift+G", self.new_goal),
-            ("follow", "Follow-up…", "Ctrl+Shift+F", self.follow_up),
-            ("task", "New task…", "Ctrl+Shift+T", self.new_task),
-            ("done", "Task done", "Ctrl+Shift+D", self.task_done),
-            ("collaborate", "collaboRATE (patient)…", "Ctrl+Shift+R", lambda: self.collaborate("patient")),
-            ("collaborate_parent", "collaboRATE (parent)…", "Ctrl+Shift+E", lambda: self.collaborate("parent")),
-            ("addressed", "Agenda item addressed", "Ctrl+Shift+K", self.agenda_addressed),
-            ("summary", "Visit summary (PDF)…", "Ctrl+Shift+P", self.visit_summary),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
-            action.triggered.connect(slot)
-            self.addAction(action)
-            tools.addAction(action)
-            self.actions_[key] = action
+        self.actions_, tools = page_actions(
+            self,
+            (
+                ("goal", "New goal…", "Ctrl+Shift+G", self.new_goal),
+                ("follow", "Follow-up…", "Ctrl+Shift+F", self.follow_up),
+                ("task", "New task…", "Ctrl+Shift+T", self.new_task),
+                ("done", "Task done", "Ctrl+Shift+D", self.task_done),
+                ("collaborate", "collaboRATE (patient)…", "Ctrl+Shift+R", lambda: self.collaborate("patient")),
+                ("collaborate_parent", "collaboRATE (parent)…", "Ctrl+Shift+E", lambda: self.collaborate("parent")),
+                ("addressed", "Agenda item addressed", "Ctrl+Shift+K", self.agenda_addressed),
+                ("summary", "Visit summary (PDF)…", "Ctrl+Shift+P", self.visit_summary),
+            ),
+        )
         layout.addWidget(tools)
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)

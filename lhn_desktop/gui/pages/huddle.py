@@ -6,7 +6,6 @@ import html
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -14,14 +13,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QSplitter,
     QTextBrowser,
-    QToolBar,
 )
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.gui.widgets import RecordsView, page_actions
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
 STATUS_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2, "Not due": 3, "Completed": 4, "Not applicable": 5}
@@ -56,27 +54,19 @@ class HuddlePage(Page):
         bar.addWidget(days_label)
         bar.addWidget(self.days)
         bar.addStretch(1)
-        tools = QToolBar(self)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.actions_: dict[str, QAction] = {}
-        for key, text, shortcut, slot in (
-            ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
-            ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
-            ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
-            ("notes", "Plan notes…", "Ctrl+N", self.edit_notes),
-            ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
-            ("add", "Add visit…", "Ctrl+Shift+A", self.add_visit),
-            ("move", "Move visit…", "Ctrl+Shift+M", self.move_visit),
-            ("cancel", "Cancel visit", "Ctrl+Shift+X", self.cancel_visit),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
-            action.triggered.connect(slot)
-            self.addAction(action)
-            tools.addAction(action)
-            self.actions_[key] = action
+        self.actions_, tools = page_actions(
+            self,
+            (
+                ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
+                ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
+                ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
+                ("notes", "Plan notes…", "Ctrl+N", self.edit_notes),
+                ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
+                ("add", "Add visit…", "Ctrl+Shift+A", self.add_visit),
+                ("move", "Move visit…", "Ctrl+Shift+M", self.move_visit),
+                ("cancel", "Cancel visit", "Ctrl+Shift+X", self.cancel_visit),
+            ),
+        )
         self.layout_.addLayout(bar)
         self.layout_.addWidget(tools)
         self.summary = QLabel("", self)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QToolBar
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.planning import POPULATIONS
 
 
@@ -40,14 +38,8 @@ class ListsPage(Page):
         bar.addSpacing(16)
         bar.addWidget(filter_label)
         bar.addWidget(self.filter, 1)
-        tools = QToolBar(self)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.export_action = QAction("Export CSV…", self)
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.export_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.export_action.triggered.connect(self.export)
-        self.addAction(self.export_action)
-        tools.addAction(self.export_action)
+        actions, tools = page_actions(self, (("export", "Export CSV…", "Ctrl+E", self.export),))
+        self.export_action = actions["export"]
         bar.addWidget(tools)
         self.layout_.addLayout(bar)
         self.count = QLabel(self)

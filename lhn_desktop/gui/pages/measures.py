@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QSplitter,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +17,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView, detail_pane
+from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
 
 
 def percent(num: int, den: int | None) -> str:
@@ -71,29 +68,19 @@ class MeasuresPage(Page):
         column = QVBoxLayout(right)
         column.setContentsMargins(8, 0, 0, 0)
         # a tool bar folds the actions it cannot show into a » menu, so the window stays narrow
-        bar = QToolBar(right)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.buttons: dict[str, QToolButton] = {}
-        self.actions_: dict[str, QAction] = {}
-        for key, text, shortcut, slot in (
-            ("phase", "New phase…", "Alt+P", self.new_phase),
-            ("note", "Note…", "Alt+N", self.add_note),
-            ("baseline", "Baseline…", "Alt+B", self.choose_baseline),
-            ("enter", "Enter a month…", "Alt+M", self.enter_month),
-            ("export", "Export…", "Ctrl+E", self.export),
-            ("all", "All measures", "Alt+A", self.show_all),
-            ("compute", "Compute now", None, self.compute),
-        ):
-            action = QAction(text, self)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
-            action.triggered.connect(slot)
-            self.addAction(action)  # the shortcut works anywhere on the page
-            bar.addAction(action)
-            self.actions_[key] = action
-            self.buttons[key] = bar.widgetForAction(action)
+        self.actions_, bar = page_actions(
+            self,
+            (
+                ("phase", "New phase…", "Alt+P", self.new_phase),
+                ("note", "Note…", "Alt+N", self.add_note),
+                ("baseline", "Baseline…", "Alt+B", self.choose_baseline),
+                ("enter", "Enter a month…", "Alt+M", self.enter_month),
+                ("export", "Export…", "Ctrl+E", self.export),
+                ("all", "All measures", "Alt+A", self.show_all),
+                ("compute", "Compute now", None, self.compute),
+            ),
+        )
+        self.buttons = {key: bar.widgetForAction(a) for key, a in self.actions_.items()}
         column.addWidget(bar)
         self.chart_view = ChartView(right)
         column.addWidget(self.chart_view, 3)
