@@ -16,6 +16,7 @@ from lhn_desktop.paths import AppDirs, app_dirs
 from lhn_desktop.services.center import center_info
 from lhn_desktop.services.dto import CenterInfo
 from lhn_desktop.services.goals import GoalService
+from lhn_desktop.services.improvement import ImprovementService
 from lhn_desktop.services.measures import MeasureService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
@@ -67,6 +68,7 @@ class AppContext:
         self.planning = PlanningService(self.db, today=self.today)
         self.schedule = ScheduleService(self.db, today=self.today)
         self.goals = GoalService(self.db, today=self.today)
+        self.improvement = ImprovementService(self.db, today=self.today)
 
     @classmethod
     def open(
