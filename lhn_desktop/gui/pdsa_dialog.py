@@ -43,6 +43,17 @@ def _text_box(parent: QWidget, height: int = 54) -> QPlainTextEdit:
     return box
 
 
+def _select(combo: QComboBox, value) -> None:
+    """Show ``value`` in ``combo``; a stored value the list lacks is added, never silently replaced."""
+    index = combo.findData(value)
+    if index < 0 and isinstance(value, str):
+        index = next((i for i in range(combo.count()) if str(combo.itemData(i)).lower() == value.lower()), -1)
+    if index < 0 and value not in (None, ""):
+        combo.addItem(str(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(max(0, index))
+
+
 def _date(text: str, what: str) -> date | None:
     value = text.strip()
     if not value:
@@ -171,12 +182,12 @@ class PdsaDialog(QDialog):
 
     def load(self, c: Cycle) -> None:
         self.title.setText(c.title)
-        self.purpose.setCurrentIndex(max(0, self.purpose.findData(c.purpose)))
+        _select(self.purpose, c.purpose)
         self.scale_n.setValue(c.scale_n or 0)
-        self.scale_unit.setCurrentIndex(max(0, self.scale_unit.findData(c.scale_unit)))
+        _select(self.scale_unit, c.scale_unit)
         self.start.setText(c.start_date.isoformat() if c.start_date else "")
         self.end.setText(c.end_date.isoformat() if c.end_date else "")
-        self.status.setCurrentIndex(max(0, self.status.findData(c.status)))
+        _select(self.status, c.status)
         self.objective.setPlainText(c.objective or "")
         for row, cells in enumerate(self.questions):
             q = c.questions[row] if row < len(c.questions) else Question("")
@@ -192,7 +203,7 @@ class PdsaDialog(QDialog):
         self.observations.setPlainText(c.do_observations or "")
         self.problems.setPlainText(c.do_problems or "")
         self.study.setPlainText(c.study_summary or "")
-        self.decision.setCurrentIndex(max(0, self.decision.findData(c.act_decision or "")))
+        _select(self.decision, c.act_decision or "")
         self.next_step.setPlainText(c.act_next_step or "")
         self.show_hints(c)
 

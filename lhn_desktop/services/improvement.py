@@ -9,11 +9,12 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor
-from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.improvement import DriverNode, ImprovementGoal, ImprovementGoalMeasure, PdsaCycle, ProgressScore
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.services import improvement_rules as rules
@@ -292,6 +293,44 @@ class ImprovementService:
         from dataclasses import replace
 
         return self.save_cycle(actor, replace(following, seq=max([*taken, following.seq - 1]) + 1))
+
+    # -- pictures and write-ups ----------------------------------------------------------------------------------
+
+    def export_diagram(self, goal_id: str, path: str | Path) -> Path:
+        """The key driver diagram as PNG or PDF."""
+        from lhn_desktop.charts import spc_chart
+        from lhn_desktop.charts.driver_diagram import diagram_figure
+
+        goal = self.goal(goal_id)
+        if Path(path).suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise ValidationError("Save the diagram as .png or .pdf.")
+        figure = diagram_figure([(d.id, d.parent_id, d.kind, d.text) for d in goal.drivers], goal.title)
+        try:
+            return spc_chart.save(figure, path)
+        except OSError as exc:
+            raise LhnError(f"The diagram could not be written to {path}: {exc.strerror or exc}.") from None
+
+    def ramp_pdf(self, goal_id: str, cycle_id: str | None, path: str | Path) -> Path:
+        """One PDSA cycle (``cycle_id``) with the rest of its ramp, or every cycle of the goal, as a PDF."""
+        from lhn_desktop.reports.pdsa import write_pdsa
+
+        if Path(path).suffix.lower() != ".pdf":
+            raise ValidationError("The PDSA write-up is a PDF; name the file with .pdf.")
+        goal = self.goal(goal_id)
+        cycles = list(goal.cycles)
+        idea_text = None
+        if cycle_id is not None:
+            chosen = next((c for c in cycles if c.id == cycle_id), None)
+            if chosen is None:
+                raise NotFound("That PDSA cycle is no longer recorded.")
+            cycles = [c for c in cycles if c.change_idea_id == chosen.change_idea_id]
+            idea_text = next((d.text for d in goal.drivers if d.id == chosen.change_idea_id), None)
+        if not cycles:
+            raise ValidationError("This goal has no PDSA cycles to write up yet.")
+        try:
+            return write_pdsa(goal.title, goal.aim, idea_text, cycles, path)
+        except OSError as exc:
+            raise LhnError(f"The PDSA write-up could not be written to {path}: {exc.strerror or exc}.") from None
 
     # -- progress ----------------------------------------------------------------------------------------------
 

@@ -83,3 +83,11 @@ def test_hints_show_but_never_block(window: MainWindow, qtbot) -> None:
     assert "no prediction" in dialog.hints.text()
     dialog.save()
     assert dialog.saved_id is not None
+
+
+def test_stored_values_outside_the_lists_are_kept(window: MainWindow, qtbot) -> None:
+    stored = Cycle(id="c", seq=1, title="t", purpose="Test a change", scale_unit="wards")
+    dialog = PdsaDialog(window.ctx, stored, window)
+    qtbot.addWidget(dialog)
+    assert dialog.current().purpose == "test a change"  # the same purpose, matched without case
+    assert dialog.current().scale_unit == "wards"  # an unknown unit stays as it was

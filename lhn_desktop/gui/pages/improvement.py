@@ -1,78 +1,357 @@
-"""Improvement: the center's 90-day goals and the PDSA cycles testing their change ideas."""
+"""Improvement: 90-day goals, their key driver diagram and the PDSA ramps testing each change idea."""
 
 from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import QSplitter, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.measure_dialogs import _FormDialog
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import detail_pane
+from lhn_desktop.gui.widgets import detail_pane, page_actions
+from lhn_desktop.services.improvement import CLOSEOUT, NODE_KINDS
 
 DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
+ROLE = Qt.ItemDataRole.UserRole
+#: which box a new box goes under, by the selected box's kind
+CHILD_KIND = {"aim": "primary", "primary": "secondary", "secondary": "change_idea"}
+
+
+class GoalDialog(_FormDialog):
+    def __init__(self, ctx, goal=None, parent=None) -> None:
+        super().__init__("90-day goal" if goal is None else f"Goal: {goal.title}",
+                         "One sentence that names the measure, how much and by when (SMART).", parent)  # fmt: skip
+        self.ctx, self.goal = ctx, goal
+        self.title_ = self.row("&Title:", QLineEdit(goal.title if goal else "", self))
+        self.aim = self.row("&Aim:", QPlainTextEdit(goal.aim if goal else "", self))
+        self.aim.setTabChangesFocus(True)
+        self.aim.setFixedHeight(64)
+        self.aim.setPlaceholderText("e.g. Raise model care at the visit from 70% to 85% by 30 June 2026")
+        self.baseline = self.row("&Baseline:", QLineEdit((goal.baseline or "") if goal else "", self))
+        self.target = self.row("T&arget:", QLineEdit((goal.target or "") if goal else "", self))
+        self.owner = self.row("&Owner:", QComboBox(self))
+        self.owner.addItem("(nobody yet)", None)
+        for m in ctx.team.list_members():
+            self.owner.addItem(f"{m.display_name} ({m.role_label})", m.id)
+        if goal and goal.owner_member_id:
+            self.owner.setCurrentIndex(max(0, self.owner.findData(goal.owner_member_id)))
+        self.team = self.row("T&eam:", QLineEdit((goal.team or "") if goal else "", self))
+        self.measure = self.row("&Measure:", QComboBox(self))
+        self.measure.addItem("(link later)", None)
+        for m in ctx.measures.list_measures():
+            self.measure.addItem(m.title, m.code)
+        self.goal_id = goal.id if goal else None
+
+    def save(self) -> None:
+        g = self.goal
+        self.goal_id = self.ctx.improvement.save_goal(
+            self.ctx.actor, self.goal_id, title=self.title_.text(), aim=self.aim.toPlainText(),
+            baseline=self.baseline.text(), target=self.target.text(), owner_member_id=self.owner.currentData(),
+            team=self.team.text(), start_date=g.start_date if g else None, end_date=g.end_date if g else None,
+        )  # fmt: skip
+        if self.measure.currentData():
+            self.ctx.improvement.link_measure(self.ctx.actor, self.goal_id, self.measure.currentData())
+
+
+class BoxDialog(_FormDialog):
+    def __init__(self, ctx, goal_id: str, parent_id: str | None, kind: str, node=None, parent=None) -> None:
+        super().__init__(NODE_KINDS[kind], "The words that go in the box of the driver diagram.", parent)
+        self.ctx, self.goal_id, self.parent_id, self.kind, self.node = ctx, goal_id, parent_id, kind, node
+        self.text = self.row("&Text:", QLineEdit(node.text if node else "", self))
+        self.text.setMaxLength(300)
+
+    def save(self) -> None:
+        if self.node is not None:
+            self.ctx.improvement.edit_driver(self.ctx.actor, self.node.id, self.text.text())
+        else:
+            self.ctx.improvement.add_driver(self.ctx.actor, self.goal_id, self.parent_id, self.kind, self.text.text())
+
+
+class ProgressDialog(_FormDialog):
+    def __init__(self, ctx, goal_id: str, parent=None) -> None:
+        suggested, reasons = ctx.improvement.suggest_progress(goal_id)
+        super().__init__("Progress score", f"Suggested {suggested:.1f} (IHI scale): " + " ".join(reasons), parent)
+        self.ctx, self.goal_id = ctx, goal_id
+        self.score = self.row("&Score:", QDoubleSpinBox(self))
+        self.score.setRange(0.5, 5.0)
+        self.score.setSingleStep(0.5)
+        self.score.setDecimals(1)
+        self.score.setValue(suggested)
+        self.note_ = self.row("&Why, if different:", QLineEdit(self))
+
+    def save(self) -> None:
+        self.ctx.improvement.record_progress(self.ctx.actor, self.goal_id, self.score.value(), self.note_.text())
+
+
+class CloseOutDialog(_FormDialog):
+    def __init__(self, ctx, goal_id: str, parent=None) -> None:
+        super().__init__("Close out the goal", "Was the aim met, and what did the team learn?", parent)
+        self.ctx, self.goal_id = ctx, goal_id
+        self.result = self.row("&Result:", QComboBox(self))
+        for key, label in CLOSEOUT.items():
+            self.result.addItem(label, key)
+        self.learning = self.row("&Learning:", QPlainTextEdit(self))
+        self.learning.setTabChangesFocus(True)
+
+    def save(self) -> None:
+        self.ctx.improvement.close_out(self.ctx.actor, self.goal_id, self.result.currentData(),
+                                       self.learning.toPlainText())  # fmt: skip
 
 
 class ImprovementPage(Page):
     title = "Improvement"
     explanation = (
-        "The center's 90-day goals with their PDSA cycles, as recorded. Writing and editing goals, the key driver "
-        "diagram, the full PDSA worksheet with predictions beside results, ramps, method hints and progress "
-        "scoring are added with the improvement work."
+        "90-day goals with their key driver diagram (aim, primary and secondary drivers, change ideas) and the "
+        "PDSA ramps testing each change idea. Enter opens a cycle's worksheet. Hints point out what good "
+        "improvement practice would add; they never block."
     )
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
+        self.actions_, tools = page_actions(self, (
+            ("new_goal", "New goal…", "Ctrl+Shift+N", self.new_goal),
+            ("edit_goal", "Edit goal…", "Ctrl+Shift+O", self.edit_goal),
+            ("add_box", "Add box…", "Ctrl+Shift+B", self.add_box),
+            ("edit_box", "Edit box…", "F2", self.edit_box),
+            ("remove_box", "Remove box", "Ctrl+Shift+Delete", self.remove_box),
+            ("new_cycle", "New PDSA cycle…", "Ctrl+Shift+C", self.new_cycle),
+            ("next_cycle", "Next cycle from this one", "Ctrl+Shift+J", self.next_cycle),
+            ("progress", "Progress score…", "Ctrl+Shift+S", self.progress),
+            ("close_out", "Close out…", None, self.close_out),
+            ("diagram", "Driver diagram…", "Ctrl+Shift+M", self.show_diagram),
+            ("ramp_pdf", "Ramp PDF…", "Ctrl+Shift+R", self.ramp_pdf),
+        ))  # fmt: skip
+        self.layout_.addWidget(tools)
         splitter = QSplitter(self)
         self.tree = QTreeWidget(splitter)
-        self.tree.setHeaderLabels(["Goal or PDSA cycle", "Dates or scale", "Status", "Decision", "Progress score"])
+        self.tree.setHeaderLabels(["Goal, driver diagram and PDSA ramps", "Scale or dates", "Status", "Decision"])
         self.tree.setAlternatingRowColors(True)
         self.detail = detail_pane(splitter)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
         self.layout_.addWidget(splitter, 1)
         self.tree.currentItemChanged.connect(lambda cur, _p: self._show(cur))
+        self.tree.itemActivated.connect(lambda item, _c: self.open_cycle(item))
+        self.goals: dict[str, object] = {}
 
-    def refresh(self) -> None:
+    # -- the tree ----------------------------------------------------------------------------------------------
+
+    def refresh(self, keep: tuple[str, str] | None = None) -> None:
+        keep = keep or self._selected_key()
         self.tree.clear()
-        goals = self.ctx.overview.improvement()
-        for g in goals:
-            item = QTreeWidgetItem(
-                [g.title, f"{g.start_date} to {g.end_date}", g.status.replace("_", " "), "", g.progress_score or ""]
-            )
-            item.setData(0, 256, g)
-            for c in g.cycles:
-                QTreeWidgetItem(
-                    item,
-                    [
-                        f"Cycle {c.seq}: {c.title}",
-                        c.scale,
-                        c.status.replace("_", " "),
-                        DECISIONS.get(c.act_decision or "", ""),
-                    ],
-                )
-            self.tree.addTopLevelItem(item)
-            item.setExpanded(True)
+        self.goals = {}
+        for overview in self.ctx.overview.improvement():
+            goal = self.ctx.improvement.goal(overview.id)
+            self.goals[goal.id] = goal
+            top = QTreeWidgetItem([goal.title, f"{goal.start_date} to {goal.end_date}", goal.status, ""])
+            top.setData(0, ROLE, ("goal", goal.id))
+            self.tree.addTopLevelItem(top)
+            items = {None: top}
+            for node in sorted(goal.drivers, key=lambda d: (list(NODE_KINDS).index(d.kind), d.position)):
+                parent = items.get(node.parent_id, top)
+                item = QTreeWidgetItem(parent, [f"{NODE_KINDS[node.kind]}: {node.text}", "", "", ""])
+                item.setData(0, ROLE, ("box", node.id))
+                items[node.id] = item
+            for cycle in goal.cycles:
+                parent = items.get(cycle.change_idea_id, top)
+                scale = f"{cycle.scale_n} {cycle.scale_unit or ''}".strip() if cycle.scale_n else ""
+                item = QTreeWidgetItem(parent, [f"PDSA {cycle.seq}: {cycle.title}", scale, cycle.status,
+                                                DECISIONS.get(cycle.act_decision or "", "")])  # fmt: skip
+                item.setData(0, ROLE, ("cycle", cycle.id))
+            self.tree.expandItem(top)
+            self.tree.expandAll()
         for col in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(col)
-        if goals:
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        target = self._find(keep) if keep else None
+        if target is None and self.tree.topLevelItemCount():
+            target = self.tree.topLevelItem(0)
+        if target is not None:
+            self.tree.setCurrentItem(target)
         else:
-            self.detail.setText("No 90-day goals have been recorded for this center yet.")
+            self.detail.setText("No 90-day goals yet. New goal (Ctrl+Shift+N) starts one.")
 
-    def _show(self, item: QTreeWidgetItem | None) -> None:
+    def _find(self, key: tuple[str, str]) -> QTreeWidgetItem | None:
+        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            if item.data(0, ROLE) == key:
+                return item
+            stack += [item.child(i) for i in range(item.childCount())]
+        return None
+
+    def _selected_key(self) -> tuple[str, str] | None:
+        item = self.tree.currentItem()
+        return item.data(0, ROLE) if item is not None else None
+
+    def _goal_of(self, item: QTreeWidgetItem | None):
         while item is not None and item.parent() is not None:
             item = item.parent()
-        goal = item.data(0, 256) if item is not None else None
+        return self.goals.get(item.data(0, ROLE)[1]) if item is not None else None
+
+    def _show(self, item: QTreeWidgetItem | None) -> None:
+        goal = self._goal_of(item)
+        if goal is None:
+            return
+        kind, key = item.data(0, ROLE)
+        parts = [f"<b>{escape(goal.title)}</b> ({goal.start_date} to {goal.end_date}, {escape(goal.status)})",
+                 f"<b>Aim</b>: {escape(goal.aim)}"]  # fmt: skip
+        if goal.baseline or goal.target:
+            parts.append(
+                f"<b>Baseline</b>: {escape(goal.baseline or '—')} · <b>Target</b>: {escape(goal.target or '—')}"
+            )
+        parts.append(f"<b>Measures</b>: {escape(', '.join(goal.measure_codes) or 'none linked')}")
+        if goal.progress:
+            last = goal.progress[-1]
+            parts.append(f"<b>Progress score</b>: {last.score:.1f} on {last.scored_on}"
+                         + (f" (suggested {last.suggested:.1f})" if last.suggested is not None else ""))  # fmt: skip
+        if goal.closeout_result:
+            parts.append(f"<b>Closed</b>: {CLOSEOUT[goal.closeout_result]}. {escape(goal.closeout_learning or '')}")
+        if kind == "cycle":
+            cycle = next(c for c in goal.cycles if c.id == key)
+            rows = "".join(f"<tr><td>{escape(q.text)}</td><td>{escape(q.prediction)}</td><td>{escape(q.result)}</td>"
+                           f"</tr>" for q in cycle.questions)  # fmt: skip
+            parts.append(f"<b>PDSA {cycle.seq}: {escape(cycle.title)}</b><table border='1' cellpadding='3'>"
+                         f"<tr><th>Question</th><th>Prediction</th><th>Result</th></tr>{rows}</table>")  # fmt: skip
+        if goal.hints:
+            parts.append("<b>Hints</b><ul>" + "".join(f"<li>{escape(h.text)}</li>" for h in goal.hints) + "</ul>")
+        self.detail.setText("<br>".join(parts))
+        self.actions_["next_cycle"].setEnabled(kind == "cycle")
+        self.actions_["edit_box"].setEnabled(kind == "box")
+        self.actions_["remove_box"].setEnabled(kind == "box")
+
+    # -- actions -----------------------------------------------------------------------------------------------
+
+    def _run(self, dialog) -> None:
+        if dialog.exec():
+            self.refresh()
+
+    def new_goal(self) -> None:
+        dialog = GoalDialog(self.ctx, None, self)
+        if dialog.exec():
+            self.refresh(("goal", dialog.goal_id))
+
+    def edit_goal(self) -> None:
+        goal = self._goal_of(self.tree.currentItem())
         if goal is not None:
-            cycles = (
-                f"{len(goal.cycles)} PDSA cycle{'s' if len(goal.cycles) != 1 else ''}"
-                if goal.cycles
-                else "no PDSA cycles yet"
-            )
-            score = f"<br><b>Progress score</b>: {goal.progress_score}" if goal.progress_score else ""
-            self.detail.setText(
-                f"<b>{escape(goal.title)}</b><br><br><b>Aim</b><br>{escape(goal.aim)}<br><br>"
-                f"<b>Dates</b>: {goal.start_date} to {goal.end_date}<br><b>Tests of change</b>: {cycles}{score}"
-            )
+            self._run(GoalDialog(self.ctx, goal, self))
+
+    def _box(self):
+        item = self.tree.currentItem()
+        goal = self._goal_of(item)
+        if goal is None or item.data(0, ROLE)[0] != "box":
+            return goal, None
+        return goal, next(d for d in goal.drivers if d.id == item.data(0, ROLE)[1])
+
+    def add_box(self) -> None:
+        goal, box = self._box()
+        if goal is None:
+            return
+        if box is None:
+            has_aim = any(d.kind == "aim" for d in goal.drivers)
+            if has_aim:
+                show_error(self, LhnError("Choose the box to add under (the aim, a driver or a secondary driver)."))
+                return
+            kind, parent_id = "aim", None
+        elif box.kind not in CHILD_KIND:
+            show_error(self, LhnError("A change idea is the last level; add PDSA cycles under it instead."))
+            return
+        else:
+            kind, parent_id = CHILD_KIND[box.kind], box.id
+        self._run(BoxDialog(self.ctx, goal.id, parent_id, kind, parent=self))
+
+    def edit_box(self) -> None:
+        goal, box = self._box()
+        if box is not None:
+            self._run(BoxDialog(self.ctx, goal.id, box.parent_id, box.kind, box, self))
+
+    def remove_box(self) -> None:
+        _goal, box = self._box()
+        if box is None:
+            return
+        try:
+            self.ctx.improvement.remove_driver(self.ctx.actor, box.id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
+
+    def new_cycle(self) -> None:
+        from lhn_desktop.gui.pdsa_dialog import PdsaDialog
+        from lhn_desktop.services.improvement_rules import Cycle
+
+        goal, box = self._box()
+        if goal is None:
+            return
+        idea = box.id if box is not None and box.kind == "change_idea" else None
+        seq = max((c.seq for c in goal.cycles), default=0) + 1
+        dialog = PdsaDialog(self.ctx, Cycle(id=None, seq=seq, title="", goal_id=goal.id, change_idea_id=idea), self)
+        if dialog.exec():
+            self.refresh(("cycle", dialog.saved_id))
+
+    def open_cycle(self, item: QTreeWidgetItem | None = None) -> None:
+        from lhn_desktop.gui.pdsa_dialog import PdsaDialog
+
+        item = item or self.tree.currentItem()
+        if item is None or item.data(0, ROLE)[0] != "cycle":
+            return
+        dialog = PdsaDialog(self.ctx, self.ctx.improvement.cycle(item.data(0, ROLE)[1]), self)
+        if dialog.exec():
+            self.refresh()
+
+    def next_cycle(self) -> None:
+        key = self._selected_key()
+        if key is None or key[0] != "cycle":
+            return
+        try:
+            new_id = self.ctx.improvement.next_cycle(self.ctx.actor, key[1])
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.refresh(("cycle", new_id))
+        self.open_cycle()
+
+    def progress(self) -> None:
+        goal = self._goal_of(self.tree.currentItem())
+        if goal is not None:
+            self._run(ProgressDialog(self.ctx, goal.id, self))
+
+    def close_out(self) -> None:
+        goal = self._goal_of(self.tree.currentItem())
+        if goal is not None:
+            self._run(CloseOutDialog(self.ctx, goal.id, self))
+
+    def show_diagram(self) -> None:
+        from lhn_desktop.gui.diagram_dialog import DiagramDialog
+
+        goal = self._goal_of(self.tree.currentItem())
+        if goal is not None:
+            DiagramDialog(self.ctx, goal, self).exec()
+
+    def ramp_pdf(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        key = self._selected_key()
+        goal = self._goal_of(self.tree.currentItem())
+        if goal is None:
+            return
+        cycle_id = key[1] if key and key[0] == "cycle" else None
+        path, _ = QFileDialog.getSaveFileName(self, "Save the PDSA ramp", "pdsa-ramp.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        try:
+            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path)
+        except LhnError as exc:
+            show_error(self, exc)

@@ -1,0 +1,39 @@
+"""The driver diagram as a picture, with export to PNG or PDF."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QPushButton, QVBoxLayout
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+
+
+class DiagramDialog(QDialog):
+    def __init__(self, ctx, goal, parent=None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        from lhn_desktop.charts.driver_diagram import diagram_figure
+
+        self.ctx, self.goal = ctx, goal
+        self.setWindowTitle(f"Key driver diagram: {goal.title}")
+        self.resize(1100, 640)
+        nodes = [(d.id, d.parent_id, d.kind, d.text) for d in goal.drivers]
+        self.canvas = FigureCanvasQTAgg(diagram_figure(nodes, goal.title))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.canvas, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
+        self.export_button = QPushButton("&Export…", self)
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.export_button.clicked.connect(self.export)
+        layout.addWidget(buttons)
+
+    def export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the diagram", "driver-diagram.png",
+                                              "PNG picture (*.png);;PDF document (*.pdf)")  # fmt: skip
+        if path:
+            try:
+                self.ctx.improvement.export_diagram(self.goal.id, path)
+            except LhnError as exc:
+                show_error(self, exc)
