@@ -131,7 +131,9 @@ class ImprovementService:
                 )
             )
         children = {c.parent_cycle_id for c in cycles if c.parent_cycle_id}
-        hints = rules.goal_hints(g.aim, measures_linked=len(codes), end_date=g.end_date)
+        with self.db.read() as s:
+            titles = tuple(s.scalars(select(MeasureDefinition.title).where(MeasureDefinition.code.in_(codes))))
+        hints = rules.goal_hints(g.aim, measures_linked=len(codes), end_date=g.end_date, measure_titles=titles)
         by_idea: dict[str | None, list[rules.Cycle]] = {}
         for c in cycles:
             hints += rules.cycle_hints(c, has_follow_up=c.id in children, today=self.today())
@@ -310,8 +312,9 @@ class ImprovementService:
         except OSError as exc:
             raise LhnError(f"The diagram could not be written to {path}: {exc.strerror or exc}.") from None
 
-    def ramp_pdf(self, goal_id: str, cycle_id: str | None, path: str | Path) -> Path:
-        """One PDSA cycle (``cycle_id``) with the rest of its ramp, or every cycle of the goal, as a PDF."""
+    def ramp_pdf(self, goal_id: str, cycle_id: str | None, path: str | Path, *, only_cycle: bool = False) -> Path:
+        """A PDSA write-up as a PDF: one cycle (``only_cycle``), the ramp of ``cycle_id``'s change idea, or every
+        cycle of the goal."""
         from lhn_desktop.reports.pdsa import write_pdsa
 
         if Path(path).suffix.lower() != ".pdf":
@@ -323,7 +326,7 @@ class ImprovementService:
             chosen = next((c for c in cycles if c.id == cycle_id), None)
             if chosen is None:
                 raise NotFound("That PDSA cycle is no longer recorded.")
-            cycles = [c for c in cycles if c.change_idea_id == chosen.change_idea_id]
+            cycles = [chosen] if only_cycle else [c for c in cycles if c.change_idea_id == chosen.change_idea_id]
             idea_text = next((d.text for d in goal.drivers if d.id == chosen.change_idea_id), None)
         if not cycles:
             raise ValidationError("This goal has no PDSA cycles to write up yet.")

@@ -128,10 +128,19 @@ def ramp_hints(cycles: list[Cycle]) -> list[Hint]:
     return hints
 
 
-def goal_hints(aim: str, *, measures_linked: int, end_date: date | None) -> list[Hint]:
-    """The gentle SMART check of a 90-day aim, and a goal without a measure."""
+def goal_hints(
+    aim: str, *, measures_linked: int, end_date: date | None, measure_titles: tuple[str, ...] = ()
+) -> list[Hint]:
+    """The gentle SMART check of a 90-day aim (a measure, a number, a date), and a goal without a measure."""
     hints = []
     text = aim or ""
+    words = {w for title in measure_titles for w in re.findall(r"[a-z]{5,}", title.lower())}
+    names_measure = re.search(r"%|percent|\brate\b|number of|share of|proportion", text, re.IGNORECASE) or any(
+        w in text.lower() for w in words
+    )
+    if not names_measure:
+        hints.append(Hint("aim_measure", "The aim names no measure: say what will be counted, for example "
+                                         "'the share of visits with model care'."))  # fmt: skip
     if not re.search(r"\d", text):
         hints.append(Hint("aim_number", "The aim has no number: say how much, for example 'from 62% to 80%'."))
     has_date = re.search(r"\b(by|before|until|end of)\b|\d{4}-\d{2}-\d{2}|\b(19|20)\d{2}\b", text, re.IGNORECASE)

@@ -116,3 +116,21 @@ def test_close_out_needs_the_learning(improvement, admin):
     improvement.close_out(admin, goal_id, "partly_met", "Pre-filling saved the most time.")
     goal = improvement.goal(goal_id)
     assert (goal.status, goal.closeout_result) == ("closed", "partly_met")
+
+
+def test_pdsa_write_ups_for_one_cycle_or_a_ramp(improvement, demo_db, tmp_path, monkeypatch):
+    import lhn_desktop.reports.pdsa as report
+    from lhn_desktop.services.overview import OverviewService
+
+    goal = next(g for g in (improvement.goal(o.id) for o in OverviewService(demo_db).improvement()) if g.cycles)
+    written = []
+    real = report.write_pdsa
+    monkeypatch.setattr(report, "write_pdsa", lambda *a: written.append(a[3]) or real(*a))
+    first = goal.cycles[0]
+    improvement.ramp_pdf(goal.id, first.id, tmp_path / "one.pdf", only_cycle=True)
+    improvement.ramp_pdf(goal.id, first.id, tmp_path / "ramp.pdf")
+    assert [c.id for c in written[0]] == [first.id]
+    assert [c.seq for c in written[1]] == [c.seq for c in goal.cycles if c.change_idea_id == first.change_idea_id]
+    assert (tmp_path / "ramp.pdf").read_bytes()[:4] == b"%PDF"
+    with pytest.raises(ValidationError):
+        improvement.ramp_pdf(goal.id, first.id, tmp_path / "ramp.doc")

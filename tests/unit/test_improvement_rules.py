@@ -81,8 +81,11 @@ def test_a_ramp_that_jumps_from_one_to_everyone(scales, jumps):
 def test_smart_aim_and_no_measure():
     good = goal_hints("Raise model care from 62% to 80% by 30 June 2026", measures_linked=1, end_date=TODAY)
     assert good == []
-    vague = goal_hints("Improve model care", measures_linked=0, end_date=None)
-    assert {h.code for h in vague} == {"aim_number", "aim_date", "no_measure"}
+    vague = goal_hints("Improve things", measures_linked=0, end_date=None)
+    assert {h.code for h in vague} == {"aim_measure", "aim_number", "aim_date", "no_measure"}
+    named = goal_hints("Improve model care to 85 by June", measures_linked=1, end_date=TODAY,
+                       measure_titles=("Model care at the visit",))  # fmt: skip
+    assert "aim_measure" not in {h.code for h in named}
     assert "aim_number" not in {h.code for h in goal_hints("Reach 90% in June", measures_linked=1, end_date=TODAY)}
 
 

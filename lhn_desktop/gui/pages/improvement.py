@@ -130,6 +130,7 @@ class ImprovementPage(Page):
             ("progress", "Progress score…", "Ctrl+Shift+S", self.progress),
             ("close_out", "Close out…", None, self.close_out),
             ("diagram", "Driver diagram…", "Ctrl+Shift+M", self.show_diagram),
+            ("cycle_pdf", "Cycle PDF…", None, lambda: self.ramp_pdf(only_cycle=True)),
             ("ramp_pdf", "Ramp PDF…", "Ctrl+Shift+R", self.ramp_pdf),
         ))  # fmt: skip
         self.layout_.addWidget(tools)
@@ -340,7 +341,7 @@ class ImprovementPage(Page):
         if goal is not None:
             DiagramDialog(self.ctx, goal, self).exec()
 
-    def ramp_pdf(self) -> None:
+    def ramp_pdf(self, only_cycle: bool = False) -> None:
         from PySide6.QtWidgets import QFileDialog
 
         key = self._selected_key()
@@ -352,6 +353,6 @@ class ImprovementPage(Page):
         if not path:
             return
         try:
-            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path)
+            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path, only_cycle=only_cycle and cycle_id is not None)
         except LhnError as exc:
             show_error(self, exc)
