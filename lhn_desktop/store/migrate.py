@@ -16,7 +16,14 @@ from lhn_desktop.paths import migrations_dir
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
+#: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
+LOCAL_INDEX_TABLES = ("resource_fts",)
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic ``include_name`` hook: skip the FTS5 index, which the models do not describe."""
+    return not (type_ == "table" and name is not None and name.startswith(LOCAL_INDEX_TABLES))
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -57,7 +57,10 @@ def test_migrations_match_the_models(db: Database) -> None:
     from lhn_desktop.models import Base
 
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"render_as_batch": True}), Base.metadata)
+        from lhn_desktop.store.migrate import include_name
+
+        context = MigrationContext.configure(conn, opts={"render_as_batch": True, "include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
