@@ -14,6 +14,7 @@ from pathlib import Path
 from lhn_desktop.access import Actor
 from lhn_desktop.paths import AppDirs, app_dirs
 from lhn_desktop.services.center import center_info
+from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.dto import CenterInfo
 from lhn_desktop.services.goals import GoalService
 from lhn_desktop.services.improvement import ImprovementService
@@ -69,6 +70,7 @@ class AppContext:
         self.schedule = ScheduleService(self.db, today=self.today)
         self.goals = GoalService(self.db, today=self.today)
         self.improvement = ImprovementService(self.db, today=self.today)
+        self.commons = CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
 
     @classmethod
     def open(

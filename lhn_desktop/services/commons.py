@@ -1,0 +1,366 @@
+"""The knowledge commons: resources with provenance, full-text search, adopt and adapt, engagement figures.
+
+Search uses the local FTS5 index (migration 0002): title, summary, tags, body and the text of a text
+attachment, ranked by bm25. Attachments are stored once, by their SHA-256, in the data folder's
+``attachments`` directory, at most 20 MB each; the hash is checked again whenever one is opened.
+Resources from other centers are read-only here (change capture refuses edits of foreign records);
+"adapt" makes a local copy that points back to its origin and says what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Float, func, select, text
+
+from lhn_desktop.access import Actor
+from lhn_desktop.errors import LhnError, NotFound, ValidationError
+from lhn_desktop.models.commons import Resource, UsageEvent
+from lhn_desktop.models.improvement import DriverNode, PdsaCycle
+from lhn_desktop.models.sync import AuditEvent
+from lhn_desktop.models.team import TeamMember
+from lhn_desktop.store.database import Database
+
+KINDS = {
+    "tool": "Tool or form",
+    "pdsa_writeup": "PDSA write-up",
+    "change_idea": "Change idea",
+    "slide_deck": "Slide deck",
+    "newsletter": "Newsletter",
+    "story": "Story",
+    "video_link": "Video link",
+}
+CONTRIBUTOR_ROLES = ("clinician", "improver", "parent", "patient")
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = (".txt", ".md", ".csv")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    id: str
+    title: str
+    kind: str
+    summary: str
+    tags: str | None
+    disease: str | None
+    audience: str | None
+    contributing_site: str | None
+    contributor_role: str | None
+    published_on: date | None
+    adoptions: int
+    local: bool
+
+
+@dataclass(frozen=True)
+class ResourceDetail:
+    row: ResourceRow
+    body: str | None
+    licence: str | None
+    version: int
+    attachment_name: str | None
+    attachment_bytes: int | None
+    attachment_sha256: str | None
+    adapted_from: ResourceRow | None
+    adaptations: tuple[ResourceRow, ...]
+    what_changed: str | None
+
+
+@dataclass(frozen=True)
+class MonthEngagement:
+    month: str
+    producers: dict[str, int]
+    users: dict[str, int]
+    adoptions: int
+
+
+@dataclass(frozen=True)
+class ProfileCard:
+    member_id: str
+    name: str
+    role: str
+    profile: str | None
+    produced: int
+    adopted: int
+
+
+def attachments_folder(db_path: str | Path) -> Path:
+    """Where a center database keeps its attachments: beside it, named after it."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}-attachments")
+
+
+def fts_query(words: str) -> str | None:
+    """A safe FTS5 query from what a person typed: every word must match; the last one as a prefix."""
+    tokens = _WORD.findall(words or "")
+    if not tokens:
+        return None
+    quoted = [f'"{t}"' for t in tokens[:-1]] + [f'"{tokens[-1]}"*']
+    return " AND ".join(quoted)
+
+
+class CommonsService:
+    def __init__(self, db: Database, attachments_dir: Path, *, today: Callable[[], date] = date.today) -> None:
+        self.db = db
+        self.attachments_dir = attachments_dir
+        self.today = today
+
+    def _site(self) -> str:
+        return self.db.local_node().site_code
+
+    # -- finding -----------------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        words: str = "",
+        *,
+        kind: str | None = None,
+        disease: str | None = None,
+        role: str | None = None,
+        local_only: bool = False,
+        limit: int = 200,
+    ) -> list[ResourceRow]:
+        """Resources matching every word (title, summary, tags, body, text attachment), best first."""
+        query = fts_query(words)
+        adopted = (
+            select(UsageEvent.resource_id, func.count().label("n"))
+            .where(UsageEvent.kind == "adopted")
+            .group_by(UsageEvent.resource_id)
+            .subquery()
+        )
+        q = select(Resource, adopted.c.n).outerjoin(adopted, adopted.c.resource_id == Resource.id)
+        if query is not None:
+            ranked = (
+                text(
+                    "SELECT resource_id, bm25(resource_fts, 0, 10.0, 4.0, 6.0, 1.0, 1.0) AS rank "
+                    "FROM resource_fts WHERE resource_fts MATCH :query"
+                )
+                .columns(resource_id=Resource.id.type, rank=Float())
+                .subquery()
+            )
+            q = q.join(ranked, ranked.c.resource_id == Resource.id).order_by(ranked.c.rank)
+        else:
+            q = q.order_by(Resource.published_on.desc(), Resource.title)
+        if kind:
+            q = q.where(Resource.kind == kind)
+        if disease:
+            q = q.where(Resource.disease == disease)
+        if role:
+            q = q.where(Resource.contributor_role == role)
+        site = self._site()
+        if local_only:
+            q = q.where(Resource.owner_site_id == site)
+        with self.db.read() as s:
+            rows = s.execute(q.limit(limit), {"query": query} if query is not None else {}).all()
+            return [_row(r, n or 0, site) for r, n in rows]
+
+    def get(self, resource_id: str) -> ResourceDetail:
+        site = self._site()
+        with self.db.read() as s:
+            r = s.get(Resource, resource_id)
+            if r is None:
+                raise NotFound("That resource is no longer in the commons.")
+            n = s.scalar(select(func.count()).where(UsageEvent.resource_id == r.id, UsageEvent.kind == "adopted"))
+            origin = s.get(Resource, r.adapted_from_id) if r.adapted_from_id else None
+            copies = s.scalars(select(Resource).where(Resource.adapted_from_id == r.id)).all()
+            change = s.scalar(
+                select(UsageEvent.note).where(UsageEvent.kind == "adapted", UsageEvent.note.is_not(None),
+                                              UsageEvent.resource_id == r.adapted_from_id)
+                .order_by(UsageEvent.at.desc())
+            ) if r.adapted_from_id else None  # fmt: skip
+            return ResourceDetail(
+                _row(r, n or 0, site), r.body, r.licence, r.version, r.attachment_name, r.attachment_bytes,
+                r.attachment_sha256, _row(origin, 0, site) if origin else None,
+                tuple(_row(c, 0, site) for c in copies), change,
+            )  # fmt: skip
+
+    # -- contributing --------------------------------------------------------------------------------------------
+
+    def add_resource(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        kind: str,
+        summary: str,
+        tags: str = "",
+        body: str = "",
+        disease: str | None = None,
+        audience: str | None = None,
+        contributor_role: str | None = None,
+        licence: str | None = None,
+        attachment: str | Path | None = None,
+        supersedes_id: str | None = None,
+    ) -> str:
+        name = " ".join((title or "").split())
+        if not name or len(name) > 200:
+            raise ValidationError("Give the resource a title of up to 200 characters.")
+        if kind not in KINDS:
+            raise ValidationError(f"A resource is one of: {', '.join(KINDS.values()).lower()}.")
+        if contributor_role is not None and contributor_role not in CONTRIBUTOR_ROLES:
+            raise ValidationError(f"The contributor is a {', '.join(CONTRIBUTOR_ROLES)}.")
+        if not (summary or "").strip():
+            raise ValidationError("Write a short summary: it is what people find and read first.")
+        stored = self._store_attachment(Path(attachment)) if attachment else None
+        with self.db.write(actor) as s:
+            version = 1
+            if supersedes_id:
+                old = s.get(Resource, supersedes_id)
+                if old is None:
+                    raise NotFound("The resource this one replaces is no longer in the commons.")
+                version = old.version + 1
+            r = Resource(title=name, kind=kind, summary=summary.strip(), body=(body or "").strip() or None,
+                         tags=", ".join(t.strip() for t in (tags or "").split(",") if t.strip()) or None,
+                         disease=disease, audience=audience, contributing_site=self._site(),
+                         contributor_role=contributor_role, licence=(licence or "").strip() or None, version=version,
+                         published_on=self.today(), supersedes_id=supersedes_id)  # fmt: skip
+            if stored:
+                r.attachment_name, r.attachment_sha256, r.attachment_bytes, _ = stored
+            s.add(r)
+            s.flush()
+            if stored and stored[3]:
+                s.execute(text("UPDATE resource_fts SET attachment = :t WHERE resource_id = :id"),
+                          {"t": stored[3], "id": r.id})  # fmt: skip
+            return r.id
+
+    def _store_attachment(self, source: Path) -> tuple[str, str, int, str]:
+        """Copy an attachment in by its hash; returns (name, sha256, bytes, text for the index)."""
+        if not source.is_file():
+            raise NotFound(f"There is no file at {source}.")
+        size = source.stat().st_size
+        if size > ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                f"{source.name} is {size / 1_048_576:.1f} MB; attachments are at most "
+                f"{ATTACHMENT_MAX_BYTES // 1_048_576} MB. Link large videos instead."
+            )
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        self.attachments_dir.mkdir(parents=True, exist_ok=True)
+        target = self.attachments_dir / digest
+        if not target.exists():
+            part = target.with_suffix(".part")
+            shutil.copyfile(source, part)
+            part.replace(target)
+        words = ""
+        if source.suffix.lower() in TEXT_SUFFIXES:
+            words = source.read_text(encoding="utf-8", errors="replace")[:200_000]
+        return source.name, digest, size, words
+
+    def attachment_path(self, resource_id: str) -> Path:
+        """The stored attachment, after checking its hash: a changed or damaged file is refused."""
+        detail = self.get(resource_id)
+        if not detail.attachment_sha256:
+            raise NotFound("This resource has no attachment.")
+        path = self.attachments_dir / detail.attachment_sha256
+        if not path.is_file():
+            raise NotFound(f"The attachment {detail.attachment_name} is not on this computer yet; it arrives with "
+                           "the resource's next sync bundle.")  # fmt: skip
+        if hashlib.sha256(path.read_bytes()).hexdigest() != detail.attachment_sha256:
+            raise LhnError(f"The stored copy of {detail.attachment_name} has changed or is damaged; it does not match "
+                           "the hash recorded with the resource. It was not opened.")  # fmt: skip
+        return path
+
+    # -- adopt and adapt ---------------------------------------------------------------------------------------
+
+    def adopt(self, actor: Actor, resource_id: str, note: str | None = None) -> None:
+        """Record that this center uses the resource."""
+        with self.db.write(actor) as s:
+            if s.get(Resource, resource_id) is None:
+                raise NotFound("That resource is no longer in the commons.")
+            s.add(UsageEvent(resource_id=resource_id, member_id=actor.member_id, kind="adopted",
+                             at=datetime.now().replace(microsecond=0), note=(note or "").strip() or None))  # fmt: skip
+
+    def adapt(self, actor: Actor, resource_id: str, *, title: str, what_changed: str, body: str | None = None) -> str:
+        """A local copy linked to its origin, with what this center changed."""
+        change = (what_changed or "").strip()
+        if not change:
+            raise ValidationError("Say what your center changed: it is the provenance others learn from.")
+        origin = self.get(resource_id)
+        new_id = self.add_resource(
+            actor, title=title or f"{origin.row.title} (adapted)", kind=origin.row.kind,
+            summary=f"{origin.row.summary}\n\nAdapted: {change}", tags=origin.row.tags or "",
+            body=body if body is not None else (origin.body or ""), disease=origin.row.disease,
+            audience=origin.row.audience, contributor_role=None, licence=origin.licence,
+        )  # fmt: skip
+        with self.db.write(actor) as s:
+            copy = s.get(Resource, new_id)
+            copy.adapted_from_id = resource_id
+            s.add(UsageEvent(resource_id=resource_id, member_id=actor.member_id, kind="adapted",
+                             at=datetime.now().replace(microsecond=0), note=change))  # fmt: skip
+        return new_id
+
+    def share_pdsa(self, actor: Actor, cycle_id: str) -> str:
+        """A PDSA cycle shared as a resource in one step (no patient data is ever in a worksheet)."""
+        with self.db.read() as s:
+            c = s.get(PdsaCycle, cycle_id)
+            if c is None:
+                raise NotFound("That PDSA cycle is no longer recorded.")
+            lines = [
+                f"Objective: {c.objective or '-'}",
+                f"Plan: {c.plan_what or '-'} (who: {c.plan_who or '-'})",
+                f"Study: {c.study_summary or '-'}",
+                f"Act: {c.act_decision or 'not decided'}. {c.act_next_step or ''}",
+            ]
+            title, scale = c.title, f"{c.scale_n or '?'} {c.scale_unit or ''}".strip()
+        return self.add_resource(actor, title=f"PDSA: {title}", kind="pdsa_writeup",
+                                 summary=f"A PDSA cycle at the scale of {scale}.", body="\n".join(lines),
+                                 tags="PDSA", contributor_role="improver")  # fmt: skip
+
+    def share_change_idea(self, actor: Actor, node_id: str) -> str:
+        with self.db.read() as s:
+            node = s.get(DriverNode, node_id)
+            if node is None or node.kind != "change_idea":
+                raise NotFound("That change idea is no longer in the driver diagram.")
+            words = node.text
+        return self.add_resource(actor, title=words[:200], kind="change_idea", summary=words,
+                                 tags="change idea", contributor_role="improver")  # fmt: skip
+
+    # -- engagement ----------------------------------------------------------------------------------------------
+
+    def engagement(self, months: list[str]) -> list[MonthEngagement]:
+        """Per month: people producing resources and people using them, by role; and adoptions (Keck 2021)."""
+        with self.db.read() as s:
+            roles = dict(s.execute(select(TeamMember.id, TeamMember.role)).all())
+            producers: dict[str, dict[str, set]] = {m: {} for m in months}
+            for actor_id, at in s.execute(
+                select(AuditEvent.actor_id, AuditEvent.at).where(AuditEvent.entity == "resource",
+                                                                AuditEvent.action == "create")
+            ):  # fmt: skip
+                key = f"{at:%Y-%m}"
+                if key in producers:
+                    producers[key].setdefault(roles.get(actor_id, "workstation"), set()).add(actor_id)
+            users: dict[str, dict[str, set]] = {m: {} for m in months}
+            adoptions = dict.fromkeys(months, 0)
+            for member, kind, at in s.execute(select(UsageEvent.member_id, UsageEvent.kind, UsageEvent.at)):
+                key = f"{at:%Y-%m}"
+                if key in users:
+                    users[key].setdefault(roles.get(member, "workstation"), set()).add(member)
+                    adoptions[key] += kind == "adopted"
+        return [MonthEngagement(m, {r: len(v) for r, v in producers[m].items()},
+                                {r: len(v) for r, v in users[m].items()}, adoptions[m]) for m in months]  # fmt: skip
+
+    def profile_cards(self) -> list[ProfileCard]:
+        """Who is who on the team, patient and parent partners included, with what they shared and adopted."""
+        with self.db.read() as s:
+            produced = dict(s.execute(
+                select(AuditEvent.actor_id, func.count()).where(AuditEvent.entity == "resource",
+                                                               AuditEvent.action == "create")
+                .group_by(AuditEvent.actor_id)
+            ).all())  # fmt: skip
+            adopted = dict(s.execute(
+                select(UsageEvent.member_id, func.count()).where(UsageEvent.kind == "adopted")
+                .group_by(UsageEvent.member_id)
+            ).all())  # fmt: skip
+            return [ProfileCard(m.id, m.display_name, m.role, m.profile, produced.get(m.id, 0), adopted.get(m.id, 0))
+                    for m in s.scalars(select(TeamMember).where(TeamMember.active.is_(True))
+                                       .order_by(TeamMember.display_name))]  # fmt: skip
+
+
+def _row(r: Resource, adoptions: int, site: str) -> ResourceRow:
+    return ResourceRow(r.id, r.title, r.kind, r.summary, r.tags, r.disease, r.audience, r.contributing_site,
+                       r.contributor_role, r.published_on, adoptions, r.owner_site_id == site)  # fmt: skip
