@@ -142,6 +142,9 @@ def main() -> int:
     from huddle import bench_huddle  # bench/huddle.py: builds a 2,000-patient center (about 40 s)
 
     bench_huddle(args.reps)
+    from commons import bench_search  # bench/commons.py
+
+    bench_search(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0
