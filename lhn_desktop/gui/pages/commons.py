@@ -1,65 +1,253 @@
-"""Commons: tools and lessons shared in the network."""
+"""Commons: find, adopt and adapt the network's tools and lessons; who is who; how the commons is used."""
 
 from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
 
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.measure_dialogs import _FormDialog
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView, detail_pane
+from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
+from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS
 
-KINDS = {
-    "tool": "Tool or form",
-    "pdsa_writeup": "PDSA write-up",
-    "change_idea": "Change idea",
-    "slide_deck": "Slide deck",
-    "newsletter": "Newsletter",
-    "story": "Story",
-    "video_link": "Video link",
-}
+ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Parent", "patient": "Patient"}
+
+
+class ResourceDialog(_FormDialog):
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__("New resource", "A tool, lesson or story for the commons. No patient information.", parent)
+        self.ctx = ctx
+        self.title_ = self.row("&Title:", QLineEdit(self))
+        self.kind = self.row("&Kind:", QComboBox(self))
+        for key, label in KINDS.items():
+            self.kind.addItem(label, key)
+        self.summary = self.row("&Summary:", QPlainTextEdit(self))
+        self.summary.setTabChangesFocus(True)
+        self.summary.setFixedHeight(60)
+        self.tags = self.row("T&ags:", QLineEdit(self))
+        self.tags.setPlaceholderText("key drivers or measures, separated by commas")
+        self.role = self.row("&Contributed by a:", QComboBox(self))
+        for key in CONTRIBUTOR_ROLES:
+            self.role.addItem(ROLE_NAMES[key], key)
+        self.licence = self.row("&Licence or permission:", QLineEdit(self))
+        self.attachment = self.row("Attac&hment:", QLineEdit(self))
+        self.attachment.setPlaceholderText("a file path (optional, at most 20 MB)")
+        self.resource_id: str | None = None
+
+    def save(self) -> None:
+        self.resource_id = self.ctx.commons.add_resource(
+            self.ctx.actor, title=self.title_.text(), kind=self.kind.currentData(),
+            summary=self.summary.toPlainText(), tags=self.tags.text(), contributor_role=self.role.currentData(),
+            licence=self.licence.text(), attachment=self.attachment.text().strip() or None,
+        )  # fmt: skip
+
+
+class AdaptDialog(_FormDialog):
+    def __init__(self, ctx, detail, parent=None) -> None:
+        super().__init__("Adapt for this center", "A local copy that keeps the link to the original.", parent)
+        self.ctx, self.detail = ctx, detail
+        self.title_ = self.row("&Title:", QLineEdit(f"{detail.row.title} (adapted)", self))
+        self.changed = self.row("&What you changed:", QPlainTextEdit(self))
+        self.changed.setTabChangesFocus(True)
+        self.resource_id: str | None = None
+
+    def save(self) -> None:
+        self.resource_id = self.ctx.commons.adapt(self.ctx.actor, self.detail.row.id, title=self.title_.text(),
+                                                  what_changed=self.changed.toPlainText())  # fmt: skip
 
 
 class CommonsPage(Page):
     title = "Commons"
     explanation = (
-        "Tools and lessons recorded in this center's commons. Full-text search, adopting and adapting with "
-        "provenance, attachments and sharing with other centers through the network are added with the "
-        "knowledge-commons work."
+        "Tools and lessons from this center and the network. Type to search titles, summaries, tags and text "
+        "attachments; Adopt records that your center uses a resource; Adapt makes a local copy that keeps its "
+        "origin and says what changed. Resources from other centers are read-only."
     )
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
-        splitter = QSplitter(self)
+        self.actions_, tools = page_actions(self, (
+            ("new", "New resource…", "Ctrl+Shift+N", self.new_resource),
+            ("adopt", "Adopt", "Ctrl+Shift+O", self.adopt),
+            ("adapt", "Adapt…", "Ctrl+Shift+A", self.adapt),
+            ("open", "Save attachment…", None, self.save_attachment),
+        ))  # fmt: skip
+        bar = QHBoxLayout()
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search the commons (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.kind = QComboBox(self)
+        self.kind.addItem("All kinds", None)
+        for key, label in KINDS.items():
+            self.kind.addItem(label, key)
+        self.local = QCheckBox("&Only this center's", self)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.kind)
+        bar.addWidget(self.local)
+        bar.addWidget(tools)
+        self.layout_.addLayout(bar)
+        self.tabs = QTabWidget(self)
+        split = QSplitter(self.tabs)
         self.table = RecordsView(
             [
                 Column("Title", lambda r: r.title),
                 Column("Kind", lambda r: KINDS.get(r.kind, r.kind)),
-                Column("Contributor", lambda r: r.contributor_role),
+                Column("By", lambda r: ROLE_NAMES.get(r.contributor_role or "", r.contributor_role or "")),
                 Column("Center", lambda r: r.contributing_site),
                 Column("Published", lambda r: r.published_on),
                 Column("Adopted", lambda r: r.adoptions, True),
             ],
-            splitter,
+            split,
         )
         self.model = self.table.rows_model
-        self.summary = detail_pane(splitter)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.summary)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        self.layout_.addWidget(splitter, 1)
+        self.detail = detail_pane(split)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.tabs.addTab(split, "&Resources")
+        people = QWidget(self.tabs)
+        people_split = QSplitter(people)
+        self.cards = RecordsView(
+            [
+                Column("Who", lambda c: c.name),
+                Column("Role", lambda c: c.role.replace("_", " ")),
+                Column("About", lambda c: c.profile or ""),
+                Column("Shared", lambda c: c.produced, True),
+                Column("Adopted", lambda c: c.adopted, True),
+            ],
+            people_split,
+        )
+        self.engagement = RecordsView(
+            [
+                Column("Month", lambda m: m.month),
+                Column("People sharing", lambda m: sum(m.producers.values()), True),
+                Column("People using", lambda m: sum(m.users.values()), True),
+                Column("Adoptions", lambda m: m.adoptions, True),
+                Column("By role", lambda m: "; ".join(f"{r.replace('_', ' ')} {n}" for r, n in
+                                                      sorted({**m.producers, **m.users}.items()))),
+            ],
+            people_split,
+        )  # fmt: skip
+        layout = QHBoxLayout(people)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(people_split)
+        self.tabs.addTab(people, "&Who's who and engagement")
+        self.layout_.addWidget(self.tabs, 1)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(120)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.local.toggled.connect(lambda _b: self.refresh())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show())
+        self.current = None
 
-    def refresh(self) -> None:
-        rows = self.ctx.overview.resources()
+    def refresh(self, keep: str | None = None) -> None:
+        rows = self.ctx.commons.search(self.search.text(), kind=self.kind.currentData(),
+                                       local_only=self.local.isChecked())  # fmt: skip
         self.model.set_rows(rows)
-        self.table.select_first()
-        if not rows:
-            self.summary.setText("No resources have been added to this center's commons yet.")
+        index = next((k for k, r in enumerate(rows) if r.id == keep), 0)
+        if rows:
+            self.table.selectRow(index)
+        else:
+            self.current = None
+            self.detail.setText("Nothing matches. Try fewer words." if self.search.text().strip()
+                                else "The commons is empty. New resource adds the first one.")  # fmt: skip
+        self.cards.rows_model.set_rows(self.ctx.commons.profile_cards())
+        today = self.ctx.today()
+        months = []
+        y, m = today.year, today.month
+        for _ in range(12):
+            months.append(f"{y:04d}-{m:02d}")
+            y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+        self.engagement.rows_model.set_rows(self.ctx.commons.engagement(months))
 
     def _show(self) -> None:
-        r = self.table.current_row()
-        if r is not None:
-            self.summary.setText(f"<b>{escape(r.title)}</b><br><br>{escape(r.summary)}")
+        row = self.table.current_row()
+        if row is None:
+            return
+        d = self.ctx.commons.get(row.id)
+        self.current = d
+        r = d.row
+        parts = [f"<b>{escape(r.title)}</b> · {escape(KINDS.get(r.kind, r.kind))} · version {d.version}",
+                 escape(r.summary).replace("\n", "<br>")]  # fmt: skip
+        meta = [f"from {escape(r.contributing_site or 'this center')}"]
+        if r.contributor_role:
+            meta.append(f"shared by a {escape(ROLE_NAMES.get(r.contributor_role, r.contributor_role).lower())}")
+        if r.tags:
+            meta.append(f"tags: {escape(r.tags)}")
+        if d.licence:
+            meta.append(f"licence: {escape(d.licence)}")
+        parts.append(" · ".join(meta))
+        if d.adapted_from:
+            origin = d.adapted_from
+            changed = f": {escape(d.what_changed)}" if d.what_changed else ""
+            parts.append(
+                f"<b>Adapted from</b> {escape(origin.title)} ({escape(origin.contributing_site or '')}){changed}"
+            )
+        if d.adaptations:
+            parts.append("<b>Adapted as</b> " + "; ".join(escape(a.title) for a in d.adaptations))
+        if d.attachment_name:
+            parts.append(f"<b>Attachment</b>: {escape(d.attachment_name)} ({(d.attachment_bytes or 0) / 1024:.0f} KB)")
+        parts.append(
+            f"Adopted {r.adoptions} time(s)." + ("" if r.local else " Read-only here: it belongs to another center.")
+        )
+        if d.body:
+            parts.append(escape(d.body).replace("\n", "<br>"))
+        self.detail.setText("<br><br>".join(parts))
+        self.actions_["open"].setEnabled(bool(d.attachment_name))
+
+    def new_resource(self) -> None:
+        dialog = ResourceDialog(self.ctx, self)
+        if dialog.exec():
+            self.refresh(keep=dialog.resource_id)
+
+    def adopt(self) -> None:
+        if self.current is None:
+            return
+        try:
+            self.ctx.commons.adopt(self.ctx.actor, self.current.row.id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.refresh(keep=self.current.row.id)
+
+    def adapt(self) -> None:
+        if self.current is None:
+            return
+        dialog = AdaptDialog(self.ctx, self.current, self)
+        if dialog.exec():
+            self.refresh(keep=dialog.resource_id)
+
+    def save_attachment(self) -> None:
+        if self.current is None or not self.current.attachment_name:
+            return
+        try:
+            source = self.ctx.commons.attachment_path(self.current.row.id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the attachment", self.current.attachment_name)
+        if path:
+            try:
+                with open(source, "rb") as src, open(path, "wb") as dst:
+                    dst.write(src.read())
+            except OSError as exc:
+                show_error(self, LhnError(f"The attachment could not be saved to {path}: {exc.strerror or exc}."))

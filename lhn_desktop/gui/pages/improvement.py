@@ -132,6 +132,7 @@ class ImprovementPage(Page):
             ("diagram", "Driver diagram…", "Ctrl+Shift+M", self.show_diagram),
             ("cycle_pdf", "Cycle PDF…", None, lambda: self.ramp_pdf(only_cycle=True)),
             ("ramp_pdf", "Ramp PDF…", "Ctrl+Shift+R", self.ramp_pdf),
+            ("share", "Share to the commons", None, self.share),
         ))  # fmt: skip
         self.layout_.addWidget(tools)
         splitter = QSplitter(self)
@@ -340,6 +341,22 @@ class ImprovementPage(Page):
         goal = self._goal_of(self.tree.currentItem())
         if goal is not None:
             DiagramDialog(self.ctx, goal, self).exec()
+
+    def share(self) -> None:
+        """Share the selected PDSA cycle or change idea as a commons resource, in one step."""
+        key = self._selected_key()
+        try:
+            if key and key[0] == "cycle":
+                self.ctx.commons.share_pdsa(self.ctx.actor, key[1])
+            elif key and key[0] == "box" and self._box()[1].kind == "change_idea":
+                self.ctx.commons.share_change_idea(self.ctx.actor, key[1])
+            else:
+                show_error(self, LhnError("Choose a PDSA cycle or a change idea to share."))
+                return
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.detail.setText(self.detail.text() + "<br><br><b>Shared to the commons.</b>")
 
     def ramp_pdf(self, only_cycle: bool = False) -> None:
         from PySide6.QtWidgets import QFileDialog

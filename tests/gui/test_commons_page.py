@@ -1,0 +1,47 @@
+"""The Commons page: search, a new resource, adopt and adapt, who's who; sharing a PDSA from Improvement."""
+
+from __future__ import annotations
+
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.commons import CommonsPage
+from lhn_desktop.gui.pages.improvement import ImprovementPage
+from tests.gui.conftest import when_dialog_opens
+
+
+def test_search_add_adopt_and_adapt(window: MainWindow, qtbot) -> None:
+    page = window.go_to(CommonsPage)
+    assert isinstance(page, CommonsPage)
+
+    def fill(dialog) -> None:
+        qtbot.keyClicks(dialog.title_, "Stadiometer at check-in")
+        qtbot.keyClicks(dialog.summary, "Measure height before the visit")
+        qtbot.keyClicks(dialog.tags, "growth, model care")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+    when_dialog_opens(fill)
+    page.actions_["new"].trigger()
+    assert page.current is not None and page.current.row.title == "Stadiometer at check-in"
+    qtbot.keyClicks(page.search, "stadiom")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    page.actions_["adopt"].trigger()
+    assert page.current.row.adoptions == 1
+
+    def adapt(dialog) -> None:
+        qtbot.keyClicks(dialog.changed, "Added a Spanish version")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+
+    when_dialog_opens(adapt)
+    page.actions_["adapt"].trigger()
+    assert page.current.adapted_from is not None and "Adapted from" in page.detail.text()
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() >= 2)
+    assert any(c.produced >= 2 for c in page.cards.rows_model.rows)
+
+
+def test_share_a_pdsa_cycle_from_the_improvement_page(window: MainWindow) -> None:
+    improvement = window.go_to(ImprovementPage)
+    goal = next(g for g in improvement.goals.values() if g.cycles)
+    improvement.tree.setCurrentItem(improvement._find(("cycle", goal.cycles[0].id)))
+    improvement.actions_["share"].trigger()
+    assert "Shared to the commons" in improvement.detail.text()
+    assert window.ctx.commons.search(goal.cycles[0].title.split()[0])
