@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -158,6 +159,8 @@ class CommonsPage(Page):
         self.local.toggled.connect(lambda _b: self.refresh())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show())
         self.current = None
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.search.setFocus)
 
     def refresh(self, keep: str | None = None) -> None:
         rows = self.ctx.commons.search(self.search.text(), kind=self.kind.currentData(),
