@@ -1,0 +1,473 @@
+"""The sync bundle file (SYNC.md section 2): writing it, and reading it through every check in order.
+
+A bundle is a zip of ``manifest.json``, ``manifest.sig`` (Ed25519 over a domain tag and the exact
+manifest bytes) and one NDJSON file per entity, one field version (sibling) per line. Center-scope
+data files are sealed with AES-256-GCM under the center key. Reading never extracts anything: each
+member is streamed with byte caps, hashed and strictly parsed, and the first failure stops the read
+with a coded :class:`BundleRejected` that says what was wrong, in which file, who sent it, and that
+nothing was changed. Applying the rows to a database is a separate step (one ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import re
+import stat
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.sync.hlc import Hlc
+
+FORMAT = "qi-sync-bundle"
+FORMAT_VERSION = 1
+SYNC_SCHEMA = "1.0"
+SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
+SUFFIX = ".lhnsync"
+MAX_BUNDLE = 256 * 1024 * 1024
+MAX_MEMBERS = 64
+MAX_MANIFEST = 1024 * 1024
+MAX_SIG = 4096
+MAX_LINE = 1024 * 1024
+MAX_STRING = 100_000
+MAX_TOTAL = 1024 * 1024 * 1024
+MAX_RATIO = 200
+MAX_DEPTH = 32
+CLOCK_SKEW = timedelta(minutes=10)
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+MEMBER = re.compile(r"^(manifest\.json|manifest\.sig|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?)$")
+NONCE_BYTES = 12
+
+
+class BundleRejected(LhnError):
+    """A bundle that fails a check. ``code`` is one of SYNC.md's E_* codes."""
+
+    exit_code = 2
+
+    def __init__(self, code: str, what: str, *, file: str, member: str | None = None, sender: str | None = None):
+        where = f" ({member})" if member else ""
+        who = f" It was sent by {sender}." if sender else ""
+        super().__init__(
+            f"{file} was not imported{where}: {what}.{who} Nothing was changed. {_ADVICE.get(code, _DEFAULT)}"
+        )
+        self.code = code
+
+
+_DEFAULT = "Ask the sender for a new bundle."
+_ADVICE = {
+    "E_SCHEMA_NEWER": "It was made by a newer version of LHN Desktop: update this workstation first.",
+    "E_UNKNOWN_SIGNER": "Add the sender's key after comparing fingerprints (Sync page), then import again.",
+    "E_KEY_REVOKED": "The sender's key was revoked; ask them for a bundle signed with their current key.",
+    "E_CLOCK_FUTURE": "The sender's clock is far ahead; ask them to correct it and export again.",
+    "E_WRONG_AUDIENCE": "The bundle is meant for another center or the network; check which file you picked.",
+    "E_DECRYPT": "Check that this workstation has the center key the sender used.",
+}
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    site_id: str = Field(min_length=1, max_length=40)
+    node_id: str = Field(min_length=1, max_length=40)
+    key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    app_version: str = Field(max_length=40)
+
+
+class FileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    path: str
+    entity: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0)
+    rows: int = Field(ge=0)
+    nonce: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    format: Literal["qi-sync-bundle"]
+    format_version: int
+    bundle_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    kind: Literal["full"]
+    scope: Literal["center", "network"]
+    source: Source
+    audience: dict[str, str]
+    created_at: str
+    hlc_max: str
+    schema_version: str = Field(pattern=r"^\d+\.\d+$")
+    min_reader_schema: str = Field(pattern=r"^\d+\.\d+$")
+    files: list[FileEntry]
+    counts: dict[str, dict[str, int]]
+
+
+class Row(BaseModel):
+    """One field version (sibling) of one record."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    id: str = Field(min_length=1, max_length=64)
+    field: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    node: str = Field(min_length=1, max_length=40)
+    dot: int = Field(ge=1)
+    hlc: str
+    vv: dict[str, int]
+    owner: str = Field(min_length=1, max_length=40)
+    v: Any = None
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What the trust store knows of a key."""
+
+    public_key: bytes
+    site_id: str
+    role: Literal["node", "ncc"]
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    manifest: Manifest
+    sha256: str
+    rows: dict[str, list[Row]]
+    already_imported: bool = False
+
+
+# -- strict JSON ------------------------------------------------------------------------------------------------
+
+
+class _StrictJSON(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _StrictJSON(f"the key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _no_constants(name):
+    raise _StrictJSON(f"{name} is not allowed")
+
+
+def _check_depth_and_strings(value, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise _StrictJSON("nested too deeply")
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise _StrictJSON("a text is longer than 100,000 characters")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_depth_and_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_depth_and_strings(item, depth + 1)
+
+
+def strict_loads(raw: bytes) -> Any:
+    """JSON without NaN/Infinity, duplicate keys, BOM, invalid UTF-8, deep nesting or huge strings."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise _StrictJSON("it starts with a byte-order mark")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _StrictJSON("it is not valid UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except _StrictJSON:
+        raise
+    except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+        raise _StrictJSON(str(exc).split(":")[0]) from None
+    _check_depth_and_strings(value)
+    return value
+
+
+def canonical_line(row: dict) -> bytes:
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+
+
+def _seal(center_key: bytes, path: str, plain: bytes, site: str) -> tuple[bytes, str]:
+    """AES-256-GCM with a nonce derived from the key and the content: the same data seals the same way
+    (deterministic export), and different data never reuses a nonce."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = hmac.new(center_key, b"nonce\0" + path.encode() + b"\0" + hashlib.sha256(plain).digest(),
+                     hashlib.sha256).digest()[:NONCE_BYTES]  # fmt: skip
+    sealed = AESGCM(center_key).encrypt(nonce, plain, _aad(path, site))
+    return sealed, nonce.hex()
+
+
+def _aad(path: str, site: str) -> bytes:
+    return f"{FORMAT}/v{FORMAT_VERSION}/{site}/{path}".encode()
+
+
+def _member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+
+
+def write_bundle(
+    rows: dict[str, list[dict]],
+    *,
+    scope: Literal["center", "network"],
+    source: dict[str, str],
+    audience_site: str,
+    sign: Callable[[bytes], bytes],
+    hlc_max: str,
+    folder: Path,
+    center_key: bytes | None = None,
+    created_at: datetime | None = None,
+    bundle_id: str | None = None,
+) -> Path:
+    """Write a full-state bundle into ``folder`` as ``<name>.part`` then rename it; returns the path."""
+    if scope == "center" and (center_key is None or len(center_key) != 32):
+        raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
+    created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    bundle = bundle_id or str(uuid.uuid4())
+    files, members, counts = [], [], {}
+    for entity in sorted(rows):
+        ordered = sorted(rows[entity], key=lambda r: (r["id"], r["field"], r["node"], r["dot"]))
+        plain = b"".join(canonical_line(r) + b"\n" for r in ordered)
+        path = f"data/{entity}.ndjson"
+        nonce = None
+        data = plain
+        if scope == "center":
+            data, nonce = _seal(center_key, path, plain, source["site_id"])
+            path += ".enc"
+        entry = {"path": path, "entity": entity, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                 "rows": len(ordered)}  # fmt: skip
+        if nonce:
+            entry["nonce"] = nonce
+        files.append(entry)
+        members.append((path, data))
+        counts[entity] = {"records": len({r["id"] for r in ordered}), "rows": len(ordered)}
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "full", "scope": scope,
+        "source": source, "audience": {"site_id": audience_site}, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hlc_max": hlc_max, "schema_version": SYNC_SCHEMA, "min_reader_schema": SYNC_SCHEMA, "files": files,
+        "counts": counts,
+    }  # fmt: skip
+    manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
+    signature = sign(SIGNATURE_TAG + manifest_bytes)
+    import base64
+
+    sig = json.dumps({"alg": "ed25519", "key_id": source["key_id"], "sig": base64.b64encode(signature).decode()})
+    name = f"{source['site_id']}_{source['node_id'][:8]}_{created:%Y%m%dT%H%M%SZ}_{bundle[:8]}{SUFFIX}"
+    target = Path(folder) / name
+    part = target.with_name(target.name + ".part")
+    with open(part, "wb") as handle:
+        with zipfile.ZipFile(handle, "w") as zf:
+            _member(zf, "manifest.json", manifest_bytes)
+            _member(zf, "manifest.sig", sig.encode())
+            for path, data in sorted(members):
+                _member(zf, path, data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(part, target)
+    return target
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -> bytes:
+    """A member's bytes, counted as they stream (headers can lie about sizes)."""
+    out = bytearray()
+    try:
+        with zf.open(info) as stream:
+            while chunk := stream.read(65536):
+                out += chunk
+                if len(out) > cap:
+                    reject("E_ZIP_BOMB", f"{info.filename} is larger than allowed", info.filename)
+    except zipfile.BadZipFile:
+        reject("E_ZIP_CORRUPT", "the zip data is damaged (a checksum does not match)", info.filename)
+    return bytes(out)
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line:
+            yield number, line
+
+
+def read_bundle(
+    path: str | Path,
+    *,
+    trust: Callable[[str], Signer | None],
+    local_site: str,
+    is_ncc: bool = False,
+    center_key: bytes | None = None,
+    previous: Callable[[str], str | None] = lambda _bundle_id: None,
+    now: datetime | None = None,
+) -> VerifiedBundle:
+    """Run every check of SYNC.md 2.2 steps 1-8, in order; the first failure raises :class:`BundleRejected`."""
+    source = Path(path)
+    file = source.name
+    sender: list[str | None] = [None]
+
+    def reject(code: str, what: str, member: str | None = None):
+        raise BundleRejected(code, what, file=file, member=member, sender=sender[0])
+
+    current = (now or datetime.now(UTC)).astimezone(UTC)
+    # 1. size
+    try:
+        size = source.stat().st_size
+    except OSError:
+        raise BundleRejected("E_NOT_FOUND", "the file cannot be read", file=file) from None
+    if size > MAX_BUNDLE:
+        reject("E_TOO_LARGE", f"the file is {size / 1_048_576:.0f} MB, above the 256 MB limit")
+    raw = source.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    # 2. zip layout
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file)")
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        reject("E_ZIP_LAYOUT", f"it has {len(infos)} members, more than {MAX_MEMBERS}")
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        reject("E_ZIP_LAYOUT", "a member name appears twice")
+    total = 0
+    for info in infos:
+        if not MEMBER.match(info.filename):
+            reject("E_ZIP_LAYOUT", f"it holds an unexpected member {info.filename!r}")
+        if info.flag_bits & 0x1:
+            reject("E_ZIP_LAYOUT", "a member is zip-encrypted", info.filename)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            reject("E_ZIP_LAYOUT", "a member uses an unsupported compression", info.filename)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            reject("E_ZIP_LAYOUT", "a member is a symbolic link", info.filename)
+        total += info.file_size
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            reject("E_ZIP_BOMB", "a member expands far more than real data does", info.filename)
+    if total > MAX_TOTAL:
+        reject("E_ZIP_BOMB", "the members would expand beyond 1 GB")
+    by_name = {i.filename: i for i in infos}
+    if "manifest.json" not in by_name or "manifest.sig" not in by_name:
+        reject("E_ZIP_LAYOUT", "the manifest or its signature is missing")
+    # 3. signature, before the manifest is parsed
+    sig_bytes = _read_capped(zf, by_name["manifest.sig"], MAX_SIG, reject)
+    manifest_bytes = _read_capped(zf, by_name["manifest.json"], MAX_MANIFEST, reject)
+    try:
+        sig = strict_loads(sig_bytes)
+        key_id, alg, signature_text = sig["key_id"], sig["alg"], sig["sig"]
+        import base64
+
+        signature = base64.b64decode(signature_text, validate=True)
+    except (_StrictJSON, KeyError, TypeError, ValueError):
+        reject("E_SIGNATURE", "the signature file is not readable", "manifest.sig")
+    if alg != "ed25519" or not isinstance(key_id, str):
+        reject("E_SIGNATURE", "the signature is not an Ed25519 signature", "manifest.sig")
+    signer = trust(key_id)
+    if signer is None:
+        reject("E_UNKNOWN_SIGNER", f"it is signed with key {key_id}, which this workstation does not trust")
+    sender[0] = f"{signer.site_id} (key {key_id})"
+    if signer.revoked:
+        reject("E_KEY_REVOKED", "it is signed with a key that has been revoked")
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(signer.public_key).verify(signature, SIGNATURE_TAG + manifest_bytes)
+    except (InvalidSignature, ValueError):
+        reject("E_SIGNATURE", "the signature does not match the manifest (changed or damaged)", "manifest.json")
+    # 4. the manifest
+    try:
+        manifest = Manifest.model_validate(strict_loads(manifest_bytes))
+    except _StrictJSON as exc:
+        reject("E_MANIFEST", f"the manifest is not strict JSON: {exc}", "manifest.json")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reject("E_MANIFEST", f"the manifest is not valid at {'/'.join(map(str, first['loc']))}", "manifest.json")
+    if manifest.format_version != FORMAT_VERSION:
+        reject("E_FORMAT", f"bundle format version {manifest.format_version} is not supported")
+    if int(manifest.min_reader_schema.split(".")[0]) > int(SYNC_SCHEMA.split(".")[0]):
+        reject("E_SCHEMA_NEWER", f"it needs sync schema {manifest.min_reader_schema}")
+    if manifest.source.key_id != key_id or manifest.source.site_id != signer.site_id:
+        reject("E_WRONG_AUDIENCE", "the manifest names another sender than the key that signed it")
+    audience = manifest.audience.get("site_id")
+    if manifest.scope == "center" and (is_ncc or audience != local_site or signer.site_id != local_site):
+        reject("E_WRONG_AUDIENCE", f"it is a center bundle for {audience}, not for this workstation")
+    if manifest.scope == "network" and audience not in (local_site, "ncc" if is_ncc else local_site):
+        reject("E_WRONG_AUDIENCE", f"it is a network bundle for {audience}")
+    try:
+        created = datetime.strptime(manifest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        reject("E_MANIFEST", "the creation time is not a UTC timestamp", "manifest.json")
+    if created > current + CLOCK_SKEW:
+        reject("E_CLOCK_FUTURE", "it was made in the future by the sender's clock")
+    # 5. replay
+    seen = previous(manifest.bundle_id)
+    if seen is not None:
+        if seen == digest:
+            return VerifiedBundle(manifest, digest, {}, already_imported=True)
+        reject("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before")
+    # 6. the data files, streamed and checked against the manifest
+    listed = {f.path for f in manifest.files}
+    unlisted = set(by_name) - listed - {"manifest.json", "manifest.sig"}
+    if unlisted:
+        reject("E_ZIP_LAYOUT", f"it holds members the manifest does not list: {', '.join(sorted(unlisted))}")
+    rows: dict[str, list[Row]] = {}
+    limit_ms = int((current + CLOCK_SKEW).timestamp() * 1000)
+    for entry in manifest.files:
+        expected_suffix = ".ndjson.enc" if manifest.scope == "center" else ".ndjson"
+        if entry.path != f"data/{entry.entity}{expected_suffix}" or entry.path not in by_name:
+            reject("E_ZIP_LAYOUT", f"the manifest lists {entry.path}, which is missing or misnamed")
+        data = _read_capped(zf, by_name[entry.path], MAX_TOTAL, reject)
+        if hashlib.sha256(data).hexdigest() != entry.sha256 or len(data) != entry.bytes:
+            reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", entry.path)
+        if manifest.scope == "center":
+            if center_key is None or entry.nonce is None:
+                reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
+            from cryptography.exceptions import InvalidTag
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            try:
+                data = AESGCM(center_key).decrypt(bytes.fromhex(entry.nonce), data,
+                                                  _aad(entry.path.removesuffix(".enc"), signer.site_id))  # fmt: skip
+            except (InvalidTag, ValueError):
+                reject("E_DECRYPT", "it cannot be opened with this workstation's center key", entry.path)
+        parsed: list[Row] = []
+        for number, line in _lines(data):
+            if len(line) > MAX_LINE:
+                reject("E_ROW", f"line {number} is longer than 1 MB", entry.path)
+            try:
+                value = strict_loads(line)
+            except _StrictJSON as exc:
+                reject("E_JSON", f"line {number} is not strict JSON: {exc}", entry.path)
+            try:
+                row = Row.model_validate(value)
+                Hlc.parse(row.hlc)
+            except (ValidationError, ValueError):
+                reject("E_ROW", f"line {number} is not a valid field version", entry.path)
+            if row.vv.get(row.node) != row.dot:
+                reject("E_ROW", f"line {number}: its version vector does not include its own dot", entry.path)
+            # 7. authorisation: network bundles carry only the signer's own site's records (the NCC relays all)
+            if manifest.scope == "network" and signer.role != "ncc" and row.owner != signer.site_id:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({row.owner})", entry.path)
+            # 8. clock
+            if int(row.hlc.split("-")[0]) > limit_ms:
+                reject("E_CLOCK_FUTURE", f"line {number} carries a time more than 10 minutes ahead", entry.path)
+            parsed.append(row)
+        if len(parsed) != entry.rows:
+            reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {entry.rows}", entry.path)
+        rows[entry.entity] = parsed
+    return VerifiedBundle(manifest, digest, rows)

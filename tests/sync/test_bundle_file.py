@@ -1,0 +1,194 @@
+"""The bundle file: written deterministically, read through every check, refused with a code (SYNC.md 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from lhn_desktop.sync.bundle import BundleRejected, Signer, read_bundle, write_bundle
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+KEY = Ed25519PrivateKey.generate()
+PUBLIC = KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+KEY_ID = hashlib.sha256(PUBLIC).hexdigest()[:16]
+CENTER_KEY = bytes(range(32))
+NODE = "9b0c7a6e-1111-4a2b-8c3d-000000000001"
+SOURCE = {"site_id": "ctr-042", "node_id": NODE, "key_id": KEY_ID, "app_version": "0.1.0"}
+HLC = f"{int(NOW.timestamp() * 1000):013d}-00000"
+
+
+def row(record: str, field: str, value, dot: int = 1, owner: str = "ctr-042", hlc: str = HLC) -> dict:
+    return {"id": record, "field": field, "node": NODE, "dot": dot, "hlc": hlc, "vv": {NODE: dot}, "owner": owner,
+            "v": value}  # fmt: skip
+
+
+ROWS = {"pdsa_cycle": [row("c1", "title", "Checklist", 2), row("c1", "_deleted", False, 1)],
+        "measure_value": [row("m1", "numerator", 12, 3)]}  # fmt: skip
+
+
+def trust(key_id: str) -> Signer | None:
+    return Signer(PUBLIC, "ctr-042", "node") if key_id == KEY_ID else None
+
+
+def write(tmp_path: Path, rows=ROWS, scope="center", audience="ctr-042", **kw) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir(exist_ok=True)
+    key = CENTER_KEY if scope == "center" else None
+    return write_bundle(rows, scope=scope, source=SOURCE, audience_site=audience, sign=KEY.sign, hlc_max=HLC,
+                        folder=folder, center_key=key, created_at=NOW, **kw)  # fmt: skip
+
+
+def read(path: Path, **kw):
+    options = {"trust": trust, "local_site": "ctr-042", "center_key": CENTER_KEY, "now": NOW} | kw
+    return read_bundle(path, **options)
+
+
+def code_of(path: Path, **kw) -> str:
+    with pytest.raises(BundleRejected) as caught:
+        read(path, **kw)
+    assert "Nothing was changed" in str(caught.value)
+    return caught.value.code
+
+
+def rebuild(path: Path, change) -> Path:
+    """Rewrite a bundle's members through ``change(name, data) -> (name, data) | None``."""
+    out = path.with_name("changed.lhnsync")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            result = change(info.filename, src.read(info))
+            if result is not None:
+                dst.writestr(result[0], result[1])
+    return out
+
+
+def test_round_trip_center_and_network(tmp_path: Path):
+    center = read(write(tmp_path))
+    assert {e: [(r.id, r.field, r.v) for r in rows] for e, rows in center.rows.items()} == {
+        "measure_value": [("m1", "numerator", 12)],
+        "pdsa_cycle": [("c1", "_deleted", False), ("c1", "title", "Checklist")],
+    }
+    with zipfile.ZipFile(write(tmp_path, bundle_id="00000000-0000-4000-8000-000000000001")) as zf:
+        assert sorted(zf.namelist()) == ["data/measure_value.ndjson.enc", "data/pdsa_cycle.ndjson.enc",
+                                         "manifest.json", "manifest.sig"]  # fmt: skip
+        assert b"Checklist" not in zf.read("data/pdsa_cycle.ndjson.enc")  # sealed
+    network = read(write(tmp_path, scope="network", audience="ctr-042"))
+    assert network.manifest.scope == "network" and len(network.rows["pdsa_cycle"]) == 2
+
+
+def test_export_is_deterministic_and_atomic(tmp_path: Path):
+    first, second = write(tmp_path), write(tmp_path, bundle_id="00000000-0000-4000-8000-000000000002")
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        for name in a.namelist():
+            if name.startswith("data/"):
+                assert a.read(name) == b.read(name)
+    assert not list((tmp_path / "out").glob("*.part"))
+    assert first.name.startswith("ctr-042_9b0c7a6e_20260302T120000Z_") and first.suffix == ".lhnsync"
+
+
+def test_tampered_data_and_manifest(tmp_path: Path):
+    path = write(tmp_path, scope="network")
+    flipped = rebuild(
+        path, lambda n, d: (n, d.replace(b"Checklist", b"Checklisz")) if n.startswith("data/") else (n, d)
+    )
+    assert code_of(flipped) == "E_HASH_MISMATCH"
+    edited = rebuild(path, lambda n, d: (n, d.replace(b'"rows": 2', b'"rows": 3')) if n == "manifest.json" else (n, d))
+    assert code_of(edited) == "E_SIGNATURE"
+
+
+def test_truncated_and_not_a_zip(tmp_path: Path):
+    path = write(tmp_path)
+    data = path.read_bytes()
+    for cut in (10, len(data) // 2, len(data) - 5):
+        short = tmp_path / f"short{cut}.lhnsync"
+        short.write_bytes(data[:cut])
+        assert code_of(short) in ("E_ZIP_LAYOUT", "E_ZIP_CORRUPT")
+
+
+def test_signers(tmp_path: Path):
+    path = write(tmp_path)
+    assert code_of(path, trust=lambda _k: None) == "E_UNKNOWN_SIGNER"
+    assert code_of(path, trust=lambda _k: Signer(PUBLIC, "ctr-042", "node", revoked=True)) == "E_KEY_REVOKED"
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert code_of(path, trust=lambda _k: Signer(other, "ctr-042", "node")) == "E_SIGNATURE"
+
+
+def test_network_rows_of_another_site_are_refused(tmp_path: Path):
+    path = write(tmp_path, rows={"resource": [row("r1", "title", "x", owner="ctr-999")]}, scope="network")
+    assert code_of(path) == "E_UNAUTHORIZED_ROWS"
+
+
+def test_replay(tmp_path: Path):
+    path = write(tmp_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert read(path, previous=lambda _b: digest).already_imported
+    assert code_of(path, previous=lambda _b: "0" * 64) == "E_REPLAY_CONFLICT"
+
+
+def test_future_clock_and_audience(tmp_path: Path):
+    ahead = f"{int((NOW + timedelta(minutes=11)).timestamp() * 1000):013d}-00000"
+    path = write(tmp_path, rows={"goal": [row("g1", "title", "x", hlc=ahead)]})
+    assert code_of(path) == "E_CLOCK_FUTURE"
+    assert code_of(write(tmp_path), local_site="ctr-777") == "E_WRONG_AUDIENCE"
+    assert code_of(write(tmp_path), is_ncc=True) == "E_WRONG_AUDIENCE"
+    assert code_of(write(tmp_path), center_key=bytes(32)) == "E_DECRYPT"
+    assert code_of(write(tmp_path), center_key=None) == "E_DECRYPT"
+
+
+@pytest.mark.parametrize("name", ["../x", "/x", "C:\\x", "data/../../x", "data\\x.ndjson", "data/X.ndjson"])
+def test_zip_slip_names_are_refused_before_anything_is_read(tmp_path: Path, name: str):
+    path = rebuild(write(tmp_path), lambda n, d: (n, d))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(name, b"x")
+    assert code_of(path) == "E_ZIP_LAYOUT"
+    assert not (tmp_path / "x").exists()
+
+
+def test_zip_bomb_and_too_many_members(tmp_path: Path):
+    bomb = rebuild(write(tmp_path), lambda n, d: (n, d))
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data/bomb.ndjson", b"\n" * 10_000_000)
+    assert code_of(bomb) == "E_ZIP_BOMB"
+    many = rebuild(write(tmp_path), lambda n, d: (n, d))
+    with zipfile.ZipFile(many, "a") as zf:
+        for k in range(70):
+            zf.writestr(f"data/e{k}.ndjson", b"")
+    assert code_of(many) == "E_ZIP_LAYOUT"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b'{"id":"a","field":"f","node":"n","dot":1,"hlc":"0000000000001-00000","vv":{"n":1},"owner":"ctr-042","v":NaN}',
+     b'{"id":"a","id":"b","field":"f","node":"n","dot":1,"hlc":"0000000000001-00000","vv":{"n":1},"owner":"ctr-042"}',
+     b"\xff\xfe not utf-8", b'{"id": "a"} trailing', b"[" * 100 + b"]" * 100,
+     b'{"id":"a","field":"f","node":"n","dot":1,"hlc":"0000000000001-00000","vv":{"n":2},"owner":"ctr-042"}'],
+)  # fmt: skip
+def test_malformed_rows_name_the_file_and_line(tmp_path: Path, line: bytes):
+    """A correctly signed bundle whose data line is not strict, valid JSON is refused with the line number."""
+    data = line + b"\n"
+    manifest = json.loads(zipfile.ZipFile(write(tmp_path, scope="network")).read("manifest.json"))
+    manifest["files"] = [{"path": "data/goal.ndjson", "entity": "goal", "sha256": hashlib.sha256(data).hexdigest(),
+                          "bytes": len(data), "rows": 1}]  # fmt: skip
+    body = json.dumps(manifest).encode()
+    import base64
+
+    sig = json.dumps({"alg": "ed25519", "key_id": KEY_ID,
+                      "sig": base64.b64encode(KEY.sign(b"qi-sync-bundle/v1\n" + body)).decode()}).encode()  # fmt: skip
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", body)
+        zf.writestr("manifest.sig", sig)
+        zf.writestr("data/goal.ndjson", data)
+    path = tmp_path / "bad.lhnsync"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(BundleRejected) as caught:
+        read(path)
+    assert caught.value.code in ("E_JSON", "E_ROW") and "line 1" in str(caught.value)
+    assert "data/goal.ndjson" in str(caught.value)
