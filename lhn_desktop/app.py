@@ -24,6 +24,7 @@ from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.planning import PlanningService
 from lhn_desktop.services.schedule import ScheduleService
 from lhn_desktop.services.team import TeamService
+from lhn_desktop.services.trust import TrustService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path, ensure_writable_dir
@@ -70,6 +71,7 @@ class AppContext:
         self.schedule = ScheduleService(self.db, today=self.today)
         self.goals = GoalService(self.db, today=self.today)
         self.improvement = ImprovementService(self.db, today=self.today)
+        self.trust = TrustService(self.db)
         self.commons = CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
 
     @classmethod
