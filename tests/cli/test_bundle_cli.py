@@ -1,0 +1,91 @@
+"""``bundle make-key | export | verify | import`` between two workstations of one center."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lhn_desktop.cli import main
+from lhn_desktop.services.maintenance import _rotate_node
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def second(demo_path: Path, tmp_path: Path) -> Path:
+    """Another workstation of the same center, set up from a copy (its own workstation id)."""
+    path = tmp_path / "second" / "center.sqlite3"
+    path.parent.mkdir()
+    shutil.copy(demo_path, path)
+    _rotate_node(path)
+    return path
+
+
+def test_export_verify_import_by_key_file(capsys, demo_path: Path, second: Path, tmp_path: Path) -> None:
+    key = tmp_path / "center.key"
+    assert run(capsys, "bundle", "make-key", "--out", str(key))[0] == 0
+    assert key.stat().st_size == 32
+    code, _, err = run(capsys, "bundle", "make-key", "--out", str(key))
+    assert code == 2 and "never overwritten" in err
+
+    share = tmp_path / "share"
+    share.mkdir()
+    code, out, _ = run(capsys, "bundle", "export", "--out", str(share), "--key-file", str(key), "--db", str(demo_path),
+                       "--json")  # fmt: skip
+    assert code == 0
+    bundle = Path(json.loads(out)["bundle"])
+    assert bundle.parent == share and bundle.suffix == ".lhnsync" and not list(share.glob("*.part"))
+
+    code, out, _ = run(capsys, "bundle", "verify", str(bundle), "--key-file", str(key), "--db", str(second), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["ok"] and summary["from"] == "demo-ibd" and summary["rows"] > 1000
+    assert not summary["already_imported"]
+
+    code, out, _ = run(capsys, "bundle", "import", str(bundle), "--key-file", str(key), "--db", str(second))
+    assert code == 0 and "field versions merged" in out
+    code, out, _ = run(capsys, "bundle", "import", str(bundle), "--key-file", str(key), "--db", str(second))
+    assert code == 0 and "already imported; nothing changed" in out
+
+
+def test_refusals_exit_2_and_say_nothing_changed(capsys, demo_path: Path, second: Path, tmp_path: Path,
+                                                 monkeypatch) -> None:  # fmt: skip
+    monkeypatch.setenv("LHN_CENTER_PASSPHRASE", "correct horse battery staple")
+    share = tmp_path / "share"
+    share.mkdir()
+    assert run(capsys, "bundle", "export", "--out", str(share), "--db", str(demo_path))[0] == 0
+    (bundle,) = share.glob("*.lhnsync")
+
+    monkeypatch.setenv("LHN_CENTER_PASSPHRASE", "a different passphrase")
+    code, _, err = run(capsys, "bundle", "import", str(bundle), "--db", str(second))
+    assert code == 2 and "Nothing was changed" in err and "center key" in err
+
+    monkeypatch.setenv("LHN_CENTER_PASSPHRASE", "short")
+    code, _, err = run(capsys, "bundle", "verify", str(bundle), "--db", str(second))
+    assert code == 2 and "at least 12 characters" in err
+
+    monkeypatch.setenv("LHN_CENTER_PASSPHRASE", "correct horse battery staple")
+    damaged = tmp_path / bundle.name
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    code, _, err = run(capsys, "bundle", "import", str(damaged), "--db", str(second))
+    assert code == 2 and "was not imported" in err and "Nothing was changed" in err
+
+    code, _, err = run(capsys, "bundle", "verify", str(tmp_path / "missing.lhnsync"), "--db", str(second))
+    assert code == 2 and "cannot be read" in err
+
+
+def test_a_key_is_required(capsys, demo_path: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("LHN_CENTER_PASSPHRASE", raising=False)
+    code, _, err = run(capsys, "bundle", "export", "--out", str(tmp_path), "--db", str(demo_path))
+    assert code == 2 and "--key-file" in err
+    code, _, err = run(capsys, "bundle", "export", "--out", str(tmp_path / "nowhere"), "--key-file",
+                       str(tmp_path / "none.key"), "--db", str(demo_path))  # fmt: skip
+    assert code != 0 and "no center key file" in err
