@@ -86,3 +86,20 @@ class AuditEvent(Base):
     fields: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SyncExportLog(Base):
+    """Bundles this workstation wrote: the cut-off for "new or changed since the last export", and the record
+    of any free-text warning a person overrode (with their attestation)."""
+
+    __tablename__ = "sync_export_log"
+
+    bundle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # center, network
+    audience: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(200))
+    hlc_max: Mapped[str] = mapped_column(String(19))
+    exported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    exported_by: Mapped[str | None] = mapped_column(String(200))
+    counts_json: Mapped[str] = mapped_column(Text, default="{}")
+    attestation: Mapped[str | None] = mapped_column(Text)

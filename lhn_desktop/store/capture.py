@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lhn_desktop.errors import PermissionDenied, ValidationError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Syncable
@@ -110,23 +111,49 @@ def _foreign_message(obj: Syncable) -> str:
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    ops: list[tuple[str, Syncable, dict[str, Any]]] = []
+    ops: list[tuple[str, str, str, str, dict[str, Any]]] = []
+    conflicted: list[Syncable] = []
     for obj in session.new:
         if isinstance(obj, Syncable):
             values = {k: getattr(obj, k) for k in _column_keys(obj)}
             values[DELETED_FIELD] = False
-            ops.append(("create", obj, values))
+            ops.append(("create", obj.__sync_entity__, obj.id, obj.owner_site_id, values))
     for obj in session.dirty:
         if isinstance(obj, Syncable) and session.is_modified(obj, include_collections=False):
             state = inspect(obj)
             changed = {k: getattr(obj, k) for k in _column_keys(obj) if state.attrs[k].history.has_changes()}
             if changed:
-                ops.append(("update", obj, changed))
+                ops.append(("update", obj.__sync_entity__, obj.id, obj.owner_site_id, changed))
+                if obj.has_conflict:
+                    conflicted.append(obj)
     for obj in session.deleted:
         if isinstance(obj, Syncable):
-            ops.append(("delete", obj, {DELETED_FIELD: True}))
+            ops.append(("delete", obj.__sync_entity__, obj.id, obj.owner_site_id, {DELETED_FIELD: True}))
     if not ops:
         return
+    write_versions(session, ops)
+    conn = session.connection()
+    for obj in conflicted:  # a local edit collapses the siblings it saw; the record may be out of conflict now
+        if not field_conflicts(conn, obj.__sync_entity__, obj.id):
+            conn.execute(update(obj.__table__).where(obj.__table__.c.id == obj.id).values(has_conflict=False))
+            set_committed_value(obj, "has_conflict", False)
+
+
+def field_conflicts(conn, entity: str, record_id: str) -> list[str]:
+    """The fields of a record whose siblings hold more than one distinct value."""
+    values: dict[str, set[str]] = {}
+    query = select(SyncValue.field, SyncValue.value_json)
+    for name, value_json in conn.execute(query.where(SyncValue.entity == entity, SyncValue.record_id == record_id)):
+        values.setdefault(name, set()).add(value_json)
+    return sorted(name for name, distinct in values.items() if len(distinct) > 1)
+
+
+def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[str, Any]]]) -> None:
+    """Record local writes as field versions: ``(action, entity, record_id, owner, {field: value})`` each.
+
+    Each operation takes the next dot and a clock tick; each field's version vector covers every
+    sibling it replaces, so a local write collapses them (SYNC.md 1.4 ``local_write``).
+    """
     ctx: CaptureContext = session.info["capture"]
     conn = session.connection()
 
@@ -142,32 +169,31 @@ def _after_flush(session: Session, _flush_context) -> None:
     stale: list[dict[str, Any]] = []
     audit: list[tuple[str, str, str, str]] = []
     now = ctx.now_ms()
-    for action, obj, values in ops:
-        entity = obj.__sync_entity__
+    for action, entity, record_id, owner, values in ops:
         dot = next_dot
         next_dot += 1
         clock = tick(clock, now)
         stamp = str(clock)
         for name, value in values.items():
-            seen = existing.get((entity, obj.id, name), [])
+            seen = existing.get((entity, record_id, name), [])
             vv = pointwise_max(seen)
             vv[ctx.node_id] = dot
             rows.append(
                 {
                     "entity": entity,
-                    "record_id": obj.id,
+                    "record_id": record_id,
                     "field": name,
                     "node": ctx.node_id,
                     "dot": dot,
                     "hlc": stamp,
                     "vv_json": canonical_json(vv),
                     "value_json": canonical_json(encode_value(value)),
-                    "owner": obj.owner_site_id,
+                    "owner": owner,
                 }
             )
             if seen:
-                stale.append({"e": entity, "r": obj.id, "f": name})
-        audit.append((action, entity, obj.id, ",".join(sorted(values))))
+                stale.append({"e": entity, "r": record_id, "f": name})
+        audit.append((action, entity, record_id, ",".join(sorted(values))))
         ctx.counts[action] = ctx.counts.get(action, 0) + 1
 
     if stale:
@@ -193,8 +219,8 @@ def _bind(name: str):
 def _existing_versions(conn, ops) -> dict[tuple[str, str, str], list[dict[str, int]]]:
     """Version vectors of the current siblings of every field the flush touches."""
     by_entity: dict[str, list[str]] = {}
-    for _action, obj, _values in ops:
-        by_entity.setdefault(obj.__sync_entity__, []).append(obj.id)
+    for _action, entity, record_id, _owner, _values in ops:
+        by_entity.setdefault(entity, []).append(record_id)
     found: dict[tuple[str, str, str], list[dict[str, int]]] = {}
     for entity, ids in by_entity.items():
         for i in range(0, len(ids), _IN_CHUNK):

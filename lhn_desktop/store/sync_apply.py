@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, and_, delete, insert, select, text, update
+from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, and_, delete, func, insert, select, text, update
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
-from lhn_desktop.store.capture import DELETED_FIELD, record_audit
+from lhn_desktop.store.capture import DELETED_FIELD, record_audit, write_versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.hlc import Hlc, receive
 from lhn_desktop.sync.merge import Sibling, canonical_json, merge
@@ -94,6 +95,7 @@ def apply_rows(
     with db.write(actor) as s:
         conn = s.connection()
         touched: dict[str, set[str]] = {}
+        revived: set[str] = set()
         for entity, entity_rows in rows.items():
             ids = sorted({r.id for r in entity_rows})
             current: dict[tuple[str, str], list[Sibling]] = {}
@@ -105,6 +107,7 @@ def apply_rows(
                     current.setdefault((v.record_id, v.field), []).append(
                         Sibling(v.node, v.dot, v.hlc, json.loads(v.vv_json), json.loads(v.value_json))
                     )
+            known_before = {record_id for record_id, _field in current}
             owners = {r.id: r.owner for r in entity_rows}
             for r in entity_rows:
                 key = (r.id, r.field)
@@ -127,19 +130,18 @@ def apply_rows(
                 counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
                 continue
             for record_id in sorted(touched.get(entity, ())):
-                counts["conflicts"] += _rebuild(conn, tables[entity], entity, record_id, owners[record_id])
+                conflict, shown = _rebuild(conn, tables[entity], entity, record_id, owners[record_id])
+                counts["conflicts"] += conflict
                 counts["records"] += 1
+                if shown and record_id in known_before:
+                    revived.add(record_id)
+        _reshow_children(conn, tables, revived)
+        counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
         if clock is not None:
             merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), Hlc.parse(hlc_max_text), now_ms)
             conn.execute(update(SyncNode).where(SyncNode.node_id == clock.node_id)
                          .values(hlc_wall_ms=merged.wall_ms, hlc_counter=merged.counter))  # fmt: skip
-        problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
-        if problems:
-            raise SyncIntegrityError(
-                "The bundle refers to records this workstation does not have; it was not applied.",
-                detail=f"{len(problems)} foreign-key problems, first in {problems[0][0]}",
-            )
         conn.execute(insert(SyncImportLog).values(
             bundle_id=bundle_id, sha256=sha256, signer_key_id=signer_key_id, site_id=site_id,
             created_at=created_at.replace(tzinfo=None), result="imported", counts_json=json.dumps(counts)))  # fmt: skip
@@ -147,8 +149,11 @@ def apply_rows(
     return counts
 
 
-def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> int:
-    """Recompute a record's displayed row from its siblings; returns 1 when a field is in conflict."""
+def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int, bool]:
+    """Recompute a record's displayed row from its siblings.
+
+    Returns (1 when a field is in conflict else 0, whether the row was newly shown).
+    """
     fields: dict[str, list[tuple[str, str, Any]]] = {}
     for v in conn.execute(select(SyncValue).where(SyncValue.entity == entity, SyncValue.record_id == record_id)):
         fields.setdefault(v.field, []).append((v.hlc, v.node, json.loads(v.value_json)))
@@ -158,11 +163,103 @@ def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> int:
     if winners.get(DELETED_FIELD) is True:
         if exists:
             conn.execute(delete(table).where(table.c.id == record_id))
-        return int(conflict)
+        return int(conflict), False
     values = {c.name: _decode(c, winners[c.name]) for c in table.columns if c.name in winners}
     values["has_conflict"] = conflict
     if exists:
         conn.execute(update(table).where(table.c.id == record_id).values(**values))
     else:
         conn.execute(insert(table).values(id=record_id, owner_site_id=owner, **values))
-    return int(conflict)
+    return int(conflict), not exists
+
+
+def _reshow_children(conn, tables: dict[str, Any], revived: set[str]) -> None:
+    """Show again the records that were hidden because a record they belong to was deleted, now restored."""
+    pending = set(revived)
+    while pending:
+        ids, pending = sorted(pending), set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            refs = [canonical_json(i) for i in ids[start : start + _IN_CHUNK]]
+            query = select(SyncValue.entity, SyncValue.record_id, SyncValue.owner).where(
+                SyncValue.value_json.in_(refs), SyncValue.field != DELETED_FIELD
+            )
+            for entity, record_id, owner in set(map(tuple, conn.execute(query))):
+                table = tables.get(entity)
+                if table is None or conn.execute(select(table.c.id).where(table.c.id == record_id)).first():
+                    continue
+                if _rebuild(conn, table, entity, record_id, owner)[1]:
+                    pending.add(record_id)
+
+
+def _hide_orphans(conn, tables: dict[str, Any]) -> int:
+    """Hide displayed records whose parent record is deleted or has not arrived yet (their field versions
+    stay stored and travel on); returns how many were hidden. The displayed tables stay consistent."""
+    names = {t.name for t in tables.values()}
+    hidden: set[tuple[str, int]] = set()
+    for _ in range(32):
+        problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+        if not problems:
+            return len(hidden)
+        for table_name, rowid, _parent, _fk in problems:
+            if table_name not in names:
+                raise SyncIntegrityError(
+                    "The records on this workstation refer to missing records; nothing was changed.",
+                    detail=f"foreign-key problem in {table_name}",
+                )
+            conn.execute(text(f'DELETE FROM "{table_name}" WHERE rowid = :r'), {"r": rowid})
+            hidden.add((table_name, rowid))
+    raise SyncIntegrityError("The records could not be made consistent; nothing was changed.")
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    field: str
+    node: str
+    hlc: str
+    value: Any
+
+
+def record_versions(session, entity: str, record_id: str) -> list[StoredVersion]:
+    """Every stored field version (all siblings) of one record."""
+    query = select(SyncValue).where(SyncValue.entity == entity, SyncValue.record_id == record_id)
+    return [StoredVersion(v.field, v.node, v.hlc, json.loads(v.value_json)) for v in session.scalars(query)]
+
+
+def conflicted_fields(session) -> list[tuple[str, str, str]]:
+    """``(entity, record_id, field)`` of every field whose siblings hold more than one distinct value."""
+    query = (
+        select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
+        .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
+        .having(func.count(func.distinct(SyncValue.value_json)) > 1)
+        .order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def deleted_records(session) -> list[tuple[str, str]]:
+    """``(entity, record_id)`` of records with a stored delete (some may since have been restored)."""
+    query = select(SyncValue.entity, SyncValue.record_id).where(
+        SyncValue.field == DELETED_FIELD, SyncValue.value_json == "true"
+    )
+    return sorted(set(map(tuple, session.execute(query))))
+
+
+def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, Any], action: str) -> None:
+    """A local write of some fields of a record (collapsing their siblings), then its displayed row rebuilt.
+
+    Used where the ORM cannot express the write: choosing a value equal to the displayed one, restoring
+    a deleted record, or confirming a delete of a record that is no longer displayed.
+    """
+    tables = syncable_tables()
+    owner = session.scalar(select(SyncValue.owner).where(SyncValue.entity == entity, SyncValue.record_id == record_id))
+    if entity not in tables or owner is None:
+        raise SyncIntegrityError("That record is not stored on this workstation.")
+    write_versions(session, [(action, entity, record_id, owner, values)])
+    conn = session.connection()
+    if _rebuild(conn, tables[entity], entity, record_id, owner)[1]:
+        _reshow_children(conn, tables, {record_id})
+    _hide_orphans(conn, tables)
+
+
+def record_owner(session, entity: str, record_id: str) -> str | None:
+    return session.scalar(select(SyncValue.owner).where(SyncValue.entity == entity, SyncValue.record_id == record_id))

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.sync.hlc import Hlc
+from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, network_field_allowed
 
 FORMAT = "qi-sync-bundle"
 FORMAT_VERSION = 1
@@ -431,6 +432,11 @@ def read_bundle(
         expected_suffix = ".ndjson.enc" if manifest.scope == "center" else ".ndjson"
         if entry.path != f"data/{entry.entity}{expected_suffix}" or entry.path not in by_name:
             reject("E_ZIP_LAYOUT", f"the manifest lists {entry.path}, which is missing or misnamed")
+        if manifest.scope == "network" and entry.entity not in NETWORK_FIELDS:
+            reject("E_UNAUTHORIZED_ROWS", f"network bundles may not carry {entry.entity} records", entry.path)
+        if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
+            reject("E_UNAUTHORIZED_ROWS", f"only the network coordinating center may send {entry.entity} records",
+                   entry.path)  # fmt: skip
         data = _read_capped(zf, by_name[entry.path], MAX_TOTAL, reject)
         if hashlib.sha256(data).hexdigest() != entry.sha256 or len(data) != entry.bytes:
             reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", entry.path)
@@ -463,6 +469,9 @@ def read_bundle(
             # 7. authorisation: network bundles carry only the signer's own site's records (the NCC relays all)
             if manifest.scope == "network" and signer.role != "ncc" and row.owner != signer.site_id:
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({row.owner})", entry.path)
+            if manifest.scope == "network" and not network_field_allowed(entry.entity, row.field):
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} carries the field {row.field}, which network bundles "
+                       "may not carry", entry.path)  # fmt: skip
             # 8. clock
             if int(row.hlc.split("-")[0]) > limit_ms:
                 reject("E_CLOCK_FUTURE", f"line {number} carries a time more than 10 minutes ahead", entry.path)

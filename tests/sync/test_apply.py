@@ -22,15 +22,18 @@ from lhn_desktop.sync.bundle import BundleRejected
 ADMIN = Actor.workstation()
 
 
-@pytest.fixture
-def pair(center_path: Path, tmp_path: Path):
+def open_pair(center_path: Path, tmp_path: Path) -> tuple[Database, Database]:
     """Workstation A (the center) and B, set up from a copy of A with its own node id."""
     b_path = tmp_path / "b" / "center.sqlite3"
     b_path.parent.mkdir()
     shutil.copy(center_path, b_path)
     _rotate_node(b_path)
-    a = Database.open(center_path, tmp_path / "a-backups")
-    b = Database.open(b_path, tmp_path / "b-backups")
+    return Database.open(center_path, tmp_path / "a-backups"), Database.open(b_path, tmp_path / "b-backups")
+
+
+@pytest.fixture
+def pair(center_path: Path, tmp_path: Path):
+    a, b = open_pair(center_path, tmp_path)
     yield a, b
     a.close()
     b.close()

@@ -30,7 +30,7 @@ def row(record: str, field: str, value, dot: int = 1, owner: str = "ctr-042", hl
             "v": value}  # fmt: skip
 
 
-ROWS = {"pdsa_cycle": [row("c1", "title", "Checklist", 2), row("c1", "_deleted", False, 1)],
+ROWS = {"resource": [row("c1", "title", "Checklist", 2), row("c1", "_deleted", False, 1)],
         "measure_value": [row("m1", "numerator", 12, 3)]}  # fmt: skip
 
 
@@ -73,14 +73,14 @@ def test_round_trip_center_and_network(tmp_path: Path):
     center = read(write(tmp_path))
     assert {e: [(r.id, r.field, r.v) for r in rows] for e, rows in center.rows.items()} == {
         "measure_value": [("m1", "numerator", 12)],
-        "pdsa_cycle": [("c1", "_deleted", False), ("c1", "title", "Checklist")],
+        "resource": [("c1", "_deleted", False), ("c1", "title", "Checklist")],
     }
     with zipfile.ZipFile(write(tmp_path, bundle_id="00000000-0000-4000-8000-000000000001")) as zf:
-        assert sorted(zf.namelist()) == ["data/measure_value.ndjson.enc", "data/pdsa_cycle.ndjson.enc",
+        assert sorted(zf.namelist()) == ["data/measure_value.ndjson.enc", "data/resource.ndjson.enc",
                                          "manifest.json", "manifest.sig"]  # fmt: skip
-        assert b"Checklist" not in zf.read("data/pdsa_cycle.ndjson.enc")  # sealed
+        assert b"Checklist" not in zf.read("data/resource.ndjson.enc")  # sealed
     network = read(write(tmp_path, scope="network", audience="ctr-042"))
-    assert network.manifest.scope == "network" and len(network.rows["pdsa_cycle"]) == 2
+    assert network.manifest.scope == "network" and len(network.rows["resource"]) == 2
 
 
 def test_export_is_deterministic_and_atomic(tmp_path: Path):
@@ -134,7 +134,7 @@ def test_replay(tmp_path: Path):
 
 def test_future_clock_and_audience(tmp_path: Path):
     ahead = f"{int((NOW + timedelta(minutes=11)).timestamp() * 1000):013d}-00000"
-    path = write(tmp_path, rows={"goal": [row("g1", "title", "x", hlc=ahead)]})
+    path = write(tmp_path, rows={"resource": [row("g1", "title", "x", hlc=ahead)]})
     assert code_of(path) == "E_CLOCK_FUTURE"
     assert code_of(write(tmp_path), local_site="ctr-777") == "E_WRONG_AUDIENCE"
     assert code_of(write(tmp_path), is_ncc=True) == "E_WRONG_AUDIENCE"
@@ -174,8 +174,9 @@ def test_malformed_rows_name_the_file_and_line(tmp_path: Path, line: bytes):
     """A correctly signed bundle whose data line is not strict, valid JSON is refused with the line number."""
     data = line + b"\n"
     manifest = json.loads(zipfile.ZipFile(write(tmp_path, scope="network")).read("manifest.json"))
-    manifest["files"] = [{"path": "data/goal.ndjson", "entity": "goal", "sha256": hashlib.sha256(data).hexdigest(),
-                          "bytes": len(data), "rows": 1}]  # fmt: skip
+    digest = hashlib.sha256(data).hexdigest()
+    manifest["files"] = [{"path": "data/resource.ndjson", "entity": "resource", "sha256": digest, "bytes": len(data),
+                          "rows": 1}]  # fmt: skip
     body = json.dumps(manifest).encode()
     import base64
 
@@ -185,10 +186,37 @@ def test_malformed_rows_name_the_file_and_line(tmp_path: Path, line: bytes):
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", body)
         zf.writestr("manifest.sig", sig)
-        zf.writestr("data/goal.ndjson", data)
+        zf.writestr("data/resource.ndjson", data)
     path = tmp_path / "bad.lhnsync"
     path.write_bytes(buffer.getvalue())
     with pytest.raises(BundleRejected) as caught:
         read(path)
     assert caught.value.code in ("E_JSON", "E_ROW") and "line 1" in str(caught.value)
-    assert "data/goal.ndjson" in str(caught.value)
+    assert "data/resource.ndjson" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("rows", "why"),
+    [
+        ({"patient": [row("p1", "family_name", "Testcase")]}, "may not carry patient records"),
+        ({"resource": [row("r1", "owner_member_id", "m1")]}, "carries the field owner_member_id"),
+        ({"measure_definition": [row("d1", "title", "Remission")]}, "only the network coordinating center"),
+    ],
+)
+def test_network_bundles_carry_only_the_allowlist(tmp_path: Path, rows, why: str):
+    path = write(tmp_path, rows=rows, scope="network", audience="ncc")
+    with pytest.raises(BundleRejected) as caught:
+        read(path, local_site="ncc", is_ncc=True)
+    assert caught.value.code == "E_UNAUTHORIZED_ROWS" and why in str(caught.value)
+
+
+def test_the_allowlist_names_real_fields_and_no_patient_data():
+    from lhn_desktop.services.sync_review import PATIENT_ENTITIES
+    from lhn_desktop.store.sync_apply import syncable_tables
+    from lhn_desktop.sync.scope import NETWORK_FIELDS, NETWORK_TEXT
+
+    tables = syncable_tables()
+    assert not set(NETWORK_FIELDS) & PATIENT_ENTITIES and set(PATIENT_ENTITIES) <= set(tables)
+    for entity, fields in NETWORK_FIELDS.items():
+        assert fields <= {c.name for c in tables[entity].columns}, entity
+        assert set(NETWORK_TEXT.get(entity, ())) <= fields

@@ -129,6 +129,7 @@ def test_an_older_database_is_upgraded_and_indexed(center_path: Path, tmp_path: 
         for trigger in ("resource_fts_insert", "resource_fts_update", "resource_fts_delete"):
             raw.execute(f"DROP TRIGGER {trigger}")
         raw.execute("DROP TABLE resource_fts")
+        raw.execute("DROP TABLE sync_export_log")  # added by 0003
         raw.execute("UPDATE alembic_version SET version_num = '0001'")
     db = Database.open(center_path, tmp_path / "backups")
     try:

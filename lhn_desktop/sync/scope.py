@@ -1,0 +1,47 @@
+"""What each bundle scope may carry (SYNC.md 2.3 step 1, 3.1): the reviewed allowlist of the network scope.
+
+A network bundle carries no patient-level data: only the entities and fields listed here leave a
+center, and a receiving workstation refuses a network bundle holding anything else. Fields that
+point at records which never travel (a team member, a patient) are left out, so nothing arrives
+pointing at a record the receiver cannot have.
+"""
+
+from __future__ import annotations
+
+DELETED_FIELD = "_deleted"  # the delete marker every entity carries (store.capture)
+
+#: Entity -> the fields a network bundle may carry (plus the delete marker).
+# fmt: off
+NETWORK_FIELDS: dict[str, frozenset[str]] = {
+    "site": frozenset({"code", "name", "network"}),
+    "resource": frozenset({
+        "title", "kind", "summary", "body", "tags", "disease", "audience", "contributing_site", "contributor_role",
+        "licence", "version", "published_on", "supersedes_id", "adapted_from_id", "attachment_name",
+        "attachment_sha256", "attachment_bytes",
+    }),
+    "usage_event": frozenset({"resource_id", "kind", "at", "note"}),
+    "measure_value": frozenset({"measure_id", "site_code", "month", "numerator", "denominator", "source"}),
+    "measure_definition": frozenset({
+        "code", "title", "kind", "chart_type", "numerator", "denominator", "lookback_days", "direction",
+        "target", "owner", "version",
+    }),
+}
+# fmt: on
+
+#: Entities only the network coordinating center may author (SYNC.md 0.6).
+NCC_ONLY = frozenset({"measure_definition"})
+
+#: Free text that leaves in a network bundle; the gate scans it before export (SYNC.md 2.3 step 2).
+NETWORK_TEXT: dict[str, tuple[str, ...]] = {
+    "site": ("name",),
+    "resource": ("title", "summary", "body", "tags", "licence", "attachment_name"),
+    "usage_event": ("note",),
+}
+
+#: Counts a center submits; below this denominator the export review warns (SYNC.md 3.2).
+SMALL_CELL = 11
+
+
+def network_field_allowed(entity: str, field: str) -> bool:
+    allowed = NETWORK_FIELDS.get(entity)
+    return allowed is not None and (field in allowed or field == DELETED_FIELD)
