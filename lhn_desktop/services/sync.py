@@ -1,4 +1,9 @@
-"""Export and import of sync bundles for this workstation (center scope; SYNC.md 2).
+"""Export and import of sync bundles for this workstation (SYNC.md 2): center and network scope.
+
+A center bundle carries everything, sealed under the center key, between this center's workstations.
+A network bundle carries only the allowlisted, non-patient records (sync.scope) to the network
+coordinating center, or from it to one center, after the free-text gate; its review lists every text
+that leaves with what the gate found.
 
 The center key is 32 bytes the team sets up once: a key file made with ``make_key_file``, or a
 passphrase stretched with scrypt (salted with the site code, so every workstation of the center
@@ -8,22 +13,28 @@ derives the same key). The key is never stored in the database.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Text, select
 
 from lhn_desktop import __version__
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound, ValidationError
-from lhn_desktop.models.sync import SyncImportLog
+from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
+from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store import sync_apply
+from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
-from lhn_desktop.sync.bundle import SUFFIX, VerifiedBundle, read_bundle, write_bundle
+from lhn_desktop.sync.bundle import SUFFIX, BundleRejected, VerifiedBundle, read_bundle, write_bundle
+from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, NETWORK_TEXT, SMALL_CELL, network_field_allowed
 
 KEY_BYTES = 32
 
@@ -59,18 +70,177 @@ def read_key_file(path: str | Path) -> bytes:
 class ImportReport:
     file: str
     already_imported: bool
-    added: int
+    added: int  # field versions merged
+    records: int  # records shown, changed or hidden by them
+    conflicts: int  # records left with a field in conflict
+    hidden: int = 0  # records hidden because the record they belong to is deleted
+    sender: str = ""
+    kinds: dict[str, int] = field(default_factory=dict)  # records changed, by kind
+
+    @property
+    def summary(self) -> str:
+        if self.already_imported:
+            return f"{self.file}: already imported; nothing changed."
+        if not self.added:
+            return f"{self.file} from {self.sender}: nothing new; this workstation already had everything in it."
+        kinds = ", ".join(f"{n} {label}" for label, n in sorted(self.kinds.items(), key=lambda x: -x[1])[:6])
+        text = f"{self.file} from {self.sender}: {self.records} records changed ({kinds})"
+        if self.conflicts:
+            text += f"; {self.conflicts} with values to choose between (Conflicts tab)"
+        if self.hidden:
+            text += f"; {self.hidden} hidden because the record they belong to was deleted"
+        return text + "."
+
+
+@dataclass(frozen=True)
+class KindCount:
+    entity: str
+    label: str
     records: int
-    conflicts: int
+    versions: int
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """A free text that will leave, with what the free-text gate found in it (network scope)."""
+
+    entity: str
+    kind: str
+    record: str
+    field: str
+    text: str
+    new: bool  # new or changed since the last export to the same audience
+    findings: tuple[str, ...] = ()  # e.g. "a phone number: Call ▇▇▇▇▇▇▇▇ after 5"
+
+
+@dataclass(frozen=True)
+class ExportPreview:
+    scope: str
+    audience: str
+    counts: list[KindCount]
+    texts: list[TextItem]  # center scope: new or changed free text; network scope: every free text that leaves
+    warnings: list[str]
+    last_export: str | None  # when this workstation last exported to the same audience
+
+    @property
+    def blocked(self) -> bool:
+        return any(t.findings for t in self.texts)
+
+
+class ExportBlocked(ValidationError):
+    """A network export held back by the free-text gate until edited or overridden with an attestation."""
 
 
 class SyncService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    # -- what would leave ---------------------------------------------------------------------------------------
+
+    def _outgoing(self, scope: str, audience: str) -> dict[str, list[dict]]:
+        """The bundle rows for a scope: everything (center), or the allowlisted fields of the records this
+        workstation may send to ``audience`` (network)."""
+        rows = sync_apply.export_rows(self.db)
+        if scope == "center":
+            return rows
+        site = self.db.local_node().site_code
+        out: dict[str, list[dict]] = {}
+        for entity, entity_rows in rows.items():
+            if entity not in NETWORK_FIELDS:
+                continue
+            kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])]
+            if site == "ncc":  # the network relays every center's shared records, except the audience's own
+                kept = [r for r in kept if r["owner"] != audience and not (entity == "measure_value"
+                                                                          and r["owner"] != "ncc")]  # fmt: skip
+            else:
+                kept = [r for r in kept if r["owner"] == site and entity not in NCC_ONLY]
+            if kept:
+                out[entity] = kept
+        return out
+
+    def _last_export(self, scope: str, audience: str) -> SyncExportLog | None:
+        with self.db.read() as s:
+            query = select(SyncExportLog).where(SyncExportLog.scope == scope, SyncExportLog.audience == audience)
+            return s.scalars(query.order_by(SyncExportLog.exported_at.desc()).limit(1)).first()
+
+    def _audience(self, scope: str, audience: str | None) -> str:
+        site = self.db.local_node().site_code
+        if scope == "center":
+            return site
+        if site != "ncc":
+            return "ncc"
+        if not audience or audience == "ncc":
+            raise ValidationError("Choose the center this network bundle is for (its site code).")
+        return audience
+
+    def preview(self, actor: Actor, scope: str = "center", audience: str | None = None) -> ExportPreview:
+        """Exactly what an export would carry: counts per kind, and the free text (SYNC.md 2.3 step 4)."""
+        if scope not in ("center", "network"):
+            raise ValidationError("A bundle is either for this center's workstations or for the network.")
+        if scope == "center":
+            require_patient_access(actor)
+        audience = self._audience(scope, audience)
+        rows = self._outgoing(scope, audience)
+        last = self._last_export(scope, audience)
+        cutoff = last.hlc_max if last else ""
+        tables = sync_apply.syncable_tables()
+        counts, texts, warnings = [], [], []
+        for entity in sorted(rows):
+            entity_rows = rows[entity]
+            counts.append(KindCount(entity, KIND_LABELS.get(entity, entity), len({r["id"] for r in entity_rows}),
+                                    len(entity_rows)))  # fmt: skip
+            text_fields = set(NETWORK_TEXT.get(entity, ())) if scope == "network" else _free_text_fields(
+                tables.get(entity))  # fmt: skip
+            labels = _labels(entity_rows)
+            for r in entity_rows:
+                value = r["v"]
+                if r["field"] not in text_fields or not isinstance(value, str) or not value.strip():
+                    continue
+                new = r["hlc"] > cutoff
+                if scope == "center" and not new:
+                    continue
+                findings = _findings(value) if scope == "network" else ()
+                texts.append(TextItem(entity, KIND_LABELS.get(entity, entity), labels.get(r["id"], "(untitled)"),
+                                      field_label(r["field"]), value, new, findings))  # fmt: skip
+        if scope == "network":
+            warnings = _small_denominators(rows.get("measure_value", []))
+        when = last.exported_at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
+        return ExportPreview(scope, audience, counts, texts, warnings, when)
+
+    # -- export -------------------------------------------------------------------------------------------------
+
     def export_center(self, actor: Actor, folder: str | Path, center_key: bytes) -> Path:
-        """A full-state center bundle of everything this workstation holds."""
+        """A full-state center bundle of everything this workstation holds, sealed under the center key."""
         require_patient_access(actor)  # center bundles carry patient data
+        return self._export(actor, "center", self.db.local_node().site_code, folder, center_key=center_key)
+
+    def export_network(self, actor: Actor, folder: str | Path, *, audience: str | None = None,
+                       attestation: str | None = None) -> Path:  # fmt: skip
+        """A network bundle: the allowlisted, non-patient records, after the free-text gate.
+
+        When the gate finds something that looks like an identifier, the export is refused unless a team
+        member (not a partner) attests in words that it is not about a patient; the attestation is kept.
+        """
+        audience = self._audience("network", audience)
+        preview = self.preview(actor, "network", audience)
+        note = (attestation or "").strip()
+        if preview.blocked:
+            hits = [f"{t.kind} \u201c{t.record}\u201d ({t.field}): {'; '.join(t.findings)}" for t in preview.texts
+                    if t.findings]  # fmt: skip
+            if not note:
+                raise ExportBlocked(
+                    "Nothing was exported. The free-text check found what may identify a patient in "
+                    f"{len(hits)} text(s): " + " | ".join(hits[:5]) + ". Edit the text, or, if you are sure it "
+                    "identifies no patient, export again with an attestation saying why."
+                )
+            require_patient_access(actor)  # partners may not override the gate
+            if len(note) < 20:
+                raise ValidationError("Write the attestation in a full sentence (at least 20 characters): why the "
+                                      "flagged text identifies no patient.")  # fmt: skip
+        return self._export(actor, "network", audience, folder, attestation=note if preview.blocked else None)
+
+    def _export(self, actor: Actor, scope: str, audience: str, folder: str | Path, *, center_key: bytes | None = None,
+                attestation: str | None = None) -> Path:  # fmt: skip
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         target = Path(folder)
@@ -79,20 +249,29 @@ class SyncService:
         node = self.db.local_node()
         key = load_der_private_key(node.private_key, password=None)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
-        path = write_bundle(sync_apply.export_rows(self.db), scope="center", source=source,
-                            audience_site=node.site_code, sign=key.sign, hlc_max=sync_apply.hlc_max(self.db),
+        rows = self._outgoing(scope, audience)
+        high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
+        path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
                             folder=target, center_key=center_key)  # fmt: skip
+        counts = {e: len(r) for e, r in rows.items()}
+        with zipfile.ZipFile(path) as zf:
+            bundle_id = json.loads(zf.read("manifest.json"))["bundle_id"]
         with self.db.write(actor) as s:
-            from lhn_desktop.store.capture import record_audit
-
-            record_audit(s, "export", "bundle", None, path.name)
+            s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,
+                                exported_by=actor.name, counts_json=json.dumps(counts, sort_keys=True),
+                                attestation=attestation))  # fmt: skip
+            detail = f"{scope} bundle {path.name} for {audience}"
+            record_audit(s, "export", "bundle", bundle_id, detail + (f"; free-text check overridden: {attestation}"
+                                                                     if attestation else ""))  # fmt: skip
         return path
+
+    # -- import -------------------------------------------------------------------------------------------------
 
     def verify(self, path: str | Path, center_key: bytes | None) -> VerifiedBundle:
         """Every check, nothing changed."""
         node = self.db.local_node()
-        return read_bundle(path, trust=self._signer, local_site=node.site_code, center_key=center_key,
-                           previous=self._previous)  # fmt: skip
+        return read_bundle(path, trust=self._signer, local_site=node.site_code, is_ncc=node.site_code == "ncc",
+                           center_key=center_key, previous=self._previous)  # fmt: skip
 
     def _signer(self, key: str):
         node = self.db.local_node()
@@ -107,21 +286,87 @@ class SyncService:
             return s.scalar(select(SyncImportLog.sha256).where(SyncImportLog.bundle_id == bundle_id))
 
     def import_bundle(self, actor: Actor, path: str | Path, center_key: bytes | None) -> ImportReport:
-        require_patient_access(actor)
+        """Verify, then merge in one transaction; a rejected bundle raises BundleRejected and changes nothing."""
         verified = self.verify(path, center_key)
+        if verified.manifest.scope == "center":
+            require_patient_access(actor)
         name = Path(path).name
-        if verified.already_imported:
-            return ImportReport(name, True, 0, 0, 0)
         m = verified.manifest
+        if verified.already_imported:
+            return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
         counts = sync_apply.apply_rows(
             self.db, actor, verified.rows, bundle_id=m.bundle_id, sha256=verified.sha256,
             signer_key_id=m.source.key_id, site_id=m.source.site_id,
             created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
             hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000,
         )  # fmt: skip
-        return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"])
+        kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
+        return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
+                            m.source.site_id, kinds)  # fmt: skip
+
+    def import_many(self, actor: Actor, paths: list[str | Path], center_key: bytes | None,
+                    progress: Callable[[int, int, str], None] | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> list[ImportReport | BundleRejected]:  # fmt: skip
+        """Import bundles one by one (each in its own transaction); a rejected one does not stop the others."""
+        out: list[ImportReport | BundleRejected] = []
+        for done, path in enumerate(paths):
+            if cancelled and cancelled():
+                break
+            if progress:
+                progress(done, len(paths), Path(path).name)
+            try:
+                out.append(self.import_bundle(actor, path, center_key))
+            except BundleRejected as exc:
+                out.append(exc)
+        if progress:
+            progress(len(out), len(paths), "")
+        return out
 
     @staticmethod
     def bundles_in(folder: str | Path) -> list[Path]:
         """The complete bundles in a folder (half-written ``.part`` files are ignored)."""
         return sorted(p for p in Path(folder).glob(f"*{SUFFIX}") if p.is_file())
+
+    def history(self) -> tuple[list[SyncImportLog], list[SyncExportLog]]:
+        """Bundles imported and exported here, newest first."""
+        with self.db.read() as s:
+            imports = list(s.scalars(select(SyncImportLog).order_by(SyncImportLog.imported_at.desc()).limit(200)))
+            exports = list(s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)))
+            s.expunge_all()
+        return imports, exports
+
+
+def _free_text_fields(table) -> set[str]:
+    if table is None:
+        return set()
+    return {c.name for c in table.columns if isinstance(c.type, Text)}
+
+
+def _labels(rows: list[dict]) -> dict[str, str]:
+    """A short name for each record, from its title-like field."""
+    best: dict[str, tuple[int, str]] = {}
+    for r in rows:
+        if r["field"] in _LABEL_FIELDS and isinstance(r["v"], str) and r["v"]:
+            rank = _LABEL_FIELDS.index(r["field"])
+            if r["id"] not in best or rank < best[r["id"]][0]:
+                best[r["id"]] = (rank, r["v"] if len(r["v"]) <= 60 else r["v"][:57] + "...")
+    return {k: v[1] for k, v in best.items()}
+
+
+_LABEL_FIELDS = ("title", "name", "display_name", "month", "code", "kind")
+
+
+def _findings(text: str) -> tuple[str, ...]:
+    from lhn_desktop.sync.textgate import masked, scan
+
+    return tuple(f"{f.label}: {masked(text, f)}" for f in scan(text))
+
+
+def _small_denominators(rows: list[dict]) -> list[str]:
+    months = {r["id"]: r["v"] for r in rows if r["field"] == "month"}
+    out = []
+    for r in rows:
+        if r["field"] == "denominator" and isinstance(r["v"], int) and 0 < r["v"] < SMALL_CELL:
+            out.append(f"{months.get(r['id'], 'a month')}: denominator {r['v']} is below {SMALL_CELL}; the network "
+                       "will not show it to other centers.")  # fmt: skip
+    return sorted(out)

@@ -88,10 +88,10 @@ def _decode(column, value: Any) -> Any:
 def apply_rows(
     db: Database, actor: Actor, rows: dict[str, list], *, bundle_id: str, sha256: str, signer_key_id: str,
     site_id: str, created_at: datetime, hlc_max_text: str, now_ms: int,
-) -> dict[str, int]:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts)."""
     tables = syncable_tables()
-    counts = {"added": 0, "records": 0, "conflicts": 0, "unknown_entities": 0}
+    counts: dict[str, Any] = {"added": 0, "records": 0, "conflicts": 0, "unknown_entities": 0, "kinds": {}}
     with db.write(actor) as s:
         conn = s.connection()
         touched: dict[str, set[str]] = {}
@@ -133,6 +133,7 @@ def apply_rows(
                 conflict, shown = _rebuild(conn, tables[entity], entity, record_id, owners[record_id])
                 counts["conflicts"] += conflict
                 counts["records"] += 1
+                counts["kinds"][entity] = counts["kinds"].get(entity, 0) + 1
                 if shown and record_id in known_before:
                     revived.add(record_id)
         _reshow_children(conn, tables, revived)
