@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, metavar="CODE", help="the site code your network assigned, e.g. ctr-042")
     p.add_argument("--name", required=True, metavar="NAME", help="the center's name")
     p.add_argument("--network", metavar="NAME", help="the learning network, e.g. ImproveCareNow")
+    p.add_argument(
+        "--network-center", action="store_true", help="set up the network coordinating center (site code ncc)"
+    )
     _db_option(p)
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.center:init")
@@ -150,15 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.schedule:import_schedule")
 
-    p = sub.add_parser("bundle", help="sync bundles between this center's workstations: export, import, verify")
+    p = sub.add_parser("bundle", help="sync bundles for this center's workstations and the network")
     bundle = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
 
     def key_option(q: argparse.ArgumentParser) -> None:
         q.add_argument("--key-file", metavar="FILE", help="the center key file (else the center passphrase)")
 
     q = bundle.add_parser("export", help="write a full-state bundle into a folder (the shared folder, a USB drive)")
-    q.add_argument("--scope", choices=("center", "network"), default="center")
+    q.add_argument(
+        "--scope", choices=("center", "network"), default="center",
+        help="center: everything, for this center's workstations; network: no patient data",
+    )  # fmt: skip
     q.add_argument("--out", required=True, metavar="DIR")
+    q.add_argument("--to", metavar="SITE", help="network scope at the coordinating center: the receiving center")
+    q.add_argument("--review", action="store_true", help="show what would leave (counts and free text); write nothing")
+    q.add_argument(
+        "--attest", metavar="TEXT", help="network scope: why flagged free text identifies no patient (audited)"
+    )
     key_option(q)
     _db_option(q)
     _json_option(q)

@@ -1,4 +1,5 @@
-"""``bundle export | import | verify``: center bundles between this center's workstations (SYNC.md 2).
+"""``bundle export | import | verify``: center bundles between this center's workstations, and network
+bundles (no patient data) to and from the network coordinating center (SYNC.md 2).
 
 The center key comes from ``--key-file FILE`` (32 bytes, made once with ``bundle make-key``) or from
 the center passphrase, asked for at the terminal or read from the LHN_CENTER_PASSPHRASE variable.
@@ -31,6 +32,22 @@ def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
     return key_from_passphrase(passphrase, site_code)
 
 
+def _key_for(args: argparse.Namespace, files: list[str], site_code: str) -> bytes | None:
+    """The center key, asked for only when a file is a center bundle (network bundles are not sealed)."""
+    import json
+    import zipfile
+
+    for file in files:
+        try:
+            with zipfile.ZipFile(file) as zf:
+                scope = json.loads(zf.read("manifest.json")).get("scope")  # a peek to decide; verified later
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, AttributeError):  # the reader reports it
+            continue
+        if scope != "network":
+            return _center_key(args, site_code)
+    return None
+
+
 def make_key(args: argparse.Namespace) -> int:
     from lhn_desktop.services.sync import make_key_file
 
@@ -43,15 +60,24 @@ def make_key(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from lhn_desktop.services.sync import SyncService
 
-    if args.scope != "center":
-        raise ValidationError("Network bundles (no patient data, with the free-text gate) are not available yet; "
-                              "use --scope center between this center's workstations.")  # fmt: skip
     ctx = _context(args)
     try:
-        key = _center_key(args, ctx.db.local_node().site_code)
-        path = SyncService(ctx.db).export_center(ctx.actor, args.out, key)
+        service = SyncService(ctx.db)
+        if args.review:
+            preview = service.preview(ctx.actor, args.scope, args.to)
+        elif args.scope == "center":
+            key = _center_key(args, ctx.db.local_node().site_code)
+            path = service.export_center(ctx.actor, args.out, key)
+        else:
+            path = service.export_network(ctx.actor, args.out, audience=args.to, attestation=args.attest)
     finally:
         ctx.close()
+    if args.review:
+        if args.json:
+            emit_json(preview)
+        else:
+            _print_review(preview)
+        return 0
     if args.json:
         emit_json({"bundle": str(path)})
     else:
@@ -59,12 +85,30 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_review(preview) -> None:
+    whom = "this center's workstations" if preview.scope == "center" else f"{preview.audience} (network bundle)"
+    emit(f"A bundle for {whom} would carry:")
+    for c in preview.counts:
+        emit(f"  {c.records:>7,} {c.label} ({c.versions:,} field values)")
+    since = f" since the last export ({preview.last_export})" if preview.last_export else ""
+    shown = [t for t in preview.texts if t.new or t.findings]
+    emit(f"Free text, new or changed{since}: {len(shown)}")
+    for t in shown:
+        emit(f"  {t.kind} \u201c{t.record}\u201d, {t.field}: {t.text[:100]}")
+        for finding in t.findings:
+            emit(f"    ! {finding}")
+    for w in preview.warnings:
+        emit(f"  Note: {w}")
+    if preview.blocked:
+        emit("The free-text check found what may identify a patient: edit those texts, or export with --attest.")
+
+
 def verify(args: argparse.Namespace) -> int:
     from lhn_desktop.services.sync import SyncService
 
     ctx = _context(args)
     try:
-        key = _center_key(args, ctx.db.local_node().site_code)
+        key = _key_for(args, [args.file], ctx.db.local_node().site_code)
         bundle = SyncService(ctx.db).verify(args.file, key)
     finally:
         ctx.close()
@@ -88,7 +132,7 @@ def import_(args: argparse.Namespace) -> int:
     ctx = _context(args)
     reports = []
     try:
-        key = _center_key(args, ctx.db.local_node().site_code)
+        key = _key_for(args, args.files, ctx.db.local_node().site_code)
         service = SyncService(ctx.db)
         for file in args.files:
             reports.append(service.import_bundle(ctx.actor, file, key))

@@ -24,6 +24,7 @@ def init(args: argparse.Namespace) -> int:
         args.name,
         network=args.network,
         actor=Actor.workstation(),
+        network_center=args.network_center,
     )
     remember_database(info.db_path, dirs)
     if args.json:

@@ -21,7 +21,7 @@ DEMO_SITE = "demo-ibd"
 SITE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 
 
-def validate_site(code: str, name: str, *, demo: bool = False) -> tuple[str, str]:
+def validate_site(code: str, name: str, *, demo: bool = False, network_center: bool = False) -> tuple[str, str]:
     code = code.strip().lower()
     name = " ".join(name.split())
     if not SITE_CODE_RE.match(code):
@@ -29,8 +29,12 @@ def validate_site(code: str, name: str, *, demo: bool = False) -> tuple[str, str
             f"The site code {code!r} cannot be used. Use 3 to 40 lower-case letters, digits and hyphens, "
             "as your network assigned it (for example ctr-042)."
         )
-    if code == "ncc":
-        raise ValidationError("The site code 'ncc' is reserved for the network coordinating center.")
+    if network_center:
+        code = "ncc"  # the network coordinating center has one fixed code (SYNC.md 1.1)
+    elif code == "ncc":
+        raise ValidationError(
+            "The site code 'ncc' is reserved for the network coordinating center (lhn-desktop init --network-center)."
+        )
     if code == DEMO_SITE and not demo:
         raise ValidationError(f"The site code '{DEMO_SITE}' is reserved for the demo center; use your own code.")
     if not name:
@@ -65,10 +69,15 @@ def fingerprint(public_raw: bytes) -> str:
 
 
 def create_center(
-    db: Database, site_code: str, name: str, *, network: str | None, actor: Actor, demo: bool = False
-) -> CenterInfo:
-    """Set up a new, empty center database: the site, this workstation's node, its key pair."""
-    code, name = validate_site(site_code, name, demo=demo)
+    db: Database, site_code: str, name: str, *, network: str | None, actor: Actor, demo: bool = False,
+    network_center: bool = False,
+) -> CenterInfo:  # fmt: skip
+    """Set up a new, empty center database: the site, this workstation's node, its key pair.
+
+    With ``network_center`` it is the network coordinating center's database (site code ``ncc``): it
+    receives network bundles from the centers and relays their shared records to the others.
+    """
+    code, name = validate_site(site_code, name, demo=demo, network_center=network_center)
     with db.read() as s:
         if s.scalars(select(LocalNode)).first() is not None:
             raise ValidationError(f"{db.path} already holds a center. Choose another --db path for a new center.")
@@ -88,6 +97,10 @@ def create_center(
         s.flush()
         s.add(Site(code=code, name=name, network=network))
     db.forget_node()
+    if network_center:  # the network's measures, so the centers' monthly counts arrive with their definitions
+        from lhn_desktop.services.measures import MeasureService
+
+        MeasureService(db).install_library(actor)
     return center_info(db)
 
 
@@ -107,12 +120,13 @@ def center_info(db: Database) -> CenterInfo:
 
 
 def init_center_database(
-    raw_path: str | Path, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor
-) -> CenterInfo:
+    raw_path: str | Path, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor,
+    network_center: bool = False,
+) -> CenterInfo:  # fmt: skip
     """Create a new center database file; never overwrites an existing one."""
     from lhn_desktop.store.location import check_database_path
 
-    validate_site(site_code, name)  # bad input is refused before any file is made
+    validate_site(site_code, name, network_center=network_center)  # bad input is refused before any file is made
     path = check_database_path(raw_path, must_exist=False)
     if path.exists():
         raise ValidationError(
@@ -122,7 +136,7 @@ def init_center_database(
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Database.open(path, backups_dir, create=True)
     try:
-        return create_center(db, site_code, name, network=network, actor=actor)
+        return create_center(db, site_code, name, network=network, actor=actor, network_center=network_center)
     except BaseException:
         db.close()
         for suffix in ("", "-wal", "-shm"):

@@ -90,6 +90,9 @@ class TrustService:
         require_patient_access(actor)  # a center's trust decides who may send it patient data
         if role not in ROLES:
             raise ValidationError("A key belongs to a workstation ('node') or the network ('ncc').")
+        if (role == "ncc") != (card.site_id == "ncc"):
+            raise ValidationError(f"This key card is from {card.site_id}; only the network coordinating center's key "
+                                  "is trusted as the network's ('ncc').")  # fmt: skip
         if _normal(typed_fingerprint) != _normal(card.fingerprint):
             raise ValidationError("The fingerprint you typed does not match this key. Read it again on the peer's "
                                   "screen; if it still differs, do not trust the key.")  # fmt: skip
