@@ -100,6 +100,12 @@ class AppContext:
             if lock is not None:
                 lock.release()
             raise
+        try:
+            from lhn_desktop.services.node_guard import check_on_open
+
+            check_on_open(db, dirs.config)
+        except OSError as exc:  # the guard's own file; the database itself is fine
+            logger.warning("The workstation-id check could not run: %s", exc)
         ctx = cls(dirs=dirs, settings=settings, db=db, today=today)
         ctx.lock = lock
         if settings.last_db != str(db.path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 import zipfile
@@ -37,6 +38,8 @@ from lhn_desktop.sync.bundle import SUFFIX, BundleRejected, VerifiedBundle, read
 from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, NETWORK_TEXT, SMALL_CELL, network_field_allowed
 
 KEY_BYTES = 32
+
+logger = logging.getLogger(__name__)
 
 
 def key_from_passphrase(passphrase: str, site_code: str) -> bytes:
@@ -263,6 +266,13 @@ class SyncService:
             detail = f"{scope} bundle {path.name} for {audience}"
             record_audit(s, "export", "bundle", bundle_id, detail + (f"; free-text check overridden: {attestation}"
                                                                      if attestation else ""))  # fmt: skip
+        try:
+            from lhn_desktop.paths import app_dirs
+            from lhn_desktop.services.node_guard import note_sent
+
+            note_sent(self.db, app_dirs().config)
+        except OSError as exc:
+            logger.warning("The workstation-id check could not note this export: %s", exc)
         return path
 
     # -- import -------------------------------------------------------------------------------------------------
