@@ -22,6 +22,15 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+#: Namespace of natural-key ids (SYNC.md 0.2): two workstations that make "the same" record make one id.
+NATURAL_NS = uuid.UUID("0b7c5e1e-2f51-4d7e-a3a4-1f6c1f0d9a52")
+
+
+def natural_id(key: str) -> str:
+    """The id of a record identified by what it is (``site/ctr-042``, ``plan/<visit id>``), the same everywhere."""
+    return str(uuid.uuid5(NATURAL_NS, key))
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

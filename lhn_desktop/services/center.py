@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
+from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.sync import SyncNode
 from lhn_desktop.models.team import LocalNode, Site
 from lhn_desktop.services.dto import CenterInfo
@@ -95,7 +96,7 @@ def create_center(
         )
         s.add(SyncNode(node_id=node_id, next_dot=1, hlc_wall_ms=0, hlc_counter=0))
         s.flush()
-        s.add(Site(code=code, name=name, network=network))
+        s.add(Site(id=natural_id(f"site/{code}"), code=code, name=name, network=network))  # one record per site
     db.forget_node()
     if network_center:  # the network's measures, so the centers' monthly counts arrive with their definitions
         from lhn_desktop.services.measures import MeasureService

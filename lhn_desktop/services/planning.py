@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
+from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import PatientGoal, Task
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
 from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
@@ -449,7 +450,7 @@ class PlanningService:
                 raise NotFound("That visit is no longer on the schedule.")
             plan = s.scalar(select(PrevisitPlan).where(PrevisitPlan.visit_id == visit_id))
             if plan is None:
-                plan = PrevisitPlan(visit_id=visit_id)
+                plan = PrevisitPlan(id=natural_id(f"plan/{visit_id}"), visit_id=visit_id)  # one plan per visit
                 s.add(plan)
             plan.status = status
             if notes is not None:

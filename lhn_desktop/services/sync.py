@@ -24,10 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Text, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lhn_desktop import __version__
 from lhn_desktop.access import Actor, require_patient_access
-from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.errors import NotFound, SyncIntegrityError, ValidationError
 from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
 from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
@@ -295,7 +296,8 @@ class SyncService:
         with self.db.read() as s:
             return s.scalar(select(SyncImportLog.sha256).where(SyncImportLog.bundle_id == bundle_id))
 
-    def import_bundle(self, actor: Actor, path: str | Path, center_key: bytes | None) -> ImportReport:
+    def import_bundle(self, actor: Actor, path: str | Path, center_key: bytes | None,
+                      progress: Callable[[int, int], None] | None = None) -> ImportReport:  # fmt: skip
         """Verify, then merge in one transaction; a rejected bundle raises BundleRejected and changes nothing."""
         verified = self.verify(path, center_key)
         if verified.manifest.scope == "center":
@@ -304,12 +306,22 @@ class SyncService:
         m = verified.manifest
         if verified.already_imported:
             return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
-        counts = sync_apply.apply_rows(
-            self.db, actor, verified.rows, bundle_id=m.bundle_id, sha256=verified.sha256,
-            signer_key_id=m.source.key_id, site_id=m.source.site_id,
-            created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
-            hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000,
-        )  # fmt: skip
+        try:
+            counts = sync_apply.apply_rows(
+                self.db, actor, verified.rows, bundle_id=m.bundle_id, sha256=verified.sha256,
+                signer_key_id=m.source.key_id, site_id=m.source.site_id,
+                created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000, progress=progress,
+            )  # fmt: skip
+        except SyncIntegrityError as exc:
+            logger.error("Import of %s could not be merged: %s", name, getattr(exc, "detail", ""))
+            what = "its data contradicts what this workstation holds (the same edit with other content)"
+            raise BundleRejected("E_APPLY", what, file=name, sender=m.source.site_id) from exc
+        except SQLAlchemyError as exc:  # e.g. the disk is full; the transaction was rolled back
+            logger.error("Import of %s failed: %s", name, type(exc.orig if hasattr(exc, "orig") else exc).__name__)
+            reason = "the disk is full" if "full" in str(getattr(exc, "orig", exc)) else "the database refused a write"
+            raise BundleRejected("E_APPLY", f"it could not be saved: {reason}", file=name,
+                                 sender=m.source.site_id) from exc  # fmt: skip
         kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
         return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
                             m.source.site_id, kinds)  # fmt: skip

@@ -11,12 +11,25 @@ checked at the end, and any failure rolls everything back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, and_, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
@@ -41,25 +54,21 @@ def syncable_tables() -> dict[str, Any]:
 
 
 def export_rows(db: Database, entities: Iterable[str] | None = None) -> dict[str, list[dict]]:
-    """Every stored field version, grouped by entity, as bundle rows."""
+    """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot)."""
     wanted = set(entities) if entities is not None else None
     out: dict[str, list[dict]] = {}
+    loads = json.loads
+    query = select(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot,
+                   SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json, SyncValue.owner)  # fmt: skip
     with db.read() as s:
-        for v in s.scalars(select(SyncValue)):
-            if wanted is not None and v.entity not in wanted:
+        for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(query):
+            if wanted is not None and entity not in wanted:
                 continue
-            out.setdefault(v.entity, []).append(
-                {
-                    "id": v.record_id,
-                    "field": v.field,
-                    "node": v.node,
-                    "dot": v.dot,
-                    "hlc": v.hlc,
-                    "vv": json.loads(v.vv_json),
-                    "owner": v.owner,
-                    "v": json.loads(v.value_json),
-                }
-            )
+            rows = out.get(entity)
+            if rows is None:
+                rows = out[entity] = []
+            rows.append({"id": record_id, "field": name, "node": node, "dot": dot, "hlc": hlc, "vv": loads(vv_json),
+                         "owner": owner, "v": loads(value_json)})  # fmt: skip
     return out
 
 
@@ -88,54 +97,35 @@ def _decode(column, value: Any) -> Any:
 def apply_rows(
     db: Database, actor: Actor, rows: dict[str, list], *, bundle_id: str, sha256: str, signer_key_id: str,
     site_id: str, created_at: datetime, hlc_max_text: str, now_ms: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts)."""
+    """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts).
+
+    Work is batched per entity and per chunk of records: the current siblings are read once, merged in
+    memory, written with ``executemany``, and the displayed rows of the touched records are recomputed
+    from the merged siblings already in memory.
+    """
     tables = syncable_tables()
     counts: dict[str, Any] = {"added": 0, "records": 0, "conflicts": 0, "unknown_entities": 0, "kinds": {}}
+    total = sum(len(r) for r in rows.values())
+    done = 0
     with db.write(actor) as s:
         conn = s.connection()
-        touched: dict[str, set[str]] = {}
         revived: set[str] = set()
         for entity, entity_rows in rows.items():
-            ids = sorted({r.id for r in entity_rows})
-            current: dict[tuple[str, str], list[Sibling]] = {}
-            for start in range(0, len(ids), _IN_CHUNK):
-                for v in conn.execute(
-                    select(SyncValue).where(SyncValue.entity == entity,
-                                            SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]))
-                ):  # fmt: skip
-                    current.setdefault((v.record_id, v.field), []).append(
-                        Sibling(v.node, v.dot, v.hlc, json.loads(v.vv_json), json.loads(v.value_json))
-                    )
-            known_before = {record_id for record_id, _field in current}
-            owners = {r.id: r.owner for r in entity_rows}
+            by_record: dict[str, list] = {}
             for r in entity_rows:
-                key = (r.id, r.field)
-                before = current.get(key, [])
-                after = merge(before, Sibling(r.node, r.dot, r.hlc, dict(r.vv), r.v))
-                if after is before or {x.key for x in after} == {x.key for x in before}:
-                    continue
-                dropped = [x for x in before if x.key not in {y.key for y in after}]
-                for x in dropped:
-                    conn.execute(delete(SyncValue).where(and_(
-                        SyncValue.entity == entity, SyncValue.record_id == r.id, SyncValue.field == r.field,
-                        SyncValue.node == x.node, SyncValue.dot == x.dot)))  # fmt: skip
-                conn.execute(insert(SyncValue).values(
-                    entity=entity, record_id=r.id, field=r.field, node=r.node, dot=r.dot, hlc=r.hlc,
-                    vv_json=canonical_json(dict(r.vv)), value_json=canonical_json(r.v), owner=r.owner))  # fmt: skip
-                current[key] = after
-                counts["added"] += 1
-                touched.setdefault(entity, set()).add(r.id)
-            if entity not in tables:
+                by_record.setdefault(r.id, []).append(r)
+            ids = sorted(by_record)
+            table = tables.get(entity)
+            if table is None:
                 counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
-                continue
-            for record_id in sorted(touched.get(entity, ())):
-                conflict, shown = _rebuild(conn, tables[entity], entity, record_id, owners[record_id])
-                counts["conflicts"] += conflict
-                counts["records"] += 1
-                counts["kinds"][entity] = counts["kinds"].get(entity, 0) + 1
-                if shown and record_id in known_before:
-                    revived.add(record_id)
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                _apply_chunk(conn, entity, table, chunk, by_record, counts, revived)
+                done += sum(len(by_record[i]) for i in chunk)
+                if progress:
+                    progress(done, total)
         _reshow_children(conn, tables, revived)
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
@@ -148,6 +138,93 @@ def apply_rows(
             created_at=created_at.replace(tzinfo=None), result="imported", counts_json=json.dumps(counts)))  # fmt: skip
         record_audit(s, "import", "bundle", None, f"{bundle_id} from {site_id}: {json.dumps(counts)}")
     return counts
+
+
+def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
+                 revived: set[str]) -> None:  # fmt: skip
+    """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows."""
+    current: dict[str, dict[str, list[Sibling]]] = {}
+    query = select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot, SyncValue.hlc,
+                   SyncValue.vv_json, SyncValue.value_json)  # fmt: skip
+    for record_id, name, node, dot, hlc, vv_json, value_json in conn.execute(
+        query.where(SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
+    ):
+        current.setdefault(record_id, {}).setdefault(name, []).append(
+            Sibling(node, dot, hlc, json.loads(vv_json), json.loads(value_json))
+        )
+    known_before = set(current)
+    inserts: list[dict[str, Any]] = []
+    deletes: list[dict[str, Any]] = []
+    touched: list[str] = []
+    owners: dict[str, str] = {}
+    for record_id in chunk:
+        fields = current.setdefault(record_id, {})
+        changed = False
+        for r in by_record[record_id]:
+            owners[record_id] = r.owner
+            before = fields.get(r.field, [])
+            after = merge(before, Sibling(r.node, r.dot, r.hlc, dict(r.vv), r.v))
+            kept = {x.key for x in after}
+            if kept == {x.key for x in before}:
+                continue
+            for x in before:
+                if x.key not in kept:
+                    deletes.append({"e": entity, "r": record_id, "f": r.field, "n": x.node, "d": x.dot})
+            inserts.append({"entity": entity, "record_id": record_id, "field": r.field, "node": r.node, "dot": r.dot,
+                            "hlc": r.hlc, "vv_json": canonical_json(dict(r.vv)), "value_json": canonical_json(r.v),
+                            "owner": r.owner})  # fmt: skip
+            fields[r.field] = after
+            changed = True
+        if changed:
+            touched.append(record_id)
+    if deletes:
+        match = (
+            SyncValue.entity == bindparam("e"),
+            SyncValue.record_id == bindparam("r"),
+            SyncValue.field == bindparam("f"),
+            SyncValue.node == bindparam("n"),
+            SyncValue.dot == bindparam("d"),
+        )
+        conn.execute(delete(SyncValue).where(*match), deletes)
+    if inserts:
+        conn.execute(insert(SyncValue), inserts)
+    counts["added"] += len(inserts)
+    if table is None or not touched:
+        return
+    existing = {row[0] for row in conn.execute(select(table.c.id).where(table.c.id.in_(touched)))}
+    new_rows: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    gone: list[str] = []
+    columns = list(table.columns)
+    for record_id in touched:
+        fields = current[record_id]
+        winners = {name: max(sibs, key=lambda x: (x.hlc, x.node)).value for name, sibs in fields.items()}
+        conflict = any(len({canonical_json(x.value) for x in sibs}) > 1 for sibs in fields.values())
+        counts["conflicts"] += int(conflict)
+        counts["records"] += 1
+        counts["kinds"][entity] = counts["kinds"].get(entity, 0) + 1
+        if winners.get(DELETED_FIELD) is True:
+            if record_id in existing:
+                gone.append(record_id)
+            continue
+        values = {c.name: _decode(c, winners[c.name]) for c in columns if c.name in winners}
+        values["has_conflict"] = conflict
+        if record_id in existing:
+            values["_id"] = record_id
+            updates.setdefault(tuple(sorted(values)), []).append(values)
+        else:
+            new_rows.append({"id": record_id, "owner_site_id": owners[record_id], **values})
+            if record_id in known_before:
+                revived.add(record_id)
+    if gone:
+        conn.execute(delete(table).where(table.c.id.in_(gone)))
+    for batch in updates.values():  # SET takes the column names of each parameter set
+        conn.execute(update(table).where(table.c.id == bindparam("_id")), batch)
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in new_rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for batch in by_columns.values():
+        conn.execute(insert(table), batch)
 
 
 def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int, bool]:

@@ -19,6 +19,7 @@ import re
 import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,7 @@ class BundleRejected(LhnError):
 
 _DEFAULT = "Ask the sender for a new bundle."
 _ADVICE = {
+    "E_APPLY": "Check the free disk space and import again; if it fails again, ask the sender for a new bundle.",
     "E_SCHEMA_NEWER": "It was made by a newer version of LHN Desktop: update this workstation first.",
     "E_UNKNOWN_SIGNER": "Add the sender's key after comparing fingerprints (Sync page), then import again.",
     "E_KEY_REVOKED": "The sender's key was revoked; ask them for a bundle signed with their current key.",
@@ -202,14 +204,29 @@ def canonical_line(row: dict) -> bytes:
 
 
 def _seal(center_key: bytes, path: str, plain: bytes, site: str) -> tuple[bytes, str]:
-    """AES-256-GCM with a nonce derived from the key and the content: the same data seals the same way
-    (deterministic export), and different data never reuses a nonce."""
+    """Deflate, then AES-256-GCM (ciphertext does not compress, so compression comes first), with a nonce
+    derived from the key and the content: the same data seals the same way (deterministic export), and
+    different data never reuses a nonce."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = hmac.new(center_key, b"nonce\0" + path.encode() + b"\0" + hashlib.sha256(plain).digest(),
                      hashlib.sha256).digest()[:NONCE_BYTES]  # fmt: skip
-    sealed = AESGCM(center_key).encrypt(nonce, plain, _aad(path, site))
+    sealed = AESGCM(center_key).encrypt(nonce, zlib.compress(plain, 6), _aad(path, site))
     return sealed, nonce.hex()
+
+
+def _inflate(data: bytes, reject, member: str) -> bytes:
+    """Undo the deflate of a sealed file, within the same expansion cap as zip members."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, min(MAX_TOTAL, MAX_RATIO * max(len(data), 1) + 65536))
+    except zlib.error:
+        reject("E_ZIP_CORRUPT", "a sealed data file is damaged", member)
+    if inflater.unconsumed_tail:
+        reject("E_ZIP_BOMB", "a sealed data file expands far more than real data does", member)
+    if not inflater.eof:
+        reject("E_ZIP_CORRUPT", "a sealed data file is incomplete", member)
+    return out
 
 
 def _aad(path: str, site: str) -> bytes:
@@ -218,7 +235,7 @@ def _aad(path: str, site: str) -> bytes:
 
 def _member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_STORED if name.endswith(".enc") else zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     zf.writestr(info, data)
 
@@ -451,6 +468,7 @@ def read_bundle(
                                                   _aad(entry.path.removesuffix(".enc"), signer.site_id))  # fmt: skip
             except (InvalidTag, ValueError):
                 reject("E_DECRYPT", "it cannot be opened with this workstation's center key", entry.path)
+            data = _inflate(data, reject, entry.path)
         parsed: list[Row] = []
         for number, line in _lines(data):
             if len(line) > MAX_LINE:
