@@ -41,6 +41,11 @@ from lhn_desktop.sync.hlc import Hlc, receive
 from lhn_desktop.sync.merge import Sibling, canonical_json, merge
 
 _IN_CHUNK = 500
+_INSERT_VALUE = (
+    "INSERT INTO sync_value (entity, record_id, field, node, dot, hlc, vv_json, value_json, owner) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_DELETE_VALUE = "DELETE FROM sync_value WHERE entity = ? AND record_id = ? AND field = ? AND node = ? AND dot = ?"
 
 
 def syncable_tables() -> dict[str, Any]:
@@ -169,25 +174,18 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                 continue
             for x in before:
                 if x.key not in kept:
-                    deletes.append({"e": entity, "r": record_id, "f": r.field, "n": x.node, "d": x.dot})
-            inserts.append({"entity": entity, "record_id": record_id, "field": r.field, "node": r.node, "dot": r.dot,
-                            "hlc": r.hlc, "vv_json": canonical_json(dict(r.vv)), "value_json": canonical_json(r.v),
-                            "owner": r.owner})  # fmt: skip
+                    deletes.append((entity, record_id, r.field, x.node, x.dot))
+            inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, canonical_json(dict(r.vv)),
+                            canonical_json(r.v), r.owner))  # fmt: skip
             fields[r.field] = after
             changed = True
         if changed:
             touched.append(record_id)
+    # Plain executemany for the bulk of the work: SQLAlchemy's per-row parameter handling costs more than SQLite.
     if deletes:
-        match = (
-            SyncValue.entity == bindparam("e"),
-            SyncValue.record_id == bindparam("r"),
-            SyncValue.field == bindparam("f"),
-            SyncValue.node == bindparam("n"),
-            SyncValue.dot == bindparam("d"),
-        )
-        conn.execute(delete(SyncValue).where(*match), deletes)
+        conn.exec_driver_sql(_DELETE_VALUE, deletes)
     if inserts:
-        conn.execute(insert(SyncValue), inserts)
+        conn.exec_driver_sql(_INSERT_VALUE, inserts)
     counts["added"] += len(inserts)
     if table is None or not touched:
         return

@@ -179,13 +179,28 @@ def _check_depth_and_strings(value, depth: int = 0) -> None:
 
 
 def strict_loads(raw: bytes) -> Any:
-    """JSON without NaN/Infinity, duplicate keys, BOM, invalid UTF-8, deep nesting or huge strings."""
+    """JSON without NaN/Infinity, duplicate keys, BOM, invalid UTF-8, deep nesting or huge strings.
+
+    Fast path for the canonical lines our writer makes: parsed by the C decoder, and accepted when
+    writing the value back canonically gives the same text (a duplicate key could not survive that);
+    short lines with few brackets cannot be too deep or hold a too-long string. Anything else takes the
+    slow path with the checking hooks.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raise _StrictJSON("it starts with a byte-order mark")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _StrictJSON("it is not valid UTF-8") from None
+    if len(text) <= MAX_STRING and text.count("[") + text.count("{") <= MAX_DEPTH:
+        try:
+            value = json.loads(text, parse_constant=_no_constants)
+        except _StrictJSON:
+            raise
+        except (json.JSONDecodeError, ValueError, RecursionError):
+            value = _SLOW
+        if value is not _SLOW and _CANONICAL.encode(value) == text:
+            return value
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except _StrictJSON:
@@ -196,8 +211,12 @@ def strict_loads(raw: bytes) -> Any:
     return value
 
 
+_SLOW = object()
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_line(row: dict) -> bytes:
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _CANONICAL.encode(row).encode()
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
