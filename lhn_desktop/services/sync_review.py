@@ -19,12 +19,7 @@ from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.merge import canonical_json
-
-#: Entities that hold patient-level data; partners never see them, not even in the conflict list.
-PATIENT_ENTITIES = frozenset({
-    "patient", "visit", "observation", "medication", "clinical_event", "patient_goal", "goal_follow_up", "task",
-    "collaborate_response", "previsit_plan", "plan_item", "agenda_item",
-})  # fmt: skip
+from lhn_desktop.sync.scope import PATIENT_ENTITIES
 
 KIND_LABELS = {
     "improvement_goal": "90-day goal", "improvement_goal_measure": "goal's measure",

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.sync.hlc import Hlc
-from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, network_field_allowed
+from lhn_desktop.sync.scope import NCC_ONLY, network_refused
 
 FORMAT = "qi-sync-bundle"
 FORMAT_VERSION = 1
@@ -271,6 +271,7 @@ def write_bundle(
     center_key: bytes | None = None,
     created_at: datetime | None = None,
     bundle_id: str | None = None,
+    schema: str = SYNC_SCHEMA,
 ) -> Path:
     """Write a full-state bundle into ``folder`` as ``<name>.part`` then rename it; returns the path."""
     if scope == "center" and (center_key is None or len(center_key) != 32):
@@ -297,7 +298,7 @@ def write_bundle(
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "full", "scope": scope,
         "source": source, "audience": {"site_id": audience_site}, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "hlc_max": hlc_max, "schema_version": SYNC_SCHEMA, "min_reader_schema": SYNC_SCHEMA, "files": files,
+        "hlc_max": hlc_max, "schema_version": schema, "min_reader_schema": f"{schema.split('.')[0]}.0", "files": files,
         "counts": counts,
     }  # fmt: skip
     manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
@@ -335,6 +336,11 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -
     except zipfile.BadZipFile:
         reject("E_ZIP_CORRUPT", "the zip data is damaged (a checksum does not match)", info.filename)
     return bytes(out)
+
+
+def _schema(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -463,12 +469,13 @@ def read_bundle(
     if unlisted:
         reject("E_ZIP_LAYOUT", f"it holds members the manifest does not list: {', '.join(sorted(unlisted))}")
     rows: dict[str, list[Row]] = {}
+    newer_minor = _schema(manifest.schema_version) > _schema(SYNC_SCHEMA)
     limit_ms = int((current + CLOCK_SKEW).timestamp() * 1000)
     for entry in manifest.files:
         expected_suffix = ".ndjson.enc" if manifest.scope == "center" else ".ndjson"
         if entry.path != f"data/{entry.entity}{expected_suffix}" or entry.path not in by_name:
             reject("E_ZIP_LAYOUT", f"the manifest lists {entry.path}, which is missing or misnamed")
-        if manifest.scope == "network" and entry.entity not in NETWORK_FIELDS:
+        if manifest.scope == "network" and network_refused(entry.entity, None, newer_minor=newer_minor):
             reject("E_UNAUTHORIZED_ROWS", f"network bundles may not carry {entry.entity} records", entry.path)
         if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
             reject("E_UNAUTHORIZED_ROWS", f"only the network coordinating center may send {entry.entity} records",
@@ -506,7 +513,7 @@ def read_bundle(
             # 7. authorisation: network bundles carry only the signer's own site's records (the NCC relays all)
             if manifest.scope == "network" and signer.role != "ncc" and row.owner != signer.site_id:
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({row.owner})", entry.path)
-            if manifest.scope == "network" and not network_field_allowed(entry.entity, row.field):
+            if manifest.scope == "network" and network_refused(entry.entity, row.field, newer_minor=newer_minor):
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} carries the field {row.field}, which network bundles "
                        "may not carry", entry.path)  # fmt: skip
             # 8. clock

@@ -28,6 +28,19 @@ NETWORK_FIELDS: dict[str, frozenset[str]] = {
 }
 # fmt: on
 
+#: Known entities a network bundle must never carry, and known fields of shared entities that stay home.
+#: A receiver refuses them. Entities and fields it does not know at all are kept unread only when the
+#: bundle comes from a newer minor sync schema (SYNC.md 2.4); a test keeps these lists equal to the models.
+PATIENT_ENTITIES = frozenset({
+    "patient", "visit", "observation", "medication", "clinical_event", "patient_goal", "goal_follow_up", "task",
+    "collaborate_response", "previsit_plan", "plan_item", "agenda_item",
+})
+NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
+    "team_member", "improvement_goal", "improvement_goal_measure", "driver_node", "pdsa_cycle", "progress_score",
+    "chart_annotation", "checklist_rule",
+}
+NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {"usage_event": frozenset({"member_id"})}
+
 #: Entities only the network coordinating center may author (SYNC.md 0.6).
 NCC_ONLY = frozenset({"measure_definition"})
 
@@ -45,3 +58,16 @@ SMALL_CELL = 11
 def network_field_allowed(entity: str, field: str) -> bool:
     allowed = NETWORK_FIELDS.get(entity)
     return allowed is not None and (field in allowed or field == DELETED_FIELD)
+
+
+def network_refused(entity: str, field: str | None, *, newer_minor: bool) -> bool:
+    """Whether a receiver refuses this entity (``field`` None) or field in a network bundle."""
+    if entity in NETWORK_REFUSED_ENTITIES:
+        return True
+    if entity not in NETWORK_FIELDS:
+        return not newer_minor  # an entity this version does not know
+    if field is None or network_field_allowed(entity, field):
+        return False
+    if field in NETWORK_REFUSED_FIELDS.get(entity, ()):
+        return True
+    return not newer_minor  # a field this version does not know

@@ -211,12 +211,36 @@ def test_network_bundles_carry_only_the_allowlist(tmp_path: Path, rows, why: str
 
 
 def test_the_allowlist_names_real_fields_and_no_patient_data():
-    from lhn_desktop.services.sync_review import PATIENT_ENTITIES
+    from lhn_desktop.models.base import UNCAPTURED_COLUMNS
     from lhn_desktop.store.sync_apply import syncable_tables
-    from lhn_desktop.sync.scope import NETWORK_FIELDS, NETWORK_TEXT
+    from lhn_desktop.sync.scope import (
+        NETWORK_FIELDS,
+        NETWORK_REFUSED_ENTITIES,
+        NETWORK_REFUSED_FIELDS,
+        NETWORK_TEXT,
+        PATIENT_ENTITIES,
+    )  # fmt: skip
 
     tables = syncable_tables()
-    assert not set(NETWORK_FIELDS) & PATIENT_ENTITIES and set(PATIENT_ENTITIES) <= set(tables)
+    assert not set(NETWORK_FIELDS) & PATIENT_ENTITIES and PATIENT_ENTITIES <= NETWORK_REFUSED_ENTITIES
+    # every entity this version knows is either shared or refused, and every known field likewise
+    assert set(NETWORK_FIELDS) | NETWORK_REFUSED_ENTITIES == set(tables)
     for entity, fields in NETWORK_FIELDS.items():
-        assert fields <= {c.name for c in tables[entity].columns}, entity
+        columns = {c.name for c in tables[entity].columns} - UNCAPTURED_COLUMNS
+        assert fields <= columns, entity
+        assert columns - fields == NETWORK_REFUSED_FIELDS.get(entity, frozenset()), entity
         assert set(NETWORK_TEXT.get(entity, ())) <= fields
+
+
+def test_a_newer_minor_schema_may_add_network_fields_but_never_patient_data(tmp_path: Path):
+    rows = {"resource": [row("r1", "title", "Checklist"), row("r1", "reading_time", 5)],
+            "network_poll": [row("q1", "question", "Which huddle format works?")]}  # fmt: skip
+    for only in ("resource", "network_poll"):  # unknown to this version: refused at the same schema
+        path = write(tmp_path, rows={only: rows[only]}, scope="network", audience="ncc")
+        with pytest.raises(BundleRejected, match="reading_time" if only == "resource" else "network_poll"):
+            read(path, local_site="ncc", is_ncc=True)
+    signed = write(tmp_path, rows=rows, scope="network", audience="ncc", schema="1.1")
+    assert set(read(signed, local_site="ncc", is_ncc=True).rows) == {"resource", "network_poll"}
+    patient = write(tmp_path, rows={"patient": [row("p1", "mrn", "x")]}, scope="network", audience="ncc", schema="1.1")
+    with pytest.raises(BundleRejected, match="may not carry patient"):
+        read(patient, local_site="ncc", is_ncc=True)
