@@ -135,7 +135,10 @@ def apply_rows(
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
         if clock is not None:
-            merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), Hlc.parse(hlc_max_text), now_ms)
+            # the clock follows the values that passed the checks, not the manifest's claim
+            seen = max((r.hlc for entity_rows in rows.values() for r in entity_rows), default=None)
+            incoming = Hlc.parse(min(seen, hlc_max_text)) if seen else Hlc(0, 0)
+            merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), incoming, now_ms)
             conn.execute(update(SyncNode).where(SyncNode.node_id == clock.node_id)
                          .values(hlc_wall_ms=merged.wall_ms, hlc_counter=merged.counter))  # fmt: skip
         conn.execute(insert(SyncImportLog).values(

@@ -457,6 +457,12 @@ def read_bundle(
         reject("E_MANIFEST", "the creation time is not a UTC timestamp", "manifest.json")
     if created > current + CLOCK_SKEW:
         reject("E_CLOCK_FUTURE", "it was made in the future by the sender's clock")
+    try:
+        claimed = Hlc.parse(manifest.hlc_max)
+    except ValueError:
+        reject("E_MANIFEST", "its clock value is not readable", "manifest.json")
+    if claimed.wall_ms > int((current + CLOCK_SKEW).timestamp() * 1000):
+        reject("E_CLOCK_FUTURE", "it claims a time more than 10 minutes ahead of this workstation's clock")
     # 5. replay
     seen = previous(manifest.bundle_id)
     if seen is not None:

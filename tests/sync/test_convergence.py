@@ -689,8 +689,6 @@ def test_a_bundle_written_by_a_clock_far_ahead_is_refused_and_changes_nothing(re
     assert deliver(b, export(c)).records >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="the manifest's hlc_max is not checked against now + 10 min, yet the "
-                                       "importer advances its clock to it")  # fmt: skip
 def test_a_bundle_claiming_a_clock_far_ahead_in_its_manifest_is_refused(replicas, tmp_path: Path):
     a, b = replicas(2)
     new_goal(a, "An ordinary goal")
