@@ -31,6 +31,7 @@ NETWORK_FIELDS: dict[str, frozenset[str]] = {
 #: Known entities a network bundle must never carry, and known fields of shared entities that stay home.
 #: A receiver refuses them. Entities and fields it does not know at all are kept unread only when the
 #: bundle comes from a newer minor sync schema (SYNC.md 2.4); a test keeps these lists equal to the models.
+# fmt: off
 PATIENT_ENTITIES = frozenset({
     "patient", "visit", "observation", "medication", "clinical_event", "patient_goal", "goal_follow_up", "task",
     "collaborate_response", "previsit_plan", "plan_item", "agenda_item",
@@ -39,6 +40,7 @@ NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
     "team_member", "improvement_goal", "improvement_goal_measure", "driver_node", "pdsa_cycle", "progress_score",
     "chart_annotation", "checklist_rule",
 }
+# fmt: on
 NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {"usage_event": frozenset({"member_id"})}
 
 #: Entities only the network coordinating center may author (SYNC.md 0.6).
