@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="lhn_desktop.cli.gui:run")
 
     p = sub.add_parser("init", help="create a center database (with this workstation's keys)")
-    p.add_argument("--site", required=True, metavar="CODE", help="the site code your network assigned, e.g. ctr-042")
+    p.add_argument("--site", metavar="CODE", help="the site code your network assigned, e.g. ctr-042")
     p.add_argument("--name", required=True, metavar="NAME", help="the center's name")
     p.add_argument("--network", metavar="NAME", help="the learning network, e.g. ImproveCareNow")
     p.add_argument(

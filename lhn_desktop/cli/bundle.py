@@ -142,8 +142,5 @@ def import_(args: argparse.Namespace) -> int:
         emit_json(reports)
         return 0
     for r in reports:
-        if r.already_imported:
-            emit(f"{r.file}: already imported; nothing changed.")
-        else:
-            emit(f"{r.file}: {r.added} field versions merged into {r.records} records; {r.conflicts} in conflict.")
+        emit(r.summary)
     return 0

@@ -16,6 +16,8 @@ from lhn_desktop.services.demo_center import DEMO_FILENAME
 def init(args: argparse.Namespace) -> int:
     from lhn_desktop.services.center import init_center_database
 
+    if not args.site and not args.network_center:
+        raise ValidationError("Give the site code your network assigned with --site CODE (for example ctr-042).")
     dirs = app_dirs()
     info = init_center_database(
         args.db or dirs.data / DB_FILENAME,

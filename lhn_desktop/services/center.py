@@ -23,16 +23,14 @@ SITE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 
 
 def validate_site(code: str, name: str, *, demo: bool = False, network_center: bool = False) -> tuple[str, str]:
-    code = code.strip().lower()
+    code = "ncc" if network_center else (code or "").strip().lower()  # the network's one fixed code (SYNC.md 1.1)
     name = " ".join(name.split())
     if not SITE_CODE_RE.match(code):
         raise ValidationError(
             f"The site code {code!r} cannot be used. Use 3 to 40 lower-case letters, digits and hyphens, "
             "as your network assigned it (for example ctr-042)."
         )
-    if network_center:
-        code = "ncc"  # the network coordinating center has one fixed code (SYNC.md 1.1)
-    elif code == "ncc":
+    if code == "ncc" and not network_center:
         raise ValidationError(
             "The site code 'ncc' is reserved for the network coordinating center (lhn-desktop init --network-center)."
         )
