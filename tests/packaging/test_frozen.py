@@ -100,6 +100,21 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
     result = _run(cli, "chart", "analyze", str(request), home=tmp_path)
     assert result.returncode == 2 and "position 2" in result.stderr
 
+    # sync: the crypto, the sealed center bundle, and the free-text gate with its phone-number data
+    key, share = tmp_path / "center.key", tmp_path / "share"
+    share.mkdir()
+    assert _run(cli, "bundle", "make-key", "--out", str(key), home=tmp_path).returncode == 0
+    result = _run(cli, "bundle", "export", "--out", str(share), "--key-file", str(key), "--db", str(db), "--json",
+                  home=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(result.stdout)["bundle"]
+    result = _run(cli, "bundle", "verify", bundle, "--key-file", str(key), "--db", str(db), "--json", home=tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout)["ok"], result.stderr
+    result = _run(cli, "bundle", "export", "--scope", "network", "--review", "--out", str(share), "--db", str(db),
+                  "--json", home=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["texts"], "the review lists the free text that would leave"
+
     result = _run(gui, "--db", str(db), "--smoke", home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "SMOKE OK pages=7" in result.stdout
