@@ -8,12 +8,21 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, SORT_ROLE, ROW_ROLE})
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        SORT_ROLE,
+        ROW_ROLE,
+    }
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
@@ -22,6 +31,8 @@ class Column:
     header: str
     value: Callable[[Any], Any]
     align_right: bool = False
+    #: The text colour of a cell (a colour name such as ``"#b00020"``), or None for the usual colour.
+    colour: Callable[[Any], str | None] | None = None
 
 
 def display_text(value: Any) -> str:
@@ -71,7 +82,12 @@ class RowsTableModel(QAbstractTableModel):
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if col.align_right else None
+        if role == Qt.ItemDataRole.ForegroundRole and col.colour is None:
+            return None
         row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = col.colour(row)
+            return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.DisplayRole:
             return display_text(col.value(row))
         if role == SORT_ROLE:

@@ -1,23 +1,57 @@
-"""Sync: this workstation's identity and what is tracked for sync."""
+"""Sync: this workstation, sending and receiving bundles, conflicts, deleted records, trusted keys, history."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
+from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
+from lhn_desktop.gui.pages.sync_keys import TrustTab
+from lhn_desktop.gui.pages.sync_receive import ReceiveTab
+from lhn_desktop.gui.pages.sync_send import CenterKey, SendTab
+from lhn_desktop.gui.tasks import InlineTaskRunner, TaskRunner
+from lhn_desktop.gui.widgets import RecordsView, note
+from lhn_desktop.services.sync import SyncService
+from lhn_desktop.services.sync_review import SyncReviewService
+
+SCOPES = {"center": "This center's workstations", "network": "The network"}
 
 
-class SyncPage(Page):
-    title = "Sync"
-    explanation = (
-        "Every change made here is recorded for sync, with who made it and when. Compare the key fingerprint "
-        "with another workstation's before trusting it. Exporting and importing signed bundles, reviewing what "
-        "leaves the center, resolving conflicts and managing trusted keys are added with the sync work."
-    )
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time as the workstation's local time, to the minute."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
-    def __init__(self, ctx, parent=None) -> None:
-        super().__init__(ctx, parent)
+
+class WorkstationTab(QWidget):
+    """Who this workstation is, its key fingerprint and key card, and what it tracks for sync."""
+
+    def __init__(self, page: SyncPage) -> None:
+        super().__init__(page)
+        self.page = page
+        layout = QVBoxLayout(self)
         self.values: dict[str, QLabel] = {}
         for title, keys in (
             (
@@ -27,6 +61,7 @@ class SyncPage(Page):
                     ("site", "Site code"),
                     ("network", "Network"),
                     ("node", "Workstation id"),
+                    ("key", "Key id"),
                     ("fingerprint", "Key fingerprint"),
                     ("db", "Database file"),
                 ],
@@ -38,7 +73,7 @@ class SyncPage(Page):
                     ("versions", "Field versions"),
                     ("audit", "Audit log entries"),
                     ("last_audit", "Last change"),
-                    ("imports", "Bundles imported"),
+                    ("imports", "Bundles received"),
                     ("trusted", "Trusted keys"),
                 ],
             ),
@@ -48,19 +83,46 @@ class SyncPage(Page):
             for key, label in keys:
                 value = QLabel("", box)
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                value.setWordWrap(key == "db")  # a long path must not widen the window
                 self.values[key] = value
                 form.addRow(f"{label}:", value)
-            self.layout_.addWidget(box)
-        self.layout_.addStretch(1)
+            layout.addWidget(box)
+            if title == "This workstation":
+                big = QFont("monospace")
+                big.setStyleHint(QFont.StyleHint.Monospace)
+                big.setPointSizeF(big.pointSizeF() * 1.15)
+                big.setBold(True)
+                self.values["fingerprint"].setFont(big)
+                row = QHBoxLayout()
+                self.export_card = QPushButton("&Export key card…", box)
+                self.export_card.setToolTip("Save this workstation's key card, for another workstation to trust")
+                self.export_card.clicked.connect(self.save_card)
+                row.addWidget(self.export_card)
+                row.addStretch(1)
+                form.addRow(row)
+                form.addRow(
+                    note(
+                        "To let another workstation accept bundles from this one, give it the key card (USB drive "
+                        "or shared folder), then read the fingerprint aloud to the person adding it, who types it "
+                        "there. A card alone proves nothing.",
+                        box,
+                    )
+                )
+        self.card_written = QLabel("", self)
+        self.card_written.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.card_written)
+        layout.addStretch(1)
 
     def refresh(self) -> None:
-        info = self.ctx.center()
-        stats = self.ctx.overview.sync()
+        ctx = self.page.ctx
+        info = ctx.center()
+        stats = ctx.overview.sync()
         shown = {
             "center": info.site_name,
             "site": info.site_code,
             "network": info.network or "not set",
             "node": info.node_id,
+            "key": info.key_id,
             "fingerprint": info.fingerprint,
             "db": info.db_path,
             "records": f"{stats.records:,}",
@@ -72,3 +134,186 @@ class SyncPage(Page):
         }
         for key, text in shown.items():
             self.values[key].setText(text)
+
+    def save_card(self) -> None:
+        info = self.page.ctx.center()
+        name = f"{info.site_code}-{info.node_id[:8]}-key-card.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save this workstation's key card", name, "Key cards (*.json)")
+        if not path:
+            return
+        try:
+            written = self.page.ctx.trust.export_card(path)
+        except (LhnError, OSError) as exc:
+            show_error(self, exc)
+            return
+        self.card_written.setText(
+            f"Key card saved: {written}. Read the fingerprint ({info.fingerprint}) to the person adding it."
+        )
+
+
+class HistoryTab(QWidget):
+    """Bundles received and sent by this workstation, newest first."""
+
+    def __init__(self, page: SyncPage) -> None:
+        super().__init__(page)
+        self.page = page
+        layout = QVBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        top = QWidget(split)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(QLabel("<b>Bundles received</b>", top))
+        self.imports = RecordsView(
+            [
+                Column("Received", lambda r: local_time(r.imported_at)),
+                Column("From", lambda r: r.site_id),
+                Column("Made on", lambda r: local_time(r.created_at)),
+                Column("What changed", lambda r: _import_counts(r.counts_json)),
+                Column("Signed with key", lambda r: r.signer_key_id),
+            ],
+            top,
+        )
+        top_layout.addWidget(self.imports)
+        bottom = QWidget(split)
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(QLabel("<b>Bundles sent</b>", bottom))
+        self.exports = RecordsView(
+            [
+                Column("Written", lambda r: local_time(r.exported_at)),
+                Column("For", _export_for),
+                Column("By", lambda r: r.exported_by or ""),
+                Column("What", lambda r: _export_counts(r.counts_json)),
+                Column("File", lambda r: r.file_name),
+                Column("Free-text check overridden because", lambda r: r.attestation or ""),
+            ],
+            bottom,
+        )
+        bottom_layout.addWidget(self.exports)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        layout.addWidget(split)
+
+    def refresh(self) -> None:
+        imports, exports = self.page.sync.history()
+        self.imports.rows_model.set_rows(imports)
+        self.exports.rows_model.set_rows(exports)
+
+
+def _export_for(r) -> str:
+    return SCOPES[r.scope] if r.scope == "center" else f"{SCOPES.get(r.scope, r.scope)} ({r.audience})"
+
+
+def _counts(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _import_counts(text: str) -> str:
+    counts = _counts(text)
+    records, conflicts = counts.get("records", 0), counts.get("conflicts", 0)
+    if not counts.get("added"):
+        return "nothing new"
+    return f"{records:,} records changed" + (f", {conflicts} with a conflict" if conflicts else "")
+
+
+def _export_counts(text: str) -> str:
+    counts = {k: v for k, v in _counts(text).items() if isinstance(v, int)}
+    return f"{sum(counts.values()):,} values of {len(counts)} kinds"
+
+
+class SyncPage(Page):
+    title = "Sync"
+    explanation = (
+        "Move data by file: send a bundle to this center's other workstations or to the network, receive "
+        "bundles from them, and decide what sync cannot decide alone. Nothing leaves without a review."
+    )
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(ctx, parent)
+        self.sync = SyncService(ctx.db)
+        self.review = SyncReviewService(ctx.db)
+        self.center_key = CenterKey(self)
+        self._fallback_runner: TaskRunner | None = None
+        self.tabs = QTabWidget(self)
+        self.workstation = WorkstationTab(self)
+        self.send = SendTab(self)
+        self.receive = ReceiveTab(self)
+        self.conflicts = ConflictsTab(self)
+        self.deleted = DeletedTab(self)
+        self.trust = TrustTab(self)
+        self.history = HistoryTab(self)
+        for tab, text in (
+            (self.workstation, "&This workstation"),
+            (self.send, "&Send"),
+            (self.receive, "&Receive"),
+            (self.conflicts, "C&onflicts"),
+            (self.deleted, "&Deleted while edited"),
+            (self.trust, "Trusted &keys"),
+            (self.history, "Histor&y"),
+        ):
+            self.tabs.addTab(tab, text)
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self.layout_.addWidget(self.tabs, 1)
+
+    # -- shared by the tabs --------------------------------------------------------------------------------------
+    def runner(self) -> TaskRunner:
+        runner = getattr(self.window(), "runner", None)
+        if isinstance(runner, TaskRunner):
+            return runner
+        if self._fallback_runner is None:
+            self._fallback_runner = InlineTaskRunner(self, on_error=lambda exc: show_error(self, exc))
+        return self._fallback_runner
+
+    def run(
+        self,
+        job: Callable[[Callable[[int, int | None, str], None], Any], Any],
+        on_success: Callable[[Any], None],
+        *,
+        label: str,
+        on_error: Callable[[BaseException], None] | None = None,
+        cancellable: bool = False,
+        writes: bool = True,
+    ) -> None:
+        """Run ``job(progress, cancel)`` off the window's thread; errors go to the one error presenter."""
+
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                on_error(exc)
+            show_error(self, exc)
+
+        self.runner().submit(
+            job, on_success=on_success, on_error=failed, label=label, cancellable=cancellable, writes=writes
+        )
+
+    def show_tab(self, tab: QWidget) -> None:
+        self.tabs.setCurrentWidget(tab)
+
+    def data_changed(self) -> None:
+        """After an import, export or decision: counts, lists and tab titles again; the send review is stale."""
+        self.send.mark_stale()
+        self.refresh()
+
+    # -- page ------------------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.workstation.refresh()
+        self.conflicts.refresh()
+        self.deleted.refresh()
+        self.trust.refresh()
+        self.history.refresh()
+        self._titles()
+        self._tab_shown(self.tabs.currentIndex())
+
+    def _titles(self) -> None:
+        for tab, text, count in (
+            (self.conflicts, "C&onflicts", len(self.conflicts.rows)),
+            (self.deleted, "&Deleted while edited", len(self.deleted.rows)),
+        ):
+            self.tabs.setTabText(self.tabs.indexOf(tab), f"{text} ({count})" if count else text)
+
+    def _tab_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self.send and self.isVisible():
+            self.send.review_if_stale()
