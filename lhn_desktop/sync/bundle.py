@@ -14,9 +14,11 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import os
 import re
 import stat
+import struct
 import uuid
 import zipfile
 import zlib
@@ -48,7 +50,7 @@ MAX_RATIO = 200
 MAX_DEPTH = 32
 CLOCK_SKEW = timedelta(minutes=10)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-MEMBER = re.compile(r"^(manifest\.json|manifest\.sig|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?)$")
+MEMBER = re.compile(r"manifest\.json|manifest\.sig|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?")  # fullmatch only
 NONCE_BYTES = 12
 
 
@@ -165,13 +167,22 @@ def _no_constants(name):
     raise _StrictJSON(f"{name} is not allowed")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _StrictJSON(f"the number {text[:20]} is too large")
+    return value
+
+
 def _check_depth_and_strings(value, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise _StrictJSON("nested too deeply")
     if isinstance(value, str) and len(value) > MAX_STRING:
         raise _StrictJSON("a text is longer than 100,000 characters")
     if isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            if len(key) > MAX_STRING:
+                raise _StrictJSON("a key is longer than 100,000 characters")
             _check_depth_and_strings(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -194,7 +205,7 @@ def strict_loads(raw: bytes) -> Any:
         raise _StrictJSON("it is not valid UTF-8") from None
     if len(text) <= MAX_STRING and text.count("[") + text.count("{") <= MAX_DEPTH:
         try:
-            value = json.loads(text, parse_constant=_no_constants)
+            value = json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
         except _StrictJSON:
             raise
         except (json.JSONDecodeError, ValueError, RecursionError):
@@ -202,7 +213,9 @@ def strict_loads(raw: bytes) -> Any:
         if value is not _SLOW and _CANONICAL.encode(value) == text:
             return value
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float
+        )
     except _StrictJSON:
         raise
     except (json.JSONDecodeError, ValueError, RecursionError) as exc:
@@ -324,18 +337,64 @@ def write_bundle(
 # -- reading ----------------------------------------------------------------------------------------------------
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -> bytes:
-    """A member's bytes, counted as they stream (headers can lie about sizes)."""
-    out = bytearray()
+#: What zipfile raises on damaged input besides BadZipFile: a broken deflate stream (zlib.error), data cut
+#: short (EOFError), a newer zip feature (NotImplementedError), a name that is not UTF-8 (UnicodeDecodeError),
+#: offsets outside the file (ValueError, OSError) and truncated headers (struct.error).
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError, struct.error)
+
+
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject, over=None) -> Iterator[bytes]:
+    """A member's bytes in pieces, counted as they stream (headers can lie about sizes); past ``cap``,
+    ``over()`` (by default a refusal as too large)."""
+    read = 0
     try:
         with zf.open(info) as stream:
             while chunk := stream.read(65536):
-                out += chunk
-                if len(out) > cap:
+                read += len(chunk)
+                if read > cap:
+                    if over is not None:
+                        over()
                     reject("E_ZIP_BOMB", f"{info.filename} is larger than allowed", info.filename)
-    except zipfile.BadZipFile:
-        reject("E_ZIP_CORRUPT", "the zip data is damaged (a checksum does not match)", info.filename)
-    return bytes(out)
+                yield chunk
+    except ZIP_DAMAGE:
+        reject("E_ZIP_CORRUPT", "the zip data is damaged (a checksum or length does not match)", info.filename)
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -> bytes:
+    return b"".join(_chunks(zf, info, cap, reject))
+
+
+def _read_signed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: str, reject) -> bytes:
+    """A data member, hashed as it streams and never held beyond its signed size: a member that runs past
+    the size or hashes differently is refused before it is joined into one buffer."""
+    digest, pieces = hashlib.sha256(), []
+    for chunk in _chunks(zf, info, size, reject, over=lambda: _mismatch(reject, info.filename)):
+        digest.update(chunk)
+        pieces.append(chunk)
+    if digest.hexdigest() != sha256 or sum(map(len, pieces)) != size:
+        _mismatch(reject, info.filename)
+    return b"".join(pieces)
+
+
+def _mismatch(reject, member: str):
+    reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", member)
+
+
+def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], reject) -> None:
+    """Each member's local header and data must lie before the next member and the central directory
+    (overlapped entries, CVE-2024-0450, are refused here whatever the Python version)."""
+    ends = sorted(infos, key=lambda i: i.header_offset)
+    limit = zf.start_dir  # type: ignore[attr-defined]
+    for index, info in enumerate(ends):
+        after = ends[index + 1] if index + 1 < len(ends) else None
+        start = info.header_offset
+        header = raw[start : start + 30]
+        if start < 0 or len(header) < 30 or header[:4] != b"PK\x03\x04":
+            reject("E_ZIP_CORRUPT", "a member's header is not where the zip directory says", info.filename)
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        end = start + 30 + name_len + extra_len + info.compress_size
+        if end > (after.header_offset if after is not None else limit):
+            reject("E_ZIP_CORRUPT", "members overlap each other (a damaged or crafted zip)", info.filename)
 
 
 def _schema(text: str) -> tuple[int, int]:
@@ -380,8 +439,8 @@ def read_bundle(
     # 2. zip layout
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file)")
+    except ZIP_DAMAGE:
+        reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file, or a damaged one)")
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         reject("E_ZIP_LAYOUT", f"it has {len(infos)} members, more than {MAX_MEMBERS}")
@@ -390,7 +449,7 @@ def read_bundle(
         reject("E_ZIP_LAYOUT", "a member name appears twice")
     total = 0
     for info in infos:
-        if not MEMBER.match(info.filename):
+        if not MEMBER.fullmatch(info.filename):
             reject("E_ZIP_LAYOUT", f"it holds an unexpected member {info.filename!r}")
         if info.flag_bits & 0x1:
             reject("E_ZIP_LAYOUT", "a member is zip-encrypted", info.filename)
@@ -403,6 +462,7 @@ def read_bundle(
             reject("E_ZIP_BOMB", "a member expands far more than real data does", info.filename)
     if total > MAX_TOTAL:
         reject("E_ZIP_BOMB", "the members would expand beyond 1 GB")
+    _no_overlap(zf, raw, infos, reject)
     by_name = {i.filename: i for i in infos}
     if "manifest.json" not in by_name or "manifest.sig" not in by_name:
         reject("E_ZIP_LAYOUT", "the manifest or its signature is missing")
@@ -486,9 +546,7 @@ def read_bundle(
         if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
             reject("E_UNAUTHORIZED_ROWS", f"only the network coordinating center may send {entry.entity} records",
                    entry.path)  # fmt: skip
-        data = _read_capped(zf, by_name[entry.path], MAX_TOTAL, reject)
-        if hashlib.sha256(data).hexdigest() != entry.sha256 or len(data) != entry.bytes:
-            reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", entry.path)
+        data = _read_signed(zf, by_name[entry.path], min(entry.bytes, MAX_TOTAL), entry.sha256, reject)
         if manifest.scope == "center":
             if center_key is None or entry.nonce is None:
                 reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
