@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 import lhn_desktop.gui.errors as gui_errors
 from lhn_desktop.app import AppContext
 from lhn_desktop.errors import Cancelled
+from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.sync import SyncPage
+from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.services.center import fingerprint, key_id
 from lhn_desktop.services.maintenance import _rotate_node
 from lhn_desktop.services.sync import SyncService, key_from_passphrase
@@ -323,3 +325,23 @@ def test_a_partner_cannot_send_a_center_bundle(qtbot, center_path: Path, other: 
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_export_and_import_run_off_the_window_thread(qtbot, ctx: AppContext, monkeypatch, tmp_path, errors):
+    window = MainWindow(ctx, TaskRunner(None), "tester")
+    qtbot.addWidget(window)
+    window.show()
+    page = window.go_to(SyncPage)
+    page.show_tab(page.send)
+    qtbot.waitUntil(lambda: page.send.preview is not None)
+    folder = _choose_folder(monkeypatch, tmp_path / "out")
+    qtbot.keyClicks(page.send.key_box.passphrase, PASSPHRASE)
+    page.send.export_button.click()
+    qtbot.waitUntil(lambda: "Written" in page.send.written.text())
+    (bundle,) = folder.iterdir()
+    page.show_tab(page.receive)
+    page.receive.set_paths([str(bundle)])
+    page.receive.import_button.click()
+    qtbot.waitUntil(lambda: "1 of 1 bundle imported" in page.receive.report.toPlainText())
+    assert "nothing new" in page.receive.report.toPlainText() and errors == []
+    window.close()

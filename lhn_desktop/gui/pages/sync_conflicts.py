@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 #: Values beyond this many get no number key (Alt+number and 1-9 cover the usual two or three).
 KEYED_VALUES = 9
+NOTHING_DELETED = "Nothing waiting: no record was deleted while someone edited it."
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -233,7 +234,9 @@ class DeletedTab(QWidget):
         for button in (self.restore_button, self.delete_button):
             button.setEnabled(bool(self.rows))
         if not self.rows and not self.status.text():
-            self.status.setText("Nothing waiting: no record was deleted while someone edited it.")
+            self.status.setText(NOTHING_DELETED)
+        elif self.rows and self.status.text() == NOTHING_DELETED:
+            self.status.clear()
 
     def _decide(self, restore: bool) -> None:
         d = self.list.current_row()

@@ -46,20 +46,21 @@ class AddKeyDialog(_FormDialog):
     def __init__(self, ctx, card: KeyCard, parent: QWidget | None = None) -> None:
         super().__init__(
             "Add a trusted key",
-            "Ask the person at the other workstation to open Sync, This workstation, and read its key fingerprint "
+            "Ask the person at the other workstation to open Sync › This workstation and read its key fingerprint "
             "to you (in person or by phone). Type what you hear below; do not copy it from this window. If it "
             "differs from the card's, someone may have changed the card: do not trust it.",
             parent,
         )
         self.ctx, self.card = ctx, card
+        self.setMinimumWidth(660)
         self.row("Center:", QLabel(card.site_id, self))
         self.row("Workstation:", QLabel(card.node_id, self))
         self.row("Key:", QLabel(card.key_id, self))
         shown = QLabel(card.fingerprint, self)
         shown.setFont(_fingerprint_font())
-        self.row("Fingerprint on the card:", shown)
+        self.row("On the card:", shown)
         self.typed = self.row("&Fingerprint you heard:", QLineEdit(self))
-        self.typed.setPlaceholderText("32 letters and digits; spaces do not matter")
+        self.typed.setPlaceholderText("32 letters and digits, spaces optional")
         self.typed.setFont(_fingerprint_font())
         self.role = self.row("&This key belongs to:", QComboBox(self))
         for key, label in ROLE_NAMES.items():

@@ -341,7 +341,7 @@ class SendTab(QWidget):
         self._update_export()
 
     def review(self) -> None:
-        scope, audience, actor = self.scope(), self.audience_code(), self.page.ctx.actor
+        scope, audience, actor, sync = self.scope(), self.audience_code(), self.page.ctx.actor, self.page.sync
         if scope == "network" and self.site_code == "ncc" and not audience:
             self.summary.setText("Choose the center this network bundle is for.")
             return
@@ -353,7 +353,7 @@ class SendTab(QWidget):
             self.summary.setText("The review could not be made, so nothing can be sent yet.")
 
         self.page.run(
-            lambda _progress, _cancel: self.page.sync.preview(actor, scope, audience),
+            lambda _progress, _cancel: sync.preview(actor, scope, audience),
             self.show_review,
             on_error=failed,
             label="Looking at what would leave…",
