@@ -648,6 +648,55 @@ def test_a_bundle_for_a_newer_major_schema_asks_to_update_the_app(pair, tmp_path
     assert SyncService(b).import_bundle(ADMIN, minor, CENTER_KEY).added > 0  # a newer minor is read
 
 
+#: Bundles written by each earlier release, kept as files: every later release must still read them (the day the
+#: sync schema changes, their rows go through the upcasters). This is the first release, so there is one pair.
+RELEASE_BUNDLES = sorted((Path(__file__).parent / "data").glob("release-*.lhnsync"))
+
+
+@pytest.mark.parametrize("path", RELEASE_BUNDLES, ids=lambda p: p.stem)
+def test_bundles_from_every_earlier_release_are_read(path: Path):
+    verified = read(path)
+    assert verified.manifest.schema_version == "1.0" and verified.manifest.format_version == 1
+    titles = {(e, r.id): r.v for e, rows in verified.rows.items() for r in rows if r.field == "title"}
+    assert titles[("resource", "r1")] == "A checklist"
+    if verified.manifest.scope == "center":
+        assert titles[("improvement_goal", "g1")] == "Model care from 70% to 85%"
+
+
+def test_there_is_a_bundle_of_each_scope_from_the_first_release():
+    assert [p.name for p in RELEASE_BUNDLES] == ["release-0.1-center.lhnsync", "release-0.1-network.lhnsync"]
+
+
+def test_fields_and_kinds_from_a_newer_minor_schema_are_kept_and_sent_on(pair, tmp_path: Path):
+    """A newer minor version may add fields to a record and new kinds of record: this version keeps them in its
+    field versions (not displayed) and sends them on in its own bundles, so no workstation loses them."""
+    a, b = pair
+    goal = add_goal(a, "Model care")
+    rows = sync_apply.export_rows(a)
+    now = f"{int(datetime.now(UTC).timestamp() * 1000):013d}-00000"
+    future_node = "9b0c7a6e-2222-4a2b-8c3d-000000000002"
+    rows["improvement_goal"].append(
+        {"id": goal, "field": "huddle_day", "node": future_node, "dot": 1, "hlc": now, "vv": {future_node: 1},
+         "owner": SITE, "v": "Tuesday"}
+    )  # fmt: skip
+    rows["huddle_rota"] = [
+        {"id": "rota-1", "field": "name", "node": future_node, "dot": 2, "hlc": now, "vv": {future_node: 2},
+         "owner": SITE, "v": "Spring rota"}
+    ]  # fmt: skip
+    newer = write_bundle(
+        rows, scope="center", source=source_of(a), audience_site=SITE, sign=signing_key(a).sign, hlc_max=now,
+        folder=folder(tmp_path / "newer"), center_key=CENTER_KEY, schema="1.7",
+    )  # fmt: skip
+    report = SyncService(b).import_bundle(ADMIN, newer, CENTER_KEY)
+    assert report.added > 0
+    with sqlite3.connect(b.path) as raw:
+        assert raw.execute("SELECT title FROM improvement_goal WHERE id = ?", (goal,)).fetchone() == ("Model care",)
+    sent_on = SyncService(b).export_center(ADMIN, folder(tmp_path / "from-b"), CENTER_KEY)
+    received = SyncService(a).verify(sent_on, CENTER_KEY).rows
+    assert [(r.id, r.v) for r in received["improvement_goal"] if r.field == "huddle_day"] == [(goal, "Tuesday")]
+    assert [(r.id, r.field, r.v) for r in received["huddle_rota"]] == [("rota-1", "name", "Spring rota")]
+
+
 # -- 21. zip slip -----------------------------------------------------------------------------------------------
 
 
