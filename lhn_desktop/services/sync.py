@@ -88,7 +88,8 @@ class ImportReport:
         if not self.added:
             return f"{self.file} from {self.sender}: nothing new; this workstation already had everything in it."
         kinds = ", ".join(f"{n} {label}" for label, n in sorted(self.kinds.items(), key=lambda x: -x[1])[:6])
-        text = f"{self.file} from {self.sender}: {self.records} records changed ({kinds})"
+        noun = "record" if self.records == 1 else "records"
+        text = f"{self.file} from {self.sender}: {self.records:,} {noun} changed ({kinds})"
         if self.conflicts:
             text += f"; {self.conflicts} with values to choose between (Conflicts tab)"
         if self.hidden:

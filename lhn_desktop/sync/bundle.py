@@ -357,7 +357,7 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject, over=N
                     reject("E_ZIP_BOMB", f"{info.filename} is larger than allowed", info.filename)
                 yield chunk
     except ZIP_DAMAGE:
-        reject("E_ZIP_CORRUPT", "the zip data is damaged (a checksum or length does not match)", info.filename)
+        reject("E_ZIP_CORRUPT", "the file is damaged (a checksum or length does not match)", info.filename)
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -> bytes:
@@ -390,11 +390,11 @@ def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], r
         start = info.header_offset
         header = raw[start : start + 30]
         if start < 0 or len(header) < 30 or header[:4] != b"PK\x03\x04":
-            reject("E_ZIP_CORRUPT", "a member's header is not where the zip directory says", info.filename)
+            reject("E_ZIP_CORRUPT", "the file is damaged (a part is not where its index says)", info.filename)
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         end = start + 30 + name_len + extra_len + info.compress_size
         if end > (after.header_offset if after is not None else limit):
-            reject("E_ZIP_CORRUPT", "members overlap each other (a damaged or crafted zip)", info.filename)
+            reject("E_ZIP_CORRUPT", "the file is damaged or was made to deceive (two of its parts overlap)", info.filename)
 
 
 def _schema(text: str) -> tuple[int, int]:

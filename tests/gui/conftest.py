@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def make_window(qtbot, ctx: AppContext) -> MainWindow:
 @pytest.fixture
 def window(qtbot, ctx: AppContext) -> MainWindow:
     return make_window(qtbot, ctx)
+
+
+def screenshot(widget, name: str) -> None:
+    """Save ``widget`` as ``<name>.png`` in the folder named by LHN_SCREENSHOTS, when it is set (to look at)."""
+    folder = os.environ.get("LHN_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        assert widget.window().grab().save(str(Path(folder) / f"{name}.png"))
 
 
 def when_dialog_opens(act) -> list:

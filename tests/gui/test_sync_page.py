@@ -27,7 +27,7 @@ from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.services.trust import CARD_FORMAT, TrustService
 from lhn_desktop.store.database import Database
 from tests.conftest import DEMO_TODAY, SITE
-from tests.gui.conftest import make_window, when_dialog_opens
+from tests.gui.conftest import make_window, screenshot, when_dialog_opens
 from tests.sync.test_apply import ADMIN, goal, remove, retitle, send, shown
 
 PASSPHRASE = "river stones at dawn"
@@ -108,6 +108,7 @@ def test_review_counts_and_texts_then_the_network_gate(page: SyncPage, ctx, qtbo
     texts = {t.text: t for t in send_tab.texts.rows_model.rows}
     assert texts["Raise model care from 70% to 85% by June"].new
     assert send_tab.export_button.isEnabled() and not send_tab.gate.isVisible()
+    screenshot(page, "sync-export-review-center")
 
     summary = "We called the family at 614-555-0142 on 03/14/2025 before the visit."
     ctx.commons.add_resource(ctx.actor, title="Calling families", kind="tool", summary=summary)
@@ -120,6 +121,7 @@ def test_review_counts_and_texts_then_the_network_gate(page: SyncPage, ctx, qtbo
     assert "The free-text check found" in send_tab.text_view.toPlainText()
     assert send_tab.gate.isVisible() and not send_tab.export_button.isEnabled()
     assert not send_tab.key_box.isVisible()
+    screenshot(page, "sync-export-review-network")
 
     send_tab.checked.setChecked(True)
     assert not send_tab.export_button.isEnabled()  # a tick alone is not enough
@@ -172,7 +174,8 @@ def test_a_center_bundle_goes_to_the_other_workstation_and_comes_back_with_a_rep
     report = receive.report.toPlainText()
     assert "1 of 2 bundles imported, 1 not imported" in report
     assert "damaged.lhnsync was not imported" in report and "Nothing was changed" in report
-    assert f"{back.name} from {SITE}: 1 records changed (1 90-day goal)" in report
+    assert f"{back.name} from {SITE}: 1 record changed (1 90-day goal)" in report
+    screenshot(page, "sync-import-report")
     assert RED_HTML in receive.report.toHtml()
     assert shown(ctx.db, goal_id) == ("Pre-visit planning at every visit", False)
     assert len(page.history.imports.rows_model.rows) == 1
@@ -210,6 +213,7 @@ def test_conflicts_are_resolved_with_the_keyboard(qtbot, ctx: AppContext, other:
     assert len(tab.columns) == 2 and tab.columns[0].title().endswith("shown now")
     assert {c.text.toPlainText() for c in tab.columns} == {v.text for v in first.values}
     assert any(c.origin.text().startswith("Written on this workstation") for c in tab.columns)
+    screenshot(page, "sync-conflict-resolver")
 
     chosen = first.values[1]
     qtbot.keyClick(tab.list, Qt.Key.Key_2)

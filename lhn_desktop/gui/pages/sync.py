@@ -217,7 +217,8 @@ def _import_counts(text: str) -> str:
     records, conflicts = counts.get("records", 0), counts.get("conflicts", 0)
     if not counts.get("added"):
         return "nothing new"
-    return f"{records:,} records changed" + (f", {conflicts} with a conflict" if conflicts else "")
+    noun = "record" if records == 1 else "records"
+    return f"{records:,} {noun} changed" + (f", {conflicts} with a conflict" if conflicts else "")
 
 
 def _export_counts(text: str) -> str:

@@ -371,9 +371,11 @@ class SendTab(QWidget):
         changes = sum(c.versions for c in preview.counts)
         whom = "this center's workstations" if preview.scope == "center" else (
             "the network" if preview.audience == "ncc" else f"{preview.audience} (from the network)")  # fmt: skip
-        since = f"Last sent to {whom}: {preview.last_export}." if preview.last_export else f"Never sent to {whom}."
+        since = (f"The last bundle for {whom} was made on {preview.last_export}." if preview.last_export
+                 else f"No bundle has been made for {whom} yet.")  # fmt: skip
         self.summary.setText(
-            f"A bundle for {whom} will carry {records:,} records of {len(preview.counts)} kinds "
+            f"A bundle for {whom} will carry {records:,} record{'s' if records != 1 else ''} of "
+            f"{len(preview.counts)} kind{'s' if len(preview.counts) != 1 else ''} "
             f"({changes:,} changes). {since}"
         )
         new = sum(1 for t in texts if t.new)
