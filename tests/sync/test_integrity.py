@@ -1187,7 +1187,7 @@ def test_the_manifest_clock_is_checked_like_the_rows(pair, tmp_path: Path, hlc_m
 
 # -- 25. fuzzing ------------------------------------------------------------------------------------------------
 #
-# atheris is not available here; these Hypothesis harnesses play its part (SYNC.md acceptance test 25). Only
+# Hypothesis harnesses (SYNC.md acceptance test 25; the atheris harnesses are in test_atheris.py). Only
 # BundleRejected may escape read_bundle, and nothing may run for more than 10 s. Seeds are valid bundles of both
 # scopes. FUZZ_EXAMPLES bounds the default run; raise it for a long run.
 
