@@ -205,7 +205,7 @@ def strict_loads(raw: bytes) -> Any:
         raise _StrictJSON("it is not valid UTF-8") from None
     if len(text) <= MAX_STRING and text.count("[") + text.count("{") <= MAX_DEPTH:
         try:
-            value = json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
+            value = _FAST.decode(text)
         except _StrictJSON:
             raise
         except (json.JSONDecodeError, ValueError, RecursionError):
@@ -213,9 +213,7 @@ def strict_loads(raw: bytes) -> Any:
         if value is not _SLOW and _CANONICAL.encode(value) == text:
             return value
     try:
-        value = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float
-        )
+        value = _CHECKING.decode(text)
     except _StrictJSON:
         raise
     except (json.JSONDecodeError, ValueError, RecursionError) as exc:
@@ -225,6 +223,9 @@ def strict_loads(raw: bytes) -> Any:
 
 
 _SLOW = object()
+# made once: json.loads with options builds a new decoder on every call
+_FAST = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite_float)
+_CHECKING = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_float=_finite_float)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -394,7 +395,9 @@ def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], r
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         end = start + 30 + name_len + extra_len + info.compress_size
         if end > (after.header_offset if after is not None else limit):
-            reject("E_ZIP_CORRUPT", "the file is damaged or was made to deceive (two of its parts overlap)", info.filename)
+            reject(
+                "E_ZIP_CORRUPT", "the file is damaged or was made to deceive (two of its parts overlap)", info.filename
+            )
 
 
 def _schema(text: str) -> tuple[int, int]:
