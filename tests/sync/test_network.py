@@ -113,11 +113,22 @@ def test_a_resource_travels_from_one_center_to_another_through_the_network(netwo
         s.get(Resource, rid).title = "Changed at B"
 
     commons_b.adopt(ADMIN, rid, note="Using it in our Tuesday clinic")
+    adapted = commons_b.adapt(ADMIN, rid, title="Pre-visit call script (Spanish)", what_changed="Translated")
     send(b, ncc, tmp_path / "b-to-ncc")
     send(ncc, a, tmp_path / "to-a", audience="demo-ibd")
     with a.read() as s:
-        adoptions = s.scalars(select(UsageEvent).where(UsageEvent.resource_id == rid)).all()
-        assert [(u.kind, u.owner_site_id, u.member_id) for u in adoptions] == [("adopted", "ctr-042", None)]
+        uses = s.scalars(select(UsageEvent).where(UsageEvent.resource_id == rid).order_by(UsageEvent.kind)).all()
+        assert [(u.kind, u.owner_site_id, u.member_id, u.note) for u in uses] == [
+            ("adapted", "ctr-042", None, "Translated"),
+            ("adopted", "ctr-042", None, "Using it in our Tuesday clinic"),
+        ]
+        copy = s.get(Resource, adapted)
+        assert (copy.adapted_from_id, copy.owner_site_id, copy.title) == (
+            rid,
+            "ctr-042",
+            "Pre-visit call script (Spanish)",
+        )
+    assert [r.id for r in CommonsService(a, attachments_folder(a.path)).search("Spanish")] == [adapted]
 
 
 def test_the_coordinating_center_does_not_send_a_center_its_own_records(network, tmp_path: Path):
