@@ -1,12 +1,14 @@
 """LHN Desktop benchmarks: each prints this program's time as a ratio over a baseline measured in the same run.
 
-Usage: ``python bench/run.py [--reps N] [--patients N]``
+Usage: ``python bench/run.py [--reps N] [--patients N] [--only NAME ...] [--frozen]``
 
 startup: ``lhn-desktop --smoke`` on the demo center (open the database, sign in, build the main
 window, visit every page, exit) against a bare PySide6 window process started the same way. The
 two are run interleaved, several times each; the medians are compared.
 
-analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py`` (each runnable on its own).
+analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
+``bench/commons.py``; sync: see ``bench/sync.py`` (each runnable on its own). ``--only`` picks some of
+them (repeat it for several); without it all run.
 """
 
 from __future__ import annotations
@@ -128,23 +130,37 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
+BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=9, help="repetitions of each measurement (default 9)")
-    parser.add_argument("--patients", type=int, default=300, help="demo center size (default 300)")
+    parser.add_argument("--patients", type=int, default=300, help="demo center size for startup (default 300)")
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
     parser.add_argument("--frozen", action="store_true", help="also build the installer folder and measure it")
     args = parser.parse_args()
-    bench_startup(args.reps, args.patients)
+    chosen = set(args.only or BENCHMARKS)
+    if "startup" in chosen:
+        bench_startup(args.reps, args.patients)
     from charts import bench_analysis, bench_render  # bench/charts.py, beside this file
 
-    bench_analysis(args.reps)
-    bench_render(args.reps)
+    if "analysis" in chosen:
+        bench_analysis(args.reps)
+    if "render" in chosen:
+        bench_render(args.reps)
     from huddle import bench_huddle  # bench/huddle.py: builds a 2,000-patient center (about 40 s)
 
-    bench_huddle(args.reps)
+    if "huddle" in chosen:
+        bench_huddle(args.reps)
     from commons import bench_search  # bench/commons.py
 
-    bench_search(args.reps)
+    if "search" in chosen:
+        bench_search(args.reps)
+    from sync import bench_sync  # bench/sync.py: builds a 2,000-patient center, exports and imports it
+
+    if "sync" in chosen:
+        bench_sync(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0
