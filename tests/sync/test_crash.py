@@ -28,6 +28,7 @@ from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import SUFFIX, BundleRejected
+from tests.sync.test_integrity import dump
 
 ADMIN = Actor.workstation()
 CENTER_KEY = bytes(range(32))
@@ -129,15 +130,6 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
             keep = [i for i, n in enumerate(names) if n not in VOLATILE.get(table, ())]
             out[table] = sorted((tuple(r[i] for i in keep) for r in cursor), key=repr)
         return out
-    finally:
-        conn.close()
-
-
-def dump(path: Path) -> list[str]:
-    """The whole database as SQL, volatile columns included (for "nothing was changed")."""
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
     finally:
         conn.close()
 
