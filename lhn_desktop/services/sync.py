@@ -142,12 +142,12 @@ class SyncService:
 
     # -- what would leave ---------------------------------------------------------------------------------------
 
-    def _outgoing(self, scope: str, audience: str) -> dict[str, list[dict]]:
+    def _outgoing(self, scope: str, audience: str, *, raw: bool = False) -> dict[str, list[dict]]:
         """The bundle rows for a scope: everything (center), or the allowlisted fields of the records this
-        workstation may send to ``audience`` (network)."""
-        rows = sync_apply.export_rows(self.db)
+        workstation may send to ``audience`` (network). ``raw`` keeps center values as their stored JSON text."""
         if scope == "center":
-            return rows
+            return sync_apply.export_rows(self.db, raw=raw)
+        rows = sync_apply.export_rows(self.db)
         site = self.db.local_node().site_code
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
@@ -254,7 +254,7 @@ class SyncService:
         node = self.db.local_node()
         key = load_der_private_key(node.private_key, password=None)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
-        rows = self._outgoing(scope, audience)
+        rows = self._outgoing(scope, audience, raw=True)
         high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
         path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
                             folder=target, center_key=center_key)  # fmt: skip

@@ -37,6 +37,7 @@ from lhn_desktop.models.base import Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
 from lhn_desktop.store.capture import DELETED_FIELD, record_audit, write_versions
 from lhn_desktop.store.database import Database
+from lhn_desktop.sync.bundle import RawJSON
 from lhn_desktop.sync.hlc import Hlc, receive
 from lhn_desktop.sync.merge import Sibling, canonical_json, merge
 
@@ -58,11 +59,15 @@ def syncable_tables() -> dict[str, Any]:
     return out
 
 
-def export_rows(db: Database, entities: Iterable[str] | None = None) -> dict[str, list[dict]]:
-    """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot)."""
+def export_rows(db: Database, entities: Iterable[str] | None = None, *, raw: bool = False) -> dict[str, list[dict]]:
+    """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot).
+
+    With ``raw``, the value and version vector stay the stored canonical JSON text (:class:`RawJSON`), for
+    writing straight into a bundle; otherwise they are decoded.
+    """
     wanted = set(entities) if entities is not None else None
     out: dict[str, list[dict]] = {}
-    loads = json.loads
+    loads = RawJSON if raw else json.loads
     query = select(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot,
                    SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json, SyncValue.owner)  # fmt: skip
     with db.read() as s:

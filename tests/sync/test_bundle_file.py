@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lhn_desktop.sync.bundle import BundleRejected, Signer, read_bundle, write_bundle
+from lhn_desktop.sync.bundle import BundleRejected, RawJSON, Signer, canonical_line, read_bundle, write_bundle
+from lhn_desktop.sync.merge import canonical_json
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 KEY = Ed25519PrivateKey.generate()
@@ -40,7 +43,7 @@ def trust(key_id: str) -> Signer | None:
 
 def write(tmp_path: Path, rows=ROWS, scope="center", audience="ctr-042", **kw) -> Path:
     folder = tmp_path / "out"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     key = CENTER_KEY if scope == "center" else None
     return write_bundle(rows, scope=scope, source=SOURCE, audience_site=audience, sign=KEY.sign, hlc_max=HLC,
                         folder=folder, center_key=key, created_at=NOW, **kw)  # fmt: skip
@@ -244,3 +247,34 @@ def test_a_newer_minor_schema_may_add_network_fields_but_never_patient_data(tmp_
     patient = write(tmp_path, rows={"patient": [row("p1", "mrn", "x")]}, scope="network", audience="ncc", schema="1.1")
     with pytest.raises(BundleRejected, match="may not carry patient"):
         read(patient, local_site="ncc", is_ncc=True)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300)
+@given(value=JSON_VALUES, text=st.text(min_size=1, max_size=12), dot=st.integers(1, 2**53),
+       owner=st.none() | st.text(max_size=8))  # fmt: skip
+def test_a_line_from_stored_json_text_is_the_same_as_from_the_values(value, text: str, dot: int, owner):
+    """The export writes stored JSON text straight into its lines; the bytes must be those of the values."""
+    decoded = {"id": text, "field": text[::-1], "node": NODE, "dot": dot, "hlc": HLC, "vv": {NODE: dot, text: 1},
+               "owner": owner, "v": value}  # fmt: skip
+    raw = decoded | {"v": RawJSON(canonical_json(value)), "vv": RawJSON(canonical_json(decoded["vv"]))}
+    assert canonical_line(raw) == canonical_line(decoded)
+    assert json.loads(canonical_line(raw)) == decoded
+
+
+def test_a_center_export_writes_the_same_bytes_as_from_decoded_values(tmp_path: Path):
+    raw_rows = {e: [r | {"v": RawJSON(canonical_json(r["v"])), "vv": RawJSON(canonical_json(r["vv"]))} for r in rows]
+                for e, rows in ROWS.items()}  # fmt: skip
+    paths = [
+        write(tmp_path / name, rows=r, bundle_id="00000000-0000-4000-8000-000000000001")
+        for name, r in (("decoded", ROWS), ("raw", raw_rows))
+    ]
+    assert paths[0] != paths[1]
+    with zipfile.ZipFile(paths[0]) as first, zipfile.ZipFile(paths[1]) as second:
+        assert [first.read(n) for n in first.namelist()] == [second.read(n) for n in second.namelist()]
