@@ -10,6 +10,9 @@ Timed, interleaved, ``--reps`` times each:
 - export: ``SyncService.export_center`` of the whole center (every field version, sealed);
 - import: ``SyncService.import_bundle`` of that bundle into the empty workstation (verify, merge
   into ``sync_value``, rebuild every displayed row, check foreign keys, one transaction);
+- import again: another bundle of the same state (the previous repetition's, with its own id) into the
+  workstation that has just imported everything: nothing is new, as in a daily exchange between two
+  workstations where little changed (bundles are full-state, SYNC.md decision 7);
 - baseline: raw ``sqlite3`` ``executemany`` of the same rows (entity, record_id, field, node, dot,
   hlc, vv_json, value_json, owner) into a new file database whose ``sync_value`` table is made
   with the center's own DDL (same primary key), in one transaction, WAL and ``synchronous=FULL``.
@@ -212,12 +215,10 @@ def bench_sync(reps: int, patients: int = 2000, profile: bool = False) -> tuple[
         center, empty = build(folder, patients)
         built = time.perf_counter() - start
         table, indexes, rows = baseline_rows(center)
-        shutil.rmtree(time_export(center, folder / "warm")[1].parent)  # warm the page cache and imports, untimed
-        exports, imports, baselines = [], [], []
+        _seconds, previous = time_export(center, folder / "warm")  # warms the page cache and imports, untimed
+        exports, imports, again, baselines = [], [], [], []
         report = bundle = None
         for k in range(reps):
-            if bundle is not None:
-                shutil.rmtree(bundle.parent)  # one bundle at a time on disk (about 21 MB at 2,000 patients)
             seconds, bundle = time_export(center, folder / f"out-{k}")
             exports.append(seconds)
             replica = folder / f"replica-{k}.sqlite3"
@@ -226,28 +227,40 @@ def bench_sync(reps: int, patients: int = 2000, profile: bool = False) -> tuple[
             with sqlite3.connect(replica) as raw:
                 stored = raw.execute("SELECT count(*) FROM sync_value").fetchone()[0]
             assert stored >= len(rows), (stored, len(rows))  # the workstation now holds every field version
+            seconds, repeat = time_import(replica, folder / f"again-{k}.sqlite3", previous)
+            assert not repeat.already_imported  # another bundle (its own id) of the same state
+            assert not repeat.added
+            again.append(seconds)
             _remove(replica)
+            _remove(folder / f"again-{k}.sqlite3")
+            shutil.rmtree(previous.parent)  # two bundles at a time on disk (about 21 MB each at 2,000 patients)
+            previous = bundle
             baseline = folder / f"baseline-{k}.sqlite3"
             baselines.append(time_baseline(baseline, table, indexes, rows))
             _remove(baseline)
         size = bundle.stat().st_size
         e, i, b = statistics.median(exports), statistics.median(imports), statistics.median(baselines)
+        a = statistics.median(again)
         print(
             f"sync: {patients}-patient demo center built in {built:.0f} s; center bundle of {len(rows):,} rows "
             f"(field versions), {size / 1e6:.1f} MB ({size / MAX_BUNDLE:.0%} of the largest bundle a workstation "
             f"reads, {MAX_BUNDLE / 1e6:.1f} MB); import added {report.added:,} versions to {report.records:,} "
             "records"
         )
-        each = {"export": exports, "import": imports, "executemany": baselines}
+        each = {"export": exports, "import": imports, "import again": again, "executemany": baselines}
         print(
             "sync: each repetition (s): "
             + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in each.items())
         )
         print(
-            f"sync: export {e:.2f} s, import into an empty workstation {i:.2f} s, raw sqlite3 executemany of the "
+            f"sync: export {e:.2f} s, import into an empty workstation {i:.2f} s, import of another bundle of the "
+            f"same state into a workstation that has it all (nothing new) {a:.2f} s, raw sqlite3 executemany of the "
             f"same rows {b:.2f} s (medians of {reps})"
         )
-        print(f"sync ratios: export / executemany {e / b:.1f}; import / executemany {i / b:.1f}")
+        print(
+            f"sync ratios: export / executemany {e / b:.1f}; import / executemany {i / b:.1f}; "
+            f"import with nothing new / executemany {a / b:.1f}"
+        )
         if profile:
             _profile("export", lambda: time_export(center, folder / "out-profile"))
             _profile("import", lambda: time_import(empty, folder / "replica-profile.sqlite3", bundle))
