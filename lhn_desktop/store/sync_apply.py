@@ -155,27 +155,48 @@ def apply_rows(
 
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
                  revived: set[str]) -> None:  # fmt: skip
-    """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows."""
-    current: dict[str, dict[str, list[Sibling]]] = {}
+    """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows.
+
+    The stored versions are read as text and decoded only where needed: an incoming version this workstation
+    already holds (the same node and dot) is recognised by comparing canonical JSON text, which is most of a
+    full-state bundle between workstations that exchange often.
+    """
+    stored: dict[str, dict[str, list[tuple]]] = {}
     query = select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot, SyncValue.hlc,
                    SyncValue.vv_json, SyncValue.value_json)  # fmt: skip
-    for record_id, name, node, dot, hlc, vv_json, value_json in conn.execute(
+    for record_id, name, *version in conn.execute(
         query.where(SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
     ):
-        current.setdefault(record_id, {}).setdefault(name, []).append(
-            Sibling(node, dot, hlc, json.loads(vv_json), json.loads(value_json))
-        )
-    known_before = set(current)
-    inserts: list[dict[str, Any]] = []
-    deletes: list[dict[str, Any]] = []
+        stored.setdefault(record_id, {}).setdefault(name, []).append(version)
+    known_before = set(stored)
+    current: dict[str, dict[str, list[Sibling]]] = {}
+
+    def siblings(record_id: str, name: str) -> list[Sibling]:
+        fields = current.setdefault(record_id, {})
+        if name not in fields:
+            versions = stored.get(record_id, {}).get(name, ())
+            fields[name] = [Sibling(node, dot, hlc, json.loads(vv_json), json.loads(value_json))
+                            for node, dot, hlc, vv_json, value_json in versions]  # fmt: skip
+        return fields[name]
+
+    inserts: list[tuple] = []
+    deletes: list[tuple] = []
     touched: list[str] = []
     owners: dict[str, str] = {}
     for record_id in chunk:
-        fields = current.setdefault(record_id, {})
+        on_file = stored.get(record_id, {})
         changed = False
         for r in by_record[record_id]:
             owners[record_id] = r.owner
-            before = fields.get(r.field, [])
+            if r.field not in current.get(record_id, ()):
+                same = next((v for v in on_file.get(r.field, ()) if v[0] == r.node and v[1] == r.dot), None)
+                if same is not None:
+                    if same[3] != canonical_json(dict(r.vv)) or same[4] != canonical_json(r.v):
+                        raise SyncIntegrityError(
+                            "Two versions of a field carry the same identity but different content; the data is "
+                            "corrupt or forged. Nothing was changed.", detail=f"node={r.node} dot={r.dot}")  # fmt: skip
+                    continue  # already held
+            before = siblings(record_id, r.field)
             after = merge(before, Sibling(r.node, r.dot, r.hlc, dict(r.vv), r.v))
             kept = {x.key for x in after}
             if kept == {x.key for x in before}:
@@ -185,10 +206,12 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                     deletes.append((entity, record_id, r.field, x.node, x.dot))
             inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, canonical_json(dict(r.vv)),
                             canonical_json(r.v), r.owner))  # fmt: skip
-            fields[r.field] = after
+            current[record_id][r.field] = after
             changed = True
         if changed:
             touched.append(record_id)
+            for name in on_file:  # the displayed row is rebuilt from every field
+                siblings(record_id, name)
     # Plain executemany for the bulk of the work: SQLAlchemy's per-row parameter handling costs more than SQLite.
     if deletes:
         conn.exec_driver_sql(_DELETE_VALUE, deletes)
