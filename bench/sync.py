@@ -159,35 +159,30 @@ def time_baseline(path: Path, table: str, indexes: list[str], rows: list[tuple])
     return elapsed
 
 
+def _timed(path: Path, act):
+    """Open the workstation database at ``path``; seconds that ``act(service, actor)`` takes, and its result."""
+    from lhn_desktop.access import Actor
+    from lhn_desktop.services.sync import SyncService
+    from lhn_desktop.store.database import Database
+
+    db = Database.open(path, path.parent / "backups")
+    try:
+        start = time.perf_counter()
+        result = act(SyncService(db), Actor.workstation())
+        return time.perf_counter() - start, result
+    finally:
+        db.close()
+
+
 def time_export(center: Path, out: Path) -> tuple[float, Path]:
-    from lhn_desktop.access import Actor
-    from lhn_desktop.services.sync import SyncService
-    from lhn_desktop.store.database import Database
-
     out.mkdir()
-    db = Database.open(center, center.parent / "backups")
-    try:
-        start = time.perf_counter()
-        path = SyncService(db).export_center(Actor.workstation(), out, KEY)
-        return time.perf_counter() - start, path
-    finally:
-        db.close()
+    return _timed(center, lambda sync, actor: sync.export_center(actor, out, KEY))
 
 
-def time_import(empty: Path, replica: Path, bundle: Path):
-    """Seconds to import ``bundle`` into a fresh copy of the empty workstation, and the import report."""
-    from lhn_desktop.access import Actor
-    from lhn_desktop.services.sync import SyncService
-    from lhn_desktop.store.database import Database
-
-    shutil.copyfile(empty, replica)
-    db = Database.open(replica, replica.parent / "backups")
-    try:
-        start = time.perf_counter()
-        report = SyncService(db).import_bundle(Actor.workstation(), bundle, KEY)
-        return time.perf_counter() - start, report
-    finally:
-        db.close()
+def time_import(base: Path, replica: Path, bundle: Path):
+    """Seconds to import ``bundle`` into ``replica``, a fresh copy of the workstation ``base``, and the report."""
+    shutil.copyfile(base, replica)
+    return _timed(replica, lambda sync, actor: sync.import_bundle(actor, bundle, KEY))
 
 
 def _profile(label: str, call) -> None:
