@@ -195,7 +195,7 @@ class CommonsPage(Page):
         if r.contributor_role:
             meta.append(f"shared by a {escape(ROLE_NAMES.get(r.contributor_role, r.contributor_role).lower())}")
         if r.tags:
-            meta.append(f"tags: {escape(r.tags)}")
+            meta.append("tags: " + escape(", ".join(t.strip() for t in r.tags.split(",") if t.strip())))
         if d.licence:
             meta.append(f"licence: {escape(d.licence)}")
         parts.append(" · ".join(meta))
@@ -210,7 +210,8 @@ class CommonsPage(Page):
         if d.attachment_name:
             parts.append(f"<b>Attachment</b>: {escape(d.attachment_name)} ({(d.attachment_bytes or 0) / 1024:.0f} KB)")
         parts.append(
-            f"Adopted {r.adoptions} time(s)." + ("" if r.local else " Read-only here: it belongs to another center.")
+            ("Not adopted yet." if not r.adoptions else f"Adopted {r.adoptions} time{'s' if r.adoptions != 1 else ''}.")
+            + ("" if r.local else " Read-only here: it belongs to another center.")
         )
         if d.body:
             parts.append(escape(d.body).replace("\n", "<br>"))
