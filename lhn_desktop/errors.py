@@ -24,9 +24,21 @@ class LhnError(Exception):
 
 
 class ValidationError(LhnError):
-    """Input that cannot be accepted as it is."""
+    """Input that cannot be accepted as it is.
+
+    ``field`` names the input at fault (``mrn``, ``WEIGHT``, ...) so a form can put the cursor there and the
+    command line can name the option; the message itself never repeats the value (it may be patient data).
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, detail: str = "", field: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.field = field
+
+
+class NeedsConfirmation(ValidationError):
+    """Input that may be right but looks wrong: the caller checks first, shows the warnings, and asks again."""
 
 
 class NotFound(LhnError):

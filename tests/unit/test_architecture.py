@@ -119,3 +119,11 @@ def test_spc_imports_nothing_of_ours_but_itself() -> None:
     for path in _modules(PACKAGE / "spc"):
         ours = [n for n in _imports(path) if n.startswith("lhn_desktop") and not n.startswith("lhn_desktop.spc")]
         assert ours == [], f"{path.relative_to(ROOT)} imports {ours}"
+
+
+def test_clinical_calculations_import_only_errors_and_paths() -> None:
+    """Growth, indices and the observation catalog are pure: no database, no services, no Qt."""
+    allowed = ("lhn_desktop.clinical", "lhn_desktop.errors", "lhn_desktop.paths")
+    for path in _modules(PACKAGE / "clinical"):
+        ours = [n for n in _imports(path) if n.startswith("lhn_desktop") and not n.startswith(allowed)]
+        assert ours == [], f"{path.relative_to(ROOT)} imports {ours}"
