@@ -15,6 +15,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.paths import AppDirs, app_dirs
 from lhn_desktop.services.center import center_info
 from lhn_desktop.services.commons import CommonsService, attachments_folder
+from lhn_desktop.services.corrections import CorrectionService
 from lhn_desktop.services.dto import CenterInfo
 from lhn_desktop.services.goals import GoalService
 from lhn_desktop.services.improvement import ImprovementService
@@ -22,9 +23,11 @@ from lhn_desktop.services.measures import MeasureService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.planning import PlanningService
+from lhn_desktop.services.registry import RegistryService
 from lhn_desktop.services.schedule import ScheduleService
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.services.trust import TrustService
+from lhn_desktop.services.visits import VisitService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path, ensure_writable_dir
@@ -65,6 +68,9 @@ class AppContext:
         self.lock: DatabaseLock | None = None
         self.team = TeamService(self.db)
         self.patients = PatientService(self.db, today=self.today)
+        self.registry = RegistryService(self.db, today=self.today)
+        self.visits = VisitService(self.db, today=self.today)
+        self.corrections = CorrectionService(self.db, today=self.today)
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)

@@ -24,14 +24,17 @@ import calendar
 import json
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from statistics import median_low
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lhn_desktop.access import Actor
+from lhn_desktop.clinical import indices
+from lhn_desktop.clinical.observations import read_value
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.goals import CollaborateResponse, GoalFollowUp, PatientGoal, Task
@@ -46,9 +49,12 @@ from lhn_desktop.services.measure_library import (
     build_clinical_data,
     count_month,
     definition_id,
+    inactive_from,
     load_library,
     value_id,
 )
+from lhn_desktop.services.registry import PatientInput, apply_patient, clean_patient, new_patient
+from lhn_desktop.services.visits import index_code_for
 from lhn_desktop.store.database import Database
 
 #: Names the yearly vitamin D and PHQ-9 records (see ``_Generator.yearly_checks``).
@@ -90,8 +96,6 @@ TRANSITIONS = {
     False: ((0.88, 0.08, 0.03, 0.01), (0.55, 0.28, 0.13, 0.04), (0.45, 0.25, 0.24, 0.06), (0.40, 0.28, 0.24, 0.08)),
     True: ((0.91, 0.06, 0.025, 0.005), (0.65, 0.25, 0.08, 0.02), (0.55, 0.25, 0.16, 0.04), (0.50, 0.28, 0.17, 0.05)),
 }
-#: Index ranges per PGA state (inclusive, steps of 5); remission is <10 for both (DOMAIN.md 3.5).
-INDEX_RANGES = {"PCDAI": ((0, 5), (10, 30), (35, 40), (45, 70)), "PUCAI": ((0, 5), (10, 30), (35, 60), (65, 85))}
 #: Lab ranges per PGA state and unit: CRP in tenths of mg/L, ESR mm/h, albumin g/L, hemoglobin g/L.
 LABS = {
     "CRP": (((3, 45), (30, 150), (100, 450), (300, 1200)), "mg/L"),
@@ -293,17 +297,22 @@ class _Generator:
         diagnosis = self.pick(((CROHN, 0.6), (UC, 0.3), (IBDU, 0.1)))
         earliest_dx = add_years(birth, 2) + timedelta(days=1)
         dx = earliest_dx + timedelta(days=rng.randrange(max(1, (today - earliest_dx).days - 14)))
-        classification = None if rng.random() < 0.07 else self.classification(diagnosis, age_on(birth, dx))
+        classification = {} if rng.random() < 0.07 else self.classification(diagnosis)
         active = not (age >= 19 and rng.random() < 0.3)  # some young adults have moved to adult care
-        patient = Patient(
-            id=self.new_id(), mrn=f"DEMO-{index + 1:06d}", given_name=given, family_name=family, birth_date=birth,
-            sex=sex, diagnosis=diagnosis, diagnosis_date=dx, disease_classification=classification,
-            phone=f"555-01{rng.randrange(100):02d}", email=f"{given}.{family}@example.org".lower(), active=active,
+        patient_id = self.new_id()
+        entry = PatientInput(
+            mrn=f"DEMO-{index + 1:06d}", given_name=given, family_name=family, birth_date=birth, sex=sex,
+            diagnosis=diagnosis, diagnosis_date=dx, **classification, phone=f"555-01{rng.randrange(100):02d}",
+            email=f"{given}.{family}@example.org".lower(),
         )  # fmt: skip
+        patient = new_patient(clean_patient(entry, today), id=patient_id)  # the registry's own rules
         growth = (min(1.1, max(0.9, rng.gauss(1, 0.04))), min(1.35, max(0.75, rng.gauss(1, 0.12))))
         h = _History(patient, rng.choice(self.physicians), growth, records=[patient])
         plan = self.treatment_plan(patient)
         end = today - timedelta(days=1 if active else self.between(220, 400))
+        if not active:  # moved to adult care a month after their last visit here
+            left = replace(entry, status="adult_care", status_date=min(today, end + timedelta(days=30)))
+            apply_patient(patient, clean_patient(left, today))
         self.visits(h, plan, end)
         self.medications(h, plan)
         self.immunizations(h, end)
@@ -311,19 +320,18 @@ class _Generator:
         self.previsit_plans(h)
         return h
 
-    def classification(self, diagnosis: str, age_at_dx: int) -> str:
-        """A Paris classification: "A1b L3 L4a B1 G0" for Crohn disease, "E4 S1" for UC and IBD-U."""
+    def classification(self, diagnosis: str) -> dict[str, object]:
+        """The Paris classification as the registration form records it (the age group follows from the dates)."""
         if diagnosis != CROHN:
             extent = self.pick((("E1", 0.1), ("E2", 0.2), ("E3", 0.15), ("E4", 0.55)))
-            return f"{extent} {self.pick((('S0', 0.75), ('S1', 0.25)))}"
-        parts = ["A1a" if age_at_dx < 10 else "A1b" if age_at_dx < 17 else "A2"]
-        parts.append(self.pick((("L1", 0.2), ("L2", 0.25), ("L3", 0.55))))
+            return {"uc_extent": extent, "uc_severity": self.pick((("S0", 0.75), ("S1", 0.25)))}
+        location = self.pick((("L1", 0.2), ("L2", 0.25), ("L3", 0.55)))
         upper = self.pick((("", 0.6), ("L4a", 0.25), ("L4b", 0.1), ("L4a L4b", 0.05)))
-        parts += [upper] if upper else []
         behaviour = self.pick((("B1", 0.8), ("B2", 0.12), ("B3", 0.05), ("B2B3", 0.03)))
-        parts.append(behaviour + ("p" if self.rng.random() < 0.15 else ""))
-        parts.append(self.pick((("G0", 0.8), ("G1", 0.2))))
-        return " ".join(parts)
+        perianal = self.rng.random() < 0.15
+        growth = self.pick((("G0", 0.8), ("G1", 0.2)))
+        return {"paris_location": location, "paris_upper_gi": upper or None, "paris_behaviour": behaviour,
+                "paris_perianal": perianal, "paris_growth": growth}  # fmt: skip
 
     def treatment_plan(self, p: Patient) -> dict[str, tuple[str, date]]:
         """Maintenance drugs by class: (drug, start date), each starting at least a week before today."""
@@ -400,9 +408,12 @@ class _Generator:
         return Visit(id=self.new_id(), patient_id=p.id, visit_date=on, visit_time=time_text, clinician=clinician,
                      visit_type=visit_type, status=status)  # fmt: skip
 
-    def observation(self, p: Patient, visit_id: str | None, code: str, value: str, unit: str | None, on: date):
-        return Observation(id=self.new_id(), patient_id=p.id, visit_id=visit_id, code=code, value=value, unit=unit,
-                           observed_on=on, source=SOURCE)  # fmt: skip
+    def observation(self, p: Patient, visit_id: str | None, code: str, value: str, unit: str | None, on: date,
+                    detail: str | None = None) -> Observation:  # fmt: skip
+        """An observation as the visit form stores it: read through the catalog, so a demo value is a valid one."""
+        reading = read_value(code, value, unit)
+        return Observation(id=self.new_id(), patient_id=p.id, visit_id=visit_id, code=code, value=reading.value,
+                           unit=reading.unit, observed_on=on, source=SOURCE, detail=detail)  # fmt: skip
 
     def observations(self, h: _History, visit: Visit, state: int, last_height: int) -> int:
         """PGA with PCDAI or PUCAI, growth and labs at a completed visit; returns the height recorded.
@@ -413,9 +424,7 @@ class _Generator:
         progress = self.progress_at(d)
         obs: list[tuple[str, str, str | None]] = []
         has_pga = rng.random() >= 0.12 - 0.10 * progress
-        if has_pga:
-            index = "PCDAI" if p.diagnosis == CROHN else "PUCAI"
-            obs += [("PGA", PGA_STATES[state], None), (index, str(self.between(*INDEX_RANGES[index][state], 5)), None)]
+        index_seed = rng.getrandbits(32) if has_pga else None
         height, weight = self.growth_at(h, d, state)
         height = max(last_height, height + self.between(-3, 3))
         has_weight = rng.random() >= 0.06 - 0.05 * progress
@@ -427,7 +436,16 @@ class _Generator:
                 value = self.between(*ranges[state])
                 value += 8 if code == "HGB" and p.sex == "male" and age_on(p.birth_date, d) >= 13 else 0
                 obs.append((code, tenths(value) if code == "CRP" else str(value), unit))
-        h.records += [self.observation(p, visit.id, code, value, unit, d) for code, value, unit in obs]
+        details: dict[str, str] = {}
+        if index_seed is not None:
+            code = index_code_for(p.diagnosis)
+            labs = {c: Decimal(v) for c, v, _ in obs}
+            result = demo_index_score(indices.get_index(code), state, labs, random.Random(index_seed))
+            obs[:0] = [("PGA", PGA_STATES[state], None), (code, result.total_text, None)]
+            details[code] = indices.score_text(result.levels)
+        h.records += [
+            self.observation(p, visit.id, code, value, unit, d, details.get(code)) for code, value, unit in obs
+        ]
         h.seen.append(_Seen(d))
         return height
 
@@ -615,6 +633,34 @@ class _Generator:
                                           satisfied_with_progress=score >= 0, note=GAS_NOTES[score + 2]))  # fmt: skip
 
 
+def demo_index_score(
+    index: indices.IndexDefinition, state: int, labs: dict[str, Decimal], rng: random.Random
+) -> indices.IndexScore:
+    """Item levels for a visit whose PGA is ``PGA_STATES[state]``, scored by the index itself.
+
+    Items derived from a laboratory value (the wPCDAI's ESR and albumin) take that value's level when the visit
+    has it; the others rise one level at a time, in random order, until the total reaches the category that
+    matches the PGA. PGA and index usually agree, not always (as in clinic).
+    """
+    wanted = PGA_STATES[state].replace("quiescent", "remission")
+    levels: dict[str, int] = {}
+    free = []
+    for item in index.items:
+        lab = labs.get(item.from_observation.code) if item.from_observation else None
+        levels[item.key] = item.level_for_value(lab) if lab is not None else 0
+        if lab is None:
+            free.append(item)
+    for _ in range(40):
+        current = indices.score(index, levels)
+        if indices.CATEGORY_ORDER.index(current.category) >= indices.CATEGORY_ORDER.index(wanted):
+            break
+        choices = [i for i in free if levels[i.key] < len(i.levels) - 1]
+        if not choices:
+            break
+        levels[rng.choice(choices).key] += 1
+    return indices.score(index, levels)
+
+
 def dose_text(drug: str, kg: float) -> str:
     """A usual pediatric maintenance dose for the weight, as on a medication list."""
     if drug == "mesalamine":
@@ -654,7 +700,7 @@ def clinical_data(histories: list[_History]) -> ClinicalData:
         p = h.patient
         fields = {"disease_classification": p.disease_classification, "diagnosis": p.diagnosis,
                   "diagnosis_date": p.diagnosis_date}  # fmt: skip
-        patients.append((p.id, p.active, p.diagnosis_date, fields))
+        patients.append((p.id, inactive_from(p.status, p.status_date), p.diagnosis_date, fields))
         for r in h.records:
             if type(r) is Visit and r.status == "completed":
                 visits.append((r.id, p.id, r.visit_date))

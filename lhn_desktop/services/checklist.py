@@ -63,8 +63,17 @@ class PatientField(_Strict):
 
 
 class EachVisit(_Strict):
+    """Recorded at every visit: each of ``observations``, and one of ``any_of`` (either index of a pair)."""
+
     kind: Literal["each_visit"]
-    observations: tuple[str, ...] = Field(min_length=1)
+    observations: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_codes(self):
+        if not self.observations and not self.any_of:
+            raise ValueError("give the observation codes recorded at each visit")
+        return self
 
 
 class _Sources(_Strict):
@@ -130,6 +139,27 @@ class Rule(_Strict):
     check: Check
 
 
+class Drug(_Strict):
+    """A medicine the visit form offers: its name, its class (what the rules and measures look at), a dose hint."""
+
+    name: str = Field(min_length=2, max_length=80)
+    drug_class: str = Field(alias="class", min_length=2, max_length=40)
+    dose_hint: str = ""
+
+
+class VisitForm(_Strict):
+    """What the visit form of a pack asks for, in this order after the physician's global assessment."""
+
+    #: whether the form asks for the physician global assessment (PGA)
+    pga: bool = False
+    #: diagnosis -> the disease-activity index computed from its items (content/indices.json)
+    indices: dict[str, str] = Field(default_factory=dict)
+    #: observation codes (content/observations.json) in the order the form shows them
+    observations: tuple[str, ...] = ()
+    immunizations: tuple[str, ...] = ()
+    screenings: tuple[str, ...] = ()
+
+
 class Pack(_Strict):
     pack: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     title: str
@@ -137,6 +167,19 @@ class Pack(_Strict):
     diagnoses: tuple[str, ...] = Field(min_length=1)
     note: str = ""
     rules: tuple[Rule, ...] = Field(min_length=1)
+    visit_form: VisitForm = VisitForm()
+    drugs: tuple[Drug, ...] = ()
+
+    @model_validator(mode="after")
+    def _form_fits(self) -> Pack:
+        unknown = sorted(set(self.visit_form.indices) - set(self.diagnoses))
+        if unknown:
+            raise ValueError(f"visit_form.indices names diagnoses outside this pack: {', '.join(unknown)}")
+        names = [d.name.lower() for d in self.drugs]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"drug names must be unique; repeated: {', '.join(repeated)}")
+        return self
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Pack:
@@ -242,6 +285,17 @@ def _d(day: date) -> str:
     return day.isoformat()
 
 
+def _name(code: str) -> str:
+    """An observation as clinicians name it ("weight", "PGA"), from the observation catalog."""
+    from lhn_desktop.clinical.observations import short_label
+
+    return short_label(code)
+
+
+def _names(codes: tuple[str, ...] | list[str], joiner: str) -> str:
+    return joiner.join(_name(c) for c in codes)
+
+
 def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
     """None when the rule applies, else the reason it does not."""
     cond = rule.applies_if
@@ -314,17 +368,28 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         return result(Status.DUE, f"{name.capitalize()} not recorded.")
 
     if isinstance(check, EachVisit):
-        missing, last = [], []
-        for code in check.observations:
-            entries = p.observations.get(code, [])
-            at_visit = [e for e in entries if (visit_id and e[2] == visit_id) or e[0] == day]
-            if not at_visit:
-                missing.append(code)
-                before = [e for e in entries if e[0] < day]
-                last.append(f"last {code} {before[-1][1]} on {_d(before[-1][0])}" if before else f"no {code} yet")
+
+        def at_visit(code: str) -> bool:
+            return any((visit_id and e[2] == visit_id) or e[0] == day for e in p.observations.get(code, []))
+
+        def last_of(codes: tuple[str, ...]) -> str:
+            before = sorted((e[0], code, e[1]) for code in codes for e in p.observations.get(code, []) if e[0] < day)
+            if not before:
+                return f"no {_names(codes, ' or ')} yet"
+            on, code, value = before[-1]
+            return f"last {_name(code)} {value} on {_d(on)}"
+
+        missing_codes = [code for code in check.observations if not at_visit(code)]
+        missing = [_name(code) for code in missing_codes]
+        lasts = [last_of((code,)) for code in missing_codes]
+        found_any = [code for code in check.any_of if at_visit(code)]
+        if check.any_of and not found_any:
+            missing.append(_names(check.any_of, " or "))
+            lasts.append(last_of(check.any_of))
         if not missing:
-            return result(Status.COMPLETED, f"Recorded at this visit ({', '.join(check.observations)}).")
-        return result(Status.DUE, f"Record {', '.join(missing)} at this visit; {'; '.join(last)}.", day)
+            recorded = (*check.observations, *found_any[:1])
+            return result(Status.COMPLETED, f"Recorded at this visit ({_names(recorded, ', ')}).")
+        return result(Status.DUE, f"Record {', '.join(missing)} at this visit; {'; '.join(lasts)}.", day)
 
     if isinstance(check, Recurring):
         done = _done_dates(check, p, day)

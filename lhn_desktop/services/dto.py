@@ -38,6 +38,7 @@ class PatientSummary:
     diagnosis: str | None
     last_visit: date | None
     next_visit: date | None
+    status: str = "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,17 @@ class ObservationRow:
     label: str
     value: str
     unit: str | None
+    id: str = ""
+    #: "entered" at a visit, "outside" (a total from elsewhere), "demo", ...
+    source: str = "entered"
+    #: the value and unit as typed when the program converted them ("1.2 mg/dL")
+    original: str | None = None
+    #: for an index, its items in words; for a total from elsewhere, where it came from
+    detail: str | None = None
+    entered_in_error: bool = False
+    #: it has a history of corrections
+    corrected: bool = False
+    in_conflict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,10 @@ class MedicationRow:
     dose: str | None
     start_date: date
     stop_date: date | None
+    id: str = ""
+    stop_reason: str | None = None
+    entered_in_error: bool = False
+    corrected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,9 @@ class EventRow:
     kind: str
     code: str
     result: str | None
+    id: str = ""
+    entered_in_error: bool = False
+    corrected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +104,32 @@ class ResultsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class GrowthRow:
+    """Weight and height on one date with BMI and CDC z-scores and percentiles (computed, never stored)."""
+
+    observed_on: date
+    weight: str | None
+    height: str | None
+    bmi: str | None
+    #: measure ("weight", "height", "bmi") -> (z-score text, percentile text)
+    scores: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class PatientDetail:
     summary: PatientSummary
     diagnosis_date: date | None
     disease_classification: str | None
     age_years: int
     visits: tuple[VisitRow, ...]
+    #: every observation, those entered in error included (marked)
     observations: tuple[ObservationRow, ...]
-    #: The same observations, one row per date, newest first.
+    #: The observations that count, one row per date, newest first.
     results: tuple[ResultsRow, ...]
     medications: tuple[MedicationRow, ...]
     events: tuple[EventRow, ...]
+    status: str = "active"
+    status_date: date | None = None
+    preferred_language: str | None = None
+    phone: str | None = None
+    growth: tuple[GrowthRow, ...] = ()

@@ -203,9 +203,17 @@ def load_library() -> MeasureLibrary:
 # -- counting ---------------------------------------------------------------------------------------------------
 
 
+def inactive_from(status: str | None, status_date: date | None) -> date | None:
+    """The first day a patient no longer counts (None while active); a status with no date counts from always."""
+    if status in (None, "active"):
+        return None
+    return status_date or date.min
+
+
 @dataclass
 class PatientFacts:
-    active: bool
+    #: the first day the patient is no longer followed here (transferred, adult care, ...); None while active
+    inactive_from: date | None
     diagnosis_date: date | None
     fields: dict[str, object]
     #: completed visit dates, ascending
@@ -270,10 +278,12 @@ def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
 
 
 def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
+    if p.inactive_from is not None and p.inactive_from <= last:
+        return False  # no longer followed here by the end of the month
     population = spec.population
     if isinstance(population, PatientsSeen):
         return _seen_in(p, last - timedelta(days=population.lookback_days), last)
-    return p.active and p.diagnosis_date is not None and p.diagnosis_date <= last
+    return p.diagnosis_date is not None and p.diagnosis_date <= last
 
 
 def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int]:
@@ -306,17 +316,17 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
 
 
 def build_clinical_data(
-    patients: Iterable[tuple[str, bool, date | None, dict[str, object]]],
+    patients: Iterable[tuple[str, date | None, date | None, dict[str, object]]],
     completed_visits: Iterable[tuple[str, str, date]],
     observations: Iterable[tuple[str, str | None, str, str, date]],
     medications: Iterable[tuple[str, str, date, date | None]],
     planned_visits: Iterable[str] = (),
     collaborate: Iterable[tuple[date, tuple]] = (),
 ) -> ClinicalData:
-    """Facts from plain rows: patients (id, active, diagnosis date, fields), completed visits (id, patient id,
+    """Facts from plain rows: patients (id, inactive from, diagnosis date, fields), completed visits (id, patient id,
     date), observations (patient id, visit id, code, value, date) and medications (patient id, class, start, stop).
     """
-    facts = {pid: PatientFacts(active, diagnosed, dict(fields)) for pid, active, diagnosed, fields in patients}
+    facts = {pid: PatientFacts(gone, diagnosed, dict(fields)) for pid, gone, diagnosed, fields in patients}
     visits: dict[str, tuple[str, date]] = {}
     for vid, pid, on in completed_visits:
         visits[vid] = (pid, on)

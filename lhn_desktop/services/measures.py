@@ -224,20 +224,23 @@ class MeasureService:
         codes = lib.needed_observation_codes(specs)
         with self.db.read() as s:
             patients = [
-                (pid, active, diagnosed, {"disease_classification": cls, "diagnosis": dx, "diagnosis_date": diagnosed})
-                for pid, active, diagnosed, cls, dx in s.execute(
-                    select(Patient.id, Patient.active, Patient.diagnosis_date, Patient.disease_classification,
-                           Patient.diagnosis)
+                (pid, lib.inactive_from(status, status_date), diagnosed,
+                 {"disease_classification": cls, "diagnosis": dx, "diagnosis_date": diagnosed})
+                for pid, status, status_date, diagnosed, cls, dx in s.execute(
+                    select(Patient.id, Patient.status, Patient.status_date, Patient.diagnosis_date,
+                           Patient.disease_classification, Patient.diagnosis)
                 )
             ]  # fmt: skip
             visits = s.execute(select(Visit.id, Visit.patient_id, Visit.visit_date).where(Visit.status == "completed"))
             observations = s.execute(
                 select(Observation.patient_id, Observation.visit_id, Observation.code, Observation.value,
-                       Observation.observed_on).where(Observation.code.in_(codes))
+                       Observation.observed_on)
+                .where(Observation.code.in_(codes), Observation.entered_in_error.is_(False))
             )  # fmt: skip
             medications = s.execute(
                 select(Medication.patient_id, Medication.drug_class, Medication.start_date, Medication.stop_date)
-            )
+                .where(Medication.entered_in_error.is_(False))
+            )  # fmt: skip
             planned = s.scalars(select(PrevisitPlan.visit_id).where(PrevisitPlan.status == "done"))
             collaborate = [
                 (on, (a, b, c))

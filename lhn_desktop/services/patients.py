@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound
-from lhn_desktop.models.patients import Patient, Visit
+from lhn_desktop.models.patients import Correction, Patient, Visit
 from lhn_desktop.services.dto import (
     EventRow,
+    GrowthRow,
     MedicationRow,
     ObservationRow,
     PatientDetail,
@@ -25,38 +26,79 @@ from lhn_desktop.store.database import Database
 #: Codes shown as columns of the results grid, in this order, with their column titles.
 RESULT_COLUMNS = (
     ("PGA", "PGA"),
+    ("WPCDAI", "wPCDAI"),
     ("PCDAI", "PCDAI"),
     ("PUCAI", "PUCAI"),
     ("CRP", "CRP mg/L"),
     ("ESR", "ESR mm/h"),
     ("ALB", "Albumin g/L"),
     ("HGB", "Hb g/L"),
+    ("FCP", "Calprotectin µg/g"),
     ("WEIGHT", "Weight kg"),
     ("HEIGHT", "Height cm"),
     ("TPMT", "TPMT"),
+    ("FEV1", "FEV1 %"),
 )
 
-OBSERVATION_LABELS = {
-    "PGA": "Physician global assessment",
-    "PCDAI": "PCDAI",
-    "PUCAI": "PUCAI",
-    "WEIGHT": "Weight",
-    "HEIGHT": "Height",
-    "BMI": "BMI",
-    "CRP": "CRP",
-    "ESR": "ESR",
-    "ALB": "Albumin",
-    "HGB": "Hemoglobin",
-    "TPMT": "TPMT activity",
-}
+
+def observation_label(code: str) -> str:
+    from lhn_desktop.clinical.observations import label
+
+    return label(code)
 
 
 def results_by_date(observations: tuple[ObservationRow, ...] | list[ObservationRow]) -> tuple[ResultsRow, ...]:
-    """Pivot observations into one row per date (newest first); a later entry of a code on a date wins."""
+    """Pivot observations into one row per date (newest first); a later entry of a code on a date wins.
+
+    Entries marked "entered in error" are left out.
+    """
     by_date: dict[date, dict[str, str]] = {}
     for o in sorted(observations, key=lambda o: o.observed_on):
-        by_date.setdefault(o.observed_on, {})[o.code] = o.value
+        if not o.entered_in_error:
+            by_date.setdefault(o.observed_on, {})[o.code] = o.value
     return tuple(ResultsRow(d, values) for d, values in sorted(by_date.items(), reverse=True))
+
+
+def growth_rows(sex: str, birth: date, observations) -> tuple[GrowthRow, ...]:
+    """Weight and height by date with BMI and CDC z-scores (ages 2-20), newest first; in-error entries left out."""
+    from lhn_desktop.clinical import growth
+    from lhn_desktop.clinical.observations import numeric
+
+    by_date: dict[date, dict[str, str]] = {}
+    for o in sorted(observations, key=lambda o: o.observed_on):
+        if o.code in ("WEIGHT", "HEIGHT") and not o.entered_in_error:
+            by_date.setdefault(o.observed_on, {})[o.code] = o.value
+    rows = []
+    for on, values in sorted(by_date.items(), reverse=True):
+        kg, cm = numeric(values.get("WEIGHT")), numeric(values.get("HEIGHT"))
+        kg_f = float(kg) if kg is not None and kg > 0 else None
+        cm_f = float(cm) if cm is not None and cm > 0 else None
+        bmi = f"{growth.bmi(kg_f, cm_f):.1f}" if kg_f and cm_f else None
+        scores = growth.growth_scores(sex, birth, on, kg_f, cm_f) if sex in ("female", "male") else {}
+        rows.append(GrowthRow(on, values.get("WEIGHT"), values.get("HEIGHT"), bmi,
+                              {m: (g.z_text, g.percentile_text) for m, g in scores.items()}))  # fmt: skip
+    return tuple(rows)
+
+
+def _original(o) -> str | None:
+    """The value as typed before conversion, shown only while it still converts to the value shown (a correction
+    merged from another workstation may have replaced the value but not the original)."""
+    from lhn_desktop.clinical.observations import read_value
+    from lhn_desktop.errors import ValidationError
+
+    if not o.original_value:
+        return None
+    try:
+        again = read_value(o.code, o.original_value, o.original_unit)
+    except ValidationError:
+        return None
+    return f"{o.original_value} {o.original_unit}" if (again.value, again.unit) == (o.value, o.unit) else None
+
+
+def _detail_text(o) -> str | None:
+    from lhn_desktop.services.corrections import _detail_text as text
+
+    return text(o) if o.detail else None
 
 
 def age_on(birth: date, on: date) -> int:
@@ -121,10 +163,15 @@ class PatientService:
             visits = sorted(p.visits, key=lambda v: (v.visit_date, v.visit_time or ""), reverse=True)
             done = [v.visit_date for v in visits if v.status == "completed"]
             upcoming = [v.visit_date for v in visits if v.status == "scheduled" and v.visit_date >= today]
+            corrected = set(s.scalars(select(Correction.record_id).where(Correction.patient_id == p.id)))
             observations = tuple(
-                ObservationRow(o.observed_on, o.code, OBSERVATION_LABELS.get(o.code, o.code), o.value, o.unit)
+                ObservationRow(
+                    o.observed_on, o.code, observation_label(o.code), o.value, o.unit, o.id, o.source,
+                    _original(o), _detail_text(o),
+                    o.entered_in_error, o.id in corrected, o.has_conflict,
+                )
                 for o in sorted(p.observations, key=lambda o: (o.observed_on, o.code), reverse=True)
-            )
+            )  # fmt: skip
             return PatientDetail(
                 summary=_summary(p, max(done, default=None), min(upcoming, default=None)),
                 diagnosis_date=p.diagnosis_date,
@@ -136,15 +183,31 @@ class PatientService:
                 observations=observations,
                 results=results_by_date(observations),
                 medications=tuple(
-                    MedicationRow(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date)
-                    for m in sorted(p.medications, key=lambda m: m.start_date, reverse=True)
+                    MedicationRow(
+                        m.drug,
+                        m.drug_class,
+                        m.dose,
+                        m.start_date,
+                        m.stop_date,
+                        m.id,
+                        m.stop_reason,
+                        m.entered_in_error,
+                        m.id in corrected,
+                    )
+                    for m in sorted(p.medications, key=lambda m: (m.start_date, m.drug), reverse=True)
                 ),
                 events=tuple(
-                    EventRow(e.event_date, e.kind, e.code, e.result)
+                    EventRow(e.event_date, e.kind, e.code, e.result, e.id, e.entered_in_error, e.id in corrected)
                     for e in sorted(p.events, key=lambda e: e.event_date, reverse=True)
                 ),
+                status=p.status,
+                status_date=p.status_date,
+                preferred_language=p.preferred_language,
+                phone=p.phone,
+                growth=growth_rows(p.sex, p.birth_date, observations),
             )
 
 
 def _summary(p: Patient, last: date | None, nxt: date | None) -> PatientSummary:
-    return PatientSummary(p.id, p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date, p.sex, p.diagnosis, last, nxt)
+    return PatientSummary(p.id, p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date, p.sex, p.diagnosis, last, nxt,
+                          p.status)  # fmt: skip

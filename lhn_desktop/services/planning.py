@@ -149,18 +149,23 @@ def load_facts(session, patient_ids: list[str] | None) -> dict:
         p.id: PatientFacts(p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification)
         for p in session.scalars(only(Patient.id, patients))
     }
+    # Entries marked "entered in error" stay in the record (and its history) but count for nothing.
     observations = select(
         Observation.patient_id, Observation.code, Observation.observed_on, Observation.value, Observation.visit_id
-    )
+    ).where(Observation.entered_in_error.is_(False))
     for pid, code, on, value, vid in session.execute(only(Observation.patient_id, observations)):
         if pid in facts:
             facts[pid].observations.setdefault(code, []).append((on, value, vid))
-    for m in session.scalars(only(Medication.patient_id, select(Medication))):
+    for m in session.scalars(
+        only(Medication.patient_id, select(Medication).where(Medication.entered_in_error.is_(False)))
+    ):
         if m.patient_id in facts:
             facts[m.patient_id].medications.append(
                 MedicationFact(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date)
             )
-    events = select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result)
+    events = select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result).where(
+        ClinicalEvent.entered_in_error.is_(False)
+    )
     for pid, code, on, result in session.execute(only(ClinicalEvent.patient_id, events)):
         if pid in facts:
             facts[pid].events.append((code, on, result))

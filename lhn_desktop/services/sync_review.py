@@ -31,6 +31,7 @@ KIND_LABELS = {
     "patient_goal": "patient goal", "goal_follow_up": "goal follow-up", "task": "task",
     "collaborate_response": "collaboRATE response", "checklist_rule": "checklist rule",
     "previsit_plan": "pre-visit plan", "plan_item": "plan item", "agenda_item": "agenda item",
+    "correction": "correction",
 }  # fmt: skip
 
 FIELD_LABELS = {

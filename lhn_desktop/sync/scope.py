@@ -34,7 +34,7 @@ NETWORK_FIELDS: dict[str, frozenset[str]] = {
 # fmt: off
 PATIENT_ENTITIES = frozenset({
     "patient", "visit", "observation", "medication", "clinical_event", "patient_goal", "goal_follow_up", "task",
-    "collaborate_response", "previsit_plan", "plan_item", "agenda_item",
+    "collaborate_response", "previsit_plan", "plan_item", "agenda_item", "correction",
 })
 NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
     "team_member", "improvement_goal", "improvement_goal_measure", "driver_node", "pdsa_cycle", "progress_score",

@@ -84,7 +84,7 @@ def test_activity_index_follows_the_diagnosis():
 def test_growth_names_what_is_missing():
     p = patient(observations={"WEIGHT": [(DAY, "41.2", None)]})
     s, reason = status("growth", p)
-    assert s is Status.DUE and reason.startswith("Record HEIGHT at this visit; no HEIGHT yet")
+    assert s is Status.DUE and reason.startswith("Record height at this visit; no height yet")
 
 
 # -- before a medication ------------------------------------------------------------------------------------------

@@ -125,12 +125,12 @@ def test_an_older_database_is_upgraded_and_indexed(center_path: Path, tmp_path: 
     """A center at schema 0001 gets the search index when it is opened."""
     import sqlite3
 
+    from tests.unit.test_migration_0003 import downgrade_file
+
+    downgrade_file(center_path, "0001")  # the migrations' own downgrades
     with sqlite3.connect(center_path) as raw:
-        for trigger in ("resource_fts_insert", "resource_fts_update", "resource_fts_delete"):
-            raw.execute(f"DROP TRIGGER {trigger}")
-        raw.execute("DROP TABLE resource_fts")
-        raw.execute("DROP TABLE sync_export_log")  # added by 0003
-        raw.execute("UPDATE alembic_version SET version_num = '0001'")
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "resource_fts" not in tables and "correction" not in tables
     db = Database.open(center_path, tmp_path / "backups")
     try:
         commons = CommonsService(db, attachments_folder(db.path))

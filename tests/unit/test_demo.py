@@ -26,7 +26,7 @@ from lhn_desktop.store.database import Database
 
 TODAY = date(2026, 5, 14)  # a Thursday, so today is itself a clinic day
 PATIENTS = 25
-NUMERIC_CODES = {"PCDAI", "PUCAI", "WEIGHT", "HEIGHT", "CRP", "ESR", "ALB", "HGB", "VITD"}
+NUMERIC_CODES = {"WPCDAI", "PUCAI", "WEIGHT", "HEIGHT", "CRP", "ESR", "ALB", "HGB", "VITD"}
 #: Every table the demo writes: the syncable ones, less the site that create_center made (its id is random).
 DOMAIN_MODELS = [m for m in syncable_models() if m is not Site]
 
@@ -225,3 +225,73 @@ def test_every_name_is_obviously_synthetic(generated):
         assert p.phone.startswith("555-01")
         assert 3 <= demo.age_on(p.birth_date, TODAY) <= 20
         assert demo.add_years(p.birth_date, 2) < p.diagnosis_date < TODAY
+
+
+# -- the demo and the services cannot drift ----------------------------------------------------------------------
+
+
+def test_every_demo_patient_is_what_the_registry_would_store(generated):
+    """Each patient, read back as the registration form and cleaned by the registry, is stored unchanged."""
+    from lhn_desktop.services.registry import apply_patient, clean_patient, input_of
+
+    db, _ = generated
+    with db.read() as s:
+        patients = list(s.scalars(select(Patient)))
+        seen = {"adult_care": 0, "classified": 0}
+        for p in patients:
+            entry = input_of(p)
+            assert clean_patient(entry, TODAY) == entry, p.mrn
+            copy = Patient()
+            apply_patient(copy, entry)
+            assert (copy.disease_classification, copy.active) == (p.disease_classification, p.active), p.mrn
+            seen["adult_care"] += p.status == "adult_care"
+            seen["classified"] += p.disease_classification is not None
+        s.expunge_all()
+    assert all(p.active == (p.status == "active") for p in patients)
+    assert all(p.status_date is not None and p.status_date <= TODAY for p in patients if not p.active)
+    assert seen["classified"] > 0
+
+
+def test_every_demo_value_is_what_the_visit_form_would_store(generated):
+    """Observations read back through the catalog give the same text and unit; indices equal their items' score;
+    medicines are on the pack's list with the same class."""
+    from lhn_desktop.clinical import indices
+    from lhn_desktop.clinical.observations import read_value
+    from lhn_desktop.services.visits import drug_class_for, index_code_for
+
+    db, _ = generated
+    with db.read() as s:
+        diagnosis = dict(s.execute(select(Patient.id, Patient.diagnosis)).all())
+        index_rows = 0
+        for o in s.scalars(select(Observation)):
+            spec_kind = "index" if o.code in indices.load_indices() else "value"
+            if spec_kind == "index":
+                assert o.code == index_code_for(diagnosis[o.patient_id])
+                result = indices.score(indices.get_index(o.code), indices.parse_score_text(o.detail))
+                assert result.total_text == o.value
+                index_rows += 1
+            else:
+                reading = read_value(o.code, o.value, o.unit)
+                assert (reading.value, reading.unit) == (o.value, o.unit), (o.code, o.value)
+        assert index_rows > 0
+        for m in s.scalars(select(Medication)):
+            assert drug_class_for(m.drug, diagnosis[m.patient_id]) == m.drug_class, m.drug
+
+
+def test_pga_and_index_usually_agree(generated):
+    """The simulated index follows the PGA's category at most visits (clinic data is never perfectly consistent)."""
+    from lhn_desktop.clinical import indices
+
+    db, _ = generated
+    with db.read() as s:
+        by_visit: dict[str, dict[str, str]] = {}
+        for o in s.scalars(select(Observation).where(Observation.visit_id.is_not(None))):
+            by_visit.setdefault(o.visit_id, {})[o.code] = o.value
+    pairs = []
+    for values in by_visit.values():
+        code = next((c for c in ("WPCDAI", "PUCAI") if c in values), None)
+        if code and "PGA" in values:
+            category = indices.get_index(code).category(Decimal(values[code]))
+            pairs.append(category == values["PGA"].replace("quiescent", "remission"))
+    assert len(pairs) > 50
+    assert sum(pairs) / len(pairs) > 0.7

@@ -78,10 +78,10 @@ def _data() -> lib.ClinicalData:
     fields = {"disease_classification": "L3", "diagnosis": "Crohn disease", "diagnosis_date": date(2020, 1, 1)}
     return lib.build_clinical_data(
         patients=[
-            ("a", True, date(2020, 1, 1), fields),
-            ("b", True, date(2020, 1, 1), {**fields, "disease_classification": None}),
-            ("c", False, date(2020, 1, 1), fields),  # inactive
-            ("d", True, date(2026, 2, 10), fields),  # diagnosed mid-February
+            ("a", None, date(2020, 1, 1), fields),
+            ("b", None, date(2020, 1, 1), {**fields, "disease_classification": None}),
+            ("c", date(2026, 2, 20), date(2020, 1, 1), fields),  # moved to adult care on 20 February
+            ("d", None, date(2026, 2, 10), fields),  # diagnosed mid-February
         ],
         completed_visits=[
             ("v1", "a", date(2026, 2, 5)),
@@ -111,21 +111,36 @@ FEBRUARY = (date(2026, 2, 1), date(2026, 2, 28))
 
 
 def test_remission_uses_the_latest_pga_in_the_look_back_window():
-    # a: latest PGA mild; b: quiescent; c: quiescent (inactive patients still count if seen)
-    assert lib.count_month(_spec("remission_pga"), _data(), *FEBRUARY) == (2, 3)
+    # a: latest PGA mild; b: quiescent; c (quiescent) left on 20 February, so it is out of February
+    assert lib.count_month(_spec("remission_pga"), _data(), *FEBRUARY) == (1, 2)
     # in January only a (seen 2025-01-31) is in the window, and its latest PGA then was quiescent
     assert lib.count_month(_spec("remission_pga"), _data(), date(2026, 1, 1), date(2026, 1, 31)) == (1, 1)
 
 
 def test_not_on_prednisone_on_the_last_day_of_the_month():
-    assert lib.count_month(_spec("no_prednisone"), _data(), *FEBRUARY) == (2, 3)  # a stopped on the 28th; b is on it
+    assert lib.count_month(_spec("no_prednisone"), _data(), *FEBRUARY) == (1, 2)  # a stopped on the 28th; b is on it
 
 
 def test_visit_within_200_days_counts_active_patients_diagnosed_by_month_end():
     # a, b and d are active and diagnosed by 28 February; a and b were seen; d was not
     assert lib.count_month(_spec("visit_200d"), _data(), *FEBRUARY) == (2, 3)
-    # in January neither had a visit in the 200 days before the 31st (a was last seen 2025-01-31)
-    assert lib.count_month(_spec("visit_200d"), _data(), date(2026, 1, 1), date(2026, 1, 31)) == (0, 2)
+    # in January none had a visit in the 200 days before the 31st (a was last seen 2025-01-31); c still counted
+    assert lib.count_month(_spec("visit_200d"), _data(), date(2026, 1, 1), date(2026, 1, 31)) == (0, 3)
+
+
+def test_a_patient_leaves_every_denominator_from_their_status_date():
+    data = _data()
+    c = data.patients["c"]
+    for code in ("remission_pga", "no_prednisone", "visit_200d"):
+        february = lib.count_month(_spec(code), data, *FEBRUARY)
+        c.inactive_from = date(2026, 3, 1)  # still followed on the last day of February
+        assert lib.count_month(_spec(code), data, *FEBRUARY)[1] == february[1] + 1, code
+        c.inactive_from = date.min  # an older record marked inactive with no date: out of every month
+        assert lib.count_month(_spec(code), data, *FEBRUARY)[1] == february[1], code
+        c.inactive_from = date(2026, 2, 20)
+    assert lib.inactive_from("active", None) is None
+    assert lib.inactive_from("adult_care", date(2026, 2, 20)) == date(2026, 2, 20)
+    assert lib.inactive_from("inactive", None) == date.min
 
 
 def test_model_care_counts_visits_with_everything_recorded():
@@ -239,7 +254,7 @@ def test_annotations_come_from_notes_and_linked_pdsa_cycles(service: MeasureServ
 def test_previsit_planning_measure_counts_visits_with_a_done_plan():
     spec = _spec("previsit_planned")
     data = lib.build_clinical_data(
-        patients=[("a", True, date(2020, 1, 1), {})],
+        patients=[("a", None, date(2020, 1, 1), {})],
         completed_visits=[("v1", "a", date(2026, 2, 3)), ("v2", "a", date(2026, 2, 17)), ("v3", "a", date(2026, 3, 1))],
         observations=[],
         medications=[],

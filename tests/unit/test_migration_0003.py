@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from lhn_desktop.models.sync import SyncExportLog, SyncValue
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.migrate import _config
+
+
+def downgrade_file(path: Path, revision: str) -> None:
+    """Take a center database back to an older schema revision with the migrations' own downgrades."""
+    from alembic import command
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        command.downgrade(_config(engine), revision)
+    finally:
+        engine.dispose()
 
 
 def test_a_0002_database_gets_the_export_log(center_path: Path, tmp_path: Path):
+    downgrade_file(center_path, "0002")
+    import sqlite3
+
     with sqlite3.connect(center_path) as raw:
         versions = raw.execute("SELECT count(*) FROM sync_value").fetchone()[0]
-        raw.execute("DROP TABLE sync_export_log")
-        raw.execute("UPDATE alembic_version SET version_num = '0002'")
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "sync_export_log" not in tables
     db = Database.open(center_path, tmp_path / "backups")
     try:
         with db.read() as s:
