@@ -14,6 +14,7 @@ from pathlib import Path
 from lhn_desktop.access import Actor
 from lhn_desktop.paths import AppDirs, app_dirs
 from lhn_desktop.services.center import center_info
+from lhn_desktop.services.center_export import CenterExportService
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.corrections import CorrectionService
 from lhn_desktop.services.dto import CenterInfo
@@ -71,6 +72,7 @@ class AppContext:
         self.registry = RegistryService(self.db, today=self.today)
         self.visits = VisitService(self.db, today=self.today)
         self.corrections = CorrectionService(self.db, today=self.today)
+        self.center_export = CenterExportService(self.db, today=self.today)
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)

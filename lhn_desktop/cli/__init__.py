@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.huddle:huddle")
 
+    from lhn_desktop.cli.clinical_args import add_clinical_commands
+
+    add_clinical_commands(sub, _db_option, _json_option)
+
     p = sub.add_parser("schedule", help="import the clinic schedule exported from the EHR (CSV)")
     schedule = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     q = schedule.add_parser(
@@ -284,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("Command failed: %s", type(exc).__name__)
         if exc.detail and args.verbose:
             error(f"details: {exc.detail}")
-        return _fail(args, exc.message, exc.exit_code)
+        field = getattr(exc, "field", None)
+        return _fail(args, f"{option_name(field)}: {exc.message}" if field else exc.message, exc.exit_code, field)
     except Cancelled:
         return _fail(args, "cancelled; nothing was changed.", 1)
     except KeyboardInterrupt:
@@ -307,13 +312,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
 
-def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+def option_name(field: str) -> str:
+    """The option that gives a service's field: ``birth_date`` -> ``--birth-date``, ``WEIGHT`` -> ``--set WEIGHT``."""
+    options = {"given_name": "--given", "family_name": "--family", "preferred_language": "--language",
+               "paris_perianal": "--perianal", "day": "--date", "drug": "--start", "drug_class": "--start",
+               "dose": "--start", "medication": "--stop", "stop_reason": "--stop", "event": "--screening",
+               "index_total": "--index-total", "from": "--from", "confirm": "--yes"}  # fmt: skip
+    if field in options:
+        return options[field]
+    if field.isupper():
+        return f"--set {field}"
+    return "--" + field.replace("_", "-")
+
+
+def _fail(args: argparse.Namespace, message: str, code: int, field: str | None = None) -> int:
     """Report a failure: on stderr, and also as JSON on stdout when --json was asked for."""
     error(message)
     if getattr(args, "json", False):
         from lhn_desktop.cli.output import emit_json
 
-        emit_json({"error": message, "exit_code": code})
+        emit_json({"error": message, "exit_code": code} | ({"field": field} if field else {}))
     return code
 
 

@@ -128,6 +128,12 @@ class ObservationSpec(_Strict):
         """The stored unit first, then the others a laboratory may use."""
         return ((self.unit,) if self.unit else ()) + tuple(self.units)
 
+    def unit_name(self, unit: str | None) -> str | None:
+        """A unit as the catalog spells it ("MG / dl" -> "mg/dL"), or None if the catalog does not know it."""
+        if unit is None:
+            return None
+        return next((name for name in self.unit_choices() if _unit_key(name) == _unit_key(unit)), None)
+
     def factor(self, unit: str | None) -> Decimal | None:
         """The factor from ``unit`` to the stored unit (1 for the stored unit), or None if unknown."""
         if unit is None or _unit_key(unit) == _unit_key(self.unit or ""):
@@ -163,7 +169,10 @@ def parse_catalog(text: str, source: str) -> dict[str, ObservationSpec]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LhnError(f"The observation catalog {source} is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
+        raise LhnError(
+            f"The observation catalog {source} is not valid JSON (line {exc.lineno}): {exc.msg}. "
+            "Reinstall LHN Desktop or correct the file."
+        ) from None
     try:
         catalog = Catalog.model_validate(data)
     except PydanticError as exc:
@@ -172,8 +181,9 @@ def parse_catalog(text: str, source: str) -> dict[str, ObservationSpec]:
         if len(where) >= 2 and where[0] == "observations" and isinstance(where[1], int):
             with contextlib.suppress(IndexError, KeyError, TypeError):
                 where[1] = data["observations"][where[1]]["code"]
+        place = " > ".join(str(w) for w in where) or "the top level"
         raise LhnError(
-            f"The observation catalog {source} has a mistake at {' > '.join(str(w) for w in where)}: {first['msg']}. "
+            f"The observation catalog {source} has a mistake at {place}: {first['msg']}. "
             "Reinstall LHN Desktop or correct the file."
         ) from None
     return {o.code: o for o in catalog.observations}
@@ -209,7 +219,12 @@ def short_label(code: str) -> str:
 
 # -- values ------------------------------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^(?P<cmp><=|>=|[<>≤≥])?\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>[A-Za-z%µμ/].*)?$")
+_NUMBER = re.compile(
+    r"^(?P<cmp><=|>=|[<>≤≥])?\s*(?P<num>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*(?P<unit>[A-Za-z%µμ/].*)?$"
+)
+_EXPONENT = re.compile(r"^[+-]?[0-9.]+[eE][+-]?[0-9]+")
+#: More digits than any measurement has: refused before arithmetic (Decimal's context has 28 digits).
+_MAX_DIGITS = 15
 _COMPARATORS = {"≤": "<=", "≥": ">="}
 
 
@@ -271,6 +286,8 @@ def read_value(code: str, text: str, unit: str | None = None) -> Reading:
     if unit and typed_unit and _unit_key(unit) != _unit_key(typed_unit):
         raise ValidationError(f"{spec.label}: two different units were given; give one.", field=code)
     unit = unit or typed_unit
+    if _EXPONENT.match(value_text):
+        raise ValidationError(f"Write {spec.label} as a plain number, without an exponent.", field=code)
     match = _NUMBER.match(value_text)
     if match is None or match.group("unit"):
         hint = " Use a point for decimals, with no thousands separator." if "," in value_text else ""
@@ -281,6 +298,8 @@ def read_value(code: str, text: str, unit: str | None = None) -> Reading:
     if comparator and not spec.censored:
         raise ValidationError(f"{spec.label} must be a number, without < or >.", field=code)
     number = Decimal(match.group("num"))
+    if len(number.as_tuple().digits) > _MAX_DIGITS:
+        raise ValidationError(f"{spec.label} has more digits than any measurement; check the value.", field=code)
     factor = spec.factor(unit) if spec.unit or unit else Decimal(1)
     if factor is None:
         allowed = ", ".join(spec.unit_choices()) or "no unit"
@@ -302,7 +321,7 @@ def read_value(code: str, text: str, unit: str | None = None) -> Reading:
         number=stored,
         comparator=comparator,
         original_value=prefix + _plain(number) if converted else None,
-        original_unit=(unit.strip() if unit else None) if converted else None,
+        original_unit=spec.unit_name(unit) if converted else None,
     )
     warnings = value_warnings(spec, reading, typed_decimals=_decimals(match.group("num")), typed_unit=unit)
     return Reading(**{**_fields(reading), "warnings": warnings})

@@ -296,6 +296,12 @@ def _names(codes: tuple[str, ...] | list[str], joiner: str) -> str:
     return joiner.join(_name(c) for c in codes)
 
 
+def _and(words) -> str:
+    """ "weight and height", "PGA, weight and height"."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
     """None when the rule applies, else the reason it does not."""
     cond = rule.applies_if
@@ -380,7 +386,7 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             return f"last {_name(code)} {value} on {_d(on)}"
 
         missing_codes = [code for code in check.observations if not at_visit(code)]
-        missing = [_name(code) for code in missing_codes]
+        missing = [_names([code], "") for code in missing_codes]
         lasts = [last_of((code,)) for code in missing_codes]
         found_any = [code for code in check.any_of if at_visit(code)]
         if check.any_of and not found_any:
@@ -388,8 +394,8 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             lasts.append(last_of(check.any_of))
         if not missing:
             recorded = (*check.observations, *found_any[:1])
-            return result(Status.COMPLETED, f"Recorded at this visit ({_names(recorded, ', ')}).")
-        return result(Status.DUE, f"Record {', '.join(missing)} at this visit; {'; '.join(lasts)}.", day)
+            return result(Status.COMPLETED, f"Recorded at this visit ({_and(_name(c) for c in recorded)}).")
+        return result(Status.DUE, f"Record {_and(missing)} at this visit; {'; '.join(lasts)}.", day)
 
     if isinstance(check, Recurring):
         done = _done_dates(check, p, day)

@@ -59,6 +59,8 @@ class ObservationRow:
     #: it has a history of corrections
     corrected: bool = False
     in_conflict: bool = False
+    #: for an index computed from its items: item key -> level number
+    levels: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

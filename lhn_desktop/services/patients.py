@@ -95,6 +95,18 @@ def _original(o) -> str | None:
     return f"{o.original_value} {o.original_unit}" if (again.value, again.unit) == (o.value, o.unit) else None
 
 
+def _levels(o) -> dict[str, int] | None:
+    """The item levels an index was computed from (None for other observations or a total from elsewhere)."""
+    from lhn_desktop.clinical.indices import parse_score_text
+
+    if o.source == "outside" or not o.detail or not o.detail.startswith("{"):
+        return None
+    try:
+        return parse_score_text(o.detail)
+    except ValueError:
+        return None
+
+
 def _detail_text(o) -> str | None:
     from lhn_desktop.services.corrections import _detail_text as text
 
@@ -168,7 +180,7 @@ class PatientService:
                 ObservationRow(
                     o.observed_on, o.code, observation_label(o.code), o.value, o.unit, o.id, o.source,
                     _original(o), _detail_text(o),
-                    o.entered_in_error, o.id in corrected, o.has_conflict,
+                    o.entered_in_error, o.id in corrected, o.has_conflict, _levels(o),
                 )
                 for o in sorted(p.observations, key=lambda o: (o.observed_on, o.code), reverse=True)
             )  # fmt: skip
