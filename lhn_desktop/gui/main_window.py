@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
             page.setProperty("shortcut", f"Ctrl+{i + 1}")
             self.nav.item(i).setToolTip(f"{page.title} (Ctrl+{i + 1})")
         self.nav.blockSignals(False)
+        self.export_action.setVisible(self.ctx.actor.sees_patient_data)  # the export is patient-level data
         role = self.ctx.actor.role.label if self.ctx.actor.role else "administrator"
         self.status_user.setText(f"Signed in as {self.ctx.actor.name} ({role})")
         self.nav.setCurrentRow(0)
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
             page.refresh()
         except Exception as exc:
             show_error(self, exc)
+        if self.isVisible():
+            page.focus_main()
 
     def page(self, cls: type[Page]) -> Page | None:
         return next((p for p in self.pages if isinstance(p, cls)), None)
@@ -129,6 +132,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.backup_action = self._action(file_menu, "&Back up now", self.back_up_now)
+        self.export_action = self._action(file_menu, "&Export the center's data…", self.export_center_data)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         center = bar.addMenu("&Center")
@@ -161,6 +165,11 @@ class MainWindow(QMainWindow):
             label="Backing up the center database…",
             cancellable=True,
         )
+
+    def export_center_data(self) -> None:
+        from lhn_desktop.gui.export_dialog import ExportDialog
+
+        ExportDialog(self.ctx, self.runner, self).exec()
 
     def switch_user(self) -> None:
         dialog = SignInDialog(self.ctx, self, preselect=self.ctx.actor.member_id)

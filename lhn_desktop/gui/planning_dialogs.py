@@ -54,13 +54,9 @@ class PlanNotesDialog(_FormDialog):
 
 
 def _date_edit(parent: QWidget, day):
-    from PySide6.QtCore import QDate
-    from PySide6.QtWidgets import QDateEdit
+    from lhn_desktop.gui.clinical_widgets import DayEdit
 
-    edit = QDateEdit(QDate(day.year, day.month, day.day), parent)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("ddd d MMM yyyy")
-    return edit
+    return DayEdit(day, parent)
 
 
 class AddVisitDialog(_FormDialog):

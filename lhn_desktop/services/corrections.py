@@ -23,7 +23,10 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.errors import NeedsConfirmation, NotFound, ValidationError
+from lhn_desktop.models.goals import CollaborateResponse
 from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Visit
+from lhn_desktop.models.planning import AgendaItem, PlanItem, PrevisitPlan
+from lhn_desktop.services.registry import FIELD_LABELS as REGISTRY_FIELDS
 from lhn_desktop.services.registry import shown
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
@@ -331,6 +334,15 @@ class CorrectionService:
                     record.entered_in_error = True
                     self._log(s, actor, record.patient_id, entity_of[type(record)], record.id,
                               [("entered_in_error", False, True)], "entered_in_error", why)  # fmt: skip
+            # The family's voice stays in their record, no longer tied to the visit; the visit's pre-visit plan goes
+            # with it (it was the plan of that visit).
+            for model in (AgendaItem, CollaborateResponse):
+                for record in s.scalars(select(model).where(model.visit_id == visit_id)):
+                    record.visit_id = None
+            for plan in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id == visit_id)):
+                for item in s.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)):
+                    s.delete(item)
+                s.delete(plan)
             summary = f"{visit.visit_date} {visit.visit_time or ''} {visit.visit_type} ({visit.status})"
             self._log(s, actor, visit.patient_id, "visit", visit.id, [("visit", " ".join(summary.split()), None)],
                       "deleted", why)  # fmt: skip
@@ -353,7 +365,8 @@ class CorrectionService:
                 for r in s.scalars(select(model).where(model.patient_id == patient_id, model.has_conflict.is_(True)))
             }
             return [
-                HistoryEntry(c.corrected_at, c.corrected_by, c.entity, c.record_id, FIELD_NAMES.get(c.field, c.field),
+                HistoryEntry(c.corrected_at, c.corrected_by, c.entity, c.record_id,
+                             (REGISTRY_FIELDS if c.entity == "patient" else FIELD_NAMES).get(c.field, c.field),
                              c.action, c.old_value, c.new_value, c.reason, c.record_id in conflicted)
                 for c in rows
             ]  # fmt: skip

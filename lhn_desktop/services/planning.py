@@ -195,16 +195,18 @@ def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tupl
 
 
 def _latest_index(facts) -> str | None:
-    """The latest PCDAI or PUCAI as "PCDAI 35 on 2026-03-05"."""
+    """The latest disease-activity index as "wPCDAI 35 on 2026-03-05" (wPCDAI, PCDAI or PUCAI)."""
+    from lhn_desktop.clinical.observations import short_label
+
     latest = max(
         (
             (entries[-1][0], code, entries[-1][1])
-            for code in ("PCDAI", "PUCAI")
+            for code in ("WPCDAI", "PCDAI", "PUCAI")
             if (entries := facts.observations.get(code))
         ),
         default=None,
     )
-    return f"{latest[1]} {latest[2]} on {latest[0]}" if latest else None
+    return f"{short_label(latest[1])} {latest[2]} on {latest[0]}" if latest else None
 
 
 def _latest_pga(facts) -> tuple[str | None, date | None]:
@@ -246,7 +248,7 @@ class PlanningService:
             visits = s.execute(
                 select(Visit, Patient)
                 .join(Patient, Patient.id == Visit.patient_id)
-                .where(Visit.visit_date == day, Visit.status.in_(("scheduled", "completed")))
+                .where(Visit.visit_date == day, Visit.status.in_(("scheduled", "completed", "no_show")))
                 .order_by(Visit.visit_time, Patient.family_name, Patient.given_name)
             ).all()
             ids = sorted({p.id for _, p in visits})

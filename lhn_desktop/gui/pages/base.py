@@ -35,3 +35,10 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload from the database. Called when the page is shown."""
+
+    def focus_main(self) -> None:
+        """Put the keyboard in the page's main list (the first table on it), so arrows move through its rows."""
+        from lhn_desktop.gui.widgets import RecordsView
+
+        main = next((v for v in self.findChildren(RecordsView) if v.isVisibleTo(self)), None)
+        (main or self).setFocus()

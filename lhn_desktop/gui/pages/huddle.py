@@ -8,7 +8,6 @@ from datetime import date
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -16,12 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+VISIT_STATES = {"scheduled": "Booked", "completed": "Seen", "no_show": "Missed"}
 STATUS_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2, "Not due": 3, "Completed": 4, "Not applicable": 5}
 STATUS_COLOURS = {"Overdue": "#b03a2e", "Due": "#b9770e", "Due soon": "#7d6608"}
 AGENDA_LABELS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
@@ -31,8 +32,9 @@ class HuddlePage(Page):
     title = "Huddle"
     explanation = (
         "The clinic day's patients in time order, with what is due or overdue, what the family wants to talk "
-        "about, and flags for the huddle. Arrow keys move; Enter opens the patient; Ctrl+D marks the pre-visit "
-        "plan done (again to reopen it); Ctrl+G adds the family's agenda item; Ctrl+N edits the plan's notes."
+        "about, and flags for the huddle. Arrow keys move; Enter opens the patient; Ctrl+R records the visit; "
+        "Ctrl+D marks the pre-visit plan done (again to reopen it); Ctrl+G adds the family's agenda item; Ctrl+N "
+        "edits the plan's notes."
     )
     patient_data = True
 
@@ -40,9 +42,7 @@ class HuddlePage(Page):
         super().__init__(ctx, parent)
         bar = QHBoxLayout()
         label = QLabel("Clinic &date:", self)
-        self.date = QDateEdit(self)
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("ddd d MMM yyyy")
+        self.date = DayEdit(parent=self)
         label.setBuddy(self.date)
         days_label = QLabel("&Next clinic days:", self)
         self.days = QComboBox(self)
@@ -57,6 +57,8 @@ class HuddlePage(Page):
         self.actions_, tools = page_actions(
             self,
             (
+                ("record", "Record visit…", "Ctrl+R", self.record_visit),
+                ("missed", "Missed (no-show)", "Ctrl+M", self.mark_missed),
                 ("done", "Mark plan done", "Ctrl+D", self.toggle_done),
                 ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
                 ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
@@ -82,6 +84,7 @@ class HuddlePage(Page):
                 Column("MRN", lambda r: r.mrn),
                 Column("Clinician", lambda r: r.clinician),
                 Column("Visit type", lambda r: r.visit_type),
+                Column("Visit", lambda r: VISIT_STATES.get(r.visit_status, r.visit_status)),
                 Column("Plan", lambda r: PLAN_LABELS.get(r.plan_status, r.plan_status)),
                 Column("Flags", lambda r: "; ".join(r.flags)),
             ],
@@ -141,7 +144,7 @@ class HuddlePage(Page):
             self.table.selectRow(index)
         else:
             self.summary.setText(f"{day:%A %d %B %Y}: no patients are scheduled. Pick another clinic date.")
-        for key in ("done", "agenda", "notes", "move", "cancel"):
+        for key in ("record", "missed", "done", "agenda", "notes", "move", "cancel"):
             self.actions_[key].setEnabled(bool(rows))
         self.show_plan()
 
@@ -155,6 +158,41 @@ class HuddlePage(Page):
             return
         self.plan.setHtml(plan_html(row))
         self.actions_["done"].setText("Reopen plan" if row.plan_status == "done" else "Mark plan done")
+
+    def record_visit(self) -> None:
+        """The visit form for the chosen row: completes the scheduled visit; the day's list follows at once."""
+        from lhn_desktop.gui.visit_dialog import VisitDialog
+
+        row = self.current()
+        if row is None:
+            return
+        try:
+            dialog = VisitDialog(self.ctx, row.patient_id, self.selected_day(), self, visit_id=row.visit_id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        if dialog.exec():
+            self._load_day(keep_visit=row.visit_id)
+        self.table.setFocus()
+
+    def mark_missed(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        row = self.current()
+        if row is None:
+            return
+        answer = QMessageBox.question(
+            self, "Missed visit", f"Record {row.patient_name}'s visit at {row.time or 'no set time'} as missed "
+            "(the family did not come)?"
+        )  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.ctx.visits.mark_missed(self.ctx.actor, row.visit_id)
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self._load_day(keep_visit=row.visit_id)
 
     def toggle_done(self) -> None:
         row = self.current()

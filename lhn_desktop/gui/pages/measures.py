@@ -77,7 +77,7 @@ class MeasuresPage(Page):
                 ("enter", "Enter a month…", "Alt+M", self.enter_month),
                 ("export", "Export…", "Ctrl+E", self.export),
                 ("all", "All measures", "Alt+A", self.show_all),
-                ("compute", "Compute now", None, self.compute),
+                ("compute", "Compute now", "F5", self.compute),
             ),
         )
         self.buttons = {key: bar.widgetForAction(a) for key, a in self.actions_.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,9 +17,28 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView, note
+from lhn_desktop.gui.pages.patient_actions import PATIENT_ACTIONS, PatientActions
+from lhn_desktop.gui.widgets import RecordsView, note, page_actions
 from lhn_desktop.services.dto import PatientDetail
 from lhn_desktop.services.patients import RESULT_COLUMNS
+from lhn_desktop.services.registry import STATUSES
+
+
+def record_note(row) -> str:
+    """What the patient page says about an entry: entered in error, corrected."""
+    notes = []
+    if getattr(row, "entered_in_error", False):
+        notes.append("entered in error")
+    if getattr(row, "corrected", False):
+        notes.append("corrected (Ctrl+Shift+H: history)")
+    if getattr(row, "in_conflict", False):
+        notes.append("two workstations disagree: see Sync")
+    return "; ".join(notes)
+
+
+def observation_note(row) -> str:
+    notes = [n for n in (f"typed {row.original}" if row.original else "", row.detail or "", record_note(row)) if n]
+    return "; ".join(notes)
 
 
 def _table(columns: list[Column], parent: QWidget) -> tuple[RecordsView, RowsTableModel]:
@@ -39,20 +58,28 @@ class PatientDetailView(QWidget):
         self.name = QLabel("Choose a patient from the list.", self)
         self.name.setObjectName("patientName")
         layout.addWidget(self.name)
-        form = QFormLayout()
+        # two columns of label and value, so the header stays short on a laptop screen
+        form = QGridLayout()
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(2)
         self.fields: dict[str, QLabel] = {}
-        for key, label in (
+        for n, (key, label) in enumerate((
             ("mrn", "MRN"),
             ("born", "Born"),
             ("sex", "Sex"),
+            ("status", "Status"),
             ("diagnosis", "Diagnosis"),
+            ("contact", "Language, phone"),
             ("classification", "Classification"),
             ("visits", "Visits"),
-        ):
+        )):  # fmt: skip
             value = QLabel("", self)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = value
-            form.addRow(f"{label}:", value)
+            form.addWidget(QLabel(f"{label}:", self), n // 2, (n % 2) * 2)
+            form.addWidget(value, n // 2, (n % 2) * 2 + 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         layout.addLayout(form)
         self.tabs = QTabWidget(self)
         self.activity, self.activity_model = _table(
@@ -66,6 +93,21 @@ class PatientDetailView(QWidget):
                 Column("Observation", lambda o: o.label),
                 Column("Value", lambda o: o.value, True),
                 Column("Unit", lambda o: o.unit),
+                Column("Note", observation_note),
+            ],
+            self,
+        )
+        self.growth, self.growth_model = _table(
+            [
+                Column("Date", lambda g: g.observed_on),
+                Column("Weight kg", lambda g: g.weight, True),
+                Column("Height cm", lambda g: g.height, True),
+                Column("BMI", lambda g: g.bmi, True),
+                *[
+                    Column(f"{title} {part}", lambda g, m=m, i=i: g.scores[m][i] if m in g.scores else None, True)
+                    for m, title in (("weight", "Weight"), ("height", "Height"), ("bmi", "BMI"))
+                    for i, part in ((0, "z"), (1, "percentile"))
+                ],
             ],
             self,
         )
@@ -76,6 +118,8 @@ class PatientDetailView(QWidget):
                 Column("Dose", lambda m: m.dose),
                 Column("Started", lambda m: m.start_date),
                 Column("Stopped", lambda m: m.stop_date or "ongoing"),
+                Column("Why stopped", lambda m: m.stop_reason),
+                Column("Note", record_note),
             ],
             self,
         )
@@ -95,6 +139,7 @@ class PatientDetailView(QWidget):
                 Column("Kind", lambda e: e.kind),
                 Column("What", lambda e: e.code),
                 Column("Result", lambda e: e.result),
+                Column("Note", record_note),
             ],
             self,
         )
@@ -107,6 +152,7 @@ class PatientDetailView(QWidget):
         self.tabs.addTab(self.care, "&Goals and tasks")
         self.tabs.addTab(self.activity, "&Results by visit")
         self.tabs.addTab(self.observations, "&All observations")
+        self.tabs.addTab(self.growth, "G&rowth")
         self.tabs.addTab(self.medications, "&Medications")
         self.tabs.addTab(self.visits, "&Visits")
         self.tabs.addTab(self.events, "&Screening and vaccines")
@@ -141,6 +187,7 @@ class PatientDetailView(QWidget):
         for model in (
             self.activity_model,
             self.observations_model,
+            self.growth_model,
             self.medications_model,
             self.visits_model,
             self.events_model,
@@ -158,7 +205,10 @@ class PatientDetailView(QWidget):
         if detail.diagnosis_date:
             dx += f", diagnosed {detail.diagnosis_date.isoformat()}"
         self.fields["diagnosis"].setText(dx)
-        self.fields["classification"].setText(detail.disease_classification or "not recorded")
+        self.fields["classification"].setText(detail.disease_classification or "not complete")
+        status = STATUSES.get(detail.status, detail.status)
+        self.fields["status"].setText(status + (f" since {detail.status_date}" if detail.status_date else ""))
+        self.fields["contact"].setText(" · ".join(x for x in (detail.preferred_language, detail.phone) if x) or "–")
         last = s.last_visit.isoformat() if s.last_visit else "none yet"
         nxt = s.next_visit.isoformat() if s.next_visit else "none scheduled"
         self.fields["visits"].setText(f"last {last}; next {nxt}")
@@ -166,6 +216,7 @@ class PatientDetailView(QWidget):
         for i, (code, _title) in enumerate(RESULT_COLUMNS, start=1):  # hide PCDAI for UC, PUCAI for Crohn, ...
             self.activity.setColumnHidden(i, not any(code in r.values for r in detail.results))
         self.observations_model.set_rows(detail.observations)
+        self.growth_model.set_rows(detail.growth)
         self.medications_model.set_rows(detail.medications)
         self.visits_model.set_rows(detail.visits)
         self.events_model.set_rows(detail.events)
@@ -177,6 +228,7 @@ class PatientDetailView(QWidget):
         for view, column in (
             (self.activity, 0),
             (self.observations, 0),
+            (self.growth, 0),
             (self.medications, 3),
             (self.visits, 0),
             (self.events, 0),
@@ -188,14 +240,20 @@ class PatientDetailView(QWidget):
 LIST_LIMIT = 5000
 
 
-class PatientsPage(Page):
+class PatientsPage(PatientActions, Page):
     title = "Patients"
-    explanation = "Search by name or MRN (Ctrl+F). Use the arrow keys to move through the list; the patient's page "
-    explanation += "shows on the right."
+    explanation = (
+        "Search by name or MRN (Ctrl+F) and move through the list with the arrow keys; the patient's page shows on "
+        "the right. New patient Ctrl+Shift+N, record a visit Ctrl+R, correct the chosen entry Ctrl+Shift+C."
+    )
     patient_data = True
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
+        self.actions_, tools = page_actions(
+            self, [(key, text, keys, getattr(self, method)) for key, text, keys, method in PATIENT_ACTIONS]
+        )
+        self.layout_.addWidget(tools)
         bar = QHBoxLayout()
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search patients by name or MRN")
@@ -213,6 +271,7 @@ class PatientsPage(Page):
                 Column("Diagnosis", lambda p: p.diagnosis),
                 Column("Last visit", lambda p: p.last_visit),
                 Column("Next visit", lambda p: p.next_visit),
+                Column("Status", lambda p: "" if p.status == "active" else STATUSES.get(p.status, p.status)),
             ],
             splitter,
         )
@@ -254,7 +313,8 @@ class PatientsPage(Page):
             self.empty.setText(
                 "No patient matches that search."
                 if self.search.text().strip()
-                else "There are no patients in this center's database yet."
+                else "There are no patients in this center's database yet. Register one with New patient "
+                "(Ctrl+Shift+N)."
             )
         else:
             self.empty.setText("")
