@@ -7,7 +7,8 @@ window, visit every page, exit) against a bare PySide6 window process started th
 two are run interleaved, several times each; the medians are compared.
 
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
-``bench/commons.py``; sync: see ``bench/sync.py`` (each runnable on its own). ``--only`` picks some of
+``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py`` (each runnable on its
+own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
 
@@ -130,7 +131,7 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
-BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync")
+BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit")
 
 
 def main() -> int:
@@ -161,6 +162,10 @@ def main() -> int:
 
     if "sync" in chosen:
         bench_sync(args.reps)
+    from visit import bench_visit  # bench/visit.py: builds a 1,000-patient center, records a visit in copies
+
+    if "visit" in chosen:
+        bench_visit(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

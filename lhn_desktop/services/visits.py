@@ -389,16 +389,19 @@ class VisitService:
         readings = read_values(entry.values, allowed)
         index = score_index(entry.index, patient.diagnosis, readings) if entry.index is not None else None
         warnings = [w for r in readings.values() for w in r.warnings]
-        for code, reading in readings.items():
-            if reading.number is None or reading.comparator:
-                continue
-            previous = s.execute(
-                select(Observation.observed_on, Observation.value)
-                .where(Observation.patient_id == patient.id, Observation.code == code,
+        compared = [code for code, r in readings.items() if r.number is not None and not r.comparator]
+        last: dict[str, tuple[date, str]] = {}
+        if compared:  # each value's last one before this visit, in one query
+            for code, day, value in s.execute(
+                select(Observation.code, Observation.observed_on, Observation.value)
+                .where(Observation.patient_id == patient.id, Observation.code.in_(compared),
                        Observation.observed_on < entry.day, Observation.entered_in_error.is_(False))
-                .order_by(Observation.observed_on.desc()).limit(1)
-            ).first()  # fmt: skip
-            moved = catalog.change_warning(code, reading.number, tuple(previous) if previous else None, reading.unit)
+                .order_by(Observation.observed_on.desc())
+            ):  # fmt: skip
+                last.setdefault(code, (day, value))
+        for code in compared:
+            reading = readings[code]
+            moved = catalog.change_warning(code, reading.number, last.get(code), reading.unit)
             if moved:
                 warnings.append(moved)
         growth = growth_result(patient.sex, patient.birth_date, entry.day, readings)
@@ -486,8 +489,9 @@ class VisitService:
                     visit.visit_type = _clean_text(entry.visit_type, 60, "visit type", "visit_type")
             if entry.clinician:
                 visit.clinician = _clean_text(entry.clinician, 200, "clinician", "clinician")
-            already = set() if created else set(s.scalars(select(Observation.code).where(
-                Observation.visit_id == visit.id, Observation.entered_in_error.is_(False))))  # fmt: skip
+            with s.no_autoflush:  # one flush at the end: the visit's rows and their field versions written once
+                already = set() if created else set(s.scalars(select(Observation.code).where(
+                    Observation.visit_id == visit.id, Observation.entered_in_error.is_(False))))  # fmt: skip
             records = self._observations(patient, visit, entry, checked)
             for o in records:
                 if o.code in already:
