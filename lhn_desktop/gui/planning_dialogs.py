@@ -79,13 +79,8 @@ class AddVisitDialog(_FormDialog):
         self.visit_id: str | None = None
 
     def save(self) -> None:
-        from lhn_desktop.errors import NotFound
-
-        mrn = self.mrn.text().strip()
-        matches = [p for p in self.ctx.patients.search(self.ctx.actor, mrn) if p.mrn == mrn] if mrn else []
-        if not matches:
-            raise NotFound(f"No patient has the MRN {mrn!r}; check it, or add the patient first.")
-        self.visit_id = self.ctx.schedule.add_visit(self.ctx.actor, matches[0].id, self.day.date().toPython(),
+        patient_id = self.ctx.registry.find_mrn(self.ctx.actor, self.mrn.text())  # the message never repeats it
+        self.visit_id = self.ctx.schedule.add_visit(self.ctx.actor, patient_id, self.day.date().toPython(),
                                                     self.time.text(), self.clinician.text(),
                                                     self.visit_type.currentText())  # fmt: skip
 
