@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sync import _copy, _remove  # noqa: E402  (bench/sync.py, beside this file: a consistent copy, and removal)
+
 SEED = 20240501
 TODAY = date(2026, 11, 23)
 #: the tables a program without sync or an audit log would write for a visit
@@ -96,20 +98,6 @@ def build(folder: Path, patients: int):
     finally:
         ctx.close()
     return result.path, entries[0], entries[1]
-
-
-def _copy(source: Path, target: Path) -> None:
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def time_service(base: Path, replica: Path, first, entry, before: Path | None = None) -> tuple[float, float]:

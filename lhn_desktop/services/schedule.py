@@ -322,11 +322,7 @@ class ScheduleService:
         require_patient_access(actor)
         time = parse_time(time or "")
         with self.db.write(actor) as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None or visit.status == "cancelled":
-                raise NotFound("That visit is no longer on the schedule.")
-            if visit.status == "completed":
-                raise ValidationError("A completed visit cannot be moved.")
+            visit = booked_visit(s, visit_id, "A completed visit cannot be moved.")
             clash = s.scalar(
                 select(Visit).where(Visit.patient_id == visit.patient_id, Visit.visit_date == day,
                                     Visit.status != "cancelled", Visit.id != visit_id)
@@ -338,12 +334,17 @@ class ScheduleService:
     def cancel_visit(self, actor: Actor, visit_id: str) -> None:
         require_patient_access(actor)
         with self.db.write(actor) as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None or visit.status == "cancelled":
-                raise NotFound("That visit is no longer on the schedule.")
-            if visit.status == "completed":
-                raise ValidationError("A completed visit cannot be cancelled.")
-            visit.status = "cancelled"
+            booked_visit(s, visit_id, "A completed visit cannot be cancelled.").status = "cancelled"
+
+
+def booked_visit(s, visit_id: str, if_completed: str) -> Visit:
+    """The visit, still on the schedule and not yet seen; ``if_completed`` is the message when it was seen."""
+    visit = s.get(Visit, visit_id)
+    if visit is None or visit.status == "cancelled":
+        raise NotFound("That visit is no longer on the schedule.")
+    if visit.status == "completed":
+        raise ValidationError(if_completed)
+    return visit
 
 
 def _with(row: ScheduleRow, **changes) -> ScheduleRow:

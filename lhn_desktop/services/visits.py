@@ -29,6 +29,7 @@ from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.errors import NeedsConfirmation, NotFound, ValidationError
 from lhn_desktop.models.base import new_id
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
+from lhn_desktop.services.schedule import booked_visit
 from lhn_desktop.store.database import Database
 
 EVENT_KINDS = {"immunization": "Immunization", "screening": "Screening"}
@@ -559,11 +560,8 @@ class VisitService:
         """Record that the family did not come (a no-show); it can be undone by recording the visit."""
         require_patient_access(actor)
         with self.db.write(actor) as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None or visit.status == "cancelled":
-                raise NotFound("That visit is no longer on the schedule.")
-            if visit.status == "completed":
-                raise ValidationError("That visit was recorded as seen; correct it from the patient page instead.")
+            visit = booked_visit(s, visit_id, "That visit was recorded as seen; correct it from the patient page "
+                                 "instead.")  # fmt: skip
             if visit.visit_date > self.today():
                 raise ValidationError("A visit can be recorded as missed on its day or after, not before.")
             visit.status = "no_show"

@@ -9,6 +9,7 @@ context; ``read()`` sessions refuse to write syncable records.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,7 @@ class Database:
         capture.install(self._writer)
         capture.install(self._reader)
         self._node: LocalNode | None = None
+        self._keeper = _idle_connection(path)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -111,6 +113,7 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._keeper.close()  # the last connection: SQLite checkpoints the log into the file and removes it
 
     # -- identity --------------------------------------------------------------------------------
     def local_node(self) -> LocalNode:
@@ -154,6 +157,20 @@ class Database:
         with self._reader() as session, session.begin():
             session.info["read_only"] = True
             yield session
+
+
+def _idle_connection(path: Path) -> sqlite3.Connection:
+    """A connection held open, idle, while the database is open.
+
+    Sessions get a new connection each (no pool). When the last connection to a WAL database closes,
+    SQLite copies the whole log into the file and syncs it; without this idle one, every save would
+    pay for that (about 4 ms, a fifth of recording a visit). With it, SQLite checkpoints as it
+    normally does, once the log reaches 1,000 pages, and at :meth:`Database.close`. It holds no lock
+    and no snapshot between statements, so it never blocks a writer, a checkpoint or a backup.
+    """
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # joins the log's shared index
+    return conn
 
 
 def _has_lhn_schema(engine: Engine) -> bool:

@@ -51,8 +51,9 @@ def _begin(conn) -> None:
 
 def create_db_engine(path: Path) -> Engine:
     """An engine on a database file. Callers check the path first (:func:`check_database_path`)."""
-    # NullPool: a desktop program opens few connections, and closing them promptly lets the WAL
-    # checkpoint and lets backups and other processes see a quiet file.
+    # NullPool: a desktop program opens few connections, and a connection is never shared between the
+    # window thread and the workers. ``Database`` holds one idle connection besides, so that closing a
+    # session's connection does not checkpoint the whole log each time (see ``_idle_connection``).
     # hide_parameters: error messages and logs must never carry patient data from bound values.
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, hide_parameters=True)
     event.listen(engine, "connect", _set_pragmas)

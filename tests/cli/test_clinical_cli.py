@@ -117,110 +117,24 @@ def test_patient_list_edit_and_show_json(capsys, center):
     assert "No patient matches" in out
 
 
+#: a valid registration as options, changed one option at a time below
+NEW_PATIENT = {"--mrn": "A1", "--given": "X", "--family": "Y", "--birth-date": "2012-01-01", "--sex": "male",
+               "--diagnosis": "Crohn disease"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("argv", "option"),
+    ("changes", "option"),
     [
-        (
-            [
-                "patient",
-                "add",
-                "--mrn",
-                "A 1",
-                "--given",
-                "X",
-                "--family",
-                "Y",
-                "--birth-date",
-                "2012-01-01",
-                "--sex",
-                "male",
-                "--diagnosis",
-                "Crohn disease",
-            ],
-            "--mrn",
-        ),
-        (
-            [
-                "patient",
-                "add",
-                "--mrn",
-                "A1",
-                "--given",
-                "X",
-                "--family",
-                "Y",
-                "--birth-date",
-                "2099-01-01",
-                "--sex",
-                "male",
-                "--diagnosis",
-                "Crohn disease",
-            ],
-            "--birth-date",
-        ),
-        (
-            [
-                "patient",
-                "add",
-                "--mrn",
-                "A1",
-                "--given",
-                "X",
-                "--family",
-                "Y",
-                "--birth-date",
-                "12/01/2012",
-                "--sex",
-                "male",
-                "--diagnosis",
-                "Crohn disease",
-            ],
-            "--birth-date",
-        ),
-        (
-            [
-                "patient",
-                "add",
-                "--mrn",
-                "A1",
-                "--given",
-                "X",
-                "--family",
-                "Y",
-                "--birth-date",
-                "2012-01-01",
-                "--sex",
-                "male",
-                "--diagnosis",
-                "Asthma",
-            ],
-            "--diagnosis",
-        ),
-        (
-            [
-                "patient",
-                "add",
-                "--mrn",
-                "A1",
-                "--given",
-                "X",
-                "--family",
-                "Y",
-                "--birth-date",
-                "2012-01-01",
-                "--sex",
-                "male",
-                "--diagnosis",
-                "Ulcerative colitis",
-                "--paris-location",
-                "L2",
-            ],
-            "--paris-location",
-        ),
+        ({"--mrn": "A 1"}, "--mrn"),
+        ({"--birth-date": "2099-01-01"}, "--birth-date"),
+        ({"--birth-date": "12/01/2012"}, "--birth-date"),
+        ({"--diagnosis": "Asthma"}, "--diagnosis"),
+        ({"--diagnosis": "Ulcerative colitis", "--paris-location": "L2"}, "--paris-location"),
     ],
 )
-def test_bad_patient_input_exits_2_naming_the_option(capsys, center, argv, option):
-    code, out, err = run(capsys, *argv, "--json")
+def test_bad_patient_input_exits_2_naming_the_option(capsys, center, changes, option):
+    argv = [part for item in {**NEW_PATIENT, **changes}.items() for part in item]
+    code, out, err = run(capsys, "patient", "add", *argv, "--json")
     assert code == 2
     assert err.startswith(f"lhn-desktop: {option}: ")
     assert json.loads(out)["exit_code"] == 2
