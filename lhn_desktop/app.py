@@ -18,6 +18,7 @@ from lhn_desktop.services.center_export import CenterExportService
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.corrections import CorrectionService
 from lhn_desktop.services.dto import CenterInfo
+from lhn_desktop.services.ehr import EhrService
 from lhn_desktop.services.goals import GoalService
 from lhn_desktop.services.improvement import ImprovementService
 from lhn_desktop.services.measures import MeasureService
@@ -73,6 +74,7 @@ class AppContext:
         self.visits = VisitService(self.db, today=self.today)
         self.corrections = CorrectionService(self.db, today=self.today)
         self.center_export = CenterExportService(self.db, today=self.today)
+        self.ehr = EhrService(self.db, today=self.today)
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)

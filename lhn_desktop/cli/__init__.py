@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lhn_desktop.cli.clinical_args import add_clinical_commands
 
     add_clinical_commands(sub, _db_option, _json_option)
+    from lhn_desktop.cli.ehr import add_ehr_commands
+
+    add_ehr_commands(sub, _db_option, _json_option)
 
     p = sub.add_parser("schedule", help="import the clinic schedule exported from the EHR (CSV)")
     schedule = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)

@@ -1,0 +1,112 @@
+"""``ehr import`` and ``ehr export``: FHIR R4 files from the EHR in, the center's record out.
+
+Only argparse is imported at the top: ``lhn-desktop --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+Option = Callable[[argparse.ArgumentParser], None]
+
+
+def add_ehr_commands(sub, db_option: Option, json_option: Option) -> None:
+    p = sub.add_parser("ehr", help="import the EHR's FHIR R4 export (preview first), or export the record as FHIR")
+    ehr = p.add_subparsers(dest="ehr_command", metavar="ACTION", required=True)
+    q = ehr.add_parser(
+        "import",
+        help="preview (and with --apply, import) FHIR R4 files: Bundles, NDJSON, Bulk Data folders or their zip",
+        description="Without --apply nothing is written: the preview says what would be new, changed, unchanged "
+        "and left out (with the reasons and where). Files with problems are named by file and line, and are not "
+        "imported. Importing the same export again changes nothing.",
+    )
+    q.add_argument("paths", nargs="+", metavar="PATH", help="a FHIR file (.json, .ndjson), a folder or a .zip")
+    q.add_argument("--apply", action="store_true", help="import (after a preview showed what will happen)")
+    q.add_argument("--codes", metavar="FILE.json", help="this center's own local codes, in the code map's shape")
+    db_option(q)
+    json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.ehr:ehr_import")
+    q = ehr.add_parser(
+        "export",
+        help="the center's record as a FHIR R4 Bulk Data folder (manifest and NDJSON files)",
+        description="The files hold patient data. On a terminal the command asks you to confirm; elsewhere give "
+        "--yes. Every export is recorded in the audit log.",
+    )
+    q.add_argument("--fhir", required=True, metavar="DIR", help="an existing folder; a new subfolder is made in it")
+    q.add_argument("--yes", action="store_true", help="confirm that the files hold patient data (no question)")
+    db_option(q)
+    json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.ehr:ehr_export")
+
+
+def _context(args: argparse.Namespace):
+    from lhn_desktop.app import AppContext
+
+    return AppContext.open(args.db)
+
+
+def ehr_import(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import emit, emit_json
+
+    ctx = _context(args)
+    try:
+        codes = Path(args.codes).expanduser() if args.codes else None
+        report = ctx.ehr.import_files(ctx.actor, [Path(p).expanduser() for p in args.paths], apply=args.apply,
+                                      code_map=codes)  # fmt: skip
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json({
+            "applied": report.applied,
+            "resources": report.resources,
+            "types": dict(report.types),
+            "counts": {k: vars(c) for k, c in report.counts.items()},
+            "skipped": [{"kind": kind, "reason": reason, "count": n, "where": places}
+                        for (kind, reason), (n, places) in report.skipped.items()],
+            "problems": [{"where": where, "problem": what} for where, what in report.problems],
+        })  # fmt: skip
+        return 2 if report.problems else 0
+    verb = "Imported" if report.applied else "Preview (nothing written)"
+    emit(f"{verb}: {report.resources} resources read.")
+    for kind, c in report.counts.items():
+        emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
+    for (kind, reason), (n, places) in report.skipped.items():
+        emit(f"  left out ({kind}): {reason}: {n}, e.g. {places[0]}")
+    for where, what in report.problems:
+        print(f"lhn-desktop: {where}: {what}", file=sys.stderr)
+    if report.problems:
+        emit("These files have problems (listed above by file and line); fix or remove them and import again. "
+             "Nothing was written.")  # fmt: skip
+        return 2
+    if not report.applied:
+        emit("Run the same command with --apply to import.")
+    return 0
+
+
+def ehr_export(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import emit, emit_json
+    from lhn_desktop.errors import ValidationError
+
+    confirmed = args.yes
+    if not confirmed and sys.stdin.isatty() and not args.json:
+        answer = input("These files hold patient data (names, MRNs, birth dates, results). Export? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            emit("Nothing was exported.")
+            return 1
+        confirmed = True
+    if not confirmed:
+        raise ValidationError("The export holds patient data: confirm with --yes that you will keep the files as "
+                              "protected health information.", field="yes")  # fmt: skip
+    ctx = _context(args)
+    try:
+        result = ctx.ehr.export_fhir(ctx.actor, Path(args.fhir).expanduser(), confirm_patient_data=True)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json({"folder": str(result.folder), "counts": result.counts})
+    else:
+        emit(f"Exported to {result.folder}: " + ", ".join(f"{n} {t}" for t, n in result.counts.items()) + ".")
+    return 0

@@ -1,0 +1,499 @@
+"""The EHR's data in and the center's data out as FHIR R4: patients, visits, results, medicines and events.
+
+Export (:meth:`EhrService.export_fhir`) writes a Bulk Data-style folder (manifest and one NDJSON file per
+resource type) of the center's own record, for a registry or another tool; it holds patient data, so it
+is confirmed, audited and refused to partners like the center's CSV export.
+
+Import (:meth:`EhrService.import_files`) reads FHIR files and folders (:mod:`lhn_desktop.ehr.fhir_files`),
+validates each resource against the FHIR R4B models, maps codes through the code map and writes the
+record in one transaction through the registry's and the visit form's own rules. Without ``apply`` it
+is a preview: the same work is done and rolled back, so the preview is exactly what applying would do.
+
+- Patients are matched by MRN, never by name. A resource's record keeps a name-based id made from its
+  resource type and id, so importing the same export again finds every record and changes nothing, and
+  a newer export updates what changed. Values already in the record (typed at a visit) are recognised
+  and not added twice.
+- A file or resource that cannot be read (invalid JSON on a line, a resource that is not valid FHIR, an
+  unknown resource type, a patient without an MRN, one MRN with two birth dates) is a problem named
+  by file and line: applying is refused and nothing is written. What is only left out (a code the map
+  does not know, an encounter that is not finished) is counted by reason with where it was found.
+- Messages and the report name files, lines and resource ids, never a value from a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lhn_desktop.access import Actor, require_patient_access
+from lhn_desktop.clinical import observations as catalog
+from lhn_desktop.clinical.codes import CodeMap, load_code_map
+from lhn_desktop.ehr import fhir_files, fhir_map
+from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, ValidationError
+from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
+from lhn_desktop.services.registry import PatientInput, apply_patient, clean_patient, input_of, new_patient
+from lhn_desktop.services.visits import drug_class_for
+from lhn_desktop.store.capture import record_audit
+from lhn_desktop.store.database import Database
+
+logger = logging.getLogger(__name__)
+
+#: ids of imported records: uuid5(this namespace, "ResourceType/id")
+IMPORT_NS = uuid.UUID("6f1c0d2e-5b1a-4c44-9d0e-2f3a7b8c9d10")
+IMPORTED_SOURCE = "ehr"
+KINDS = ("patients", "visits", "observations", "medications", "events")
+CONFIRM = (
+    "The FHIR export holds this center's patient data: names, MRNs, birth dates and every recorded value. "
+    "Keep it on this computer or an encrypted drive, and delete it when it has served its purpose."
+)
+#: how many places to name for each reason a resource was left out
+EXAMPLES = 5
+
+
+@dataclass
+class KindCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, previewed, would do)."""
+
+    applied: bool
+    resources: int = 0
+    counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    #: (kind, reason) -> how many, and the first few places
+    skipped: dict[tuple[str, str], tuple[int, list[str]]] = field(default_factory=dict)
+    #: places and what is wrong; any problem means nothing is written
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    #: resource types seen, with their counts
+    types: Counter = field(default_factory=Counter)
+
+    def skip(self, kind: str, reason: str, where: str) -> None:
+        count, places = self.skipped.get((kind, reason), (0, []))
+        if len(places) < EXAMPLES:
+            places.append(where)
+        self.skipped[kind, reason] = (count + 1, places)
+        self.counts[kind].skipped += 1
+
+    @property
+    def changes(self) -> int:
+        return sum(c.new + c.changed for c in self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FhirExportResult:
+    folder: Path
+    counts: dict[str, int]
+
+
+class _Preview(Exception):
+    """Raised inside the write transaction to roll a preview back."""
+
+
+def record_id(resource_type: str, source_id: str) -> str:
+    return str(uuid.uuid5(IMPORT_NS, f"{resource_type}/{source_id}"))
+
+
+_KIND_OF = {"Patient": "patients", "Condition": "patients", "Encounter": "visits", "Appointment": "visits",
+            "Observation": "observations", "MedicationStatement": "medications", "MedicationRequest": "medications",
+            "Immunization": "events", "Procedure": "events"}  # fmt: skip
+
+
+class EhrService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        today: Callable[[], date] = date.today,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.db = db
+        self.today = today
+        self.now = now
+
+    # -- export ------------------------------------------------------------------------------------------------
+    def export_fhir(self, actor: Actor, out_dir: Path, *, confirm_patient_data: bool = False) -> FhirExportResult:
+        """The center's record as a Bulk Data-style FHIR folder, made new inside ``out_dir``."""
+        require_patient_access(actor)
+        if not confirm_patient_data:
+            raise NeedsConfirmation(CONFIRM, field="confirm")
+        base = Path(out_dir).expanduser()
+        if not base.is_dir():
+            raise NotFound(f"There is no folder {base}. Choose an existing folder for the FHIR export.")
+        codes = load_code_map()
+        site = self.db.local_node().site_code
+        with self.db.read() as s:
+            resources = _export_resources(s, codes)
+        when = self.now().astimezone().replace(microsecond=0)
+        folder = base / f"lhn-fhir-{site}-{when:%Y%m%d-%H%M%S}"
+        if folder.exists():
+            raise ValidationError(f"{folder.name} already exists in {base}; wait a second and export again.",
+                                  field="folder")  # fmt: skip
+        try:
+            fhir_files.write_export(folder, resources, when)
+            counts = {kind: len(items) for kind, items in resources.items()}
+            with self.db.write(actor) as s:
+                detail = ", ".join(f"{k} {n}" for k, n in counts.items())
+                record_audit(s, "export", "fhir", None, f"{detail}; to {folder.name}")
+        except BaseException as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise LhnError(f"The FHIR export could not be written to {base} ({exc.strerror or 'refused'}); "
+                               "nothing was left there. Check the folder and the free space, then export again.",
+                               detail=f"{type(exc).__name__}") from exc  # fmt: skip
+            raise
+        logger.info("FHIR export written to %s", folder)
+        return FhirExportResult(folder, counts)
+
+    # -- import ------------------------------------------------------------------------------------------------
+    def import_files(
+        self, actor: Actor, paths: list[Path], *, apply: bool = False, code_map: Path | None = None
+    ) -> ImportReport:
+        """Preview (or with ``apply``, import) FHIR files and folders; see the module docstring.
+
+        The report's ``applied`` says whether anything was written: never when ``problems`` lists a file or
+        resource that could not be read (each by file and line), so a person fixes those first.
+        """
+        require_patient_access(actor)
+        codes = load_code_map(code_map)
+        report = ImportReport(applied=False)
+        parsed = _read_all(paths, codes, report)
+        try:
+            with self.db.write(actor) as s:
+                _Importer(s, codes, report, self.today()).run(parsed)
+                if not apply or report.problems:
+                    raise _Preview
+                record_audit(s, "import", "fhir", None, _audit_text(report, paths))
+                report.applied = True
+        except _Preview:
+            pass
+        return report
+
+
+def _audit_text(report: ImportReport, paths: list[Path]) -> str:
+    counts = "; ".join(f"{k}: {c.new} new, {c.changed} changed" for k, c in report.counts.items())
+    return f"{', '.join(p.name for p in paths)}: {counts}"
+
+
+def _read_all(paths: list[Path], codes: CodeMap, report: ImportReport) -> list[tuple[fhir_files.Located, object]]:
+    parsed = []
+    births: dict[str, tuple[date, str]] = {}
+    for item in fhir_files.read_sources(paths):
+        if isinstance(item, fhir_files.FileProblem):
+            report.problems.append((item.where, item.message))
+            continue
+        report.resources += 1
+        kind = item.resource["resourceType"]
+        report.types[kind] += 1
+        problem = fhir_map.validate(item.resource)
+        if problem is not None:
+            what = "an unknown resource type" if problem == "not a FHIR resource type" else problem
+            report.problems.append((item.where, what))
+            continue
+        result = fhir_map.parse(item.resource, codes)
+        if isinstance(result, fhir_map.Skip):
+            if kind == "Patient":  # a patient that cannot be matched: the rest of their record would be lost
+                report.problems.append((item.where, result.reason))
+            else:
+                report.skip(_KIND_OF.get(kind, "patients"), result.reason, item.where)
+            continue
+        if isinstance(result, fhir_map.InPatient):
+            seen = births.setdefault(result.mrn, (result.birth_date, item.where))
+            if seen[0] != result.birth_date:
+                report.problems.append((item.where, f"the same MRN as {seen[1]} with another birth date"))
+                continue
+        parsed.append((item, result))
+    return parsed
+
+
+class _Importer:
+    """One import inside one write transaction."""
+
+    def __init__(self, s, codes: CodeMap, report: ImportReport, today: date) -> None:
+        self.s, self.codes, self.report, self.today = s, codes, report, today
+        self.patients: dict[str, Patient] = {}  # source patient id -> record
+        self.visits: dict[str, str] = {}  # source encounter id -> visit id
+        self.medications: dict[str, str] = {}
+        self.added: set[str] = set()
+
+    def run(self, parsed: list) -> None:
+        with self.s.no_autoflush:  # rows are written once per stage, not once per lookup
+            self._run(parsed)
+
+    def _fresh(self, kind: str, rid: str, located) -> bool:
+        """False (and counted as left out) when the same resource came earlier in this import."""
+        if rid in self.added:
+            self.report.skip(kind, "the same resource twice in the files", located.where)
+            return False
+        self.added.add(rid)
+        return True
+
+    def _run(self, parsed: list) -> None:
+        by_type: dict[type, list] = {}
+        for located, record in parsed:
+            by_type.setdefault(type(record), []).append((located, record))
+        conditions = {c.patient_ref: c for _, c in by_type.get(fhir_map.InCondition, [])}
+        for located, p in by_type.get(fhir_map.InPatient, []):
+            self.patient(located, p, conditions.get(p.source_id))
+        self.s.flush()
+        for located, v in by_type.get(fhir_map.InVisit, []):
+            self.visit(located, v)
+        self.s.flush()
+        for located, o in by_type.get(fhir_map.InObservation, []):
+            self.observation(located, o)
+        medications = sorted(by_type.get(fhir_map.InMedication, []), key=lambda item: item[1].start)
+        for located, m in medications:
+            self.medication(located, m)
+        for located, e in by_type.get(fhir_map.InEvent, []):
+            self.event(located, e)
+        self.s.flush()
+
+    # -- patients ------------------------------------------------------------------------------------------
+    def patient(self, located, p: fhir_map.InPatient, dx: fhir_map.InCondition | None) -> None:
+        counts = self.report.counts["patients"]
+        if p.source_id in self.patients:
+            self.report.problems.append((located.where, "two patients with the same resource id; their records "
+                                                        "cannot be told apart"))  # fmt: skip
+            return
+        if not self._fresh("patients", f"mrn:{p.mrn}", located):
+            return
+        existing = self.s.scalar(select(Patient).where(Patient.mrn == p.mrn))
+        paris = {k: v for k, v in (dx.paris if dx else {}).items()}
+        if "paris_perianal" in paris and not isinstance(paris["paris_perianal"], bool):
+            paris.pop("paris_perianal")
+        entry = PatientInput(
+            mrn=p.mrn, given_name=p.given_name, family_name=p.family_name, birth_date=p.birth_date, sex=p.sex,
+            diagnosis=dx.diagnosis if dx else (existing.diagnosis if existing else None),
+            diagnosis_date=dx.onset if dx else (existing.diagnosis_date if existing else None),
+            phone=p.phone, email=p.email, preferred_language=p.preferred_language, status=p.status,
+            status_date=p.status_date, **({k: v for k, v in paris.items()} if dx else _paris_of(existing)),
+        )  # fmt: skip
+        try:
+            clean = clean_patient(entry, self.today)
+        except ValidationError as exc:
+            self.report.problems.append((located.where, f"the patient cannot be registered: {exc}"))
+            return
+        if existing is None:
+            record = new_patient(clean, id=record_id("Patient", f"mrn:{p.mrn}"))  # one MRN, one id
+            self.s.add(record)
+            counts.new += 1
+        else:
+            record = existing
+            if existing.birth_date != clean.birth_date:
+                self.report.problems.append((located.where, "this MRN belongs to a patient with another birth date "
+                                                            "in LHN Desktop; check the MRN"))  # fmt: skip
+                return
+            if input_of(existing) != clean:
+                apply_patient(existing, clean)
+                counts.changed += 1
+            else:
+                counts.unchanged += 1
+        self.patients[p.source_id] = record
+
+    # -- visits --------------------------------------------------------------------------------------------
+    def _patient_of(self, kind: str, ref: str, located) -> Patient | None:
+        patient = self.patients.get(ref)
+        if patient is None:
+            self.report.skip(kind, "its patient is not in this import", located.where)
+        return patient
+
+    def visit(self, located, v: fhir_map.InVisit) -> None:
+        patient = self._patient_of("visits", v.patient_ref, located)
+        if patient is None:
+            return
+        counts = self.report.counts["visits"]
+        rtype = located.resource["resourceType"]
+        vid = record_id(rtype, v.source_id)
+        if not self._fresh("visits", vid, located):
+            return
+        visit = self.s.get(Visit, vid)
+        if visit is None:
+            visit = self.s.scalar(select(Visit).where(Visit.patient_id == patient.id, Visit.visit_date == v.day,
+                                                      Visit.status != "cancelled"))  # fmt: skip
+            if visit is not None and v.status == "cancelled":
+                visit = None
+        if visit is None:
+            self.s.add(Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
+                             clinician=v.clinician, visit_type=v.visit_type or "Follow-up"))  # fmt: skip
+            counts.new += 1
+            self.visits[v.source_id] = vid
+            return
+        self.visits[v.source_id] = visit.id
+        wanted = {"visit_date": v.day, "visit_time": v.time or visit.visit_time, "status": v.status,
+                  "clinician": v.clinician or visit.clinician,
+                  "visit_type": v.visit_type or visit.visit_type}  # fmt: skip
+        if visit.status == "completed" and v.status != "completed":
+            wanted["status"] = "completed"  # seen here already: an older appointment status does not undo it
+        if all(getattr(visit, k) == value for k, value in wanted.items()):
+            counts.unchanged += 1
+            return
+        for k, value in wanted.items():
+            setattr(visit, k, value)
+        counts.changed += 1
+
+    # -- observations --------------------------------------------------------------------------------------
+    def observation(self, located, o: fhir_map.InObservation) -> None:
+        patient = self._patient_of("observations", o.patient_ref, located)
+        if patient is None:
+            return
+        counts = self.report.counts["observations"]
+        try:
+            spec = catalog.get_spec(o.code)
+            if spec.kind == "index":
+                value, unit = _index_value(o.value), None
+                original_value = original_unit = None
+            else:
+                reading = catalog.read_value(o.code, o.value, o.unit)
+                value, unit = reading.value, reading.unit
+                original_value, original_unit = reading.original_value, reading.original_unit
+        except (ValidationError, LhnError) as exc:
+            self.report.skip("observations", f"a value that cannot be recorded: {exc}", located.where)
+            return
+        if original_value is None and o.original_value:
+            original_value, original_unit = o.original_value, o.original_unit
+        visit_id = self.visits.get(o.visit_ref) if o.visit_ref else None
+        fields = {"patient_id": patient.id, "visit_id": visit_id, "code": o.code, "value": value, "unit": unit,
+                  "observed_on": o.day, "original_value": original_value, "original_unit": original_unit,
+                  "detail": o.detail, "entered_in_error": o.in_error}  # fmt: skip
+        oid = record_id("Observation", o.source_id)
+        if not self._fresh("observations", oid, located):
+            return
+        record = self.s.get(Observation, oid)
+        if record is None:
+            same = self.s.scalar(select(Observation.id).where(
+                Observation.patient_id == patient.id, Observation.code == o.code, Observation.observed_on == o.day,
+                Observation.value == value, Observation.entered_in_error.is_(o.in_error)).limit(1))  # fmt: skip
+            if same is not None:
+                counts.unchanged += 1  # already in the record (typed at the visit, or imported from elsewhere)
+                return
+            self.s.add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
+            counts.new += 1
+            return
+        _update(record, fields, counts)
+
+    # -- medications ---------------------------------------------------------------------------------------
+    def medication(self, located, m: fhir_map.InMedication) -> None:
+        patient = self._patient_of("medications", m.patient_ref, located)
+        if patient is None:
+            return
+        counts = self.report.counts["medications"]
+        drug_class = drug_class_for(m.drug, patient.diagnosis) or m.drug_class
+        if not drug_class:
+            self.report.skip("medications", "a medicine without a class (not on the disease pack's list)",
+                             located.where)  # fmt: skip
+            return
+        mid = record_id(located.resource["resourceType"], m.source_id)
+        if not self._fresh("medications", mid, located):
+            return
+        fields = {"patient_id": patient.id, "drug": m.drug, "drug_class": drug_class, "dose": m.dose,
+                  "start_date": m.start, "stop_date": m.stop, "stop_reason": m.stop_reason,
+                  "visit_id": self.visits.get(m.visit_ref) if m.visit_ref else None,
+                  "changed_from_id": self.medications.get(m.changed_from_ref) if m.changed_from_ref else None,
+                  "entered_in_error": m.in_error}  # fmt: skip
+        self.medications[m.source_id] = mid
+        record = self.s.get(Medication, mid)
+        if record is None:
+            same = self.s.scalar(select(Medication.id).where(
+                Medication.patient_id == patient.id, Medication.drug == m.drug, Medication.start_date == m.start,
+                Medication.entered_in_error.is_(False)).limit(1))  # fmt: skip
+            if same is not None and not m.in_error:
+                self.medications[m.source_id] = same
+                counts.unchanged += 1
+                return
+            self.s.add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
+            counts.new += 1
+            return
+        _update(record, fields, counts)
+
+    # -- events --------------------------------------------------------------------------------------------
+    def event(self, located, e: fhir_map.InEvent) -> None:
+        patient = self._patient_of("events", e.patient_ref, located)
+        if patient is None:
+            return
+        counts = self.report.counts["events"]
+        fields = {"patient_id": patient.id, "kind": e.kind, "code": e.code, "event_date": e.day, "result": e.result,
+                  "visit_id": self.visits.get(e.visit_ref) if e.visit_ref else None,
+                  "entered_in_error": e.in_error}  # fmt: skip
+        eid = record_id(located.resource["resourceType"], e.source_id)
+        if not self._fresh("events", eid, located):
+            return
+        record = self.s.get(ClinicalEvent, eid)
+        if record is None:
+            same = self.s.scalar(select(ClinicalEvent.id).where(
+                ClinicalEvent.patient_id == patient.id, ClinicalEvent.kind == e.kind, ClinicalEvent.code == e.code,
+                ClinicalEvent.event_date == e.day,
+                ClinicalEvent.entered_in_error.is_(e.in_error)).limit(1))  # fmt: skip
+            if same is not None:
+                counts.unchanged += 1
+                return
+            self.s.add(ClinicalEvent(id=eid, **fields))
+            counts.new += 1
+            return
+        _update(record, fields, counts)
+
+
+def _update(record, fields: dict, counts: KindCounts) -> None:
+    if all(getattr(record, k) == v for k, v in fields.items()):
+        counts.unchanged += 1
+        return
+    for k, v in fields.items():
+        setattr(record, k, v)
+    counts.changed += 1
+
+
+def _paris_of(p: Patient | None) -> dict:
+    if p is None:
+        return {}
+    return {name: getattr(p, name) for name in fhir_map.PARIS_FIELDS}
+
+
+def _index_value(text: str) -> str:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError("an index total must be a number") from None
+    if not number.is_finite() or not 0 <= number <= 125:
+        raise ValidationError("an index total is between 0 and 125")
+    return text
+
+
+def _export_resources(s, codes: CodeMap) -> dict[str, list[dict]]:
+    patients = s.scalars(select(Patient).order_by(Patient.mrn)).all()
+    visits = s.scalars(select(Visit).order_by(Visit.visit_date, Visit.id)).all()
+    completed = {v.id for v in visits if v.status == "completed"}
+    out: dict[str, list[dict]] = {k: [] for k in ("Patient", "Condition", "Encounter", "Appointment", "Observation",
+                                                  "MedicationStatement", "Immunization", "Procedure")}  # fmt: skip
+    for p in patients:
+        out["Patient"].append(fhir_map.patient(p))
+        if p.diagnosis:
+            out["Condition"].append(fhir_map.condition(p, codes))
+    for v in visits:
+        if v.status == "completed":
+            out["Encounter"].append(fhir_map.encounter(v))
+        elif v.status in fhir_map.VISIT_TO_APPOINTMENT:
+            out["Appointment"].append(fhir_map.appointment(v))
+
+    def seen_at(visit_id: str | None) -> str | None:
+        return visit_id if visit_id in completed else None
+
+    for o in s.scalars(select(Observation).order_by(Observation.observed_on, Observation.id)):
+        out["Observation"].append(fhir_map.observation(o, seen_at(o.visit_id), catalog.label(o.code), codes))
+    for m in s.scalars(select(Medication).order_by(Medication.start_date, Medication.id)):
+        out["MedicationStatement"].append(fhir_map.medication_statement(m, seen_at(m.visit_id), codes))
+    for e in s.scalars(select(ClinicalEvent).order_by(ClinicalEvent.event_date, ClinicalEvent.id)):
+        build = fhir_map.immunization if e.kind == "immunization" else fhir_map.procedure
+        out["Immunization" if e.kind == "immunization" else "Procedure"].append(build(e, seen_at(e.visit_id), codes))
+    return out
