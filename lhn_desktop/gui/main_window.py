@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
             self.nav.item(i).setToolTip(f"{page.title} (Ctrl+{i + 1})")
         self.nav.blockSignals(False)
         self.export_action.setVisible(self.ctx.actor.sees_patient_data)  # the export is patient-level data
+        self.import_action.setVisible(self.ctx.actor.sees_patient_data)
         role = self.ctx.actor.role.label if self.ctx.actor.role else "administrator"
         self.status_user.setText(f"Signed in as {self.ctx.actor.name} ({role})")
         self.nav.setCurrentRow(0)
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.backup_action = self._action(file_menu, "&Back up now", self.back_up_now)
+        self.import_action = self._action(file_menu, "&Import from the EHR (FHIR)…", self.import_from_ehr)
         self.export_action = self._action(file_menu, "&Export the center's data…", self.export_center_data)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -165,6 +167,14 @@ class MainWindow(QMainWindow):
             label="Backing up the center database…",
             cancellable=True,
         )
+
+    def import_from_ehr(self) -> None:
+        from lhn_desktop.gui.ehr_dialog import EhrImportDialog
+
+        dialog = EhrImportDialog(self.ctx, self.runner, self)
+        dialog.exec()
+        if dialog.imported:  # every page reads the record again when shown; the current one now
+            self._show_page(self.nav.currentRow())
 
     def export_center_data(self) -> None:
         from lhn_desktop.gui.export_dialog import ExportDialog

@@ -1,0 +1,172 @@
+"""Import from the EHR: choose FHIR files or an export folder, read the preview, then import.
+
+The preview runs off the window thread and writes nothing; it lists, per kind of record, what would be
+new, changed, unchanged or left out, the reasons things are left out (with where: file and line), and
+the files' problems. Import is offered only when there are no problems; it does the same work again and
+writes it in one transaction, then the report says what was done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.widgets import RecordsView, heading, note
+
+KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Results and measurements",
+              "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip
+
+
+class EhrImportDialog(QDialog):
+    def __init__(self, ctx, runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        self.report = None
+        self.imported = False
+        self.setWindowTitle("Import from the EHR (FHIR R4)")
+        self.resize(860, 600)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note(
+                "Choose the EHR's FHIR export: a Bulk Data folder, its zip, or Bundle and NDJSON files. The "
+                "preview writes nothing; patients are matched by MRN, and importing the same export again changes "
+                "nothing.",
+                self,
+            )
+        )
+        row = QHBoxLayout()
+        label = QLabel("&Export:", self)
+        self.paths = QLineEdit(self)
+        self.paths.setPlaceholderText("a folder, a .zip, or .ndjson / .json files (separate several with ;)")
+        label.setBuddy(self.paths)
+        folder = QPushButton("F&older…", self)
+        folder.clicked.connect(self._choose_folder)
+        files = QPushButton("F&iles…", self)
+        files.clicked.connect(self._choose_files)
+        self.preview_button = QPushButton("&Preview", self)
+        self.preview_button.clicked.connect(self.preview)
+        for w in (label, self.paths):
+            row.addWidget(w, 1 if w is self.paths else 0)
+        for w in (folder, files, self.preview_button):
+            row.addWidget(w)
+        layout.addLayout(row)
+        self.title = heading("", self)
+        layout.addWidget(self.title)
+        self.counts = RecordsView(
+            [
+                Column("What", lambda r: KIND_NAMES.get(r[0], r[0])),
+                Column("New", lambda r: r[1].new, align_right=True),
+                Column("Changed", lambda r: r[1].changed, align_right=True),
+                Column("Unchanged", lambda r: r[1].unchanged, align_right=True),
+                Column("Left out", lambda r: r[1].skipped, align_right=True),
+            ],
+            self,
+        )
+        self.counts.setMaximumHeight(self.counts.verticalHeader().defaultSectionSize() * 6 + 8)
+        layout.addWidget(self.counts)
+        layout.addWidget(QLabel("Left out, and problems in the files:", self))
+        self.details = RecordsView(
+            [
+                Column("", lambda r: r[0], colour=lambda r: "#b00020" if r[0] == "Problem" else None),
+                Column("Count", lambda r: r[1], align_right=True),
+                Column("Where (the first)", lambda r: r[3]),
+                Column("Why", lambda r: r[2]),
+            ],
+            self,
+        )
+        layout.addWidget(self.details, 1)
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.import_button = self.buttons.addButton("&Import", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button.setEnabled(False)
+        self.import_button.setAutoDefault(False)
+        self.import_button.clicked.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.preview_button.setDefault(True)  # Enter previews; importing always takes its own button (Alt+I)
+        self.paths.setFocus()
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "The EHR's export folder", str(Path.home()))
+        if chosen:
+            self.paths.setText(chosen)
+            self.preview()
+
+    def _choose_files(self) -> None:
+        kinds = "FHIR files (*.ndjson *.json *.jsonl *.zip);;All files (*)"
+        chosen, _ = QFileDialog.getOpenFileNames(self, "FHIR files from the EHR", str(Path.home()), kinds)
+        if chosen:
+            self.paths.setText("; ".join(chosen))
+            self.preview()
+
+    def chosen_paths(self) -> list[Path]:
+        return [Path(p.strip()).expanduser() for p in self.paths.text().split(";") if p.strip()]
+
+    def preview(self) -> None:
+        self._run(apply=False)
+
+    def apply(self) -> None:
+        self._run(apply=True)
+
+    def _run(self, *, apply: bool) -> None:
+        paths = self.chosen_paths()
+        if not paths:
+            self.status.setText("Choose the export first (a folder, a zip or files).")
+            self.paths.setFocus()
+            return
+        self.import_button.setEnabled(False)
+        self.preview_button.setEnabled(False)
+
+        def done(report) -> None:
+            self.preview_button.setEnabled(True)
+            self.show_report(report)
+            if report.applied:
+                self.imported = True
+
+        def failed(exc: BaseException) -> None:
+            self.preview_button.setEnabled(True)
+            show_error(self, exc)
+
+        self.runner.submit(
+            lambda progress, cancel: self.ctx.ehr.import_files(self.ctx.actor, paths, apply=apply),
+            on_success=done,
+            on_error=failed,
+            label="Importing from the EHR…" if apply else "Reading the EHR's export…",
+            writes=apply,
+        )
+
+    def show_report(self, report) -> None:
+        self.report = report
+        self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} resources read")
+        self.counts.rows_model.set_rows(list(report.counts.items()))
+        rows = [("Problem", 1, what, where) for where, what in report.problems]
+        rows += [("Left out", n, f"{KIND_NAMES.get(kind, kind)}: {reason}", places[0])
+                 for (kind, reason), (n, places) in report.skipped.items()]  # fmt: skip
+        self.details.rows_model.set_rows(rows)
+        if report.problems:
+            self.status.setText(f"{len(report.problems)} problem(s) in the files: fix or remove those files, then "
+                                "preview again. Nothing can be imported until then.")  # fmt: skip
+        elif report.applied:
+            self.status.setText(f"Imported: {report.changes} records new or changed. Importing the same export "
+                                "again changes nothing.")  # fmt: skip
+        elif report.changes == 0:
+            self.status.setText("Everything in these files is already in LHN Desktop.")
+        else:
+            self.status.setText(f"{report.changes} records would be new or changed. Import (Alt+I) writes them.")
+        self.import_button.setEnabled(not report.applied and not report.problems and report.changes > 0)
+        self.counts.setFocus()

@@ -1,0 +1,75 @@
+"""Import from the EHR in the window: preview, problems, import, and the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lhn_desktop.gui.ehr_dialog import EhrImportDialog
+from lhn_desktop.gui.pages.patients import PatientsPage
+from lhn_desktop.gui.tasks import InlineTaskRunner
+from lhn_desktop.models.team import Role
+from tests.gui.conftest import screenshot
+from tests.unit.test_ehr import hospital
+
+
+def hospital_file(tmp_path: Path, extra: list[dict] | None = None) -> Path:
+    path = tmp_path / "clinic-export.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in hospital() + (extra or [])), encoding="utf-8")
+    return path
+
+
+UNMAPPED = {"resourceType": "Observation", "id": "o7", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "http://example.org/local-labs", "code": "LIPASE"}]},
+            "effectiveDateTime": "2026-02-26", "valueQuantity": {"value": 30}}  # fmt: skip
+
+
+def test_preview_then_import_then_nothing_new(qtbot, ctx, tmp_path) -> None:
+    dialog = EhrImportDialog(ctx, InlineTaskRunner(None))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    before = len(ctx.patients.search(ctx.actor))
+    qtbot.keyClicks(dialog.paths, str(hospital_file(tmp_path, [UNMAPPED])))
+    qtbot.keyClick(dialog.paths, "\r")  # Enter previews
+    assert dialog.report is not None and not dialog.report.applied
+    assert dialog.title.text() == "Preview: 12 resources read"
+    assert dialog.import_button.isEnabled() and len(ctx.patients.search(ctx.actor)) == before
+    (left_out,) = dialog.details.rows_model.rows
+    assert left_out[0] == "Left out" and "http://example.org/local-labs|LIPASE" in left_out[2]
+    assert left_out[3] == "clinic-export.ndjson line 12 (Observation/o7)"
+    screenshot(dialog, "ehr-import-preview")
+    dialog.import_button.click()
+    assert dialog.report.applied and dialog.imported and not dialog.import_button.isEnabled()
+    assert "Imported: " in dialog.status.text()
+    assert len(ctx.patients.search(ctx.actor)) == before + 1
+    screenshot(dialog, "ehr-import-report")
+    dialog.preview()
+    assert dialog.report.changes == 0 and not dialog.import_button.isEnabled()
+    assert dialog.status.text() == "Everything in these files is already in LHN Desktop."
+
+
+def test_problems_are_listed_and_nothing_can_be_imported(qtbot, ctx, tmp_path) -> None:
+    dialog = EhrImportDialog(ctx, InlineTaskRunner(None))
+    qtbot.addWidget(dialog)
+    path = hospital_file(tmp_path)
+    path.write_text(path.read_text() + '{"resourceType": "Observation", "id"\n', encoding="utf-8")
+    dialog.paths.setText(str(path))
+    dialog.preview()
+    problem = dialog.details.rows_model.rows[0]
+    assert problem[0] == "Problem" and problem[3] == "clinic-export.ndjson line 12" and "not valid JSON" in problem[2]
+    assert not dialog.import_button.isEnabled() and "fix or remove" in dialog.status.text()
+    screenshot(dialog, "ehr-import-problems")
+    dialog.paths.setText("")
+    dialog.preview()
+    assert "Choose the export first" in dialog.status.text()
+
+
+def test_the_menu_item_is_hidden_from_partners(qtbot, ctx) -> None:
+    from tests.gui.conftest import make_window
+
+    window = make_window(qtbot, ctx)
+    assert window.import_action.isVisible()
+    partner = next(m for m in ctx.team.list_members() if m.role == Role.PATIENT_PARTNER.value)
+    ctx.sign_in(partner.id, "tester")
+    window._build_pages()
+    assert not window.import_action.isVisible() and window.page(PatientsPage) is None
