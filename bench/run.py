@@ -7,8 +7,8 @@ window, visit every page, exit) against a bare PySide6 window process started th
 two are run interleaved, several times each; the medians are compared.
 
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
-``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py`` (each runnable on its
-own). ``--only`` picks some of
+``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``
+(each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
 
@@ -131,7 +131,7 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
-BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit")
+BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr")
 
 
 def main() -> int:
@@ -166,6 +166,10 @@ def main() -> int:
 
     if "visit" in chosen:
         bench_visit(args.reps)
+    from ehr import bench_ehr  # bench/ehr.py: a 2,000-patient center's FHIR export into a new center (minutes)
+
+    if "ehr" in chosen:
+        bench_ehr(1)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

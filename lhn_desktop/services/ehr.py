@@ -228,6 +228,9 @@ class _Importer:
         self.visits: dict[str, str] = {}  # source encounter id -> visit id
         self.medications: dict[str, str] = {}
         self.added: set[str] = set()
+        self.loaded: dict[str, object] = {}
+        self.known_values: set[tuple] = set()
+        self.known_events: set[tuple] = set()
 
     def run(self, parsed: list) -> None:
         with self.s.no_autoflush:  # rows are written once per stage, not once per lookup
@@ -252,14 +255,39 @@ class _Importer:
         for located, v in by_type.get(fhir_map.InVisit, []):
             self.visit(located, v)
         self.s.flush()
-        for located, o in by_type.get(fhir_map.InObservation, []):
+        observations = by_type.get(fhir_map.InObservation, [])
+        self._preload(Observation, [record_id("Observation", o.source_id) for _, o in observations])
+        values = select(Observation.patient_id, Observation.code, Observation.observed_on, Observation.value,
+                        Observation.entered_in_error)  # fmt: skip
+        self.known_values = self._natural(values, Observation)
+        for located, o in observations:
             self.observation(located, o)
         medications = sorted(by_type.get(fhir_map.InMedication, []), key=lambda item: item[1].start)
+        self._preload(Medication, [record_id(loc.resource["resourceType"], m.source_id) for loc, m in medications])
         for located, m in medications:
             self.medication(located, m)
-        for located, e in by_type.get(fhir_map.InEvent, []):
+        events = by_type.get(fhir_map.InEvent, [])
+        self._preload(ClinicalEvent, [record_id(loc.resource["resourceType"], e.source_id) for loc, e in events])
+        self.known_events = self._natural(select(ClinicalEvent.patient_id, ClinicalEvent.kind, ClinicalEvent.code,
+                                                 ClinicalEvent.event_date, ClinicalEvent.entered_in_error),
+                                          ClinicalEvent)  # fmt: skip
+        for located, e in events:
             self.event(located, e)
         self.s.flush()
+
+    def _preload(self, model, ids: list[str]) -> None:
+        """Load the records these ids name, in a few queries, so each lookup finds them without one of its own."""
+        for i in range(0, len(ids), 500):
+            for record in self.s.scalars(select(model).where(model.id.in_(ids[i : i + 500]))):
+                self.loaded[record.id] = record
+
+    def _natural(self, query, model) -> set[tuple]:
+        """What these patients' records already say (to recognise a value typed at the visit), in a few queries."""
+        ids = [p.id for p in self.patients.values()]
+        found: set[tuple] = set()
+        for i in range(0, len(ids), 500):
+            found.update(tuple(row) for row in self.s.execute(query.where(model.patient_id.in_(ids[i : i + 500]))))
+        return found
 
     # -- patients ------------------------------------------------------------------------------------------
     def patient(self, located, p: fhir_map.InPatient, dx: fhir_map.InCondition | None) -> None:
@@ -371,14 +399,13 @@ class _Importer:
         oid = record_id("Observation", o.source_id)
         if not self._fresh("observations", oid, located):
             return
-        record = self.s.get(Observation, oid)
+        record = self.loaded.get(oid)
         if record is None:
-            same = self.s.scalar(select(Observation.id).where(
-                Observation.patient_id == patient.id, Observation.code == o.code, Observation.observed_on == o.day,
-                Observation.value == value, Observation.entered_in_error.is_(o.in_error)).limit(1))  # fmt: skip
-            if same is not None:
+            key = (patient.id, o.code, o.day, value, o.in_error)
+            if key in self.known_values:
                 counts.unchanged += 1  # already in the record (typed at the visit, or imported from elsewhere)
                 return
+            self.known_values.add(key)
             self.s.add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
             counts.new += 1
             return
@@ -404,7 +431,7 @@ class _Importer:
                   "changed_from_id": self.medications.get(m.changed_from_ref) if m.changed_from_ref else None,
                   "entered_in_error": m.in_error}  # fmt: skip
         self.medications[m.source_id] = mid
-        record = self.s.get(Medication, mid)
+        record = self.loaded.get(mid)
         if record is None:
             same = self.s.scalar(select(Medication.id).where(
                 Medication.patient_id == patient.id, Medication.drug == m.drug, Medication.start_date == m.start,
@@ -430,15 +457,13 @@ class _Importer:
         eid = record_id(located.resource["resourceType"], e.source_id)
         if not self._fresh("events", eid, located):
             return
-        record = self.s.get(ClinicalEvent, eid)
+        record = self.loaded.get(eid)
         if record is None:
-            same = self.s.scalar(select(ClinicalEvent.id).where(
-                ClinicalEvent.patient_id == patient.id, ClinicalEvent.kind == e.kind, ClinicalEvent.code == e.code,
-                ClinicalEvent.event_date == e.day,
-                ClinicalEvent.entered_in_error.is_(e.in_error)).limit(1))  # fmt: skip
-            if same is not None:
+            key = (patient.id, e.kind, e.code, e.day, e.in_error)
+            if key in self.known_events:
                 counts.unchanged += 1
                 return
+            self.known_events.add(key)
             self.s.add(ClinicalEvent(id=eid, **fields))
             counts.new += 1
             return
