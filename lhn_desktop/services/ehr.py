@@ -57,6 +57,8 @@ CONFIRM = (
 )
 #: how many places to name for each reason a resource was left out
 EXAMPLES = 5
+#: records written per flush (see ``_Importer._add``)
+FLUSH_EVERY = 5000
 
 
 @dataclass
@@ -228,6 +230,7 @@ class _Importer:
         self.visits: dict[str, str] = {}  # source encounter id -> visit id
         self.medications: dict[str, str] = {}
         self.added: set[str] = set()
+        self.pending = 0
         self.loaded: dict[str, object] = {}
         self.known_values: set[tuple] = set()
         self.known_events: set[tuple] = set()
@@ -275,6 +278,15 @@ class _Importer:
             self.event(located, e)
         self.s.flush()
 
+    def _add(self, record) -> None:
+        """Add a record; every few thousand, write them. One flush gives each record a tick of the sync clock
+        within the same millisecond, and the clock has room for 99,999 ticks a millisecond."""
+        self.s.add(record)
+        self.pending += 1
+        if self.pending >= FLUSH_EVERY:
+            self.s.flush()
+            self.pending = 0
+
     def _preload(self, model, ids: list[str]) -> None:
         """Load the records these ids name, in a few queries, so each lookup finds them without one of its own."""
         for i in range(0, len(ids), 500):
@@ -316,7 +328,7 @@ class _Importer:
             return
         if existing is None:
             record = new_patient(clean, id=record_id("Patient", f"mrn:{p.mrn}"))  # one MRN, one id
-            self.s.add(record)
+            self._add(record)
             counts.new += 1
         else:
             record = existing
@@ -354,7 +366,7 @@ class _Importer:
             if visit is not None and v.status == "cancelled":
                 visit = None
         if visit is None:
-            self.s.add(Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
+            self._add(Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
                              clinician=v.clinician, visit_type=v.visit_type or "Follow-up"))  # fmt: skip
             counts.new += 1
             self.visits[v.source_id] = vid
@@ -406,7 +418,7 @@ class _Importer:
                 counts.unchanged += 1  # already in the record (typed at the visit, or imported from elsewhere)
                 return
             self.known_values.add(key)
-            self.s.add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
+            self._add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
             counts.new += 1
             return
         _update(record, fields, counts)
@@ -440,7 +452,7 @@ class _Importer:
                 self.medications[m.source_id] = same
                 counts.unchanged += 1
                 return
-            self.s.add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
+            self._add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
             counts.new += 1
             return
         _update(record, fields, counts)
@@ -464,7 +476,7 @@ class _Importer:
                 counts.unchanged += 1
                 return
             self.known_events.add(key)
-            self.s.add(ClinicalEvent(id=eid, **fields))
+            self._add(ClinicalEvent(id=eid, **fields))
             counts.new += 1
             return
         _update(record, fields, counts)
