@@ -67,6 +67,7 @@ def ehr_import(args: argparse.Namespace) -> int:
             "skipped": [{"kind": kind, "reason": reason, "count": n, "where": places}
                         for (kind, reason), (n, places) in report.skipped.items()],
             "problems": [{"where": where, "problem": what} for where, what in report.problems],
+            "clashes": [{"kind": kind, "where": where, "what": what} for kind, where, what in report.clashes],
         })  # fmt: skip
         return 2 if report.problems else 0
     verb = "Imported" if report.applied else "Preview (nothing written)"
@@ -75,6 +76,8 @@ def ehr_import(args: argparse.Namespace) -> int:
         emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
     for (kind, reason), (n, places) in report.skipped.items():
         emit(f"  left out ({kind}): {reason}: {n}, e.g. {places[0]}")
+    for kind, where, what in report.clashes:
+        emit(f"  kept ({kind}), {where}: {what}")
     for where, what in report.problems:
         print(f"lhn-desktop: {where}: {what}", file=sys.stderr)
     if report.problems:

@@ -77,7 +77,7 @@ class EhrImportDialog(QDialog):
         )
         self.counts.setMaximumHeight(self.counts.verticalHeader().defaultSectionSize() * 6 + 8)
         layout.addWidget(self.counts)
-        layout.addWidget(QLabel("Left out, and problems in the files:", self))
+        layout.addWidget(QLabel("Left out, hand corrections kept, and problems in the files:", self))
         self.details = RecordsView(
             [
                 Column("", lambda r: r[0], colour=lambda r: "#b00020" if r[0] == "Problem" else None),
@@ -155,6 +155,7 @@ class EhrImportDialog(QDialog):
         self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} resources read")
         self.counts.rows_model.set_rows(list(report.counts.items()))
         rows = [("Problem", 1, what, where) for where, what in report.problems]
+        rows += [("Kept", 1, f"{KIND_NAMES.get(kind, kind)}: {what}", where) for kind, where, what in report.clashes]
         rows += [("Left out", n, f"{KIND_NAMES.get(kind, kind)}: {reason}", places[0])
                  for (kind, reason), (n, places) in report.skipped.items()]  # fmt: skip
         self.details.rows_model.set_rows(rows)

@@ -39,8 +39,15 @@ from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.clinical.codes import CodeMap, load_code_map
 from lhn_desktop.ehr import fhir_files, fhir_map
 from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, ValidationError
-from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
-from lhn_desktop.services.registry import PatientInput, apply_patient, clean_patient, input_of, new_patient
+from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Patient, Visit
+from lhn_desktop.services.registry import (
+    INPUT_FIELDS,
+    PatientInput,
+    apply_patient,
+    clean_patient,
+    input_of,
+    new_patient,
+)
 from lhn_desktop.services.visits import drug_class_for
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
@@ -82,6 +89,8 @@ class ImportReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     #: resource types seen, with their counts
     types: Counter = field(default_factory=Counter)
+    #: (kind, where, what): records corrected by hand that the export says otherwise; the correction was kept
+    clashes: list[tuple[str, str, str]] = field(default_factory=list)
 
     def skip(self, kind: str, reason: str, where: str) -> None:
         count, places = self.skipped.get((kind, reason), (0, []))
@@ -231,6 +240,7 @@ class _Importer:
         self.medications: dict[str, str] = {}
         self.added: set[str] = set()
         self.pending = 0
+        self.corrected: dict[str, tuple | None] = {}
         self.loaded: dict[str, object] = {}
         self.known_values: set[tuple] = set()
         self.known_events: set[tuple] = set()
@@ -278,6 +288,48 @@ class _Importer:
             self.event(located, e)
         self.s.flush()
 
+    def _update(self, kind: str, located, record, fields: dict) -> None:
+        """Bring a record in line with the export, unless a person corrected it by hand: then keep it, and say so."""
+        counts = self.report.counts[kind]
+        differs = [k for k, v in fields.items() if getattr(record, k) != v]
+        if not differs:
+            counts.unchanged += 1
+            return
+        if self._clash(kind, located, record.id, differs):
+            counts.unchanged += 1
+            return
+        for k in differs:
+            setattr(record, k, fields[k])
+        counts.changed += 1
+
+    def _clash(self, kind: str, located, record_id: str, differs: list[str]) -> bool:
+        """True (and listed) when the record was corrected by hand: the export does not overwrite a correction."""
+        if record_id not in self.corrected:
+            self.corrected.update(self._corrections([record_id]))
+        hand = self.corrected.get(record_id)
+        if hand is None:
+            return False
+        on, by = hand
+        if differs == ["removed"]:
+            text = f"removed by hand on {on:%Y-%m-%d} by {by}; not added again"
+        else:
+            what = ", ".join(name.replace("_", " ") for name in differs)
+            text = f"corrected by hand on {on:%Y-%m-%d} by {by}; the export differs ({what}); the correction was kept"
+        self.report.clashes.append((kind, located.where, text))
+        self.report.counts[kind].unchanged += differs == ["removed"]
+        return True
+
+    def _corrections(self, ids: list[str]) -> dict[str, tuple]:
+        """The latest hand correction of each of these records: (when, by whom), or nothing for those without."""
+        found: dict[str, tuple] = {i: None for i in ids}
+        for i in range(0, len(ids), 500):
+            rows = self.s.execute(select(Correction.record_id, Correction.corrected_at, Correction.corrected_by)
+                                  .where(Correction.record_id.in_(ids[i : i + 500]))
+                                  .order_by(Correction.corrected_at))  # fmt: skip
+            for record_id, at, by in rows:
+                found[record_id] = (at, by)
+        return found
+
     def _add(self, record) -> None:
         """Add a record; every few thousand, write them. One flush gives each record a tick of the sync clock
         within the same millisecond, and the clock has room for 99,999 ticks a millisecond."""
@@ -292,6 +344,7 @@ class _Importer:
         for i in range(0, len(ids), 500):
             for record in self.s.scalars(select(model).where(model.id.in_(ids[i : i + 500]))):
                 self.loaded[record.id] = record
+        self.corrected.update(self._corrections([i for i in ids if i in self.loaded]))
 
     def _natural(self, query, model) -> set[tuple]:
         """What these patients' records already say (to recognise a value typed at the visit), in a few queries."""
@@ -336,7 +389,9 @@ class _Importer:
                 self.report.problems.append((located.where, "this MRN belongs to a patient with another birth date "
                                                             "in LHN Desktop; check the MRN"))  # fmt: skip
                 return
-            if input_of(existing) != clean:
+            current = input_of(existing)
+            differs = [name for name in INPUT_FIELDS if getattr(current, name) != getattr(clean, name)]
+            if differs and not self._clash("patients", located, existing.id, differs):
                 apply_patient(existing, clean)
                 counts.changed += 1
             else:
@@ -360,6 +415,8 @@ class _Importer:
         if not self._fresh("visits", vid, located):
             return
         visit = self.s.get(Visit, vid)
+        if visit is None and self._clash("visits", located, vid, ["removed"]):
+            return  # removed by hand since an earlier import: not brought back
         if visit is None:
             visit = self.s.scalar(select(Visit).where(Visit.patient_id == patient.id, Visit.visit_date == v.day,
                                                       Visit.status != "cancelled"))  # fmt: skip
@@ -421,7 +478,7 @@ class _Importer:
             self._add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
             counts.new += 1
             return
-        _update(record, fields, counts)
+        self._update("observations", located, record, fields)
 
     # -- medications ---------------------------------------------------------------------------------------
     def medication(self, located, m: fhir_map.InMedication) -> None:
@@ -455,7 +512,7 @@ class _Importer:
             self._add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
             counts.new += 1
             return
-        _update(record, fields, counts)
+        self._update("medications", located, record, fields)
 
     # -- events --------------------------------------------------------------------------------------------
     def event(self, located, e: fhir_map.InEvent) -> None:
@@ -479,16 +536,7 @@ class _Importer:
             self._add(ClinicalEvent(id=eid, **fields))
             counts.new += 1
             return
-        _update(record, fields, counts)
-
-
-def _update(record, fields: dict, counts: KindCounts) -> None:
-    if all(getattr(record, k) == v for k, v in fields.items()):
-        counts.unchanged += 1
-        return
-    for k, v in fields.items():
-        setattr(record, k, v)
-    counts.changed += 1
+        self._update("events", located, record, fields)
 
 
 def _paris_of(p: Patient | None) -> dict:

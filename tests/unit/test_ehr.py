@@ -324,3 +324,46 @@ def test_the_export_must_be_confirmed(demo_db, admin, out):
     with pytest.raises(NeedsConfirmation, match="patient data"):
         service(demo_db).export_fhir(admin, out)
     assert list(out.iterdir()) == []
+
+
+# -- hand corrections since the last import ----------------------------------------------------------------------
+
+
+def test_a_value_corrected_by_hand_is_kept_and_the_clash_listed(db, admin, tmp_path):
+    from lhn_desktop.services.corrections import CorrectionService
+    from lhn_desktop.services.registry import RegistryService, with_changes
+
+    service(db).import_files(admin, [write_ndjson(tmp_path / "a.ndjson", hospital())], apply=True)
+    with db.read() as s:
+        crp = s.scalar(select(Observation.id).where(Observation.code == "CRP"))
+        pid = s.scalar(select(Patient.id))
+    CorrectionService(db, today=lambda: DEMO_TODAY).correct_observation(admin, crp, "4.0", "The lab called back",
+                                                                        unit="mg/L")  # fmt: skip
+    registry = RegistryService(db, today=lambda: DEMO_TODAY)
+    registry.edit(admin, pid, with_changes(registry.form(admin, pid), phone="555-0199"), reason="New number")
+    newer = hospital()
+    newer[3] = {**newer[3], "valueQuantity": {**newer[3]["valueQuantity"], "value": 0.5}}
+    newer[4] = {**newer[4], "valueQuantity": {**newer[4]["valueQuantity"], "value": 14}}
+    report = service(db).import_files(admin, [write_ndjson(tmp_path / "b.ndjson", newer)], apply=True)
+    assert report.applied and report.counts["observations"].changed == 1  # the ESR, which nobody corrected
+    kinds = {(kind, where) for kind, where, _ in report.clashes}
+    assert kinds == {("observations", "b.ndjson line 4 (Observation/o1)"), ("patients", "b.ndjson line 1 (Patient/p1)")}
+    text = next(what for kind, _, what in report.clashes if kind == "observations")
+    assert "corrected by hand on " in text and "(value, original value, original unit)" in text and "kept" in text
+    with db.read() as s:
+        assert s.scalar(select(Observation.value).where(Observation.id == crp)) == "4.0"
+        assert s.scalar(select(Patient.phone)) == "555-0199"
+
+
+def test_a_visit_removed_by_hand_is_not_brought_back(db, admin, tmp_path):
+    from lhn_desktop.services.corrections import CorrectionService
+
+    path = write_ndjson(tmp_path / "a.ndjson", hospital())
+    service(db).import_files(admin, [path], apply=True)
+    with db.read() as s:
+        booked = s.scalar(select(Visit.id).where(Visit.status == "scheduled"))
+    CorrectionService(db, today=lambda: DEMO_TODAY).delete_visit(admin, booked, "Booked for the wrong child")
+    report = service(db).import_files(admin, [path], apply=True)
+    assert report.counts["visits"].new == 0
+    assert [(k, w) for k, w, _ in report.clashes] == [("visits", "a.ndjson line 11 (Appointment/a1)")]
+    assert "removed by hand" in report.clashes[0][2]
