@@ -49,13 +49,13 @@ def _context(args: argparse.Namespace):
 
 
 def ehr_import(args: argparse.Namespace) -> int:
-    from lhn_desktop.cli.output import emit, emit_json
+    from lhn_desktop.cli.output import TextProgress, emit, emit_json
 
     ctx = _context(args)
     try:
         codes = Path(args.codes).expanduser() if args.codes else None
         report = ctx.ehr.import_files(ctx.actor, [Path(p).expanduser() for p in args.paths], apply=args.apply,
-                                      code_map=codes)  # fmt: skip
+                                      code_map=codes, progress=TextProgress(quiet=args.json))  # fmt: skip
     finally:
         ctx.close()
     if args.json:

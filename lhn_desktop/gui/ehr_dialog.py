@@ -142,13 +142,20 @@ class EhrImportDialog(QDialog):
             self.preview_button.setEnabled(True)
             show_error(self, exc)
 
+        def cancelled() -> None:
+            self.preview_button.setEnabled(True)
+            self.status.setText("Stopped; nothing was written.")
+
         self.runner.submit(
-            lambda progress, cancel: self.ctx.ehr.import_files(self.ctx.actor, paths, apply=apply),
+            lambda progress, cancel: self.ctx.ehr.import_files(self.ctx.actor, paths, apply=apply,
+                                                               progress=progress, cancel=cancel),
             on_success=done,
             on_error=failed,
+            on_cancelled=cancelled,
             label="Importing from the EHR…" if apply else "Reading the EHR's export…",
+            cancellable=True,
             writes=apply,
-        )
+        )  # fmt: skip
 
     def show_report(self, report) -> None:
         self.report = report

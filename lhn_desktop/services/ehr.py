@@ -40,6 +40,7 @@ from lhn_desktop.clinical.codes import CodeMap, load_code_map
 from lhn_desktop.ehr import fhir_files, fhir_map
 from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, ValidationError
 from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Patient, Visit
+from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.registry import (
     INPUT_FIELDS,
     PatientInput,
@@ -66,6 +67,8 @@ CONFIRM = (
 EXAMPLES = 5
 #: records written per flush (see ``_Importer._add``)
 FLUSH_EVERY = 5000
+#: resources between two progress reports (and checks for Cancel)
+STEP = 500
 
 
 @dataclass
@@ -171,7 +174,14 @@ class EhrService:
 
     # -- import ------------------------------------------------------------------------------------------------
     def import_files(
-        self, actor: Actor, paths: list[Path], *, apply: bool = False, code_map: Path | None = None
+        self,
+        actor: Actor,
+        paths: list[Path],
+        *,
+        apply: bool = False,
+        code_map: Path | None = None,
+        progress: ProgressSink = no_progress,
+        cancel: CancelToken | None = None,
     ) -> ImportReport:
         """Preview (or with ``apply``, import) FHIR files and folders; see the module docstring.
 
@@ -179,12 +189,13 @@ class EhrService:
         resource that could not be read (each by file and line), so a person fixes those first.
         """
         require_patient_access(actor)
+        cancel = cancel or CancelToken()
         codes = load_code_map(code_map)
         report = ImportReport(applied=False)
-        parsed = _read_all(paths, codes, report)
+        parsed = _read_all(paths, codes, report, progress, cancel)
         try:
-            with self.db.write(actor) as s:
-                _Importer(s, codes, report, self.today()).run(parsed)
+            with self.db.write(actor) as s:  # cancelled half-way: rolled back, nothing written
+                _Importer(s, codes, report, self.today(), progress, cancel).run(parsed)
                 if not apply or report.problems:
                     raise _Preview
                 record_audit(s, "import", "fhir", None, _audit_text(report, paths))
@@ -199,10 +210,15 @@ def _audit_text(report: ImportReport, paths: list[Path]) -> str:
     return f"{', '.join(p.name for p in paths)}: {counts}"
 
 
-def _read_all(paths: list[Path], codes: CodeMap, report: ImportReport) -> list[tuple[fhir_files.Located, object]]:
+def _read_all(
+    paths: list[Path], codes: CodeMap, report: ImportReport, progress: ProgressSink, cancel: CancelToken
+) -> list[tuple[fhir_files.Located, object]]:
     parsed = []
     births: dict[str, tuple[date, str]] = {}
-    for item in fhir_files.read_sources(paths):
+    for n, item in enumerate(fhir_files.read_sources(paths)):
+        if n % STEP == 0:
+            cancel.raise_if_cancelled()
+            progress(n, None, f"Reading the export: {n:,} resources")
         if isinstance(item, fhir_files.FileProblem):
             report.problems.append((item.where, item.message))
             continue
@@ -233,8 +249,13 @@ def _read_all(paths: list[Path], codes: CodeMap, report: ImportReport) -> list[t
 class _Importer:
     """One import inside one write transaction."""
 
-    def __init__(self, s, codes: CodeMap, report: ImportReport, today: date) -> None:
+    def __init__(
+        self, s, codes: CodeMap, report: ImportReport, today: date, progress: ProgressSink, cancel: CancelToken
+    ) -> None:
         self.s, self.codes, self.report, self.today = s, codes, report, today
+        self.progress, self.cancel = progress, cancel
+        self.done = 0
+        self.total = 0
         self.patients: dict[str, Patient] = {}  # source patient id -> record
         self.visits: dict[str, str] = {}  # source encounter id -> visit id
         self.medications: dict[str, str] = {}
@@ -257,7 +278,14 @@ class _Importer:
         self.added.add(rid)
         return True
 
+    def _step(self) -> None:
+        self.done += 1
+        if self.done % STEP == 0:
+            self.cancel.raise_if_cancelled()
+            self.progress(self.done, self.total, f"Matching and writing: {self.done:,} of {self.total:,}")
+
     def _run(self, parsed: list) -> None:
+        self.total = len(parsed)
         by_type: dict[type, list] = {}
         for located, record in parsed:
             by_type.setdefault(type(record), []).append((located, record))
@@ -356,6 +384,7 @@ class _Importer:
 
     # -- patients ------------------------------------------------------------------------------------------
     def patient(self, located, p: fhir_map.InPatient, dx: fhir_map.InCondition | None) -> None:
+        self._step()
         counts = self.report.counts["patients"]
         if p.source_id in self.patients:
             self.report.problems.append((located.where, "two patients with the same resource id; their records "
@@ -406,6 +435,7 @@ class _Importer:
         return patient
 
     def visit(self, located, v: fhir_map.InVisit) -> None:
+        self._step()
         patient = self._patient_of("visits", v.patient_ref, located)
         if patient is None:
             return
@@ -443,6 +473,7 @@ class _Importer:
 
     # -- observations --------------------------------------------------------------------------------------
     def observation(self, located, o: fhir_map.InObservation) -> None:
+        self._step()
         patient = self._patient_of("observations", o.patient_ref, located)
         if patient is None:
             return
@@ -482,6 +513,7 @@ class _Importer:
 
     # -- medications ---------------------------------------------------------------------------------------
     def medication(self, located, m: fhir_map.InMedication) -> None:
+        self._step()
         patient = self._patient_of("medications", m.patient_ref, located)
         if patient is None:
             return
@@ -516,6 +548,7 @@ class _Importer:
 
     # -- events --------------------------------------------------------------------------------------------
     def event(self, located, e: fhir_map.InEvent) -> None:
+        self._step()
         patient = self._patient_of("events", e.patient_ref, located)
         if patient is None:
             return

@@ -367,3 +367,20 @@ def test_a_visit_removed_by_hand_is_not_brought_back(db, admin, tmp_path):
     assert report.counts["visits"].new == 0
     assert [(k, w) for k, w, _ in report.clashes] == [("visits", "a.ndjson line 11 (Appointment/a1)")]
     assert "removed by hand" in report.clashes[0][2]
+
+
+def test_progress_is_reported_and_cancel_writes_nothing(fresh, admin, exported):
+    from lhn_desktop.errors import Cancelled
+    from lhn_desktop.progress import CancelToken
+
+    token, labels = CancelToken(), []
+
+    def progress(done: int, total: int | None, label: str) -> None:
+        labels.append(label)
+        if label.startswith("Matching and writing"):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        service(fresh).import_files(admin, [exported], apply=True, progress=progress, cancel=token)
+    assert row_counts(fresh) == (0, 0, 0, 0, 0)
+    assert labels[0] == "Reading the export: 0 resources" and labels[-1].startswith("Matching and writing: 500 of ")
