@@ -257,8 +257,9 @@ class _Importer:
         self.done = 0
         self.total = 0
         self.patients: dict[str, Patient] = {}  # source patient id -> record
-        self.visits: dict[str, str] = {}  # source encounter id -> visit id
+        self.visits: dict[str, str] = {}  # "Encounter/id" or "Appointment/id" -> visit id
         self.medications: dict[str, str] = {}
+        self.by_day: dict[tuple[str, date], Visit] = {}
         self.added: set[str] = set()
         self.pending = 0
         self.corrected: dict[str, tuple | None] = {}
@@ -293,7 +294,14 @@ class _Importer:
         for located, p in by_type.get(fhir_map.InPatient, []):
             self.patient(located, p, conditions.get(p.source_id))
         self.s.flush()
-        for located, v in by_type.get(fhir_map.InVisit, []):
+        visits = by_type.get(fhir_map.InVisit, [])
+        self._preload(Visit, [record_id(loc.resource["resourceType"], v.source_id) for loc, v in visits])
+        ids = [p.id for p in self.patients.values()]
+        for i in range(0, len(ids), 500):  # each patient's visits by day: one visit a day is the same visit
+            query = select(Visit).where(Visit.patient_id.in_(ids[i : i + 500]), Visit.status != "cancelled")
+            for visit in self.s.scalars(query):
+                self.by_day.setdefault((visit.patient_id, visit.visit_date), visit)
+        for located, v in visits:
             self.visit(located, v)
         self.s.flush()
         observations = by_type.get(fhir_map.InObservation, [])
@@ -372,7 +380,7 @@ class _Importer:
         for i in range(0, len(ids), 500):
             for record in self.s.scalars(select(model).where(model.id.in_(ids[i : i + 500]))):
                 self.loaded[record.id] = record
-        self.corrected.update(self._corrections([i for i in ids if i in self.loaded]))
+        self.corrected.update(self._corrections(ids))  # also those no longer there: removed by hand
 
     def _natural(self, query, model) -> set[tuple]:
         """What these patients' records already say (to recognise a value typed at the visit), in a few queries."""
@@ -444,21 +452,22 @@ class _Importer:
         vid = record_id(rtype, v.source_id)
         if not self._fresh("visits", vid, located):
             return
-        visit = self.s.get(Visit, vid)
+        visit = self.loaded.get(vid)
         if visit is None and self._clash("visits", located, vid, ["removed"]):
             return  # removed by hand since an earlier import: not brought back
+        if visit is None and v.status != "cancelled":
+            visit = self.by_day.get((patient.id, v.day))
+        key = f"{rtype}/{v.source_id}"
         if visit is None:
-            visit = self.s.scalar(select(Visit).where(Visit.patient_id == patient.id, Visit.visit_date == v.day,
-                                                      Visit.status != "cancelled"))  # fmt: skip
-            if visit is not None and v.status == "cancelled":
-                visit = None
-        if visit is None:
-            self._add(Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
-                             clinician=v.clinician, visit_type=v.visit_type or "Follow-up"))  # fmt: skip
+            visit = Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
+                          clinician=v.clinician, visit_type=v.visit_type or "Follow-up")  # fmt: skip
+            self._add(visit)
+            if v.status != "cancelled":
+                self.by_day.setdefault((patient.id, v.day), visit)
             counts.new += 1
-            self.visits[v.source_id] = vid
+            self.visits[key] = vid
             return
-        self.visits[v.source_id] = visit.id
+        self.visits[key] = visit.id
         wanted = {"visit_date": v.day, "visit_time": v.time or visit.visit_time, "status": v.status,
                   "clinician": v.clinician or visit.clinician,
                   "visit_type": v.visit_type or visit.visit_type}  # fmt: skip
@@ -492,7 +501,7 @@ class _Importer:
             return
         if original_value is None and o.original_value:
             original_value, original_unit = o.original_value, o.original_unit
-        visit_id = self.visits.get(o.visit_ref) if o.visit_ref else None
+        visit_id = self.visits.get(f"Encounter/{o.visit_ref}") if o.visit_ref else None
         fields = {"patient_id": patient.id, "visit_id": visit_id, "code": o.code, "value": value, "unit": unit,
                   "observed_on": o.day, "original_value": original_value, "original_unit": original_unit,
                   "detail": o.detail, "entered_in_error": o.in_error}  # fmt: skip
@@ -528,7 +537,7 @@ class _Importer:
             return
         fields = {"patient_id": patient.id, "drug": m.drug, "drug_class": drug_class, "dose": m.dose,
                   "start_date": m.start, "stop_date": m.stop, "stop_reason": m.stop_reason,
-                  "visit_id": self.visits.get(m.visit_ref) if m.visit_ref else None,
+                  "visit_id": self.visits.get(f"Encounter/{m.visit_ref}") if m.visit_ref else None,
                   "changed_from_id": self.medications.get(m.changed_from_ref) if m.changed_from_ref else None,
                   "entered_in_error": m.in_error}  # fmt: skip
         self.medications[m.source_id] = mid
@@ -554,7 +563,7 @@ class _Importer:
             return
         counts = self.report.counts["events"]
         fields = {"patient_id": patient.id, "kind": e.kind, "code": e.code, "event_date": e.day, "result": e.result,
-                  "visit_id": self.visits.get(e.visit_ref) if e.visit_ref else None,
+                  "visit_id": self.visits.get(f"Encounter/{e.visit_ref}") if e.visit_ref else None,
                   "entered_in_error": e.in_error}  # fmt: skip
         eid = record_id(located.resource["resourceType"], e.source_id)
         if not self._fresh("events", eid, located):

@@ -384,3 +384,16 @@ def test_progress_is_reported_and_cancel_writes_nothing(fresh, admin, exported):
         service(fresh).import_files(admin, [exported], apply=True, progress=progress, cancel=token)
     assert row_counts(fresh) == (0, 0, 0, 0, 0)
     assert labels[0] == "Reading the export: 0 resources" and labels[-1].startswith("Matching and writing: 500 of ")
+
+
+def test_an_appointment_and_its_encounter_are_one_visit(db, admin, tmp_path):
+    resources = hospital()
+    resources.append({"resourceType": "Appointment", "id": "a0", "status": "fulfilled",
+                      "start": "2026-02-26T09:30:00-05:00",
+                      "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]})  # fmt: skip
+    report = service(db).import_files(admin, [write_ndjson(tmp_path / "a.ndjson", resources)], apply=True)
+    visits = report.counts["visits"]
+    assert (visits.new, visits.unchanged) == (2, 1)
+    with db.read() as s:
+        assert sorted((v.visit_date, v.status) for v in s.scalars(select(Visit))) == [
+            (date(2026, 2, 26), "completed"), (date(2026, 3, 5), "scheduled")]  # fmt: skip
