@@ -74,7 +74,7 @@ class AppContext:
         self.visits = VisitService(self.db, today=self.today)
         self.corrections = CorrectionService(self.db, today=self.today)
         self.center_export = CenterExportService(self.db, today=self.today)
-        self.ehr = EhrService(self.db, today=self.today)
+        self.ehr = EhrService(self.db, today=self.today, mappings_file=self.dirs.config / "csv_mappings.json")
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)

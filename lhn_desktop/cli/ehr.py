@@ -26,6 +26,14 @@ def add_ehr_commands(sub, db_option: Option, json_option: Option) -> None:
     q.add_argument("paths", nargs="+", metavar="PATH", help="a FHIR file (.json, .ndjson), a folder or a .zip")
     q.add_argument("--apply", action="store_true", help="import (after a preview showed what will happen)")
     q.add_argument("--codes", metavar="FILE.json", help="this center's own local codes, in the code map's shape")
+    q.add_argument("--kind", choices=("patients", "appointments", "results", "medications"),
+                   help="for a CSV report: what it holds (not needed once its --source mapping is saved)")  # fmt: skip
+    q.add_argument("--source", metavar="NAME",
+                   help="for a CSV report: the name its column mapping is saved under and reused by")  # fmt: skip
+    q.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="for a CSV report: the column holding a field, e.g. mrn='Medical Record Number'")  # fmt: skip
+    q.add_argument("--date-order", choices=("month/day/year", "day/month/year"),
+                   help="for a CSV report whose dates are written with slashes")  # fmt: skip
     db_option(q)
     json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.ehr:ehr_import")
@@ -51,13 +59,22 @@ def _context(args: argparse.Namespace):
 def ehr_import(args: argparse.Namespace) -> int:
     from lhn_desktop.cli.output import TextProgress, emit, emit_json
 
+    paths = [Path(p).expanduser() for p in args.paths]
+    mapping = None
     ctx = _context(args)
     try:
-        codes = Path(args.codes).expanduser() if args.codes else None
-        report = ctx.ehr.import_files(ctx.actor, [Path(p).expanduser() for p in args.paths], apply=args.apply,
-                                      code_map=codes, progress=TextProgress(quiet=args.json))  # fmt: skip
+        progress = TextProgress(quiet=args.json)
+        if any(p.suffix.lower() in CSV_SUFFIXES for p in paths):
+            mapping = _csv_mapping(ctx, args, paths)
+            report = ctx.ehr.import_csv(ctx.actor, paths[0], mapping, apply=args.apply, progress=progress)
+        else:
+            codes = Path(args.codes).expanduser() if args.codes else None
+            report = ctx.ehr.import_files(ctx.actor, paths, apply=args.apply, code_map=codes, progress=progress)
     finally:
         ctx.close()
+    if mapping is not None and not args.json:
+        emit(f"Columns ({mapping.kind}, saved as {mapping.source!r}): "
+             + "; ".join(f"{name} = {column!r}" for name, column in mapping.columns.items()))  # fmt: skip
     if args.json:
         emit_json({
             "applied": report.applied,
@@ -71,7 +88,7 @@ def ehr_import(args: argparse.Namespace) -> int:
         })  # fmt: skip
         return 2 if report.problems else 0
     verb = "Imported" if report.applied else "Preview (nothing written)"
-    emit(f"{verb}: {report.resources} resources read.")
+    emit(f"{verb}: {report.resources} {report.what} read.")
     for kind, c in report.counts.items():
         emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
     for (kind, reason), (n, places) in report.skipped.items():
@@ -87,6 +104,27 @@ def ehr_import(args: argparse.Namespace) -> int:
     if not report.applied:
         emit("Run the same command with --apply to import.")
     return 0
+
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _csv_mapping(ctx, args: argparse.Namespace, paths: list[Path]):
+    from dataclasses import replace
+
+    from lhn_desktop.errors import ValidationError
+
+    if len(paths) != 1:
+        raise ValidationError("Import one CSV report at a time (FHIR files can go together).", field="paths")
+    _table, mapping = ctx.ehr.read_csv(ctx.actor, paths[0], args.source, args.kind)
+    columns = dict(mapping.columns)
+    for item in args.map:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise ValidationError("Write --map as FIELD=COLUMN, e.g. mrn='Medical Record Number'.", field="map")
+        columns[name.strip()] = column.strip()
+    return replace(mapping, columns=columns, date_order=args.date_order or mapping.date_order,
+                   source=args.source or mapping.source)  # fmt: skip
 
 
 def ehr_export(args: argparse.Namespace) -> int:

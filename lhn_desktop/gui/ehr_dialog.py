@@ -159,7 +159,7 @@ class EhrImportDialog(QDialog):
 
     def show_report(self, report) -> None:
         self.report = report
-        self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} resources read")
+        self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} {report.what} read")
         self.counts.rows_model.set_rows(list(report.counts.items()))
         rows = [("Problem", 1, what, where) for where, what in report.problems]
         rows += [("Kept", 1, f"{KIND_NAMES.get(kind, kind)}: {what}", where) for kind, where, what in report.clashes]

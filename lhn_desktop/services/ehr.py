@@ -92,6 +92,8 @@ class ImportReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     #: resource types seen, with their counts
     types: Counter = field(default_factory=Counter)
+    #: what ``resources`` counts: FHIR resources, or the rows of a CSV report
+    what: str = "resources"
     #: (kind, where, what): records corrected by hand that the export says otherwise; the correction was kept
     clashes: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -133,10 +135,13 @@ class EhrService:
         *,
         today: Callable[[], date] = date.today,
         now: Callable[[], datetime] = datetime.now,
+        mappings_file: Path | None = None,
     ) -> None:
         self.db = db
         self.today = today
         self.now = now
+        #: where the CSV column mappings are kept (the workstation's settings folder); None: not kept
+        self.mappings_file = mappings_file
 
     # -- export ------------------------------------------------------------------------------------------------
     def export_fhir(self, actor: Actor, out_dir: Path, *, confirm_patient_data: bool = False) -> FhirExportResult:
@@ -193,16 +198,66 @@ class EhrService:
         codes = load_code_map(code_map)
         report = ImportReport(applied=False)
         parsed = _read_all(paths, codes, report, progress, cancel)
+        self._write(actor, parsed, report, codes, apply, progress, cancel, paths)
+        return report
+
+    # -- CSV reports ---------------------------------------------------------------------------------------------
+    def read_csv(self, actor: Actor, path: Path, source: str | None = None, kind: str | None = None):
+        """A report's table, and the mapping to start from: the one saved for ``source``, else a guess for ``kind``."""
+        from lhn_desktop.ehr.csv_files import read_table
+        from lhn_desktop.services import ehr_csv
+
+        require_patient_access(actor)
+        table = read_table(Path(path))
+        saved = self.saved_mappings().get(source or "")
+        if saved is not None and (kind is None or saved.kind == kind):
+            return table, saved
+        if kind not in ehr_csv.KINDS:
+            raise ValidationError(f"Say what the report holds: {', '.join(ehr_csv.KINDS)}.", field="kind")
+        return table, ehr_csv.CsvMapping(source or table.name, kind, ehr_csv.guess_columns(kind, table.header))
+
+    def saved_mappings(self) -> dict:
+        from lhn_desktop.services import ehr_csv
+
+        return ehr_csv.load_mappings(self.mappings_file) if self.mappings_file else {}
+
+    def import_csv(
+        self,
+        actor: Actor,
+        path: Path,
+        mapping,
+        *,
+        apply: bool = False,
+        progress: ProgressSink = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> ImportReport:
+        """Preview (or with ``apply``, import) a CSV report through its column mapping, saved under its source."""
+        from lhn_desktop.ehr.csv_files import read_table
+        from lhn_desktop.services import ehr_csv
+
+        require_patient_access(actor)
+        cancel = cancel or CancelToken()
+        codes = load_code_map()
+        table = read_table(Path(path))
+        report = ImportReport(applied=False, what="rows")
+        parsed = ehr_csv.table_records(table, mapping, codes, report)
+        report.resources = len(table.rows)
+        report.types[ehr_csv.KIND_NAMES[mapping.kind]] = len(table.rows)
+        if self.mappings_file is not None:
+            ehr_csv.save_mapping(self.mappings_file, mapping)
+        self._write(actor, parsed, report, codes, apply, progress, cancel, [Path(path)])
+        return report
+
+    def _write(self, actor, parsed, report, codes, apply, progress, cancel, paths) -> None:
         try:
             with self.db.write(actor) as s:  # cancelled half-way: rolled back, nothing written
                 _Importer(s, codes, report, self.today(), progress, cancel).run(parsed)
                 if not apply or report.problems:
                     raise _Preview
-                record_audit(s, "import", "fhir", None, _audit_text(report, paths))
+                record_audit(s, "import", "ehr", None, _audit_text(report, paths))
                 report.applied = True
         except _Preview:
             pass
-        return report
 
 
 def _audit_text(report: ImportReport, paths: list[Path]) -> str:
@@ -279,6 +334,15 @@ class _Importer:
         self.added.add(rid)
         return True
 
+    def _patients_by_mrn(self, parsed: list) -> None:
+        """Patients a CSV report names by MRN (``mrn:`` references) who are already in LHN Desktop."""
+        wanted = {r.patient_ref[4:] for _, r in parsed if getattr(r, "patient_ref", "").startswith("mrn:")
+                  and r.patient_ref not in self.patients}  # fmt: skip
+        mrns = sorted(wanted)
+        for i in range(0, len(mrns), 500):
+            for patient in self.s.scalars(select(Patient).where(Patient.mrn.in_(mrns[i : i + 500]))):
+                self.patients[f"mrn:{patient.mrn}"] = patient
+
     def _step(self) -> None:
         self.done += 1
         if self.done % STEP == 0:
@@ -294,6 +358,7 @@ class _Importer:
         for located, p in by_type.get(fhir_map.InPatient, []):
             self.patient(located, p, conditions.get(p.source_id))
         self.s.flush()
+        self._patients_by_mrn(parsed)
         visits = by_type.get(fhir_map.InVisit, [])
         self._preload(Visit, [record_id(loc.resource["resourceType"], v.source_id) for loc, v in visits])
         ids = [p.id for p in self.patients.values()]
@@ -439,7 +504,7 @@ class _Importer:
     def _patient_of(self, kind: str, ref: str, located) -> Patient | None:
         patient = self.patients.get(ref)
         if patient is None:
-            self.report.skip(kind, "its patient is not in this import", located.where)
+            self.report.skip(kind, "its patient is neither in LHN Desktop (by MRN) nor in this import", located.where)
         return patient
 
     def visit(self, located, v: fhir_map.InVisit) -> None:

@@ -88,3 +88,18 @@ def test_the_300_patient_demo_center_round_trips(capsys, lhn_home, new_center, t
         target.close()
     code, out, _ = run(capsys, "ehr", "import", str(folder), "--apply", "--db", str(new_center), "--json")
     assert all(c["new"] == c["changed"] == 0 for c in json.loads(out)["counts"].values())
+
+
+def test_a_csv_report_with_its_columns_named_once(capsys, new_center, tmp_path):
+    report = tmp_path / "patients.csv"
+    report.write_text("Chart No,Given,Surname,Born,Sex\n000123,Ada,Testwood,2012-06-01,F\n", encoding="utf-8")
+    argv = ["ehr", "import", str(report), "--db", str(new_center), "--apply"]
+    code, _, err = run(capsys, *argv, "--kind", "patients", "--source", "Clinic list")
+    assert code == 2 and "--map: Say which column holds: MRN, Birth date." in err  # "Chart No", "Born": not guessed
+    code, out, _ = run(capsys, *argv, "--kind", "patients", "--source", "Clinic list", "--map", "mrn=Chart No",
+                       "--map", "birth_date=Born")  # fmt: skip
+    assert code == 0 and "Imported: 1 rows read" in out and "mrn = 'Chart No'" in out
+    code, out, _ = run(capsys, *argv, "--source", "Clinic list", "--json")  # the saved mapping: nothing to say again
+    assert code == 0 and json.loads(out)["counts"]["patients"]["unchanged"] == 1
+    code, _, err = run(capsys, *argv, "--source", "Clinic list", "--map", "mrn")
+    assert code == 2 and "--map: Write --map as FIELD=COLUMN" in err
