@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
 
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Results and measurements",
               "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip
 
@@ -36,14 +38,15 @@ class EhrImportDialog(QDialog):
         self.ctx, self.runner = ctx, runner
         self.report = None
         self.imported = False
-        self.setWindowTitle("Import from the EHR (FHIR R4)")
+        self.csv: tuple[Path, object] | None = None  # a CSV report and its column mapping
+        self.setWindowTitle("Import from the EHR")
         self.resize(860, 600)
         layout = QVBoxLayout(self)
         layout.addWidget(
             note(
-                "Choose the EHR's FHIR export: a Bulk Data folder, its zip, or Bundle and NDJSON files. The "
-                "preview writes nothing; patients are matched by MRN, and importing the same export again changes "
-                "nothing.",
+                "Choose the EHR's FHIR export (a Bulk Data folder, its zip, or Bundle and NDJSON files) or a CSV "
+                "report (you say once which column holds what). The preview writes nothing; patients are matched "
+                "by MRN, and importing the same export again changes nothing.",
                 self,
             )
         )
@@ -56,11 +59,14 @@ class EhrImportDialog(QDialog):
         folder.clicked.connect(self._choose_folder)
         files = QPushButton("F&iles…", self)
         files.clicked.connect(self._choose_files)
+        self.columns_button = QPushButton("&Columns…", self)
+        self.columns_button.setToolTip("For a CSV report: which column holds what")
+        self.columns_button.clicked.connect(self._columns)
         self.preview_button = QPushButton("&Preview", self)
         self.preview_button.clicked.connect(self.preview)
         for w in (label, self.paths):
             row.addWidget(w, 1 if w is self.paths else 0)
-        for w in (folder, files, self.preview_button):
+        for w in (folder, files, self.columns_button, self.preview_button):
             row.addWidget(w)
         layout.addLayout(row)
         self.title = heading("", self)
@@ -108,11 +114,19 @@ class EhrImportDialog(QDialog):
             self.preview()
 
     def _choose_files(self) -> None:
-        kinds = "FHIR files (*.ndjson *.json *.jsonl *.zip);;All files (*)"
+        kinds = "EHR exports (*.ndjson *.json *.jsonl *.zip *.csv *.tsv *.txt);;All files (*)"
         chosen, _ = QFileDialog.getOpenFileNames(self, "FHIR files from the EHR", str(Path.home()), kinds)
         if chosen:
             self.paths.setText("; ".join(chosen))
             self.preview()
+
+    def _columns(self) -> None:
+        paths = self.chosen_paths()
+        if len(paths) == 1 and paths[0].suffix.lower() in CSV_SUFFIXES:
+            if self.choose_columns(paths[0]):
+                self.preview()
+        else:
+            self.status.setText("Columns are chosen for a CSV report; FHIR files name their own.")
 
     def chosen_paths(self) -> list[Path]:
         return [Path(p.strip()).expanduser() for p in self.paths.text().split(";") if p.strip()]
@@ -123,11 +137,28 @@ class EhrImportDialog(QDialog):
     def apply(self) -> None:
         self._run(apply=True)
 
+    def choose_columns(self, path: Path) -> bool:
+        """Ask which column holds what (once per report, or again with Columns…); False when cancelled."""
+        from lhn_desktop.gui.csv_mapping_dialog import CsvMappingDialog
+
+        try:
+            dialog = CsvMappingDialog(self.ctx, path, self)
+        except LhnError as exc:
+            show_error(self, exc)
+            return False
+        if not dialog.exec():
+            return False
+        self.csv = (path, dialog.mapping)
+        return True
+
     def _run(self, *, apply: bool) -> None:
         paths = self.chosen_paths()
         if not paths:
             self.status.setText("Choose the export first (a folder, a zip or files).")
             self.paths.setFocus()
+            return
+        csv_report = len(paths) == 1 and paths[0].suffix.lower() in CSV_SUFFIXES
+        if csv_report and (self.csv is None or self.csv[0] != paths[0]) and not self.choose_columns(paths[0]):
             return
         self.import_button.setEnabled(False)
         self.preview_button.setEnabled(False)
@@ -146,9 +177,14 @@ class EhrImportDialog(QDialog):
             self.preview_button.setEnabled(True)
             self.status.setText("Stopped; nothing was written.")
 
+        def job(progress, cancel):
+            if csv_report:
+                return self.ctx.ehr.import_csv(self.ctx.actor, paths[0], self.csv[1], apply=apply, progress=progress,
+                                               cancel=cancel)  # fmt: skip
+            return self.ctx.ehr.import_files(self.ctx.actor, paths, apply=apply, progress=progress, cancel=cancel)
+
         self.runner.submit(
-            lambda progress, cancel: self.ctx.ehr.import_files(self.ctx.actor, paths, apply=apply,
-                                                               progress=progress, cancel=cancel),
+            job,
             on_success=done,
             on_error=failed,
             on_cancelled=cancelled,

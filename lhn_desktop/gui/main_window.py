@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.backup_action = self._action(file_menu, "&Back up now", self.back_up_now)
-        self.import_action = self._action(file_menu, "&Import from the EHR (FHIR)…", self.import_from_ehr)
+        self.import_action = self._action(file_menu, "&Import from the EHR…", self.import_from_ehr)
         self.export_action = self._action(file_menu, "&Export the center's data…", self.export_center_data)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)

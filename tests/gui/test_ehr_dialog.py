@@ -73,3 +73,46 @@ def test_the_menu_item_is_hidden_from_partners(qtbot, ctx) -> None:
     ctx.sign_in(partner.id, "tester")
     window._build_pages()
     assert not window.import_action.isVisible() and window.page(PatientsPage) is None
+
+
+def test_a_csv_report_is_mapped_once_with_a_live_preview(qtbot, ctx, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from lhn_desktop.gui.csv_mapping_dialog import CsvMappingDialog
+
+    path = tmp_path / "labs.csv"
+    path.write_text("Chart No,Collected,Component,Result,Units\n"
+                    "DEMO-000011,2026-02-26,CRP,0.35,mg/dL\nDEMO-000011,2026-02-26,Albumin,3.9,g/dL\n",
+                    encoding="utf-8")  # fmt: skip
+    dialog = CsvMappingDialog(ctx, path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.kind.setCurrentIndex(dialog.kind.findData("results"))
+    assert dialog.pickers["test"].currentData() == "Component" and dialog.pickers["mrn"].currentData() is None
+    assert "Say which column holds: MRN" in dialog.problem.text()
+    qtbot.keyClicks(dialog.source, "Hospital lab")
+    dialog.pickers["mrn"].setCurrentIndex(dialog.pickers["mrn"].findData("Chart No"))
+    assert dialog.problem.text() == ""
+    headers = [dialog.preview.horizontalHeaderItem(c).text() for c in range(dialog.preview.columnCount())]
+    assert headers == ["MRN", "Date", "Test", "Value", "Unit"]
+    assert dialog.preview.item(1, 2).text() == "Albumin" and dialog.preview.rowCount() == 2
+    qtbot.waitUntil(lambda: dialog.pickers["mrn"].isVisible())  # new pickers show on the next turn of the loop
+    screenshot(dialog, "ehr-csv-mapping")
+    dialog.use()
+    assert dialog.mapping.source == "Hospital lab" and dialog.mapping.columns["mrn"] == "Chart No"
+
+    importer = EhrImportDialog(ctx, InlineTaskRunner(None))
+    qtbot.addWidget(importer)
+    chosen = dialog.mapping
+    shown: list[str] = []
+    monkeypatch.setattr("lhn_desktop.gui.ehr_dialog.show_error", lambda _p, exc: shown.append(str(exc)))
+
+    def accept_as_chosen(self) -> QDialog.DialogCode:  # the person picks the same columns again
+        self.mapping = chosen
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(CsvMappingDialog, "exec", accept_as_chosen)
+    importer.paths.setText(str(path))
+    importer.preview()
+    assert shown == [] and importer.report.what == "rows" and importer.report.counts["observations"].new == 2
+    assert importer.title.text() == "Preview: 2 rows read"
