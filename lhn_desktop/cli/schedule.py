@@ -34,8 +34,12 @@ def import_schedule(args: argparse.Namespace) -> int:
         return 2
     if result is not None:
         emit(f"Imported: {result.added} visits added, {result.updated} changed, {result.unchanged} unchanged.")
+    elif args.apply and preview.unknown and not preview.count("unchanged"):
+        emit("Nothing was imported: no row's MRN is in LHN Desktop. Register those patients first (or import them "
+             "from the EHR with 'lhn-desktop ehr import'), then import the schedule again.")  # fmt: skip
     elif args.apply:
-        emit("Nothing to import: every row is already on the schedule.")
+        what = "is already on the schedule" if not preview.unknown else "that can be imported is already on it"
+        emit(f"Nothing to import: every row {what}.")
     else:
         for row in preview.rows:
             if row.action in ("new", "updated"):

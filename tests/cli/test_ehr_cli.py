@@ -103,3 +103,11 @@ def test_a_csv_report_with_its_columns_named_once(capsys, new_center, tmp_path):
     assert code == 0 and json.loads(out)["counts"]["patients"]["unchanged"] == 1
     code, _, err = run(capsys, *argv, "--source", "Clinic list", "--map", "mrn")
     assert code == 2 and "--map: Write --map as FIELD=COLUMN" in err
+
+
+def test_a_schedule_of_unknown_patients_is_not_called_already_imported(capsys, new_center, tmp_path):
+    schedule = tmp_path / "clinic.csv"
+    schedule.write_text("Date,Time,MRN,Provider\n2026-03-03,08:30,000123,Dr. Robin Sample\n", encoding="utf-8")
+    code, out, _ = run(capsys, "schedule", "import", str(schedule), "--apply", "--db", str(new_center))
+    assert code == 0 and "already on the schedule" not in out
+    assert "no row's MRN is in LHN Desktop. Register those patients first" in out
