@@ -26,6 +26,8 @@ def add_ehr_commands(sub, db_option: Option, json_option: Option) -> None:
     q.add_argument("paths", nargs="+", metavar="PATH", help="a FHIR file (.json, .ndjson), a folder or a .zip")
     q.add_argument("--apply", action="store_true", help="import (after a preview showed what will happen)")
     q.add_argument("--codes", metavar="FILE.json", help="this center's own local codes, in the code map's shape")
+    q.add_argument("--mrn-system", metavar="URI",
+                   help="the identifier system holding the MRN, when identifiers are not typed MR")  # fmt: skip
     q.add_argument("--kind", choices=("patients", "appointments", "results", "medications"),
                    help="for a CSV report: what it holds (not needed once its --source mapping is saved)")  # fmt: skip
     q.add_argument("--source", metavar="NAME",
@@ -69,7 +71,8 @@ def ehr_import(args: argparse.Namespace) -> int:
             report = ctx.ehr.import_csv(ctx.actor, paths[0], mapping, apply=args.apply, progress=progress)
         else:
             codes = Path(args.codes).expanduser() if args.codes else None
-            report = ctx.ehr.import_files(ctx.actor, paths, apply=args.apply, code_map=codes, progress=progress)
+            report = ctx.ehr.import_files(ctx.actor, paths, apply=args.apply, code_map=codes, progress=progress,
+                                          mrn_system=args.mrn_system)  # fmt: skip
     finally:
         ctx.close()
     if mapping is not None and not args.json:

@@ -27,7 +27,7 @@ ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 #: the resource types read; anything else valid FHIR is counted as not imported
 IMPORTED = ("Patient", "Condition", "Encounter", "Appointment", "Observation", "MedicationStatement",
-            "MedicationRequest", "Immunization", "Procedure")  # fmt: skip
+            "MedicationRequest", "Medication", "Immunization", "Procedure")  # fmt: skip
 PARIS_FIELDS = ("paris_location", "paris_upper_gi", "paris_behaviour", "paris_perianal", "paris_growth", "uc_extent",
                 "uc_severity")  # fmt: skip
 PATIENT_STATUSES = ("active", "transferred", "adult_care", "deceased", "inactive")
@@ -325,6 +325,11 @@ def validate(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def reference_id(value: Any, kind: str) -> str | None:
+    """The id in a reference to a resource of ``kind`` ("Patient/p1" -> "p1"), or None."""
+    return _ref(value, kind)
+
+
 def _ref(value: Any, kind: str) -> str | None:
     ref = value.get("reference") if isinstance(value, dict) else None
     if not isinstance(ref, str) or "/" not in ref:
@@ -509,8 +514,6 @@ def _medication(r: dict[str, Any], codes: CodeMap, _mrn: str | None) -> Parsed:
         return Skip(f"a medicine that is {status or 'without a status'}")
     drug, unmapped = _meaning(r.get("medicationCodeableConcept"), "medication", codes)
     if drug is None:
-        if isinstance(r.get("medicationReference"), dict):
-            return Skip("a medicine given by reference to a Medication resource (not read yet)")
         return Skip(f"a medicine whose code is not in the map ({unmapped})")
     patient_ref = _ref(r.get("subject"), "Patient")
     if r["resourceType"] == "MedicationRequest":

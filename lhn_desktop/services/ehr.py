@@ -187,8 +187,12 @@ class EhrService:
         code_map: Path | None = None,
         progress: ProgressSink = no_progress,
         cancel: CancelToken | None = None,
+        mrn_system: str | None = None,
     ) -> ImportReport:
         """Preview (or with ``apply``, import) FHIR files and folders; see the module docstring.
+
+        ``mrn_system``: the identifier system that holds the hospital's MRN, when its identifiers are not typed
+        ``MR`` (the usual way).
 
         The report's ``applied`` says whether anything was written: never when ``problems`` lists a file or
         resource that could not be read (each by file and line), so a person fixes those first.
@@ -197,7 +201,7 @@ class EhrService:
         cancel = cancel or CancelToken()
         codes = load_code_map(code_map)
         report = ImportReport(applied=False)
-        parsed = _read_all(paths, codes, report, progress, cancel)
+        parsed = _read_all(paths, codes, report, progress, cancel, mrn_system)
         self._write(actor, parsed, report, codes, apply, progress, cancel, paths)
         return report
 
@@ -266,10 +270,17 @@ def _audit_text(report: ImportReport, paths: list[Path]) -> str:
 
 
 def _read_all(
-    paths: list[Path], codes: CodeMap, report: ImportReport, progress: ProgressSink, cancel: CancelToken
+    paths: list[Path],
+    codes: CodeMap,
+    report: ImportReport,
+    progress: ProgressSink,
+    cancel: CancelToken,
+    mrn_system: str | None = None,
 ) -> list[tuple[fhir_files.Located, object]]:
-    parsed = []
+    parsed: list = []
     births: dict[str, tuple[date, str]] = {}
+    medicines: dict[str, dict | None] = {}
+    by_reference: list = []
     for n, item in enumerate(fhir_files.read_sources(paths)):
         if n % STEP == 0:
             cancel.raise_if_cancelled()
@@ -285,20 +296,41 @@ def _read_all(
             what = "an unknown resource type" if problem == "not a FHIR resource type" else problem
             report.problems.append((item.where, what))
             continue
-        result = fhir_map.parse(item.resource, codes)
-        if isinstance(result, fhir_map.Skip):
-            if kind == "Patient":  # a patient that cannot be matched: the rest of their record would be lost
-                report.problems.append((item.where, result.reason))
-            else:
-                report.skip(_KIND_OF.get(kind, "patients"), result.reason, item.where)
+        if kind == "Medication":  # what a medicine order names by reference: read with the orders below
+            if isinstance(item.resource.get("id"), str):
+                medicines[item.resource["id"]] = item.resource.get("code")
             continue
-        if isinstance(result, fhir_map.InPatient):
-            seen = births.setdefault(result.mrn, (result.birth_date, item.where))
-            if seen[0] != result.birth_date:
-                report.problems.append((item.where, f"the same MRN as {seen[1]} with another birth date"))
-                continue
-        parsed.append((item, result))
+        if kind in ("MedicationRequest", "MedicationStatement") and "medicationReference" in item.resource:
+            by_reference.append(item)
+            continue
+        _take(item, fhir_map.parse(item.resource, codes, mrn_system), report, parsed, births)
+    for item in by_reference:
+        ref = fhir_map.reference_id(item.resource["medicationReference"], "Medication")
+        if medicines.get(ref) is None:
+            report.skip("medications", "a medicine given by reference to a Medication that is not in the files",
+                        item.where)  # fmt: skip
+            continue
+        resource = {k: v for k, v in item.resource.items() if k != "medicationReference"}
+        resource["medicationCodeableConcept"] = medicines[ref]
+        _take(item, fhir_map.parse(resource, codes, mrn_system), report, parsed, births)
     return parsed
+
+
+def _take(item, result, report: ImportReport, parsed: list, births: dict) -> None:
+    """Keep a parsed resource, or count it as left out (a patient that cannot be matched is a problem)."""
+    kind = item.resource["resourceType"]
+    if isinstance(result, fhir_map.Skip):
+        if kind == "Patient":  # a patient that cannot be matched: the rest of their record would be lost
+            report.problems.append((item.where, result.reason))
+        else:
+            report.skip(_KIND_OF.get(kind, "patients"), result.reason, item.where)
+        return
+    if isinstance(result, fhir_map.InPatient):
+        seen = births.setdefault(result.mrn, (result.birth_date, item.where))
+        if seen[0] != result.birth_date:
+            report.problems.append((item.where, f"the same MRN as {seen[1]} with another birth date"))
+            return
+    parsed.append((item, result))
 
 
 class _Importer:

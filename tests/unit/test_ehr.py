@@ -397,3 +397,25 @@ def test_an_appointment_and_its_encounter_are_one_visit(db, admin, tmp_path):
     with db.read() as s:
         assert sorted((v.visit_date, v.status) for v in s.scalars(select(Visit))) == [
             (date(2026, 2, 26), "completed"), (date(2026, 3, 5), "scheduled")]  # fmt: skip
+
+
+def test_a_medicine_named_by_reference_and_an_mrn_in_the_hospitals_own_system(db, admin, tmp_path):
+    resources = hospital()
+    resources[0] = {**resources[0], "identifier": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14",
+                                                    "value": "000123"}]}  # fmt: skip
+    order = next(r for r in resources if r["resourceType"] == "MedicationRequest")
+    concept = order.pop("medicationCodeableConcept")
+    order["medicationReference"] = {"reference": "Medication/med-1"}
+    resources.append({"resourceType": "Medication", "id": "med-1", "code": concept})
+    resources.append({**order, "id": "m2", "medicationReference": {"reference": "Medication/elsewhere"}})
+    path = write_ndjson(tmp_path / "a.ndjson", resources)
+    without = service(db).import_files(admin, [path])
+    assert [w for w, _ in without.problems] == ["a.ndjson line 1 (Patient/p1)"]  # no identifier typed MR
+    report = service(db).import_files(admin, [path], apply=True,
+                                      mrn_system="urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.14")  # fmt: skip
+    assert report.applied and report.counts["medications"].new == 1
+    assert report.skipped["medications", "a medicine given by reference to a Medication that is not in the files"] == (
+        1, ["a.ndjson line 13 (MedicationRequest/m2)"])  # fmt: skip
+    with db.read() as s:
+        assert s.scalar(select(Patient.mrn)) == "000123"
+        assert s.scalar(select(Medication.drug)) == "azathioprine"
