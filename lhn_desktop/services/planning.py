@@ -365,15 +365,19 @@ class PlanningService:
         return sorted(rows, key=lambda r: r.patient_name.lower())
 
     def population_csv(self, actor: Actor, kind: str, text: str = "") -> str:
+        """A list as CSV text; no cell is written so that a spreadsheet would run it as a formula."""
         import csv
         import io
+
+        from lhn_desktop.services.center_export import safe_cell
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["patient", "mrn", "diagnosis", "last_visit", "next_visit", "latest_pga", "steroid", "overdue"])
         for r in self.population(actor, kind, text):
-            writer.writerow([r.patient_name, r.mrn, r.diagnosis or "", r.last_visit or "", r.next_visit or "",
-                             r.latest_pga or "", r.steroid or "", "; ".join(r.overdue)])  # fmt: skip
+            cells = [r.patient_name, r.mrn, r.diagnosis or "", r.last_visit or "", r.next_visit or "",
+                     r.latest_pga or "", r.steroid or "", "; ".join(r.overdue)]  # fmt: skip
+            writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in cells])
         return buffer.getvalue()
 
     def huddle_sheet(self, actor: Actor, day: date, path: str | Path) -> Path:

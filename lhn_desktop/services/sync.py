@@ -54,9 +54,12 @@ def key_from_passphrase(passphrase: str, site_code: str) -> bytes:
 
 def make_key_file(path: str | Path) -> Path:
     target = Path(path)
-    if target.exists():
-        raise ValidationError(f"{target} already exists; a center key file is never overwritten.")
-    target.write_bytes(os.urandom(KEY_BYTES))
+    try:  # created owner-only, and never over an existing file (O_EXCL)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ValidationError(f"{target} already exists; a center key file is never overwritten.") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(os.urandom(KEY_BYTES))
     return target
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lhn_desktop.errors import DatabaseError
+from lhn_desktop.store.location import create_private_file
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def online_backup(
     part = target.with_name(target.name + ".part")
     part.unlink(missing_ok=True)
     try:
+        create_private_file(part)  # a backup holds the same patient data: owner-only
         src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
             dst = sqlite3.connect(part)

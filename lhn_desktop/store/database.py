@@ -24,7 +24,7 @@ from lhn_desktop.models.team import LocalNode
 from lhn_desktop.store import capture
 from lhn_desktop.store.backup import backup_name, header_problems, integrity_problems, list_backups, online_backup
 from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
-from lhn_desktop.store.location import check_database_path
+from lhn_desktop.store.location import check_database_path, create_private_file
 from lhn_desktop.store.migrate import needs_upgrade, upgrade_to_head
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ class Database:
                 raise err
         elif not create:
             raise DatabaseError(f"The file {path} is empty; it is not a center database.")
+        else:
+            create_private_file(path)  # owner-only from the start: it will hold patient data
         engine = create_db_engine(path)
         try:
             try:

@@ -146,3 +146,17 @@ def ensure_writable_dir(folder: Path, purpose: str) -> Path:
             "Ask your IT team for write access to that folder, or set LHN_DESKTOP_HOME to a folder you can write to.",
         ) from exc
     return folder
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file only its owner may read or write (0600 on POSIX), unless it exists already.
+
+    The center database, its backups and the center key hold patient data or what protects it; other
+    local users of the computer must not read them. SQLite gives the database's log files the same
+    permissions as the database file.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)

@@ -126,3 +126,19 @@ def test_agenda_items_are_checked_and_marked_addressed(planning, demo_db, admin)
             planning.add_agenda_item(admin, row.patient_id, kind, text, source)
     with pytest.raises(NotFound):
         planning.set_agenda_addressed(admin, "no-such-item")
+
+
+def test_list_csv_cells_are_never_formulas(planning, demo_db, admin):
+    """A name typed as a formula is written so that no spreadsheet runs it (the OWASP advice against CSV injection)."""
+    import csv
+    import io
+
+    from lhn_desktop.services.registry import PatientInput, RegistryService
+
+    RegistryService(demo_db, today=lambda: DEMO_TODAY).add(admin, PatientInput(
+        mrn="F-1", given_name="@SUM(1+1)", family_name='=HYPERLINK("http://example.org")', birth_date=date(2012, 6, 1),
+        sex="female", diagnosis="Crohn disease", diagnosis_date=date(2023, 9, 14)))  # fmt: skip
+    rows = list(csv.reader(io.StringIO(planning.population_csv(admin, "no_visit_200"))))
+    (row,) = [r for r in rows if r[1] == "F-1"]
+    assert row[0] == '\'=HYPERLINK("http://example.org"), @SUM(1+1)'
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
