@@ -234,6 +234,8 @@ class PopulationRow:
     latest_pga: str | None
     steroid: str | None
     overdue: tuple[str, ...]
+    #: for the phone calls an outreach list is made for
+    phone: str | None = None
 
 
 class PlanningService:
@@ -361,7 +363,7 @@ class PlanningService:
             }[kind]
             if member:
                 rows.append(PopulationRow(pid, f"{p.family_name}, {p.given_name}", p.mrn, p.diagnosis, last,
-                                          upcoming.get(pid), pga, steroid, overdue))  # fmt: skip
+                                          upcoming.get(pid), pga, steroid, overdue, p.phone))  # fmt: skip
         return sorted(rows, key=lambda r: r.patient_name.lower())
 
     def population_csv(self, actor: Actor, kind: str, text: str = "") -> str:
@@ -373,9 +375,10 @@ class PlanningService:
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["patient", "mrn", "diagnosis", "last_visit", "next_visit", "latest_pga", "steroid", "overdue"])
+        writer.writerow(["patient", "mrn", "phone", "diagnosis", "last_visit", "next_visit", "latest_pga", "steroid",
+                         "overdue"])  # fmt: skip
         for r in self.population(actor, kind, text):
-            cells = [r.patient_name, r.mrn, r.diagnosis or "", r.last_visit or "", r.next_visit or "",
+            cells = [r.patient_name, r.mrn, r.phone or "", r.diagnosis or "", r.last_visit or "", r.next_visit or "",
                      r.latest_pga or "", r.steroid or "", "; ".join(r.overdue)]  # fmt: skip
             writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in cells])
         return buffer.getvalue()

@@ -102,7 +102,8 @@ def test_population_lists(planning, demo_db, admin):
     first = planning.population(admin, "overdue")[0]
     assert [r.mrn for r in planning.population(admin, "overdue", first.mrn.lower())] == [first.mrn]
     csv_text = planning.population_csv(admin, "overdue")
-    assert csv_text.splitlines()[0] == "patient,mrn,diagnosis,last_visit,next_visit,latest_pga,steroid,overdue"
+    assert csv_text.splitlines()[0] == "patient,mrn,phone,diagnosis,last_visit,next_visit,latest_pga,steroid,overdue"
+    assert all(row.phone for row in planning.population(admin, "overdue"))  # every demo patient has one, to call
     assert len(csv_text.splitlines()) == sizes["overdue"] + 1
     with pytest.raises(ValidationError):
         planning.population(admin, "everyone")
@@ -140,5 +141,6 @@ def test_list_csv_cells_are_never_formulas(planning, demo_db, admin):
         sex="female", diagnosis="Crohn disease", diagnosis_date=date(2023, 9, 14)))  # fmt: skip
     rows = list(csv.reader(io.StringIO(planning.population_csv(admin, "no_visit_200"))))
     (row,) = [r for r in rows if r[1] == "F-1"]
+    assert row[2] == ""  # registered without a phone
     assert row[0] == '\'=HYPERLINK("http://example.org"), @SUM(1+1)'
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)

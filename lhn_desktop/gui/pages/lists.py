@@ -48,6 +48,7 @@ class ListsPage(Page):
             [
                 Column("Patient", lambda r: r.patient_name),
                 Column("MRN", lambda r: r.mrn),
+                Column("Phone", lambda r: r.phone),
                 Column("Diagnosis", lambda r: r.diagnosis),
                 Column("Last visit", lambda r: r.last_visit),
                 Column("Next visit", lambda r: r.next_visit),
