@@ -64,7 +64,9 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
         doc.paragraph("None recorded.")
     for m in current:
         doc.bullet(f"{m.drug}" + (f": {m.dose}" if m.dose else ""))
-    if s.next_visit:
+    # the summary is printed at today's visit: the next visit is the one after it, not today's
+    upcoming = sorted(v.visit_date for v in detail.visits if v.status == "scheduled" and v.visit_date > on)
+    if upcoming:
         doc.ln(2)
-        doc.paragraph(f"{s.next_visit:%A %d %B %Y}.", bold_prefix="Next visit:")
+        doc.paragraph(f"{upcoming[0]:%A %d %B %Y}.", bold_prefix="Next visit:")
     return doc.save(path)

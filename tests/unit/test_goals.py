@@ -151,3 +151,35 @@ def test_visit_summary_holds_only_this_patient(goals, demo_db, patient_id, admin
     assert {a.id for a in seen["agenda"]} <= theirs
     with pytest.raises(ValidationError):
         goals.visit_summary(admin, patient_id, tmp_path / "summary.docx")
+
+
+def test_the_visit_summary_names_the_visit_after_today(goals, demo_db, patient_id, admin, tmp_path, monkeypatch):
+    """Printed at today's visit, the summary's next visit is the following one, not the one in progress."""
+    from datetime import timedelta
+
+    from lhn_desktop.reports.pdf import Document
+    from lhn_desktop.services.schedule import ScheduleService
+
+    schedule = ScheduleService(demo_db, today=lambda: DEMO_TODAY)
+    booked = {v.visit_date for v in goals_detail_visits(demo_db, admin, patient_id) if v.status == "scheduled"}
+    for day in (DEMO_TODAY, DEMO_TODAY + timedelta(days=13)):
+        if day not in booked:
+            schedule.add_visit(admin, patient_id, day, "09:30", "Dr. Robin Sample", "Follow-up")
+    lines: list[str] = []
+    real = Document.paragraph
+
+    def spy(self, text, *args, **kwargs):
+        lines.append(f"{kwargs.get('bold_prefix') or ''} {text}".strip())
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Document, "paragraph", spy)
+    goals.visit_summary(admin, patient_id, tmp_path / "summary.pdf")
+    upcoming = sorted(d for d in booked | {DEMO_TODAY + timedelta(days=13)} if d > DEMO_TODAY)
+    (next_visit,) = [line for line in lines if line.startswith("Next visit:")]
+    assert next_visit == f"Next visit: {upcoming[0]:%A %d %B %Y}."
+
+
+def goals_detail_visits(db, admin, patient_id):
+    from lhn_desktop.services.patients import PatientService
+
+    return PatientService(db, today=lambda: DEMO_TODAY).get(admin, patient_id).visits
