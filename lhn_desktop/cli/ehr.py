@@ -60,13 +60,14 @@ def _context(args: argparse.Namespace):
 
 def ehr_import(args: argparse.Namespace) -> int:
     from lhn_desktop.cli.output import TextProgress, emit, emit_json
+    from lhn_desktop.services.ehr_csv import is_csv_report
 
     paths = [Path(p).expanduser() for p in args.paths]
     mapping = None
     ctx = _context(args)
     try:
         progress = TextProgress(quiet=args.json)
-        if any(p.suffix.lower() in CSV_SUFFIXES for p in paths):
+        if any(is_csv_report(p) for p in paths):
             mapping = _csv_mapping(ctx, args, paths)
             report = ctx.ehr.import_csv(ctx.actor, paths[0], mapping, apply=args.apply, progress=progress)
         else:
@@ -107,9 +108,6 @@ def ehr_import(args: argparse.Namespace) -> int:
     if not report.applied:
         emit("Run the same command with --apply to import.")
     return 0
-
-
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def _csv_mapping(ctx, args: argparse.Namespace, paths: list[Path]):

@@ -88,8 +88,7 @@ def dumps(resource: dict[str, Any]) -> str:
 
 
 def write_export(folder: Path, resources: dict[str, list[dict[str, Any]]], when: datetime) -> Path:
-    """A Bulk Data-style export in ``folder`` (which must not exist yet); returns the manifest's path."""
-    folder.mkdir()
+    """A Bulk Data-style export in ``folder`` (a new, empty folder); returns the manifest's path."""
     output = []
     for kind, items in resources.items():
         if not items:

@@ -26,8 +26,8 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
+from lhn_desktop.services.ehr_csv import is_csv_report
 
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Results and measurements",
               "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip
 
@@ -122,7 +122,7 @@ class EhrImportDialog(QDialog):
 
     def _columns(self) -> None:
         paths = self.chosen_paths()
-        if len(paths) == 1 and paths[0].suffix.lower() in CSV_SUFFIXES:
+        if len(paths) == 1 and is_csv_report(paths[0]):
             if self.choose_columns(paths[0]):
                 self.preview()
         else:
@@ -157,7 +157,7 @@ class EhrImportDialog(QDialog):
             self.status.setText("Choose the export first (a folder, a zip or files).")
             self.paths.setFocus()
             return
-        csv_report = len(paths) == 1 and paths[0].suffix.lower() in CSV_SUFFIXES
+        csv_report = len(paths) == 1 and is_csv_report(paths[0])
         if csv_report and (self.csv is None or self.csv[0] != paths[0]) and not self.choose_columns(paths[0]):
             return
         self.import_button.setEnabled(False)

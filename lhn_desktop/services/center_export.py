@@ -149,7 +149,7 @@ class CenterExportService:
         when = self.now().replace(microsecond=0)
         folder: Path | None = None
         try:
-            folder = _new_folder(base, f"lhn-export-{site_code}-{when:%Y%m%d-%H%M%S}")
+            folder = new_export_folder(base, f"lhn-export-{site_code}-{when:%Y%m%d-%H%M%S}")
             about = (center, site_code, when, actor.name, counts)
             files = _write_files(folder, tables, about if xlsx else None, progress, cancel)
             detail = ", ".join(f"{name} {n}" for name, n in counts.items())
@@ -215,7 +215,7 @@ def _read_tables(s) -> dict[str, list[tuple]]:
     }  # fmt: skip
 
 
-def _new_folder(base: Path, name: str) -> Path:
+def new_export_folder(base: Path, name: str) -> Path:
     """Create and return a new folder ``name`` (or ``name-2``, ``name-3``, ...): never one that exists."""
     for n in range(1, 1000):
         folder = base / (name if n == 1 else f"{name}-{n}")

@@ -26,7 +26,7 @@ import logging
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -38,9 +38,12 @@ from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.clinical.codes import CodeMap, load_code_map
 from lhn_desktop.ehr import fhir_files, fhir_map
+from lhn_desktop.ehr.csv_files import read_table
 from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, ValidationError
 from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Patient, Visit
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services import ehr_csv
+from lhn_desktop.services.center_export import new_export_folder
 from lhn_desktop.services.registry import (
     INPUT_FIELDS,
     PatientInput,
@@ -65,10 +68,10 @@ CONFIRM = (
 )
 #: how many places to name for each reason a resource was left out
 EXAMPLES = 5
-#: records written per flush (see ``_Importer._add``)
-FLUSH_EVERY = 5000
 #: resources between two progress reports (and checks for Cancel)
 STEP = 500
+#: ids in one ``IN (...)`` list
+IN_CHUNK = 500
 
 
 @dataclass
@@ -119,6 +122,12 @@ class _Preview(Exception):
     """Raised inside the write transaction to roll a preview back."""
 
 
+def _chunks(values: list) -> Iterator[list]:
+    """``values`` in slices small enough for one ``IN (...)`` list."""
+    for i in range(0, len(values), IN_CHUNK):
+        yield values[i : i + IN_CHUNK]
+
+
 def record_id(resource_type: str, source_id: str) -> str:
     return str(uuid.uuid5(IMPORT_NS, f"{resource_type}/{source_id}"))
 
@@ -157,18 +166,17 @@ class EhrService:
         with self.db.read() as s:
             resources = _export_resources(s, codes)
         when = self.now().astimezone().replace(microsecond=0)
-        folder = base / f"lhn-fhir-{site}-{when:%Y%m%d-%H%M%S}"
-        if folder.exists():
-            raise ValidationError(f"{folder.name} already exists in {base}; wait a second and export again.",
-                                  field="folder")  # fmt: skip
+        folder: Path | None = None
         try:
+            folder = new_export_folder(base, f"lhn-fhir-{site}-{when:%Y%m%d-%H%M%S}")
             fhir_files.write_export(folder, resources, when)
             counts = {kind: len(items) for kind, items in resources.items()}
             with self.db.write(actor) as s:
                 detail = ", ".join(f"{k} {n}" for k, n in counts.items())
                 record_audit(s, "export", "fhir", None, f"{detail}; to {folder.name}")
         except BaseException as exc:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise LhnError(f"The FHIR export could not be written to {base} ({exc.strerror or 'refused'}); "
                                "nothing was left there. Check the folder and the free space, then export again.",
@@ -208,9 +216,6 @@ class EhrService:
     # -- CSV reports ---------------------------------------------------------------------------------------------
     def read_csv(self, actor: Actor, path: Path, source: str | None = None, kind: str | None = None):
         """A report's table, and the mapping to start from: the one saved for ``source``, else a guess for ``kind``."""
-        from lhn_desktop.ehr.csv_files import read_table
-        from lhn_desktop.services import ehr_csv
-
         require_patient_access(actor)
         table = read_table(Path(path))
         saved = self.saved_mappings().get(source or "")
@@ -221,8 +226,6 @@ class EhrService:
         return table, ehr_csv.CsvMapping(source or table.name, kind, ehr_csv.guess_columns(kind, table.header))
 
     def saved_mappings(self) -> dict:
-        from lhn_desktop.services import ehr_csv
-
         return ehr_csv.load_mappings(self.mappings_file) if self.mappings_file else {}
 
     def import_csv(
@@ -236,9 +239,6 @@ class EhrService:
         cancel: CancelToken | None = None,
     ) -> ImportReport:
         """Preview (or with ``apply``, import) a CSV report through its column mapping, saved under its source."""
-        from lhn_desktop.ehr.csv_files import read_table
-        from lhn_desktop.services import ehr_csv
-
         require_patient_access(actor)
         cancel = cancel or CancelToken()
         codes = load_code_map()
@@ -348,7 +348,6 @@ class _Importer:
         self.medications: dict[str, str] = {}
         self.by_day: dict[tuple[str, date], Visit] = {}
         self.added: set[str] = set()
-        self.pending = 0
         self.corrected: dict[str, tuple | None] = {}
         self.loaded: dict[str, object] = {}
         self.known_values: set[tuple] = set()
@@ -370,9 +369,8 @@ class _Importer:
         """Patients a CSV report names by MRN (``mrn:`` references) who are already in LHN Desktop."""
         wanted = {r.patient_ref[4:] for _, r in parsed if getattr(r, "patient_ref", "").startswith("mrn:")
                   and r.patient_ref not in self.patients}  # fmt: skip
-        mrns = sorted(wanted)
-        for i in range(0, len(mrns), 500):
-            for patient in self.s.scalars(select(Patient).where(Patient.mrn.in_(mrns[i : i + 500]))):
+        for mrns in _chunks(sorted(wanted)):
+            for patient in self.s.scalars(select(Patient).where(Patient.mrn.in_(mrns))):
                 self.patients[f"mrn:{patient.mrn}"] = patient
 
     def _step(self) -> None:
@@ -393,9 +391,8 @@ class _Importer:
         self._patients_by_mrn(parsed)
         visits = by_type.get(fhir_map.InVisit, [])
         self._preload(Visit, [record_id(loc.resource["resourceType"], v.source_id) for loc, v in visits])
-        ids = [p.id for p in self.patients.values()]
-        for i in range(0, len(ids), 500):  # each patient's visits by day: one visit a day is the same visit
-            query = select(Visit).where(Visit.patient_id.in_(ids[i : i + 500]), Visit.status != "cancelled")
+        for ids in _chunks([p.id for p in self.patients.values()]):  # one visit a day is the same visit
+            query = select(Visit).where(Visit.patient_id.in_(ids), Visit.status != "cancelled")
             for visit in self.s.scalars(query):
                 self.by_day.setdefault((visit.patient_id, visit.visit_date), visit)
         for located, v in visits:
@@ -449,42 +446,31 @@ class _Importer:
             what = ", ".join(name.replace("_", " ") for name in differs)
             text = f"corrected by hand on {on:%Y-%m-%d} by {by}; the export differs ({what}); the correction was kept"
         self.report.clashes.append((kind, located.where, text))
-        self.report.counts[kind].unchanged += differs == ["removed"]
         return True
 
     def _corrections(self, ids: list[str]) -> dict[str, tuple]:
         """The latest hand correction of each of these records: (when, by whom), or nothing for those without."""
         found: dict[str, tuple] = {i: None for i in ids}
-        for i in range(0, len(ids), 500):
+        for chunk in _chunks(ids):
             rows = self.s.execute(select(Correction.record_id, Correction.corrected_at, Correction.corrected_by)
-                                  .where(Correction.record_id.in_(ids[i : i + 500]))
+                                  .where(Correction.record_id.in_(chunk))
                                   .order_by(Correction.corrected_at))  # fmt: skip
             for record_id, at, by in rows:
                 found[record_id] = (at, by)
         return found
 
-    def _add(self, record) -> None:
-        """Add a record; every few thousand, write them. One flush gives each record a tick of the sync clock
-        within the same millisecond, and the clock has room for 99,999 ticks a millisecond."""
-        self.s.add(record)
-        self.pending += 1
-        if self.pending >= FLUSH_EVERY:
-            self.s.flush()
-            self.pending = 0
-
     def _preload(self, model, ids: list[str]) -> None:
         """Load the records these ids name, in a few queries, so each lookup finds them without one of its own."""
-        for i in range(0, len(ids), 500):
-            for record in self.s.scalars(select(model).where(model.id.in_(ids[i : i + 500]))):
+        for chunk in _chunks(ids):
+            for record in self.s.scalars(select(model).where(model.id.in_(chunk))):
                 self.loaded[record.id] = record
         self.corrected.update(self._corrections(ids))  # also those no longer there: removed by hand
 
     def _natural(self, query, model) -> set[tuple]:
         """What these patients' records already say (to recognise a value typed at the visit), in a few queries."""
-        ids = [p.id for p in self.patients.values()]
         found: set[tuple] = set()
-        for i in range(0, len(ids), 500):
-            found.update(tuple(row) for row in self.s.execute(query.where(model.patient_id.in_(ids[i : i + 500]))))
+        for ids in _chunks([p.id for p in self.patients.values()]):
+            found.update(tuple(row) for row in self.s.execute(query.where(model.patient_id.in_(ids))))
         return found
 
     # -- patients ------------------------------------------------------------------------------------------
@@ -515,7 +501,7 @@ class _Importer:
             return
         if existing is None:
             record = new_patient(clean, id=record_id("Patient", f"mrn:{p.mrn}"))  # one MRN, one id
-            self._add(record)
+            self.s.add(record)
             counts.new += 1
         else:
             record = existing
@@ -551,14 +537,15 @@ class _Importer:
             return
         visit = self.loaded.get(vid)
         if visit is None and self._clash("visits", located, vid, ["removed"]):
-            return  # removed by hand since an earlier import: not brought back
+            counts.unchanged += 1  # removed by hand since an earlier import: not brought back
+            return
         if visit is None and v.status != "cancelled":
             visit = self.by_day.get((patient.id, v.day))
         key = f"{rtype}/{v.source_id}"
         if visit is None:
             visit = Visit(id=vid, patient_id=patient.id, visit_date=v.day, visit_time=v.time, status=v.status,
                           clinician=v.clinician, visit_type=v.visit_type or "Follow-up")  # fmt: skip
-            self._add(visit)
+            self.s.add(visit)
             if v.status != "cancelled":
                 self.by_day.setdefault((patient.id, v.day), visit)
             counts.new += 1
@@ -612,7 +599,7 @@ class _Importer:
                 counts.unchanged += 1  # already in the record (typed at the visit, or imported from elsewhere)
                 return
             self.known_values.add(key)
-            self._add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
+            self.s.add(Observation(id=oid, source=IMPORTED_SOURCE, **fields))
             counts.new += 1
             return
         self._update("observations", located, record, fields)
@@ -647,7 +634,7 @@ class _Importer:
                 self.medications[m.source_id] = same
                 counts.unchanged += 1
                 return
-            self._add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
+            self.s.add(Medication(id=mid, **fields))  # added by start date: a dose change after what it changes
             counts.new += 1
             return
         self._update("medications", located, record, fields)
@@ -672,7 +659,7 @@ class _Importer:
                 counts.unchanged += 1
                 return
             self.known_events.add(key)
-            self._add(ClinicalEvent(id=eid, **fields))
+            self.s.add(ClinicalEvent(id=eid, **fields))
             counts.new += 1
             return
         self._update("events", located, record, fields)

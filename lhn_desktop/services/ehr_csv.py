@@ -16,8 +16,8 @@ line, named by the field and never by its content.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 from lhn_desktop.clinical import observations as catalog
@@ -25,8 +25,15 @@ from lhn_desktop.clinical.codes import SYSTEMS, CodeMap
 from lhn_desktop.ehr import fhir_map
 from lhn_desktop.ehr.csv_files import Table
 from lhn_desktop.errors import LhnError, ValidationError
+from lhn_desktop.services.schedule import column_key, date_order_of, parse_date, parse_time
 
 MAPPINGS_FILE = "csv_mappings.json"
+#: file names read as CSV reports (anything else is read as FHIR)
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def is_csv_report(path: Path) -> bool:
+    return path.suffix.lower() in CSV_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -122,17 +129,13 @@ class CsvMapping:
             raise ValidationError("The date order is month/day/year or day/month/year.", field="date_order")
 
 
-def _key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def guess_columns(kind: str, header: tuple[str, ...]) -> dict[str, str]:
     """Each field's column from common header names ("DOB", "Appt Date", "Provider"), where one matches."""
     found: dict[str, str] = {}
     taken: set[str] = set()
     for f in KINDS[kind]:
         for column in header:
-            if column not in taken and _key(column) in {_key(a) for a in f.aliases}:
+            if column not in taken and column_key(column) in {column_key(a) for a in f.aliases}:
                 found[f.name] = column
                 taken.add(column)
                 break
@@ -178,45 +181,56 @@ class RowPlace:
         return f"{self.file} line {self.line}"
 
 
+@cache
+def _test_names() -> dict[str, str]:
+    """Each catalog code by its code, label and short name, lower case."""
+    specs = catalog.load_catalog()
+    return {**{c.lower(): c for c in specs}, **{s.label.lower(): c for c, s in specs.items()},
+            **{s.short.lower(): c for c, s in specs.items() if s.short}}  # fmt: skip
+
+
+@cache
+def _drug_names() -> dict[str, str]:
+    from lhn_desktop.services.checklist import load_packs
+
+    return {d.name.lower(): d.name for pack in load_packs() for d in pack.drugs}
+
+
+@cache
+def _diagnosis_names() -> dict[str, str]:
+    from lhn_desktop.services.registry import diagnoses
+
+    return {d.lower(): d for d in diagnoses()}
+
+
 def _test_code(text: str, codes: CodeMap) -> str | None:
     """A result's test as this program's code: its own code, the catalog's name, or a LOINC code in the map."""
     value = text.strip()
     if not value:
         return None
-    by_name = {**{c.lower(): c for c in catalog.load_catalog()},
-               **{s.label.lower(): c for c, s in catalog.load_catalog().items()},
-               **{s.short.lower(): c for c, s in catalog.load_catalog().items() if s.short}}  # fmt: skip
-    return by_name.get(value.lower()) or codes.meaning(SYSTEMS["loinc"], value, "observation")
+    return _test_names().get(value.lower()) or codes.meaning(SYSTEMS["loinc"], value, "observation")
 
 
 def _drug(text: str, codes: CodeMap) -> str | None:
-    from lhn_desktop.services.checklist import load_packs
-
     value = " ".join(text.split())
-    names = {d.name.lower(): d.name for pack in load_packs() for d in pack.drugs}
-    return names.get(value.lower()) or codes.meaning(SYSTEMS["rxnorm"], value, "medication")
+    return _drug_names().get(value.lower()) or codes.meaning(SYSTEMS["rxnorm"], value, "medication")
 
 
 def _diagnosis(text: str, codes: CodeMap) -> str | None:
-    from lhn_desktop.services.registry import diagnoses
-
     value = text.strip()
-    known = {d.lower(): d for d in diagnoses()}
-    return (known.get(value.lower()) or codes.meaning(SYSTEMS["icd10cm"], value, "diagnosis")
+    return (_diagnosis_names().get(value.lower()) or codes.meaning(SYSTEMS["icd10cm"], value, "diagnosis")
             or codes.meaning(SYSTEMS["snomed"], value, "diagnosis"))  # fmt: skip
 
 
 def table_records(table: Table, mapping: CsvMapping, codes: CodeMap, report) -> list[tuple[RowPlace, object]]:
     """The rows as importer records; cells that cannot be read go into ``report.problems``, rows left out into
     ``report.skip``."""
-    from lhn_desktop.services.schedule import _date_order
-
     mapping.check(table.header)
     index = {name: table.header.index(column) for name, column in mapping.columns.items() if column}
     fields = {f.name: f for f in KINDS[mapping.kind]}
     date_fields = [n for n in index if n in ("birth_date", "diagnosis_date", "date", "start", "stop")]
     try:
-        order = mapping.date_order or _date_order([row[index[n]] for _, row in table.rows for n in date_fields
+        order = mapping.date_order or date_order_of([row[index[n]] for _, row in table.rows for n in date_fields
                                                    if index[n] < len(row)])  # fmt: skip
     except ValidationError:
         raise ValidationError(f"{table.name}: the dates mix month/day and day/month; say which order the report "
@@ -254,8 +268,6 @@ class _Row:
         return self.cells[i].strip() if i is not None and i < len(self.cells) else ""
 
     def day(self, name: str):
-        from lhn_desktop.services.schedule import parse_date
-
         text = self.cell(name)
         if not text:
             return None
@@ -266,8 +278,6 @@ class _Row:
             raise _CellProblem(f"{label}: not a date (YYYY-MM-DD, {self.order} or DD.MM.YYYY)") from None
 
     def time(self, name: str) -> str | None:
-        from lhn_desktop.services.schedule import parse_time
-
         try:
             return parse_time(self.cell(name))
         except ValidationError:
@@ -301,7 +311,7 @@ def _record(kind: str, mrn: str, row: _Row, codes: CodeMap):
             )
         return [patient, fhir_map.InCondition(ref, ref, diagnosis, row.day("diagnosis_date"))]
     if kind == "appointments":
-        status_text = _key(row.cell("status")) if row.cell("status") else "scheduled"
+        status_text = column_key(row.cell("status")) if row.cell("status") else "scheduled"
         status = APPOINTMENT_STATUSES.get(status_text)
         if status is None:
             return fhir_map.Skip("an appointment status the import does not know")

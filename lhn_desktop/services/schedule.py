@@ -101,14 +101,14 @@ class ImportResult:
     unknown: int
 
 
-def _key(text: str) -> str:
+def column_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
 def _columns(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, name in enumerate(header):
-        key = _key(name)
+        key = column_key(name)
         for column, aliases in COLUMNS.items():
             if key in aliases and column not in found:
                 found[column] = index
@@ -122,7 +122,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _date_order(values: list[str]) -> str:
+def date_order_of(values: list[str]) -> str:
     """Month first unless a slash date only makes sense day first; both at once is an error."""
     day_first = month_first = False
     for v in values:
@@ -200,7 +200,7 @@ def parse_schedule(text: str, source: str = "the file") -> SchedulePreview:
     records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     columns = _columns(records[0])
     body = [(n, r) for n, r in enumerate(records[1:], start=2) if any(cell.strip() for cell in r)]
-    order = _date_order([r[columns["date"]] for _, r in body if len(r) > columns["date"]])
+    order = date_order_of([r[columns["date"]] for _, r in body if len(r) > columns["date"]])
     preview = SchedulePreview(source, delimiter, "year-month-day", [], [])
     if any(_SLASH.match(r[columns["date"]].strip()) for _, r in body if len(r) > columns["date"]):
         preview.date_order = order

@@ -248,6 +248,24 @@ def test_many_records_in_one_flush_keep_one_version_per_field(db: Database, admi
     assert stale == [{"n": 0}]
 
 
+def test_a_flush_larger_than_the_clock_counter_is_stamped(db: Database, admin: Actor, monkeypatch) -> None:
+    """One flush may hold more records than the counter has ticks in a millisecond (an EHR import of a whole
+    center): the wall clock is read again as the flush goes, so the write is never refused."""
+    from lhn_desktop.sync import hlc
+
+    monkeypatch.setattr(hlc, "MAX_COUNTER", 1500)  # the real 65,535 would take 65,536 records to reach
+    wall = itertools.count(1_800_000_000_000)  # a wall clock that has moved on at each reading
+    db.now_ms = lambda: next(wall)
+    with db.write(admin) as s:
+        s.add_all(TeamMember(display_name=f"Member {i}", role="nurse") for i in range(3200))
+    stamps = q(
+        db,
+        "SELECT DISTINCT hlc FROM sync_value WHERE entity = 'team_member' AND field = 'display_name' "
+        "AND record_id IN (SELECT id FROM team_member WHERE display_name LIKE 'Member %')",
+    )
+    assert len(stamps) == 3200  # every record its own timestamp, all in one transaction
+
+
 def test_delete_writes_a_tombstone_and_keeps_the_other_fields(db: Database, admin: Actor) -> None:
     me = db.local_node().node_id
     member_id = add_member(db, admin)
