@@ -49,7 +49,6 @@ class _CorrectionForm(QDialog):
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.fields: dict[str, QWidget] = {}
-        self.error = QCheckBox("&Entered in error: keep it in the record but leave it out of everything", self)
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText("e.g. typed in the wrong unit; belongs to another patient")
         self.buttons = QDialogButtonBox(
@@ -71,13 +70,15 @@ class _CorrectionForm(QDialog):
         return widget
 
     def finish(self, in_error: bool) -> None:
-        if in_error:
-            self.error.setText("&Count it again (it is marked entered in error now)")
+        """The entered-in-error choice (ticked for an entry marked so now), the reason and the buttons."""
+        text = ("&Count it again (it is marked entered in error now)" if in_error
+                else "&Entered in error: keep it in the record but leave it out of everything")  # fmt: skip
+        self.error = QCheckBox(text, self)
         self.form.addRow(self.error)
         self.add("&Why:", "reason", self.reason)
         self._tail.addWidget(self.buttons)
         self.error.toggled.connect(self._error_toggled)
-        self._in_error = in_error
+        self.error.setChecked(in_error)
 
     def _error_toggled(self, on: bool) -> None:
         for name, widget in self.fields.items():
@@ -136,12 +137,11 @@ class ObservationCorrectionDialog(_CorrectionForm):
         else:
             self.value = self.add("New &value:", row.code, ValueField(row.code, spec.unit_choices(), self))
             self.value.edit.setText(row.value)
-        self.on = self.add("&Date:", "observed_on", DateField("observed_on", "date", self))
-        self.on.set_value(row.observed_on)
+        if self.index is None:  # an index is corrected by its items; its date stays that of its visit
+            self.on = self.add("&Date:", "observed_on", DateField("observed_on", "date", self))
+            self.on.set_value(row.observed_on)
         self.finish(row.entered_in_error)
         first = next(iter(self.pickers.values()), None) or self.value
-        if row.entered_in_error:
-            self.error.setChecked(True)
         (self.reason if row.entered_in_error else first).setFocus()
 
     def save(self) -> None:
@@ -192,8 +192,6 @@ class MedicationCorrectionDialog(_CorrectionForm):
         self.stop.set_value(row.stop_date)
         self.stop_reason = self.add("Reason &stopped:", "stop_reason", QLineEdit(row.stop_reason or "", self))
         self.finish(row.entered_in_error)
-        if row.entered_in_error:
-            self.error.setChecked(True)
         self.dose.setFocus()
 
     def save(self) -> None:
@@ -228,8 +226,6 @@ class EventCorrectionDialog(_CorrectionForm):
         self.on.set_value(row.event_date)
         self.result = self.add("&Result:", "result", QLineEdit(row.result or "", self))
         self.finish(row.entered_in_error)
-        if row.entered_in_error:
-            self.error.setChecked(True)
         self.on.setFocus()
 
     def save(self) -> None:
@@ -252,21 +248,22 @@ class RemoveVisitDialog(_CorrectionForm):
             f"{values} value{'s' if values != 1 else ''} recorded at it",
             parent,
         )
-        self.ctx, self.row, self.count = ctx, row, values
-        self.keep = QRadioButton("&Keep its values, on their dates (no longer tied to a visit)", self)
-        self.in_error = QRadioButton("&Mark its values entered in error too", self)
-        if values:
+        self.ctx, self.row = ctx, row
+        self.keep: QRadioButton | None = None
+        if values:  # only then is there something to decide
+            self.keep = QRadioButton("&Keep its values, on their dates (no longer tied to a visit)", self)
+            self.in_error = QRadioButton("&Mark its values entered in error too", self)
             self.form.addRow(self.keep)
             self.form.addRow(self.in_error)
             self.keep.setChecked(True)
-        self.error.hide()
+        self.reason.setPlaceholderText("e.g. booked for the wrong child; entered twice")
         self.add("&Why:", "reason", self.reason)
         self._tail.addWidget(self.buttons)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Remove the visit")
         self.reason.setFocus()
 
     def save(self) -> None:
-        values = None if not self.count else ("keep" if self.keep.isChecked() else "entered_in_error")
+        values = None if self.keep is None else ("keep" if self.keep.isChecked() else "entered_in_error")
         self.ctx.corrections.delete_visit(self.ctx.actor, self.row.id, self.reason.text(), values=values)
 
 

@@ -129,6 +129,7 @@ class CsvMappingDialog(QDialog):
             self.problem.setText("")
         except ValidationError as exc:
             self.problem.setText(exc.message)
+        self.problem.setVisible(bool(self.problem.text()))
 
     def use(self) -> None:
         mapping = self.current()

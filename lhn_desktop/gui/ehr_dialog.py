@@ -57,7 +57,7 @@ class EhrImportDialog(QDialog):
         label.setBuddy(self.paths)
         folder = QPushButton("F&older…", self)
         folder.clicked.connect(self._choose_folder)
-        files = QPushButton("F&iles…", self)
+        files = QPushButton("Fi&les…", self)
         files.clicked.connect(self._choose_files)
         self.columns_button = QPushButton("&Columns…", self)
         self.columns_button.setToolTip("For a CSV report: which column holds what")

@@ -28,7 +28,7 @@ class ExportDialog(QDialog):
     def __init__(self, ctx, runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
-        self.result = None
+        self.exported = None  # what the export wrote (QDialog.result() stays the dialog's own)
         self.setWindowTitle("Export the center's data")
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -87,10 +87,11 @@ class ExportDialog(QDialog):
             self.confirm.setFocus()
             return
         folder = Path(self.folder.text().strip()).expanduser()
+        xlsx = self.xlsx.isChecked()  # read here: the export runs on a worker thread
         self.export_button.setEnabled(False)
 
         def done(result) -> None:
-            self.result = result
+            self.exported = result
             self.export_button.setEnabled(True)
             rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
             self.status.setText(f"Exported to {result.folder}: {rows}.")
@@ -103,7 +104,7 @@ class ExportDialog(QDialog):
             lambda progress, cancel: self.ctx.center_export.export(
                 self.ctx.actor,
                 folder,
-                xlsx=self.xlsx.isChecked(),
+                xlsx=xlsx,
                 confirm_patient_data=True,
                 progress=progress,
                 cancel=cancel,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError, NeedsConfirmation, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.widgets import note
+from lhn_desktop.gui.widgets import note, select_data
 from lhn_desktop.services.registry import (
     CROHN,
     PARIS_BEHAVIOUR,
@@ -64,11 +62,6 @@ def _combo(parent: QWidget, choices: dict[str, str], *, blank: str | None = UNKN
     for key, label in choices.items():
         combo.addItem(label, key or None)
     return combo
-
-
-def _select(combo: QComboBox, value) -> None:
-    index = combo.findData(value)
-    combo.setCurrentIndex(max(index, 0))
 
 
 class PatientDialog(QDialog):
@@ -167,7 +160,6 @@ class PatientDialog(QDialog):
         self.diagnosis.currentIndexChanged.connect(lambda _i: self._show_classification())
         self.birth.textChanged.connect(lambda _t: self._show_classification())
         self.dx_date.textChanged.connect(lambda _t: self._show_classification())
-        self.status.currentIndexChanged.connect(self._status_changed)
         for edit in (
             self.mrn,
             self.given,
@@ -207,7 +199,7 @@ class PatientDialog(QDialog):
         if editing:
             self._load(ctx.registry.form(ctx.actor, patient_id))
         self._show_classification()
-        self._status_changed()
+        self.status.currentIndexChanged.connect(self._status_changed)  # after loading: a change the user makes
         self.mrn.setFocus()
 
     # -- showing ---------------------------------------------------------------------------------------------------
@@ -216,8 +208,8 @@ class PatientDialog(QDialog):
         self.given.setText(p.given_name)
         self.family.setText(p.family_name)
         self.birth.set_value(p.birth_date)
-        _select(self.sex, p.sex)
-        _select(self.diagnosis, p.diagnosis)
+        select_data(self.sex, p.sex)
+        select_data(self.diagnosis, p.diagnosis)
         self.dx_date.set_value(p.diagnosis_date)
         for combo, value in (
             (self.location, p.paris_location),
@@ -227,12 +219,12 @@ class PatientDialog(QDialog):
             (self.extent, p.uc_extent),
             (self.severity, p.uc_severity),
         ):
-            _select(combo, value)
+            select_data(combo, value)
         self.perianal.setChecked(bool(p.paris_perianal))
         self.phone.setText(p.phone or "")
         self.email.setText(p.email or "")
         self.language.setCurrentText(p.preferred_language or "")
-        _select(self.status, p.status)
+        select_data(self.status, p.status)
         self.status_date.set_value(p.status_date)
 
     def _show_classification(self) -> None:
@@ -305,9 +297,7 @@ class PatientDialog(QDialog):
                 self.saved_id = self.ctx.registry.add(self.ctx.actor, entry, accept_warnings=accept).patient_id
             else:
                 reason = self.reason.text() if self.reason is not None else None
-                self.ctx.registry.edit(
-                    self.ctx.actor, self.patient_id, replace(entry), reason=reason, accept_warnings=accept
-                )
+                self.ctx.registry.edit(self.ctx.actor, self.patient_id, entry, reason=reason, accept_warnings=accept)
                 self.saved_id = self.patient_id
         except NeedsConfirmation as exc:  # another workstation added a same-name patient meanwhile
             show_error(self, exc)

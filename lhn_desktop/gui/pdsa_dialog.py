@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.widgets import select_data
 from lhn_desktop.services.improvement_rules import SCALE_UNITS, Cycle, Question, cycle_hints
 
 PURPOSES = ("collect information", "develop a change", "test a change", "implement a change")
@@ -41,17 +42,6 @@ def _text_box(parent: QWidget, height: int = 54) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setFixedHeight(height)
     return box
-
-
-def _select(combo: QComboBox, value) -> None:
-    """Show ``value`` in ``combo``; a stored value the list lacks is added, never silently replaced."""
-    index = combo.findData(value)
-    if index < 0 and isinstance(value, str):
-        index = next((i for i in range(combo.count()) if str(combo.itemData(i)).lower() == value.lower()), -1)
-    if index < 0 and value not in (None, ""):
-        combo.addItem(str(value), value)
-        index = combo.count() - 1
-    combo.setCurrentIndex(max(0, index))
 
 
 def _date(text: str, what: str) -> date | None:
@@ -182,12 +172,12 @@ class PdsaDialog(QDialog):
 
     def load(self, c: Cycle) -> None:
         self.title.setText(c.title)
-        _select(self.purpose, c.purpose)
+        select_data(self.purpose, c.purpose)
         self.scale_n.setValue(c.scale_n or 0)
-        _select(self.scale_unit, c.scale_unit)
+        select_data(self.scale_unit, c.scale_unit)
         self.start.setText(c.start_date.isoformat() if c.start_date else "")
         self.end.setText(c.end_date.isoformat() if c.end_date else "")
-        _select(self.status, c.status)
+        select_data(self.status, c.status)
         self.objective.setPlainText(c.objective or "")
         for row, cells in enumerate(self.questions):
             q = c.questions[row] if row < len(c.questions) else Question("")
@@ -203,7 +193,7 @@ class PdsaDialog(QDialog):
         self.observations.setPlainText(c.do_observations or "")
         self.problems.setPlainText(c.do_problems or "")
         self.study.setPlainText(c.study_summary or "")
-        _select(self.decision, c.act_decision or "")
+        select_data(self.decision, c.act_decision or "")
         self.next_step.setPlainText(c.act_next_step or "")
         self.show_hints(c)
 

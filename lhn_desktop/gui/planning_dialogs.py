@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from lhn_desktop.gui.measure_dialogs import _FormDialog
 from lhn_desktop.services.planning import AGENDA_KINDS, AGENDA_SOURCES, PLAN_STATUSES
+from lhn_desktop.services.schedule import VISIT_TYPES
 
 
 class AgendaItemDialog(_FormDialog):
@@ -74,13 +75,12 @@ class AddVisitDialog(_FormDialog):
         self.clinician = self.row("&Clinician:", QLineEdit(self))
         self.visit_type = self.row("Visit &type:", QComboBox(self))
         self.visit_type.setEditable(True)
-        for kind in ("Follow-up", "New patient", "Infusion review", "Transition visit"):
-            self.visit_type.addItem(kind)
+        self.visit_type.addItems([t for t in VISIT_TYPES if t != "Unscheduled"])  # booked ahead: not unscheduled
         self.visit_id: str | None = None
 
     def save(self) -> None:
         patient_id = self.ctx.registry.find_mrn(self.ctx.actor, self.mrn.text())  # the message never repeats it
-        self.visit_id = self.ctx.schedule.add_visit(self.ctx.actor, patient_id, self.day.date().toPython(),
+        self.visit_id = self.ctx.schedule.add_visit(self.ctx.actor, patient_id, self.day.day(),
                                                     self.time.text(), self.clinician.text(),
                                                     self.visit_type.currentText())  # fmt: skip
 
@@ -93,5 +93,5 @@ class MoveVisitDialog(_FormDialog):
         self.time = self.row("&Time:", QLineEdit(row.time or "", self))
 
     def save(self) -> None:
-        self.ctx.schedule.move_visit(self.ctx.actor, self.huddle_row.visit_id, self.day.date().toPython(),
+        self.ctx.schedule.move_visit(self.ctx.actor, self.huddle_row.visit_id, self.day.day(),
                                      self.time.text())  # fmt: skip

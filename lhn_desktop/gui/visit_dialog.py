@@ -37,9 +37,10 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.clinical.observations import get_spec, split_value_unit
-from lhn_desktop.errors import LhnError, NeedsConfirmation, ValidationError
+from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.services.schedule import VISIT_TYPES
 from lhn_desktop.services.visits import (
     DoseChange,
     EventInput,
@@ -52,7 +53,6 @@ from lhn_desktop.services.visits import (
 
 MED_ACTIONS = (("continue", "Continue"), ("dose", "Change the dose"), ("stop", "Stop"))
 STATUS_COLOURS = {"Overdue": "#b03a2e", "Due": "#9a6700", "Due soon": "#6b5a00"}
-VISIT_TYPES = ("Follow-up", "New patient", "Unscheduled", "Infusion review", "Transition visit", "Telehealth")
 
 
 class _MedicationRow:
@@ -190,7 +190,8 @@ class VisitDialog(QDialog):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         body.addWidget(self.summary, 2)
 
-        self.fields: dict[str, QWidget] = {}
+        #: the widget of each input the service may name (``ValidationError.field``)
+        self.fields: dict[str, QWidget] = {"day": self.day, "clinician": self.clinician, "visit_type": self.visit_type}
         self._activity(content)
         self._values(content)
         self._medicines(content)
@@ -497,21 +498,21 @@ class VisitDialog(QDialog):
             self.immunizations.itemChanged.connect(changed)
 
     # -- the panel --------------------------------------------------------------------------------------------------
-    def recheck(self) -> tuple | None:
-        """Check the form as it stands; show the computed values and warnings, or what is wrong."""
+    def recheck(self, entry=None):
+        """Check the form as it stands (or ``entry``); show the computed values and warnings, or what is wrong.
+
+        Returns the check (its warnings among it), or None when something cannot be accepted.
+        """
         for widget in self.fields.values():
             mark_problem(widget, False)
         try:
-            check = self.ctx.visits.check(self.ctx.actor, self.entry())
-        except ValidationError as exc:
-            self._show_problem(exc)
-            return None
+            check = self.ctx.visits.check(self.ctx.actor, entry or self.entry())
         except LhnError as exc:
             self._show_problem(exc)
             return None
         self.problem.hide()
         self.summary.setText(self._summary_html(check))
-        return (check,)
+        return check
 
     def _show_problem(self, exc: LhnError) -> None:
         self.problem.setText(html.escape(exc.message))
@@ -559,28 +560,26 @@ class VisitDialog(QDialog):
 
     # -- saving -----------------------------------------------------------------------------------------------------
     def save(self) -> None:
-        if self.recheck() is None:
+        entry = self.entry()
+        check = self.recheck(entry)
+        if check is None:
             if self._problem_field is not None and self._problem_field.isEnabled():
                 self._problem_field.setFocus()
             return
-        entry = self.entry()
+        if check.warnings:  # shown, and kept only when the clinician says so
+            answer = QMessageBox.question(
+                self,
+                "Keep these values?",
+                "These values deserve a second look:\n\n"
+                + "\n".join(f"• {w}" for w in check.warnings)
+                + "\n\nKeep them as they are?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Save:
+                return
         try:
-            try:
-                self.saved = self.ctx.visits.record(self.ctx.actor, entry)
-            except NeedsConfirmation:
-                warnings = self.ctx.visits.check(self.ctx.actor, entry).warnings
-                answer = QMessageBox.question(
-                    self,
-                    "Keep these values?",
-                    "These values deserve a second look:\n\n"
-                    + "\n".join(f"• {w}" for w in warnings)
-                    + "\n\nKeep them as they are?",
-                    QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
-                    QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Save:
-                    return
-                self.saved = self.ctx.visits.record(self.ctx.actor, entry, accept_warnings=True)
+            self.saved = self.ctx.visits.record(self.ctx.actor, entry, accept_warnings=bool(check.warnings))
         except ValidationError as exc:
             self._show_problem(exc)
             widget = self.fields.get(exc.field or "")

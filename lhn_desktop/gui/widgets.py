@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableView, QWidget
 
 from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel, sortable
 
 MAX_COLUMN_WIDTH = 320
+
+
+def select_data(combo: QComboBox, value) -> None:
+    """Show ``value`` in ``combo``; a stored value the list lacks is added, never silently replaced."""
+    index = combo.findData(value)
+    if index < 0 and isinstance(value, str):
+        index = next((i for i in range(combo.count()) if str(combo.itemData(i)).lower() == value.lower()), -1)
+    if index < 0 and value not in (None, ""):
+        combo.addItem(str(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(max(0, index))
 
 
 def heading(text: str, parent: QWidget | None = None) -> QLabel:

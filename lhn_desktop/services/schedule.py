@@ -38,6 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("date", "mrn")
 DEFAULT_TYPE = "Follow-up"
+#: the visit types the forms offer (any other may be typed)
+VISIT_TYPES = ("Follow-up", "New patient", "Unscheduled", "Infusion review", "Transition visit", "Telehealth")
 _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$")
 _DOT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")

@@ -241,8 +241,8 @@ def test_the_export_asks_for_the_confirmation_and_writes_a_new_folder(qtbot, ctx
     assert "protected health information" in errors[-1] and list(target.iterdir()) == []
     dialog.confirm.setChecked(True)
     dialog.export()
-    assert dialog.result is not None and dialog.result.folder.parent == target
-    assert (dialog.result.folder / "patients.csv").exists() and (dialog.result.folder / "center-data.xlsx").exists()
+    assert dialog.exported is not None and dialog.exported.folder.parent == target
+    assert (dialog.exported.folder / "patients.csv").exists() and (dialog.exported.folder / "center-data.xlsx").exists()
     assert "Exported to" in dialog.status.text()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -118,7 +118,7 @@ class HuddlePage(Page):
             self._started = True
             first = days[0].day if days else self.ctx.today()
             self.date.blockSignals(True)  # loaded once, just below
-            self.date.setDate(QDate(first.year, first.month, first.day))
+            self.date.set_day(first)
             self.date.blockSignals(False)
         self._load_day()
 
@@ -126,12 +126,11 @@ class HuddlePage(Page):
         day: date | None = self.days.itemData(index)
         if day is None:
             return
-        self.date.setDate(QDate(day.year, day.month, day.day))
+        self.date.set_day(day)
         self.table.setFocus()
 
     def selected_day(self) -> date:
-        d = self.date.date()
-        return date(d.year(), d.month(), d.day())
+        return self.date.day()
 
     def _load_day(self, keep_visit: str | None = None) -> None:
         day = self.selected_day()
