@@ -1,6 +1,6 @@
 """Huddle benchmark: the clinic day's board against a raw query for the same data, measured in one run.
 
-A 2,000-patient demo center gets a clinic day of 40 patients (imported as a schedule, as a clinic
+A 2,000-patient demo center gets a clinic day of 40 patients (imported as a schedule report, as a clinic
 would). ``PlanningService.huddle`` (visits, every patient's record, the disease-pack checklist,
 tasks, agenda, goals and plans) is timed against one raw ``sqlite3`` query that fetches the same
 visits with each patient's latest observations. Goal: at most 5x.
@@ -48,16 +48,21 @@ def build_center(folder: Path, patients: int) -> Path:
 
 def schedule_day(db_path: Path, day: date, count: int) -> None:
     from lhn_desktop.access import Actor
-    from lhn_desktop.services.schedule import ScheduleService
+    from lhn_desktop.services.ehr import EhrService
+    from lhn_desktop.services.ehr_csv import CsvMapping
     from lhn_desktop.store.database import Database
 
     with sqlite3.connect(db_path) as raw:
         mrns = [m for (m,) in raw.execute("SELECT mrn FROM patient WHERE active ORDER BY mrn LIMIT ?", (count,))]
     rows = [f"{day},{8 + k // 4:02d}:{(k % 4) * 15:02d},{mrn},Dr. Bench,Follow-up" for k, mrn in enumerate(mrns)]
+    report = db_path.parent / "schedule.csv"
+    report.write_text("date,time,mrn,clinician,visit type\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    columns = {"date": "date", "time": "time", "mrn": "mrn", "clinician": "clinician", "visit_type": "visit type"}
     db = Database.open(str(db_path), str(db_path.parent / "backups"))
     try:
-        header = "date,time,mrn,clinician,visit type\n"
-        ScheduleService(db).import_schedule(Actor.workstation(), header + "\n".join(rows))
+        result = EhrService(db).import_csv(Actor.workstation(), report, CsvMapping("bench", "appointments", columns),
+                                           apply=True)  # fmt: skip
+        assert result.applied, result.problems
     finally:
         db.close()
 

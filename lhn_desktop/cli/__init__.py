@@ -150,12 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     schedule = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     q = schedule.add_parser(
         "import",
-        help="preview a schedule CSV (date, time, MRN, clinician, visit type); --apply imports it",
-        description="Reads the CSV and shows what would change; nothing is written without --apply, and "
-        "nothing at all while any row has a problem. Unknown MRNs are listed, never created.",
+        help="preview a schedule CSV exported from the EHR; --apply imports it (as 'ehr import --kind appointments')",
+        description="Reads the CSV and shows what would change; nothing is written without --apply, and nothing "
+        "at all while any row has a problem. Columns are found by their common names (Appt Date, Time, MRN, "
+        "Provider, Visit Type, Status) or given with --map, and kept under --source for the next report. A "
+        "Canceled or No Show status cancels or marks that day's visit. Patients are matched by MRN: unknown MRNs "
+        "are listed, never created (import the patients first).",
     )
     q.add_argument("file", metavar="FILE.csv")
     q.add_argument("--apply", action="store_true", help="import the rows (after a clean preview)")
+    q.add_argument("--source", metavar="NAME", help="the name the column mapping is saved under and reused by")
+    q.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="the column holding a field, e.g. date='Appt Date' (fields: mrn, date, time, clinician, "
+                   "visit_type, status)")  # fmt: skip
+    q.add_argument("--date-order", choices=("month/day/year", "day/month/year"),
+                   help="how dates written with slashes are to be read")  # fmt: skip
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.schedule:import_schedule")

@@ -91,7 +91,7 @@ def ehr_import(args: argparse.Namespace) -> int:
             "clashes": [{"kind": kind, "where": where, "what": what} for kind, where, what in report.clashes],
         })  # fmt: skip
         return 2 if report.problems else 0
-    verb = "Imported" if report.applied else "Preview (nothing written)"
+    verb = "Imported" if report.applied else "Read (nothing written)" if args.apply else "Preview (nothing written)"
     emit(f"{verb}: {report.resources} {report.what} read.")
     for kind, c in report.counts.items():
         emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
@@ -105,8 +105,12 @@ def ehr_import(args: argparse.Namespace) -> int:
         emit("These files have problems (listed above by file and line); fix or remove them and import again. "
              "Nothing was written.")  # fmt: skip
         return 2
-    if not report.applied:
+    if report.advice:
+        emit(report.advice)
+    if not report.applied and report.changes:
         emit("Run the same command with --apply to import.")
+    elif not report.applied:
+        emit("Nothing to import: every record that can be imported is already in LHN Desktop.")
     return 0
 
 

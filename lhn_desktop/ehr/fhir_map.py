@@ -255,6 +255,10 @@ class InVisit:
     status: str  # completed, scheduled, no_show, cancelled
     visit_type: str | None
     clinician: str | None
+    #: a row of a clinic-schedule report, which has one row per patient and day: whatever its status (a
+    #: cancellation too) it is the visit already recorded that day. A FHIR Appointment is its own resource:
+    #: a cancelled one never stands for the visit booked in its place.
+    schedule_row: bool = False
 
 
 @dataclass(frozen=True, slots=True)

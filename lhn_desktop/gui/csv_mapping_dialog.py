@@ -29,7 +29,8 @@ SHOWN_ROWS = 8
 class CsvMappingDialog(QDialog):
     """Pick the kind of report and each field's column; the table below shows the first rows as mapped."""
 
-    def __init__(self, ctx, path: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, path: Path, parent: QWidget | None = None, kind: str | None = None) -> None:
+        """``kind``: what the report is expected to hold (the huddle's schedule import: appointments)."""
         from lhn_desktop.services import ehr_csv
 
         super().__init__(parent)
@@ -37,9 +38,8 @@ class CsvMappingDialog(QDialog):
         self.mapping = None
         self.setWindowTitle(f"Columns of {self.path.name}")
         self.resize(900, 620)
-        saved = ctx.ehr.saved_mappings()
-        self.table, start = ctx.ehr.read_csv(ctx.actor, self.path, None, "patients")
-        match = next((m for m in saved.values() if set(m.columns.values()) <= set(self.table.header)), None)
+        self.table, start = ctx.ehr.read_csv(ctx.actor, self.path, None, kind or "patients")
+        match = ctx.ehr.find_mapping(self.table.header, kind)
         start = match or start
         layout = QVBoxLayout(self)
         layout.addWidget(note(f"{self.path.name}: {self.table.describe()}. Say which column holds each field; the "

@@ -32,26 +32,36 @@ KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Resul
               "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip
 
 
+SCHEDULE_NOTE = (
+    "Choose the clinic schedule the EHR exported: a CSV report (you say once which column holds the date, time, "
+    "MRN, clinician, visit type and status; the columns are kept for the next day's report) or FHIR Appointments. "
+    "The preview writes nothing. Patients are matched by MRN: import the patients first if they are not in LHN "
+    "Desktop yet. A cancelled or no-show row cancels or marks that day's visit; the same report again changes "
+    "nothing."
+)
+EHR_NOTE = (
+    "Choose the EHR's FHIR export (a Bulk Data folder, its zip, or Bundle and NDJSON files) or a CSV report (you "
+    "say once which column holds what). The preview writes nothing; patients are matched by MRN, and importing the "
+    "same export again changes nothing."
+)
+
+
 class EhrImportDialog(QDialog):
-    def __init__(self, ctx, runner, parent: QWidget | None = None) -> None:
+    """``kind="appointments"`` makes it the huddle's schedule import: a CSV is taken as a schedule report."""
+
+    def __init__(self, ctx, runner, parent: QWidget | None = None, kind: str | None = None) -> None:
         super().__init__(parent)
-        self.ctx, self.runner = ctx, runner
+        self.ctx, self.runner, self.kind = ctx, runner, kind
         self.report = None
         self.imported = False
         self.csv: tuple[Path, object] | None = None  # a CSV report and its column mapping
-        self.setWindowTitle("Import from the EHR")
+        schedule = kind == "appointments"
+        self.setWindowTitle("Import the clinic schedule" if schedule else "Import from the EHR")
         self.resize(860, 600)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            note(
-                "Choose the EHR's FHIR export (a Bulk Data folder, its zip, or Bundle and NDJSON files) or a CSV "
-                "report (you say once which column holds what). The preview writes nothing; patients are matched "
-                "by MRN, and importing the same export again changes nothing.",
-                self,
-            )
-        )
+        layout.addWidget(note(SCHEDULE_NOTE if schedule else EHR_NOTE, self))
         row = QHBoxLayout()
-        label = QLabel("&Export:", self)
+        label = QLabel("&Schedule:" if schedule else "&Export:", self)
         self.paths = QLineEdit(self)
         self.paths.setPlaceholderText("a folder, a .zip, or .ndjson / .json files (separate several with ;)")
         label.setBuddy(self.paths)
@@ -142,13 +152,26 @@ class EhrImportDialog(QDialog):
         from lhn_desktop.gui.csv_mapping_dialog import CsvMappingDialog
 
         try:
-            dialog = CsvMappingDialog(self.ctx, path, self)
+            dialog = CsvMappingDialog(self.ctx, path, self, self.kind)
         except LhnError as exc:
             show_error(self, exc)
             return False
         if not dialog.exec():
             return False
         self.csv = (path, dialog.mapping)
+        return True
+
+    def _columns_for(self, path: Path) -> bool:
+        """The columns saved for a report like this one (the same header), else asked; False when cancelled."""
+        try:
+            table, _guess = self.ctx.ehr.read_csv(self.ctx.actor, path, None, self.kind or "patients")
+        except LhnError as exc:
+            show_error(self, exc)
+            return False
+        saved = self.ctx.ehr.find_mapping(table.header, self.kind)
+        if saved is None:
+            return self.choose_columns(path)
+        self.csv = (path, saved)
         return True
 
     def _run(self, *, apply: bool) -> None:
@@ -158,7 +181,7 @@ class EhrImportDialog(QDialog):
             self.paths.setFocus()
             return
         csv_report = len(paths) == 1 and is_csv_report(paths[0])
-        if csv_report and (self.csv is None or self.csv[0] != paths[0]) and not self.choose_columns(paths[0]):
+        if csv_report and (self.csv is None or self.csv[0] != paths[0]) and not self._columns_for(paths[0]):
             return
         self.import_button.setEnabled(False)
         self.preview_button.setEnabled(False)
@@ -195,7 +218,10 @@ class EhrImportDialog(QDialog):
 
     def show_report(self, report) -> None:
         self.report = report
-        self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} {report.what} read")
+        columns = (f" · the columns of {self.csv[1].source!r} (Columns… changes them)"
+                   if self.csv and report.what == "rows" else "")  # fmt: skip
+        self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} {report.what} read"
+                           f"{columns}")  # fmt: skip
         self.counts.rows_model.set_rows(list(report.counts.items()))
         rows = [("Problem", 1, what, where) for where, what in report.problems]
         rows += [("Kept", 1, f"{KIND_NAMES.get(kind, kind)}: {what}", where) for kind, where, what in report.clashes]
@@ -212,5 +238,7 @@ class EhrImportDialog(QDialog):
             self.status.setText("Everything in these files is already in LHN Desktop.")
         else:
             self.status.setText(f"{report.changes} records would be new or changed. Import (Alt+I) writes them.")
+        if report.advice and not report.problems:
+            self.status.setText(f"{self.status.text()} {report.advice}")
         self.import_button.setEnabled(not report.applied and not report.problems and report.changes > 0)
         self.counts.setFocus()

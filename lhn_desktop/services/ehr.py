@@ -66,6 +66,8 @@ CONFIRM = (
     "The FHIR export holds this center's patient data: names, MRNs, birth dates and every recorded value. "
     "Keep it on this computer or an encrypted drive, and delete it when it has served its purpose."
 )
+#: the reason a record whose patient is unknown is left out
+UNKNOWN_PATIENT = "its patient is neither in LHN Desktop (by MRN) nor in this import"
 #: how many places to name for each reason a resource was left out
 EXAMPLES = 5
 #: resources between two progress reports (and checks for Cancel)
@@ -110,6 +112,16 @@ class ImportReport:
     @property
     def changes(self) -> int:
         return sum(c.new + c.changed for c in self.counts.values())
+
+    @property
+    def advice(self) -> str | None:
+        """What to do next when records were left out for want of their patient (a schedule before its patients)."""
+        unknown = sum(n for (_kind, reason), (n, _places) in self.skipped.items() if reason == UNKNOWN_PATIENT)
+        if not unknown:
+            return None
+        return (f"{unknown} record(s) name a patient who is not in LHN Desktop: import the patients first (their "
+                "CSV report or the FHIR export), then import this again. Patients are never made from a schedule "
+                "or a result alone.")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +214,9 @@ class EhrService:
         ``mrn_system``: the identifier system that holds the hospital's MRN, when its identifiers are not typed
         ``MR`` (the usual way).
 
-        The report's ``applied`` says whether anything was written: never when ``problems`` lists a file or
-        resource that could not be read (each by file and line), so a person fixes those first.
+        The report's ``applied`` says whether anything was written: never when nothing would change, nor when
+        ``problems`` lists a file or resource that could not be read (each by file and line), so a person fixes
+        those first.
         """
         require_patient_access(actor)
         cancel = cancel or CancelToken()
@@ -215,18 +228,26 @@ class EhrService:
 
     # -- CSV reports ---------------------------------------------------------------------------------------------
     def read_csv(self, actor: Actor, path: Path, source: str | None = None, kind: str | None = None):
-        """A report's table, and the mapping to start from: the one saved for ``source``, else a guess for ``kind``."""
+        """A report's table, and the mapping to start from: the one saved for ``source`` (with no source, a saved
+        mapping whose columns the report has), else a guess for ``kind``."""
         require_patient_access(actor)
         table = read_table(Path(path))
-        saved = self.saved_mappings().get(source or "")
+        saved = self.saved_mappings().get(source) if source else self.find_mapping(table.header, kind)
         if saved is not None and (kind is None or saved.kind == kind):
             return table, saved
         if kind not in ehr_csv.KINDS:
             raise ValidationError(f"Say what the report holds: {', '.join(ehr_csv.KINDS)}.", field="kind")
-        return table, ehr_csv.CsvMapping(source or table.name, kind, ehr_csv.guess_columns(kind, table.header))
+        name = source or Path(table.name).stem
+        return table, ehr_csv.CsvMapping(name, kind, ehr_csv.guess_columns(kind, table.header))
 
     def saved_mappings(self) -> dict:
         return ehr_csv.load_mappings(self.mappings_file) if self.mappings_file else {}
+
+    def find_mapping(self, header: tuple[str, ...], kind: str | None = None):
+        """The first saved mapping (of ``kind``, if given) whose columns are all in ``header``, or None."""
+        columns = set(header)
+        saved = self.saved_mappings().values()
+        return next((m for m in saved if kind in (None, m.kind) and set(m.columns.values()) <= columns), None)
 
     def import_csv(
         self,
@@ -256,8 +277,8 @@ class EhrService:
         try:
             with self.db.write(actor) as s:  # cancelled half-way: rolled back, nothing written
                 _Importer(s, codes, report, self.today(), progress, cancel).run(parsed)
-                if not apply or report.problems:
-                    raise _Preview
+                if not apply or report.problems or not report.changes:
+                    raise _Preview  # nothing written, nothing audited
                 record_audit(s, "import", "ehr", None, _audit_text(report, paths))
                 report.applied = True
         except _Preview:
@@ -347,6 +368,7 @@ class _Importer:
         self.visits: dict[str, str] = {}  # "Encounter/id" or "Appointment/id" -> visit id
         self.medications: dict[str, str] = {}
         self.by_day: dict[tuple[str, date], Visit] = {}
+        self.cancelled_by_day: dict[tuple[str, date], Visit] = {}
         self.added: set[str] = set()
         self.corrected: dict[str, tuple | None] = {}
         self.loaded: dict[str, object] = {}
@@ -392,9 +414,12 @@ class _Importer:
         visits = by_type.get(fhir_map.InVisit, [])
         self._preload(Visit, [record_id(loc.resource["resourceType"], v.source_id) for loc, v in visits])
         for ids in _chunks([p.id for p in self.patients.values()]):  # one visit a day is the same visit
-            query = select(Visit).where(Visit.patient_id.in_(ids), Visit.status != "cancelled")
-            for visit in self.s.scalars(query):
-                self.by_day.setdefault((visit.patient_id, visit.visit_date), visit)
+            for visit in self.s.scalars(select(Visit).where(Visit.patient_id.in_(ids))):
+                day = (visit.patient_id, visit.visit_date)
+                if visit.status != "cancelled":
+                    self.by_day.setdefault(day, visit)
+                else:
+                    self.cancelled_by_day.setdefault(day, visit)
         for located, v in visits:
             self.visit(located, v)
         self.s.flush()
@@ -522,7 +547,7 @@ class _Importer:
     def _patient_of(self, kind: str, ref: str, located) -> Patient | None:
         patient = self.patients.get(ref)
         if patient is None:
-            self.report.skip(kind, "its patient is neither in LHN Desktop (by MRN) nor in this import", located.where)
+            self.report.skip(kind, UNKNOWN_PATIENT, located.where)
         return patient
 
     def visit(self, located, v: fhir_map.InVisit) -> None:
@@ -539,7 +564,9 @@ class _Importer:
         if visit is None and self._clash("visits", located, vid, ["removed"]):
             counts.unchanged += 1  # removed by hand since an earlier import: not brought back
             return
-        if visit is None and v.status != "cancelled":
+        if visit is None and v.schedule_row:
+            visit = self.by_day.get((patient.id, v.day)) or self.cancelled_by_day.get((patient.id, v.day))
+        elif visit is None and v.status != "cancelled":
             visit = self.by_day.get((patient.id, v.day))
         key = f"{rtype}/{v.source_id}"
         if visit is None:

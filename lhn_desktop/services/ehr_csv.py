@@ -318,7 +318,7 @@ def _record(kind: str, mrn: str, row: _Row, codes: CodeMap):
         when = row.time("time")
         on = row.day("date")
         return [fhir_map.InVisit(f"csv/{mrn}/{on}", ref, on, when, status, row.cell("visit_type") or None,
-                                 row.cell("clinician") or None)]  # fmt: skip
+                                 row.cell("clinician") or None, schedule_row=True)]  # fmt: skip
     if kind == "results":
         code = _test_code(row.cell("test"), codes)
         if code is None:

@@ -1,25 +1,17 @@
-"""The clinic schedule: import a CSV exported from the EHR (preview first), and visits by hand.
+"""The clinic schedule by hand (book, move, cancel a visit), and how clinics write dates and times.
 
-The CSV has a header row naming the columns date, time, MRN, clinician and visit type (common
-EHR names are understood too: "Appt Date", "Provider", "Medical Record Number", ...). It may start
-with a byte-order mark and use ``,`` or ``;``. Dates may be 2026-03-03, 3/3/2026 (month first, as
-US systems export; a file whose dates only make sense day first is read day first), 03.03.2026
-(day first) or 2026/03/03; times 08:30, 8:30 AM or 0830.
-
-Nothing is written until the preview has no errors. A patient is matched by MRN and never created
-here: unknown MRNs are listed. One visit per patient per day: importing the same file again finds
-every row unchanged and writes nothing; a row with a new time or clinician updates that visit.
+The schedule the EHR exports is imported through the EHR import (``services.ehr``): a CSV report whose
+columns are mapped once (``services.ehr_csv``, kind "appointments"), or FHIR Appointments. The readers of
+dates and times below serve it: dates as 2026-03-03, 3/3/2026 (month first, as US systems export; a file
+whose dates only make sense day first is read day first), 03.03.2026 (day first) or 2026/03/03; times as
+08:30, 8:30 AM or 0830.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -28,15 +20,6 @@ from lhn_desktop.errors import NotFound, ValidationError
 from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.store.database import Database
 
-MAX_BYTES = 5_000_000
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "date": ("date", "visit date", "appointment date", "appt date", "clinic date"),
-    "time": ("time", "visit time", "appointment time", "appt time", "start time"),
-    "mrn": ("mrn", "medical record number", "patient mrn", "patient id", "record number"),
-    "clinician": ("clinician", "provider", "physician", "doctor", "attending"),
-    "visit_type": ("visit type", "type", "appointment type", "appt type", "visit"),
-}
-REQUIRED = ("date", "mrn")
 DEFAULT_TYPE = "Follow-up"
 #: the visit types the forms offer (any other may be typed)
 VISIT_TYPES = ("Follow-up", "New patient", "Unscheduled", "Infusion review", "Transition visit", "Telehealth")
@@ -46,82 +29,8 @@ _DOT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?::?(\d{2}))?\s*([AaPp][Mm])?$")
 
 
-@dataclass(frozen=True)
-class ScheduleRow:
-    line: int
-    day: date
-    time: str | None
-    mrn: str
-    clinician: str | None
-    visit_type: str
-    patient_id: str | None = None
-    patient_name: str | None = None
-    #: new, unchanged, updated (time, clinician or type changed), or unknown (no such MRN)
-    action: str = "new"
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    line: int
-    reason: str
-
-
-@dataclass
-class SchedulePreview:
-    source: str
-    delimiter: str
-    date_order: str  # "year-month-day", "month/day/year" or "day/month/year"
-    rows: list[ScheduleRow] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def can_import(self) -> bool:
-        return not self.problems and any(r.action in ("new", "updated") for r in self.rows)
-
-    @property
-    def unknown(self) -> list[ScheduleRow]:
-        return [r for r in self.rows if r.action == "unknown"]
-
-    def count(self, action: str) -> int:
-        return sum(1 for r in self.rows if r.action == action)
-
-    @property
-    def summary(self) -> str:
-        if self.problems:
-            return f"{len(self.problems)} row(s) cannot be read; nothing will be imported until the file is corrected."
-        parts = [f"{self.count('new')} new", f"{self.count('updated')} changed", f"{self.count('unchanged')} unchanged"]
-        if self.unknown:
-            parts.append(f"{len(self.unknown)} with an MRN not in LHN Desktop (not imported; add those patients first)")
-        return ", ".join(parts) + "."
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    added: int
-    updated: int
-    unchanged: int
-    unknown: int
-
-
 def column_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = column_key(name)
-        for column, aliases in COLUMNS.items():
-            if key in aliases and column not in found:
-                found[column] = index
-    missing = [c for c in REQUIRED if c not in found]
-    if missing:
-        names = " and ".join(m.upper() if m == "mrn" else m for m in missing)
-        raise ValidationError(
-            f"The first row must name the columns; no {names} column was found (columns: {', '.join(header)}). "
-            "Expected: date, time, MRN, clinician, visit type."
-        )
-    return found
 
 
 def date_order_of(values: list[str]) -> str:
@@ -177,125 +86,10 @@ def parse_time(text: str) -> str | None:
     return f"{hour:02d}:{minute_n:02d}"
 
 
-def read_schedule_text(path: str | Path) -> str:
-    source = Path(path)
-    if not source.is_file():
-        raise NotFound(f"There is no schedule file at {source}; check the name and folder.")
-    raw = source.read_bytes()
-    if len(raw) > MAX_BYTES:
-        raise ValidationError(f"{source.name} is larger than 5 MB; export one clinic week or month at a time.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(f"{source.name} is not a text file; export the schedule as CSV.")
-
-
-def parse_schedule(text: str, source: str = "the file") -> SchedulePreview:
-    """Read the CSV text into rows and row problems (line numbers are the file's, header = line 1)."""
-    text = text.lstrip("\ufeff")
-    first_line = text.splitlines()[0] if text.strip() else ""
-    if not first_line:
-        raise ValidationError(f"{source} is empty; export the schedule with its header row.")
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    columns = _columns(records[0])
-    body = [(n, r) for n, r in enumerate(records[1:], start=2) if any(cell.strip() for cell in r)]
-    order = date_order_of([r[columns["date"]] for _, r in body if len(r) > columns["date"]])
-    preview = SchedulePreview(source, delimiter, "year-month-day", [], [])
-    if any(_SLASH.match(r[columns["date"]].strip()) for _, r in body if len(r) > columns["date"]):
-        preview.date_order = order
-    seen: dict[tuple[str, date], int] = {}
-
-    def cell(record: list[str], name: str) -> str:
-        index = columns.get(name)
-        return record[index].strip() if index is not None and index < len(record) else ""
-
-    for line, record in body:
-        try:
-            if len(record) < len(records[0]):
-                raise ValidationError(f"{len(record)} fields where the header has {len(records[0])}")
-            mrn = cell(record, "mrn")
-            if not mrn:
-                raise ValidationError("no MRN")
-            day = parse_date(cell(record, "date"), order)
-            time = parse_time(cell(record, "time"))
-        except ValidationError as exc:
-            preview.problems.append(RowProblem(line, str(exc).rstrip(".") + "."))
-            continue
-        if (mrn, day) in seen:
-            preview.problems.append(RowProblem(line, f"the same MRN on the same day as line {seen[mrn, day]}."))
-            continue
-        seen[mrn, day] = line
-        preview.rows.append(ScheduleRow(line, day, time, mrn, cell(record, "clinician") or None,
-                                        cell(record, "visit_type") or DEFAULT_TYPE))  # fmt: skip
-    return preview
-
-
 class ScheduleService:
     def __init__(self, db: Database, *, today: Callable[[], date] = date.today) -> None:
         self.db = db
         self.today = today
-
-    def preview(self, actor: Actor, text: str, source: str = "the file") -> SchedulePreview:
-        """Parse and match against the database; writes nothing."""
-        require_patient_access(actor)
-        preview = parse_schedule(text, source)
-        with self.db.read() as s:
-            mrns = sorted({r.mrn for r in preview.rows})
-            patients = {p.mrn: p for p in s.scalars(select(Patient).where(Patient.mrn.in_(mrns)))}
-            ids = [p.id for p in patients.values()]
-            days = sorted({r.day for r in preview.rows})
-            visits = {
-                (v.patient_id, v.visit_date): v
-                for v in s.scalars(
-                    select(Visit).where(
-                        Visit.patient_id.in_(ids), Visit.visit_date.in_(days), Visit.status != "cancelled"
-                    )
-                )
-            }
-            matched = []
-            for r in preview.rows:
-                p = patients.get(r.mrn)
-                if p is None:
-                    matched.append(_with(r, action="unknown"))
-                    continue
-                v = visits.get((p.id, r.day))
-                if v is None:
-                    action = "new"
-                elif (v.visit_time, v.clinician, v.visit_type) == (r.time, r.clinician, r.visit_type):
-                    action = "unchanged"
-                else:
-                    action = "updated"
-                matched.append(
-                    _with(r, patient_id=p.id, patient_name=f"{p.family_name}, {p.given_name}", action=action)
-                )
-        preview.rows = matched
-        return preview
-
-    def import_schedule(self, actor: Actor, text: str, source: str = "the file") -> ImportResult:
-        """Write a previewed schedule: new visits added, changed ones updated; refused if any row has a problem."""
-        preview = self.preview(actor, text, source)
-        if preview.problems:
-            lines = "; ".join(f"line {p.line}: {p.reason}" for p in preview.problems[:5])
-            more = f" (and {len(preview.problems) - 5} more)" if len(preview.problems) > 5 else ""
-            raise ValidationError(f"Nothing was imported. Correct the file and import it again: {lines}{more}")
-        added = updated = 0
-        with self.db.write(actor) as s:
-            for r in preview.rows:
-                if r.action == "new":
-                    s.add(Visit(patient_id=r.patient_id, visit_date=r.day, visit_time=r.time, clinician=r.clinician,
-                                visit_type=r.visit_type, status="scheduled"))  # fmt: skip
-                    added += 1
-                elif r.action == "updated":
-                    v = s.scalar(
-                        select(Visit).where(Visit.patient_id == r.patient_id, Visit.visit_date == r.day,
-                                            Visit.status != "cancelled")
-                    )  # fmt: skip
-                    v.visit_time, v.clinician, v.visit_type = r.time, r.clinician, r.visit_type
-                    updated += 1
-        return ImportResult(added, updated, preview.count("unchanged"), len(preview.unknown))
 
     # -- by hand -------------------------------------------------------------------------------------------------
 
@@ -347,9 +141,3 @@ def booked_visit(s, visit_id: str, if_completed: str) -> Visit:
     if visit.status == "completed":
         raise ValidationError(if_completed)
     return visit
-
-
-def _with(row: ScheduleRow, **changes) -> ScheduleRow:
-    from dataclasses import replace
-
-    return replace(row, **changes)

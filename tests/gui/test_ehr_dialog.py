@@ -120,4 +120,4 @@ def test_a_csv_report_is_mapped_once_with_a_live_preview(qtbot, ctx, tmp_path, m
     importer.paths.setText(str(path))
     importer.preview()
     assert shown == [] and importer.report.what == "rows" and importer.report.counts["observations"].new == 2
-    assert importer.title.text() == "Preview: 2 rows read"
+    assert importer.title.text() == "Preview: 2 rows read · the columns of 'Hospital lab' (Columns… changes them)"

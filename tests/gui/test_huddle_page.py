@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.huddle import HuddlePage
-from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog
 from tests.gui.conftest import when_dialog_opens
 
 
@@ -46,31 +45,58 @@ def test_ctrl_d_marks_the_plan_done_and_again_reopens_it(window: MainWindow, qtb
     assert page.current().plan_status == "not_started"
 
 
-def test_schedule_import_previews_then_imports(window: MainWindow, qtbot, tmp_path: Path) -> None:
+def test_ctrl_i_imports_the_schedule_report_with_its_columns_kept(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    from lhn_desktop.gui.csv_mapping_dialog import CsvMappingDialog
+    from lhn_desktop.gui.ehr_dialog import EhrImportDialog
+
     page = _page(window)
     row = page.current()
     day = page.selected_day() + timedelta(days=28)
-    good = tmp_path / "schedule.csv"
-    good.write_text(f"Appt Date,Time,MRN,Provider,Visit Type\n{day:%m/%d/%Y},9:00 AM,{row.mrn},Dr A,Follow-up\n"
-                    f"{day:%m/%d/%Y},9:30 AM,NOPE-1,Dr A,Follow-up\n", encoding="utf-8")  # fmt: skip
-    dialog = ScheduleImportDialog(window.ctx, page)
-    qtbot.addWidget(dialog)
-    dialog.load(str(good))
-    assert dialog.import_button.isEnabled()
-    assert "1 new" in dialog.summary.text() and dialog.problems.count() == 1
-    dialog.import_button.click()
-    assert dialog.result.added == 1
-    assert any(r.mrn == row.mrn for r in window.ctx.planning.huddle(window.ctx.actor, day).rows)
+    report = tmp_path / "schedule.csv"
+    report.write_text(f"Appt Date,Time,MRN,Provider,Visit Type,Appt Status\n"
+                      f"{day:%m/%d/%Y},9:00 AM,{row.mrn},Dr A,Follow-up,Scheduled\n"
+                      f"{day:%m/%d/%Y},9:30 AM,NOPE-1,Dr A,Follow-up,Scheduled\n"
+                      f"{day:%m/%d/%Y},10:00 AM,{row.mrn},Dr A,Follow-up,Scheduled\n", encoding="utf-8")  # fmt: skip
+    seen: dict[str, list] = {"columns": [], "reports": []}
 
-    bad = tmp_path / "bad.csv"
-    bad.write_text(f"date,time,mrn\n{day:%Y-%m-%d},31:00,{row.mrn}\n", encoding="utf-8")
-    again = ScheduleImportDialog(window.ctx, page)
-    qtbot.addWidget(again)
-    again.load(str(bad))
-    assert not again.import_button.isEnabled()
-    assert "Line 2" in again.problems.item(0).text()
-    again.load(str(tmp_path / "missing.csv"))
-    assert "cannot be imported" in again.summary.text()
+    def columns(dialog) -> None:
+        assert isinstance(dialog, CsvMappingDialog) and dialog.kind.currentData() == "appointments"
+        assert dialog.pickers["status"].currentData() == "Appt Status"
+        seen["columns"].append(dialog.current())
+        dialog.use()
+
+    def importer(dialog) -> None:
+        assert isinstance(dialog, EhrImportDialog) and dialog.windowTitle() == "Import the clinic schedule"
+        dialog.paths.setText(str(report))
+        if not seen["reports"]:
+            when_dialog_opens(columns)  # the first report of this shape: which column holds what
+        dialog.preview()
+        seen["reports"].append(dialog.report)
+        if dialog.import_button.isEnabled():
+            dialog.import_button.click()
+            seen["reports"].append(dialog.report)
+        dialog.reject()
+
+    when_dialog_opens(importer)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    preview, done = seen["reports"]
+    assert len(seen["columns"]) == 1 and not preview.applied and done.applied
+    assert done.counts["visits"].new == 1
+    assert done.skipped["visits", "its patient is neither in LHN Desktop (by MRN) nor in this import"][1] == [
+        "schedule.csv line 3"]  # fmt: skip
+    assert done.skipped["visits", "the same resource twice in the files"][1] == ["schedule.csv line 4"]
+    page.date.set_day(day)
+    assert any(r.mrn == row.mrn and r.time == "09:00" for r in page.model.rows)  # the board shows it
+
+    seen["reports"].clear()
+    when_dialog_opens(importer)  # the next day's report: the same columns, asked no more
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    (again,) = seen["reports"]
+    assert len(seen["columns"]) == 1 and again.changes == 0
 
 
 def test_huddle_sheet_from_the_board(window: MainWindow, qtbot, monkeypatch, tmp_path: Path) -> None:

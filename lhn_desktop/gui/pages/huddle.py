@@ -270,10 +270,12 @@ class HuddlePage(Page):
         self.summary.setText(f"{self.summary.text()} · huddle sheet saved to {html.escape(path)}")
 
     def import_schedule(self) -> None:
-        from lhn_desktop.gui.schedule_dialog import ScheduleImportDialog
+        """The EHR import, taking a CSV as the clinic schedule (its columns mapped once and kept)."""
+        from lhn_desktop.gui.ehr_dialog import EhrImportDialog
 
-        dialog = ScheduleImportDialog(self.ctx, self)
-        if dialog.exec():
+        dialog = EhrImportDialog(self.ctx, self.window().runner, self, kind="appointments")
+        dialog.exec()
+        if dialog.imported:
             self.refresh()
 
 
