@@ -222,7 +222,8 @@ class EhrImportDialog(QDialog):
                    if self.csv and report.what == "rows" else "")  # fmt: skip
         self.title.setText(f"{'Imported' if report.applied else 'Preview'}: {report.resources} {report.what} read"
                            f"{columns}")  # fmt: skip
-        self.counts.rows_model.set_rows(list(report.counts.items()))
+        touched = [(k, c) for k, c in report.counts.items() if c.new or c.changed or c.unchanged or c.skipped]
+        self.counts.rows_model.set_rows(touched or list(report.counts.items()))  # a schedule: its visits alone
         rows = [("Problem", 1, what, where) for where, what in report.problems]
         rows += [("Kept", 1, f"{KIND_NAMES.get(kind, kind)}: {what}", where) for kind, where, what in report.clashes]
         rows += [("Left out", n, f"{KIND_NAMES.get(kind, kind)}: {reason}", places[0])
