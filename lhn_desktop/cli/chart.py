@@ -33,14 +33,33 @@ def analyze(args: argparse.Namespace) -> int:
         result = run_analysis(parse_request(loads(text)))
     except SpcInputError as exc:
         raise ValidationError(str(exc)) from None
+    except OverflowError:  # sums of values near the largest float (1e308) overflow
+        raise ValidationError(
+            "The numbers in the chart request are too large to analyse (their sums pass 10^308); check the values."
+        ) from None
     for note in result.notes:
         error(f"note: {note}")
     text = dumps(result)
     if args.out:
-        out = Path(args.out)
-        part = out.with_name(out.name + ".part")
-        part.write_text(text + "\n", encoding="utf-8")
-        part.replace(out)
+        write_out(Path(args.out), text + "\n")
     else:
         print(text)
     return 0
+
+
+def write_out(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` through a ``.part`` file, with a message (and no ``.part`` left) if it cannot."""
+    if not out.parent.is_dir():
+        raise NotFound(f"There is no folder {out.parent}; create it first, or give --out a file in another folder.")
+    if out.is_dir():
+        raise ValidationError(f"{out} is a folder; give --out a file name such as {out / 'analysis.json'}.")
+    part = out.with_name(out.name + ".part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        part.replace(out)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise ValidationError(
+            f"The analysis could not be written to {out} ({exc.strerror or type(exc).__name__}); check that the "
+            "folder is writable and the disk has room, or choose another --out."
+        ) from None

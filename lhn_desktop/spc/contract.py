@@ -22,13 +22,48 @@ def _refuse_constant(name: str) -> Any:
     raise SpcInputError(f"The JSON holds {name}, which strict JSON does not allow; use null for a missing value.")
 
 
+_MAX_DIGITS = 300  # a whole number beyond a float's range (about 1.8e308) is no measurement, count or position
+_MAX_DEPTH = 32  # a request is an object with lists and an options object: a few levels
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise SpcInputError(
+            f"The chart request holds a whole number with {len(text.lstrip('-')):,} digits; no measurement, count "
+            "or position is that large. Correct the number."
+        )
+    return int(text)
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise SpcInputError(
+                f"The chart request is nested more than {_MAX_DEPTH} levels deep; a request is an object holding "
+                "lists of numbers (see SPC.md section 9)."
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
 def loads(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
         raise SpcInputError(
             f"The chart request is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from None
+    except RecursionError:
+        raise SpcInputError(
+            "The chart request is nested too deeply to read; a request is an object holding lists of numbers "
+            "(see SPC.md section 9)."
+        ) from None
+    _check_depth(value)
+    return value
 
 
 def _is_number(value: Any) -> bool:
