@@ -8,11 +8,12 @@ the center passphrase, asked for at the terminal or read from the LHN_CENTER_PAS
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from lhn_desktop.cli.center import _context
-from lhn_desktop.cli.output import emit, emit_json
+from lhn_desktop.cli.output import emit, emit_json, error
 from lhn_desktop.errors import ValidationError
 
 
@@ -34,17 +35,11 @@ def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
 
 def _key_for(args: argparse.Namespace, files: list[str], site_code: str) -> bytes | None:
     """The center key, asked for only when a file is a center bundle (network bundles are not sealed)."""
-    import json
-    import zipfile
+    from lhn_desktop.sync.bundle import bundle_scope
 
-    for file in files:
-        try:
-            with zipfile.ZipFile(file) as zf:
-                scope = json.loads(zf.read("manifest.json")).get("scope")  # a peek to decide; verified later
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError, AttributeError):  # the reader reports it
-            continue
-        if scope != "network":
-            return _center_key(args, site_code)
+    # a first look with the reader's own limits; a file refused here is refused by the import, which says why
+    if any(bundle_scope(file) == "center" for file in files):
+        return _center_key(args, site_code)
     return None
 
 
@@ -127,20 +122,52 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
+    """Import each file in turn, each in its own transaction: a refused file changes nothing and the import
+    carries on with the next; every file's outcome is reported (exit 2 when any was refused)."""
     from lhn_desktop.services.sync import SyncService
+    from lhn_desktop.sync.bundle import BundleRejected
 
     ctx = _context(args)
-    reports = []
     try:
         key = _key_for(args, args.files, ctx.db.local_node().site_code)
-        service = SyncService(ctx.db)
-        for file in args.files:
-            reports.append(service.import_bundle(ctx.actor, file, key))
+        results = SyncService(ctx.db).import_many(ctx.actor, args.files, key)
     finally:
         ctx.close()
-    if args.json:
-        emit_json(reports)
+    outcomes = [_outcome(r) for r in results]
+    refused = [r for r in results if isinstance(r, BundleRejected)]
+    for r in results:
+        if isinstance(r, BundleRejected):
+            error(str(r))
+        elif not args.json:
+            emit(r.summary)
+    if not args.json and len(results) > 1:
+        emit(_tally(outcomes))
+    if not refused:
+        if args.json:
+            emit_json(outcomes)
         return 0
-    for r in reports:
-        emit(r.summary)
-    return 0
+    if args.json:  # the shape of a failed command (error, exit_code), with every file's outcome added
+        message = " ".join(str(r) for r in refused)
+        emit_json({"error": message, "exit_code": 2, "files": outcomes})
+    return 2
+
+
+def _outcome(result) -> dict:
+    """One file's outcome for --json: the import report's fields, plus ``outcome`` (imported, already_imported,
+    refused) and, for a refused file, its ``code``, ``reason`` and ``message``."""
+    if dataclasses.is_dataclass(result):  # an ImportReport
+        fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+        return fields | {"outcome": "already_imported" if result.already_imported else "imported"}
+    return {"file": result.file, "outcome": "refused", "code": result.code, "reason": result.reason,
+            "message": str(result), "already_imported": False, "added": 0, "records": 0, "conflicts": 0,
+            "hidden": 0, "sender": "", "kinds": {}}  # fmt: skip
+
+
+def _tally(outcomes: list[dict]) -> str:
+    counts = {kind: sum(o["outcome"] == kind for o in outcomes) for kind in ("imported", "already_imported", "refused")}
+    parts = [f"{counts['imported']} imported"]
+    if counts["already_imported"]:
+        parts.append(f"{counts['already_imported']} already imported before")
+    if counts["refused"]:
+        parts.append(f"{counts['refused']} not imported (each changed nothing; the reason is given above)")
+    return f"{len(outcomes)} bundles: " + ", ".join(parts) + "."

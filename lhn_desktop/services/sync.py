@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +34,14 @@ from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
-from lhn_desktop.sync.bundle import SUFFIX, BundleRejected, VerifiedBundle, read_bundle, write_bundle
+from lhn_desktop.sync.bundle import (
+    SUFFIX,
+    BundleRejected,
+    VerifiedBundle,
+    peek_manifest,
+    read_bundle,
+    write_bundle,
+)
 from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, NETWORK_TEXT, SMALL_CELL, network_field_allowed
 
 KEY_BYTES = 32
@@ -262,8 +268,7 @@ class SyncService:
         path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
                             folder=target, center_key=center_key)  # fmt: skip
         counts = {e: len(r) for e, r in rows.items()}
-        with zipfile.ZipFile(path) as zf:
-            bundle_id = json.loads(zf.read("manifest.json"))["bundle_id"]
+        bundle_id = peek_manifest(path)["bundle_id"]  # the file just written
         with self.db.write(actor) as s:
             s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,
                                 exported_by=actor.name, counts_json=json.dumps(counts, sort_keys=True),
@@ -286,7 +291,8 @@ class SyncService:
         """Every check, nothing changed."""
         node = self.db.local_node()
         return read_bundle(path, trust=self._signer, local_site=node.site_code, is_ncc=node.site_code == "ncc",
-                           center_key=center_key, previous=self._previous)  # fmt: skip
+                           center_key=center_key, previous=self._previous,
+                           check_row=sync_apply.row_problem)  # fmt: skip
 
     def _signer(self, key: str):
         node = self.db.local_node()

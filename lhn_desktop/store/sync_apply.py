@@ -87,7 +87,63 @@ def hlc_max(db: Database) -> str:
         return s.scalar(select(SyncValue.hlc).order_by(SyncValue.hlc.desc()).limit(1)) or "0000000000000-00000"
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def value_problem(column, value: Any) -> str | None:
+    """What is wrong with a synced value for a column, or ``None`` when it is what this program writes there.
+
+    Nothing is coerced: ``"maybe"`` is not true, ``"12"`` is not a number. The words never repeat the value
+    (it may be a patient's name).
+    """
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return None if type(value) is bool else "a yes/no field holds something other than true or false"
+    if isinstance(kind, Integer):
+        if type(value) is not int or value not in _INT64:
+            return "a whole-number field holds something other than a whole number"
+        return None
+    if isinstance(kind, DateTime | Date):
+        if not isinstance(value, str) or len(value) > 40:
+            return "a date field holds something other than a date"
+        try:
+            parsed = datetime.fromisoformat(value) if isinstance(kind, DateTime) else date.fromisoformat(value)
+        except ValueError:
+            return "a date field holds something other than a date"
+        if isinstance(kind, Date) and parsed.isoformat() != value:
+            return "a date field holds something other than a date"
+        return None
+    if isinstance(kind, LargeBinary):
+        return "a bundle may not carry binary data for a field"
+    if not isinstance(value, str):  # every other synced column is text
+        return "a text field holds something other than text"
+    return None
+
+
+_TABLES: dict[str, Any] = {}
+
+
+def row_problem(entity: str, row) -> str | None:
+    """What is wrong with an incoming field version's value (``None`` when nothing is); for the reader's
+    ``check_row``. Fields and kinds of record this version does not know are kept unread, unchecked."""
+    if row.field == DELETED_FIELD:
+        return None if type(row.v) is bool else "whether the record is deleted is neither true nor false"
+    if not _TABLES:
+        _TABLES.update(syncable_tables())
+    table = _TABLES.get(entity)
+    if table is None or row.field not in table.c:
+        return None
+    problem = value_problem(table.c[row.field], row.v)
+    return None if problem is None else f"{problem} ({entity.replace('_', ' ')}, {row.field})"
+
+
 def _decode(column, value: Any) -> Any:
+    problem = value_problem(column, value)
+    if problem is not None:  # checked on the way in; a value stored before that check is refused here
+        raise SyncIntegrityError(f"A stored field version cannot be shown: {problem}. Nothing was changed.",
+                                 detail=f"{column.table.name}.{column.name}")  # fmt: skip
     if value is None:
         return None
     kind = column.type
@@ -95,12 +151,6 @@ def _decode(column, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if isinstance(kind, Date):
         return date.fromisoformat(value)
-    if isinstance(kind, Boolean):
-        return bool(value)
-    if isinstance(kind, Integer):
-        return int(value)
-    if isinstance(kind, LargeBinary):
-        raise SyncIntegrityError("A bundle carried binary data for a synced field; it was refused.")
     return value
 
 
@@ -194,7 +244,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                     if same[3] != canonical_json(dict(r.vv)) or same[4] != canonical_json(r.v):
                         raise SyncIntegrityError(
                             "Two versions of a field carry the same identity but different content; the data is "
-                            "corrupt or forged. Nothing was changed.", detail=f"node={r.node} dot={r.dot}")  # fmt: skip
+                            "corrupt or forged. Nothing was changed.", detail=f"{entity} dot={r.dot}")  # fmt: skip
                     continue  # already held
             before = siblings(record_id, r.field)
             after = merge(before, Sibling(r.node, r.dot, r.hlc, dict(r.vv), r.v))

@@ -10,6 +10,7 @@ nothing was changed. Applying the rows to a database is a separate step (one ``B
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import io
@@ -53,6 +54,8 @@ CLOCK_SKEW = timedelta(minutes=10)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 MEMBER = re.compile(r"manifest\.json|manifest\.sig|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?")  # fullmatch only
 NONCE_BYTES = 12
+KEY_ID = re.compile(r"[0-9a-f]{16}")  # fullmatch only
+SITE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")  # fullmatch only; as services.center checks it
 
 
 class BundleRejected(LhnError):
@@ -67,6 +70,9 @@ class BundleRejected(LhnError):
             f"{file} was not imported{where}: {what}.{who} Nothing was changed. {_ADVICE.get(code, _DEFAULT)}"
         )
         self.code = code
+        self.file = file
+        self.reason = what
+        self.advice = _ADVICE.get(code, _DEFAULT)
 
 
 _DEFAULT = "Ask the sender for a new bundle."
@@ -159,7 +165,7 @@ def _no_duplicates(pairs):
     out = {}
     for key, value in pairs:
         if key in out:
-            raise _StrictJSON(f"the key {key!r} appears twice")
+            raise _StrictJSON("a key appears twice")  # never the key itself: it may be patient data
         out[key] = value
     return out
 
@@ -171,7 +177,7 @@ def _no_constants(name):
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _StrictJSON(f"the number {text[:20]} is too large")
+        raise _StrictJSON("a number is too large")
     return value
 
 
@@ -429,40 +435,41 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def read_bundle(
-    path: str | Path,
-    *,
-    trust: Callable[[str], Signer | None],
-    local_site: str,
-    is_ncc: bool = False,
-    center_key: bytes | None = None,
-    previous: Callable[[str], str | None] = lambda _bundle_id: None,
-    now: datetime | None = None,
-) -> VerifiedBundle:
-    """Run every check of SYNC.md 2.2 steps 1-8, in order; the first failure raises :class:`BundleRejected`."""
-    source = Path(path)
-    file = source.name
-    sender: list[str | None] = [None]
+class _Opened:
+    """A bundle file read into memory and checked as a zip (SYNC.md 2.2 steps 1 and 2)."""
 
-    def reject(code: str, what: str, member: str | None = None):
-        raise BundleRejected(code, what, file=file, member=member, sender=sender[0])
+    def __init__(self, raw: bytes, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256(raw).hexdigest()
+        self.zf = zf
+        self.by_name = by_name
 
-    current = (now or datetime.now(UTC)).astimezone(UTC)
-    # 1. size
+    def manifest_bytes(self, reject) -> bytes:
+        return _read_capped(self.zf, self.by_name["manifest.json"], MAX_MANIFEST, reject)
+
+
+def _open(source: Path, reject) -> _Opened:
+    """Steps 1 (size) and 2 (zip layout): every check made before any member is read."""
     try:
-        size = source.stat().st_size
+        status = source.stat()
     except OSError:
-        raise BundleRejected("E_NOT_FOUND", "the file cannot be read", file=file) from None
+        reject("E_NOT_FOUND", "the file cannot be read")
+    if not stat.S_ISREG(status.st_mode):
+        reject("E_NOT_FOUND", "it is not a file")
+    size = status.st_size
     if size > MAX_BUNDLE:
         reject("E_TOO_LARGE", f"the file is {size / 1_048_576:.0f} MB, above the 256 MB limit")
-    raw = source.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    # 2. zip layout
+    try:
+        raw = source.read_bytes()
+    except OSError:
+        reject("E_NOT_FOUND", "the file cannot be read")
+    if len(raw) > MAX_BUNDLE:  # it grew after the size was read
+        reject("E_TOO_LARGE", "the file is above the 256 MB limit")
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
+        infos = zf.infolist()
     except ZIP_DAMAGE:
         reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file, or a damaged one)")
-    infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         reject("E_ZIP_LAYOUT", f"it has {len(infos)} members, more than {MAX_MEMBERS}")
     names = [i.filename for i in infos]
@@ -471,7 +478,8 @@ def read_bundle(
     total = 0
     for info in infos:
         if not MEMBER.fullmatch(info.filename):
-            reject("E_ZIP_LAYOUT", f"it holds an unexpected member {info.filename!r}")
+            # never the name itself: a crafted name may be anything, a patient's name included
+            reject("E_ZIP_LAYOUT", "it holds an unexpected member, with a name a bundle never has")
         if info.flag_bits & 0x1:
             reject("E_ZIP_LAYOUT", "a member is zip-encrypted", info.filename)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -487,9 +495,111 @@ def read_bundle(
     by_name = {i.filename: i for i in infos}
     if "manifest.json" not in by_name or "manifest.sig" not in by_name:
         reject("E_ZIP_LAYOUT", "the manifest or its signature is missing")
+    return _Opened(raw, zf, by_name)
+
+
+def _rejecter(file: str, sender: list[str | None]):
+    def reject(code: str, what: str, member: str | None = None):
+        raise BundleRejected(code, what, file=file, member=member, sender=sender[0])
+
+    return reject
+
+
+def _quietly(read: Callable[..., Any]) -> Callable[..., Any]:
+    """A refusal leaves without the exception it was raised from (a JSON or validation error quotes the
+    offending input, and a logged traceback prints that context): no value from a bundle reaches a log."""
+
+    @functools.wraps(read)
+    def wrapper(*args, **kwargs):
+        try:
+            return read(*args, **kwargs)
+        except BundleRejected as exc:
+            exc.__context__ = exc.__cause__ = None
+            exc.__suppress_context__ = True
+            raise
+
+    return wrapper
+
+
+@_quietly
+def peek_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a bundle file, for a first look before the import (is it a center or a network bundle?).
+
+    Not verified (the signature is checked by :func:`read_bundle`), but read with the same limits: the
+    zip checks of steps 1 and 2, the manifest capped at 1 MB as it streams, strict JSON. Whatever the
+    file holds, the answer is the manifest or a :class:`BundleRejected`.
+    """
+    source = Path(path)
+    reject = _rejecter(source.name, [None])
+    raw = _open(source, reject).manifest_bytes(reject)
+    try:
+        manifest = strict_loads(raw)
+    except _StrictJSON as exc:
+        reject("E_MANIFEST", f"the manifest is not strict JSON: {exc}", "manifest.json")
+    if not isinstance(manifest, dict):
+        reject("E_MANIFEST", "the manifest is not a JSON object", "manifest.json")
+    return manifest
+
+
+def bundle_scope(path: str | Path) -> str | None:
+    """``"center"`` or ``"network"`` as a bundle file says (a first look through :func:`peek_manifest`), or
+    ``None`` when the file is refused or says neither; the import then says why."""
+    try:
+        scope = peek_manifest(path).get("scope")
+    except BundleRejected:
+        return None
+    return scope if scope in ("center", "network") else None
+
+
+def _site(code: object) -> str:
+    """A site code from a bundle, shown only when it has the form of one (anything else may be any text)."""
+    return code if isinstance(code, str) and SITE_CODE.fullmatch(code) else "a site code that is not valid"
+
+
+def _where(loc: tuple) -> str:
+    """Where a manifest fails validation, named only by the manifest's own field names: a crafted key (an
+    unexpected field, a count's entity) is never repeated."""
+    known = set(Manifest.model_fields) | set(Source.model_fields) | set(FileEntry.model_fields)
+    parts = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif part in known:
+            parts.append(part)
+        else:
+            parts.append("(a key)")
+            break
+    return "/".join(parts)
+
+
+@_quietly
+def read_bundle(
+    path: str | Path,
+    *,
+    trust: Callable[[str], Signer | None],
+    local_site: str,
+    is_ncc: bool = False,
+    center_key: bytes | None = None,
+    previous: Callable[[str], str | None] = lambda _bundle_id: None,
+    now: datetime | None = None,
+    check_row: Callable[[str, Row], str | None] | None = None,
+) -> VerifiedBundle:
+    """Run every check of SYNC.md 2.2 steps 1-8, in order; the first failure raises :class:`BundleRejected`.
+
+    ``check_row(entity, row)`` may refuse a row the reader cannot judge alone (a value of the wrong kind for
+    its field): it returns what is wrong, in words that never repeat the value, or ``None``.
+    """
+    source = Path(path)
+    file = source.name
+    sender: list[str | None] = [None]
+    reject = _rejecter(file, sender)
+
+    current = (now or datetime.now(UTC)).astimezone(UTC)
+    opened = _open(source, reject)
+    zf, by_name, digest = opened.zf, opened.by_name, opened.digest
     # 3. signature, before the manifest is parsed
     sig_bytes = _read_capped(zf, by_name["manifest.sig"], MAX_SIG, reject)
-    manifest_bytes = _read_capped(zf, by_name["manifest.json"], MAX_MANIFEST, reject)
+    manifest_bytes = opened.manifest_bytes(reject)
     try:
         sig = strict_loads(sig_bytes)
         key_id, alg, signature_text = sig["key_id"], sig["alg"], sig["sig"]
@@ -500,6 +610,8 @@ def read_bundle(
         reject("E_SIGNATURE", "the signature file is not readable", "manifest.sig")
     if alg != "ed25519" or not isinstance(key_id, str):
         reject("E_SIGNATURE", "the signature is not an Ed25519 signature", "manifest.sig")
+    if not KEY_ID.fullmatch(key_id):  # shown in messages below, so only ever a key id
+        reject("E_SIGNATURE", "the signature names no readable key", "manifest.sig")
     signer = trust(key_id)
     if signer is None:
         reject("E_UNKNOWN_SIGNER", f"it is signed with key {key_id}, which this workstation does not trust")
@@ -520,7 +632,7 @@ def read_bundle(
         reject("E_MANIFEST", f"the manifest is not strict JSON: {exc}", "manifest.json")
     except ValidationError as exc:
         first = exc.errors()[0]
-        reject("E_MANIFEST", f"the manifest is not valid at {'/'.join(map(str, first['loc']))}", "manifest.json")
+        reject("E_MANIFEST", f"the manifest is not valid at {_where(first['loc'])}", "manifest.json")
     if manifest.format_version != FORMAT_VERSION:
         reject("E_FORMAT", f"bundle format version {manifest.format_version} is not supported")
     if int(manifest.min_reader_schema.split(".")[0]) > int(SYNC_SCHEMA.split(".")[0]):
@@ -529,9 +641,9 @@ def read_bundle(
         reject("E_WRONG_AUDIENCE", "the manifest names another sender than the key that signed it")
     audience = manifest.audience.get("site_id")
     if manifest.scope == "center" and (is_ncc or audience != local_site or signer.site_id != local_site):
-        reject("E_WRONG_AUDIENCE", f"it is a center bundle for {audience}, not for this workstation")
+        reject("E_WRONG_AUDIENCE", f"it is a center bundle for {_site(audience)}, not for this workstation")
     if manifest.scope == "network" and audience not in (local_site, "ncc" if is_ncc else local_site):
-        reject("E_WRONG_AUDIENCE", f"it is a network bundle for {audience}")
+        reject("E_WRONG_AUDIENCE", f"it is a network bundle for {_site(audience)}")
     try:
         created = datetime.strptime(manifest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
@@ -561,7 +673,7 @@ def read_bundle(
     for entry in manifest.files:
         expected_suffix = ".ndjson.enc" if manifest.scope == "center" else ".ndjson"
         if entry.path != f"data/{entry.entity}{expected_suffix}" or entry.path not in by_name:
-            reject("E_ZIP_LAYOUT", f"the manifest lists {entry.path}, which is missing or misnamed")
+            reject("E_ZIP_LAYOUT", f"the manifest lists a data file for {entry.entity}, which is missing or misnamed")
         if manifest.scope == "network" and network_refused(entry.entity, None, newer_minor=newer_minor):
             reject("E_UNAUTHORIZED_ROWS", f"network bundles may not carry {entry.entity} records", entry.path)
         if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
@@ -597,13 +709,16 @@ def read_bundle(
                 reject("E_ROW", f"line {number}: its version vector does not include its own dot", entry.path)
             # 7. authorisation: network bundles carry only the signer's own site's records (the NCC relays all)
             if manifest.scope == "network" and signer.role != "ncc" and row.owner != signer.site_id:
-                reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({row.owner})", entry.path)
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({_site(row.owner)})",
+                       entry.path)  # fmt: skip
             if manifest.scope == "network" and network_refused(entry.entity, row.field, newer_minor=newer_minor):
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} carries the field {row.field}, which network bundles "
                        "may not carry", entry.path)  # fmt: skip
             # 8. clock
             if int(row.hlc.split("-")[0]) > limit_ms:
                 reject("E_CLOCK_FUTURE", f"line {number} carries a time more than 10 minutes ahead", entry.path)
+            if check_row is not None and (problem := check_row(entry.entity, row)) is not None:
+                reject("E_ROW", f"line {number}: {problem}", entry.path)
             parsed.append(row)
         if len(parsed) != entry.rows:
             reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {entry.rows}", entry.path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,20 +22,10 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.pages.sync_send import GREEN, RED, CenterKeyBox
 from lhn_desktop.gui.widgets import note
 from lhn_desktop.services.sync import ImportReport
-from lhn_desktop.sync.bundle import SUFFIX
+from lhn_desktop.sync.bundle import SUFFIX, bundle_scope  # the first look, with the reader's limits
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage
-
-
-def bundle_scope(path: str | Path) -> str | None:
-    """Whether a file says it is a center or a network bundle (a first look only; the import checks everything)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            scope = json.loads(zf.read("manifest.json")).get("scope")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, AttributeError):
-        return None  # unreadable here: the import says why
-    return scope if scope in ("center", "network") else None
 
 
 class ReceiveTab(QWidget):
