@@ -306,14 +306,25 @@ class InEvent:
 Parsed = InPatient | InCondition | InVisit | InObservation | InMedication | InEvent | Skip
 
 
-def validate(resource: dict[str, Any]) -> str | None:
-    """None when the resource is valid FHIR R4 (the R4B models), else what is wrong, without its values."""
-    from fhir.resources.R4B import fhirtypes, get_fhir_model_class
-    from pydantic import ValidationError as PydanticError
+def unknown_type(resource: dict[str, Any]) -> str | None:
+    """ "not a FHIR resource type" when FHIR R4 has no resource of that type, else None."""
+    from fhir.resources.R4B import fhirtypes
 
     kind = resource.get("resourceType")
     if not isinstance(kind, str) or not kind.isalpha() or not hasattr(fhirtypes, kind + "Type"):
         return "not a FHIR resource type"
+    return None
+
+
+def validate(resource: dict[str, Any]) -> str | None:
+    """None when the resource is valid FHIR R4 (the R4B models), else what is wrong, without its values."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError as PydanticError
+
+    unknown = unknown_type(resource)
+    if unknown is not None:
+        return unknown
+    kind = resource["resourceType"]
     if kind not in IMPORTED:
         return None  # a FHIR type this program does not read: counted as not imported, not checked
     model = get_fhir_model_class(kind)

@@ -38,8 +38,9 @@ from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.clinical.codes import CodeMap, load_code_map
 from lhn_desktop.ehr import fhir_files, fhir_map
+from lhn_desktop.ehr.background import BackgroundValidation
 from lhn_desktop.ehr.csv_files import read_table
-from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, ValidationError
+from lhn_desktop.errors import Cancelled, LhnError, NeedsConfirmation, NotFound, ValidationError
 from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Patient, Visit
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services import ehr_csv
@@ -128,6 +129,10 @@ class ImportReport:
 class FhirExportResult:
     folder: Path
     counts: dict[str, int]
+
+
+class _Revalidate(Exception):
+    """Some resource failed validation in the second process (or it failed): import again, validating here."""
 
 
 class _Preview(Exception):
@@ -221,6 +226,23 @@ class EhrService:
         require_patient_access(actor)
         cancel = cancel or CancelToken()
         codes = load_code_map(code_map)
+        background = BackgroundValidation.start(paths)  # a large export: validated beside the import
+        if background is not None:
+            try:
+                report = ImportReport(applied=False)
+                parsed = _read_all(paths, codes, report, progress, cancel, mrn_system, validate=False)
+                self._write(actor, parsed, report, codes, apply, progress, cancel, paths, background)
+                return report
+            except _Revalidate:
+                pass  # some resource is not valid FHIR: the plain way below names each, as it always has
+            except (Cancelled, LhnError):
+                raise
+            except Exception:
+                if background.invalid(cancel) == 0:
+                    raise  # not the doing of a resource that is not valid
+                # read without validation, a resource that is not valid broke the mapping: the plain way names it
+            finally:
+                background.stop()
         report = ImportReport(applied=False)
         parsed = _read_all(paths, codes, report, progress, cancel, mrn_system)
         self._write(actor, parsed, report, codes, apply, progress, cancel, paths)
@@ -273,10 +295,14 @@ class EhrService:
         self._write(actor, parsed, report, codes, apply, progress, cancel, [Path(path)])
         return report
 
-    def _write(self, actor, parsed, report, codes, apply, progress, cancel, paths) -> None:
+    def _write(self, actor, parsed, report, codes, apply, progress, cancel, paths, background=None) -> None:
         try:
             with self.db.write(actor) as s:  # cancelled half-way: rolled back, nothing written
                 _Importer(s, codes, report, self.today(), progress, cancel).run(parsed)
+                if background is not None:
+                    progress(report.resources, report.resources, "Checking the last resources against FHIR R4…")
+                    if background.invalid(cancel) != 0:
+                        raise _Revalidate
                 if not apply or report.problems or not report.changes:
                     raise _Preview  # nothing written, nothing audited
                 record_audit(s, "import", "ehr", None, _audit_text(report, paths))
@@ -297,7 +323,9 @@ def _read_all(
     progress: ProgressSink,
     cancel: CancelToken,
     mrn_system: str | None = None,
+    validate: bool = True,
 ) -> list[tuple[fhir_files.Located, object]]:
+    """The resources as records; ``validate=False`` when a second process validates them."""
     parsed: list = []
     births: dict[str, tuple[date, str]] = {}
     medicines: dict[str, dict | None] = {}
@@ -312,7 +340,7 @@ def _read_all(
         report.resources += 1
         kind = item.resource["resourceType"]
         report.types[kind] += 1
-        problem = fhir_map.validate(item.resource)
+        problem = fhir_map.validate(item.resource) if validate else fhir_map.unknown_type(item.resource)
         if problem is not None:
             what = "an unknown resource type" if problem == "not a FHIR resource type" else problem
             report.problems.append((item.where, what))
