@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 #: files smaller than this in total are validated as they are read (a process start costs about a second)
 FROM_BYTES = 8_000_000
+#: an environment variable that sets that size instead (0: always a second process; the frozen build's check)
+FROM_BYTES_VARIABLE = "LHN_DESKTOP_VALIDATE_BESIDE_FROM_BYTES"
 #: how often a wait for the second process looks at Cancel, in seconds
 POLL = 0.2
 
@@ -62,7 +64,11 @@ class BackgroundValidation:
 
     @classmethod
     def start(cls, paths: list[Path]) -> BackgroundValidation | None:
-        if (os.cpu_count() or 1) < 2 or _size(paths) < FROM_BYTES:
+        try:
+            threshold = int(os.environ.get(FROM_BYTES_VARIABLE, FROM_BYTES))
+        except ValueError:
+            threshold = FROM_BYTES
+        if (os.cpu_count() or 1) < 2 or _size(paths) < threshold:
             return None
         try:
             pool = multiprocessing.get_context("spawn").Pool(processes=1)
@@ -78,9 +84,11 @@ class BackgroundValidation:
             while True:
                 cancel.raise_if_cancelled()
                 try:
-                    return int(self._pending.get(timeout=POLL))
+                    invalid = int(self._pending.get(timeout=POLL))
                 except multiprocessing.TimeoutError:
                     continue
+                logger.info("FHIR files validated in a second process: %d resource(s) not valid", invalid)
+                return invalid
         except Cancelled:
             raise
         except Exception as exc:  # any failure there means: validate here instead

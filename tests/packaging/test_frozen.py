@@ -60,10 +60,10 @@ def _clean_env(home: Path, platform: str = "offscreen") -> dict[str, str]:
     }
 
 
-def _run(exe: Path, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """Run a frozen executable in a clean environment, from a folder outside the project."""
+def _run(exe: Path, *args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a frozen executable in a clean environment (plus ``env``), from a folder outside the project."""
     return subprocess.run(
-        [str(exe), *args], cwd=home, env=_clean_env(home), capture_output=True, text=True, timeout=300
+        [str(exe), *args], cwd=home, env=_clean_env(home) | env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -114,6 +114,23 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
                   "--json", home=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["texts"], "the review lists the free text that would leave"
+
+    # the EHR import's second process (validation beside the import) starts inside the frozen program too
+    fhir, new = tmp_path / "fhir", tmp_path / "new.sqlite3"
+    fhir.mkdir()
+    result = _run(cli, "ehr", "export", "--fhir", str(fhir), "--yes", "--db", str(db), "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = json.loads(result.stdout)["folder"]
+    result = _run(cli, "init", "--site", "ctr-9", "--name", "Frozen check", "--db", str(new), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    result = _run(cli, "ehr", "import", folder, "--apply", "--db", str(new), "--json", home=tmp_path,
+                  LHN_DESKTOP_VALIDATE_BESIDE_FROM_BYTES="0")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout)
+    assert imported["applied"] and imported["counts"]["patients"]["new"] == 12 and not imported["problems"]
+    assert "Traceback" not in result.stderr
+    log = (tmp_path / "lhn" / "logs" / "lhn-desktop.log").read_text(encoding="utf-8")
+    assert "FHIR files validated in a second process: 0 resource(s) not valid" in log
 
     result = _run(gui, "--db", str(db), "--smoke", home=tmp_path)
     assert result.returncode == 0, result.stderr
