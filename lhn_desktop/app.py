@@ -68,6 +68,8 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.lock: DatabaseLock | None = None
+        #: said once to the person when opening gave the database a new workstation id (a copy)
+        self.identity_notice: str | None = None
         self.team = TeamService(self.db)
         self.patients = PatientService(self.db, today=self.today)
         self.registry = RegistryService(self.db, today=self.today)
@@ -110,14 +112,16 @@ class AppContext:
             if lock is not None:
                 lock.release()
             raise
+        renewed = None
         try:
-            from lhn_desktop.services.node_guard import check_on_open
+            from lhn_desktop.services.node_guard import check_on_open, notice
 
-            check_on_open(db, dirs.config)
+            renewed = notice(check_on_open(db, dirs.config))
         except OSError as exc:  # the guard's own file; the database itself is fine
             logger.warning("The workstation-id check could not run: %s", exc)
         ctx = cls(dirs=dirs, settings=settings, db=db, today=today)
         ctx.lock = lock
+        ctx.identity_notice = renewed
         if settings.last_db != str(db.path):
             settings.last_db = str(db.path)
             ctx.save_settings()

@@ -78,9 +78,14 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _context(args: argparse.Namespace):
+    """The center database opened for one command (the one way every command opens it)."""
     from lhn_desktop.app import AppContext
+    from lhn_desktop.cli.output import error
 
-    return AppContext.open(args.db)
+    ctx = AppContext.open(args.db)
+    if ctx.identity_notice:
+        error(f"note: {ctx.identity_notice}")
+    return ctx
 
 
 def team_list(args: argparse.Namespace) -> int:

@@ -30,9 +30,9 @@ DATE_FIELDS = ("birth_date", "diagnosis_date", "status_date")
 
 
 def _context(args: argparse.Namespace):
-    from lhn_desktop.app import AppContext
+    from lhn_desktop.cli.center import _context as open_center
 
-    return AppContext.open(args.db)
+    return open_center(args)
 
 
 def _day(text: str, option: str) -> date:

@@ -48,11 +48,11 @@ def check(args: argparse.Namespace) -> int:
 
 
 def backup(args: argparse.Namespace) -> int:
-    from lhn_desktop.app import AppContext
+    from lhn_desktop.cli.center import _context
     from lhn_desktop.cli.output import TextProgress
     from lhn_desktop.services.maintenance import backup_database
 
-    ctx = AppContext.open(args.db)
+    ctx = _context(args)
     try:
         result = backup_database(
             ctx.db,

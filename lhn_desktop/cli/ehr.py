@@ -53,9 +53,9 @@ def add_ehr_commands(sub, db_option: Option, json_option: Option) -> None:
 
 
 def _context(args: argparse.Namespace):
-    from lhn_desktop.app import AppContext
+    from lhn_desktop.cli.center import _context as open_center
 
-    return AppContext.open(args.db)
+    return open_center(args)
 
 
 def ehr_import(args: argparse.Namespace) -> int:

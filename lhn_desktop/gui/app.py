@@ -308,6 +308,9 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
     if launcher.smoke:
         QTimer.singleShot(0, lambda: _smoke(window, ctx, screenshots))
     else:
+        if ctx.identity_notice:
+            notice = ctx.identity_notice
+            QTimer.singleShot(0, lambda: QMessageBox.information(window, APP_NAME, notice))
         QTimer.singleShot(300, lambda: launcher.check_in_background(ctx, window))
         QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
     return app.exec()

@@ -81,3 +81,5 @@ class LocalNode(Base):
     private_key: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: a digest of the computer's identity the database belongs to; another computer's means a copy
+    machine: Mapped[str | None] = mapped_column(String(64), default=None)
