@@ -79,7 +79,12 @@ def read_table(path: Path) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = [(reader.line_num, tuple(cell.strip() for cell in row)) for row in reader]
-    except csv.Error:
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # csv's own cap (131,072 characters a cell)
+            raise ValidationError(
+                f"{name} line {reader.line_num}: a cell is longer than {csv.field_size_limit():,} characters, which "
+                "no EHR report holds; check that this is the report you meant, or export it again."
+            ) from None
         raise ValidationError(
             f"{name} line {reader.line_num}: the CSV is broken there (a quote not closed?)."
         ) from None

@@ -78,6 +78,9 @@ def test_files_that_are_not_csv_are_refused_by_name(tmp_path) -> None:
         read_table(write(tmp_path, "empty.csv", "  \n"))
     with pytest.raises(ValidationError, match=r"^pic\.csv is not a text file"):
         read_table(write(tmp_path, "pic.csv", "PNG\x00\x00\x00", "latin-1"))
+    huge = write(tmp_path, "schedule.csv", "date,mrn,clinician\n2026-05-01,000123," + "x" * 140_000 + "\n")
+    with pytest.raises(ValidationError, match=r"^schedule\.csv line 2: a cell is longer than 131,072 characters"):
+        read_table(huge)
 
 
 def test_columns_are_guessed_from_common_names() -> None:
