@@ -30,6 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lhn_desktop.errors import PermissionDenied, ValidationError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Syncable
 from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncValue
+from lhn_desktop.store.limits import MAX_TEXT, too_long
 from lhn_desktop.sync.hlc import Hlc, tick
 from lhn_desktop.sync.merge import canonical_json, pointwise_max
 
@@ -192,6 +193,8 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
                 stale.append({"e": entity, "r": record_id, "f": name})
             else:
                 vv_json = first_vv
+            if type(value) is str and len(value) > MAX_TEXT:  # no bundle reader would take it
+                raise ValidationError(too_long(entity, name, len(value)), field=name)
             value_json = canonical_json(encode_value(value))
             rows.append((entity, record_id, name, ctx.node_id, dot, stamp, vv_json, value_json, owner))
         audit.append((action, entity, record_id, ",".join(sorted(values))))
