@@ -112,3 +112,15 @@ def test_a_schedule_of_unknown_patients_is_not_called_already_imported(capsys, n
     assert code == 0 and "already on the schedule" not in out
     assert "1 record(s) name a patient who is not in LHN Desktop: import the patients first" in out
     assert "Imported: 1 rows read" not in out and "Nothing to import" in out
+
+
+def test_a_schedule_with_terminal_escapes_never_prints_them_raw(capsys, new_center, tmp_path):
+    schedule = tmp_path / "clinic.csv"
+    schedule.write_text("Date,Time,MRN,Provider\x1b[2J,Status\n"
+                        "2026-03-03,08:30,000123,\x1b]0;owned\x07Dr. Sample,Arrived\x1b[31m\n"
+                        "2026-03-04,25:00,000124\x1b[1m,Dr. Sample,Booked\n", encoding="utf-8")  # fmt: skip
+    code, out, err = run(capsys, "schedule", "import", str(schedule), "--map", "clinician=Provider\x1b[2J", "--db",
+                         str(new_center))  # fmt: skip
+    assert code == 2 and "clinic.csv line 3: Time: not a time of day" in err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "'Provider\\x1b[2J'" in out  # the column's name shown escaped
