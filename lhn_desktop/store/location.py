@@ -130,6 +130,12 @@ def check_database_path(raw: str | os.PathLike[str], *, must_exist: bool) -> Pat
             f"LHN Desktop cannot write in the folder {parent}. Choose a folder you can write to (pass --db), "
             "or ask your IT team to give you write access to it.",
         )
+    if path.is_file() and not os.access(path, os.W_OK):  # SQLite would open it read-only and fail at the first save
+        raise DatabaseError(
+            f"The database {path} is read-only (its file permissions, or a read-only drive or share), so nothing "
+            "could be saved in it. Copy it to a folder you can write to and open the copy, or ask your IT team "
+            "to make it writable.",
+        )
     return path
 
 

@@ -133,6 +133,18 @@ def _corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def test_a_read_only_database_is_refused_at_open_not_at_the_first_save(center_path: Path, monkeypatch) -> None:
+    """A file SQLite could open only read-only (permissions, a read-only drive): said when opening."""
+    from lhn_desktop.app import AppContext
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **k: False if Path(p) == center_path else real(p, mode, **k))
+    before = center_path.read_bytes()
+    with pytest.raises(DatabaseError, match="is read-only .* Copy it to a folder you can write to"):
+        AppContext.open(str(center_path))
+    assert center_path.read_bytes() == before
+
+
 def test_corrupt_database_offers_latest_backup_and_overwrites_nothing(
     db: Database, center_path: Path, lhn_home: Path
 ) -> None:
