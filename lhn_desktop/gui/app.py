@@ -266,6 +266,9 @@ def make_application() -> QApplication:
     style = resource_path("style.qss")
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    from lhn_desktop.gui.keyboard import install
+
+    install(app)  # every form: first field focused, Tab in reading order, Escape asks before discarding edits
     return app  # type: ignore[return-value]
 
 

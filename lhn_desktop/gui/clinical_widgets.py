@@ -69,6 +69,11 @@ class DayEdit(QDateEdit):
         super().focusInEvent(event)
         self.setCurrentSectionIndex(1)  # the day of the month
 
+    def focusNextPrevChild(self, next_: bool) -> bool:
+        # Tab leaves the field, as in every other field of a form (a plain date edit walks its own parts with Tab;
+        # here Right and Left do that).
+        return QWidget.focusNextPrevChild(self, next_)
+
     def stepBy(self, steps: int) -> None:
         # On the weekday or the day, a step is a calendar day, across the end of a month (Qt's own stepping
         # stops at the 1st and the 31st).

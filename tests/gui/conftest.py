@@ -21,6 +21,9 @@ def qsettings_in_tmp(tmp_path: Path, qapp) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
     qapp.setOrganizationName("LHN Desktop tests")
     qapp.setApplicationName("LHN Desktop tests")
+    from lhn_desktop.gui.keyboard import install
+
+    install(qapp)  # as make_application does: the forms' keyboard behaviour
 
 
 @pytest.fixture
