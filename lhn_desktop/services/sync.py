@@ -323,6 +323,9 @@ class SyncService:
                 created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
                 hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000, progress=progress,
             )  # fmt: skip
+        except sync_apply.WriteRefused as exc:  # a sender writing what only another center may write
+            logger.warning("Import of %s refused: it %s", name, exc.what)
+            raise BundleRejected("E_UNAUTHORIZED_ROWS", f"it {exc.what}", file=name, sender=m.source.site_id) from None
         except SyncIntegrityError as exc:
             logger.error("Import of %s could not be merged: %s", name, getattr(exc, "detail", ""))
             what = "its data contradicts what this workstation holds (the same edit with other content)"

@@ -33,13 +33,14 @@ from sqlalchemy import (
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
-from lhn_desktop.models.base import Base, Syncable
+from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
 from lhn_desktop.store.capture import DELETED_FIELD, record_audit, write_versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import RawJSON
 from lhn_desktop.sync.hlc import Hlc, receive
 from lhn_desktop.sync.merge import Sibling, canonical_json, merge
+from lhn_desktop.sync.scope import NCC_ONLY
 
 _IN_CHUNK = 500
 _INSERT_VALUE = (
@@ -47,6 +48,15 @@ _INSERT_VALUE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _DELETE_VALUE = "DELETE FROM sync_value WHERE entity = ? AND record_id = ? AND field = ? AND node = ? AND dot = ?"
+
+
+class WriteRefused(SyncIntegrityError):
+    """A bundle's field version that the sender may not write: a record of another center under a new owner, or a
+    workstation already known to belong to another center. ``what`` says which, in words without bundle values."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"The bundle {what}. Nothing was changed.")
+        self.what = what
 
 
 def syncable_tables() -> dict[str, Any]:
@@ -169,9 +179,11 @@ def apply_rows(
     counts: dict[str, Any] = {"added": 0, "records": 0, "conflicts": 0, "unknown_entities": 0, "kinds": {}}
     total = sum(len(r) for r in rows.values())
     done = 0
+    node = db.local_node()
     with db.write(actor) as s:
         conn = s.connection()
         revived: set[str] = set()
+        writers: dict[str, str] = {}  # workstation -> the site it wrote new versions for
         for entity, entity_rows in rows.items():
             by_record: dict[str, list] = {}
             for r in entity_rows:
@@ -182,10 +194,14 @@ def apply_rows(
                 counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
-                _apply_chunk(conn, entity, table, chunk, by_record, counts, revived)
+                _apply_chunk(conn, entity, table, chunk, by_record, counts, revived, writers)
                 done += sum(len(by_record[i]) for i in chunk)
                 if progress:
                     progress(done, total)
+        if writers.get(node.node_id, node.site_code) != node.site_code:
+            raise WriteRefused("holds field versions from this workstation for another center's records")
+        if writers:
+            _check_writers(conn, writers)
         _reshow_children(conn, tables, revived)
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
@@ -203,8 +219,20 @@ def apply_rows(
     return counts
 
 
+def _check_writers(conn, writers: dict[str, str]) -> None:
+    """Every workstation writes for one site only: a workstation that brought new versions for one site may not
+    hold versions for another here (the versions just merged included). One pass over the stored versions, made
+    only when something new arrived."""
+    nodes = sorted(writers)
+    for start in range(0, len(nodes), _IN_CHUNK):
+        query = select(SyncValue.node, SyncValue.owner).where(SyncValue.node.in_(nodes[start : start + _IN_CHUNK]))
+        for node, owner in conn.execute(query.group_by(SyncValue.node, SyncValue.owner)):
+            if owner != writers[node]:
+                raise WriteRefused("holds field versions from a workstation that belongs to another center")
+
+
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
-                 revived: set[str]) -> None:  # fmt: skip
+                 revived: set[str], writers: dict[str, str]) -> None:  # fmt: skip
     """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows.
 
     The stored versions are read as text and decoded only where needed: an incoming version this workstation
@@ -212,12 +240,18 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
     full-state bundle between workstations that exchange often.
     """
     stored: dict[str, dict[str, list[tuple]]] = {}
-    query = select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot, SyncValue.hlc,
-                   SyncValue.vv_json, SyncValue.value_json)  # fmt: skip
-    for record_id, name, *version in conn.execute(
+    owner_of: dict[str, str] = {}  # the site that owns each record already held (it never changes)
+    query = select(SyncValue.record_id, SyncValue.field, SyncValue.owner, SyncValue.node, SyncValue.dot,
+                   SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json)  # fmt: skip
+    for record_id, name, owner, *version in conn.execute(
         query.where(SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
     ):
         stored.setdefault(record_id, {}).setdefault(name, []).append(version)
+        owner_of.setdefault(record_id, owner)
+    if table is not None:
+        for record_id, owner in conn.execute(select(table.c.id, table.c.owner_site_id).where(table.c.id.in_(chunk))):
+            owner_of.setdefault(record_id, owner)
+    kind = entity.replace("_", " ")
     known_before = set(stored)
     current: dict[str, dict[str, list[Sibling]]] = {}
 
@@ -237,6 +271,11 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
         on_file = stored.get(record_id, {})
         changed = False
         for r in by_record[record_id]:
+            if owner_of.setdefault(record_id, r.owner) != r.owner and not (
+                entity in NCC_ONLY and "ncc" in (r.owner, owner_of[record_id])
+            ):  # the network's versions of its own definitions are welcome
+                raise WriteRefused(f"would give a {kind} record held here another owning center (the center that "
+                                   "owns a record never changes, and only it may write the record)")  # fmt: skip
             owners[record_id] = r.owner
             if r.field not in current.get(record_id, ()):
                 same = next((v for v in on_file.get(r.field, ()) if v[0] == r.node and v[1] == r.dot), None)
@@ -256,6 +295,8 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                     deletes.append((entity, record_id, r.field, x.node, x.dot))
             inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, canonical_json(dict(r.vv)),
                             canonical_json(r.v), r.owner))  # fmt: skip
+            if writers.setdefault(r.node, r.owner) != r.owner:
+                raise WriteRefused("holds field versions from a workstation that belongs to another center")
             current[record_id][r.field] = after
             changed = True
         if changed:
@@ -274,7 +315,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
     new_rows: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     gone: list[str] = []
-    columns = list(table.columns)
+    columns = [c for c in table.columns if c.name not in UNCAPTURED_COLUMNS]  # id and owner never change
     for record_id in touched:
         fields = current[record_id]
         winners = {name: max(sibs, key=lambda x: (x.hlc, x.node)).value for name, sibs in fields.items()}
@@ -321,7 +362,8 @@ def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int,
         if exists:
             conn.execute(delete(table).where(table.c.id == record_id))
         return int(conflict), False
-    values = {c.name: _decode(c, winners[c.name]) for c in table.columns if c.name in winners}
+    values = {c.name: _decode(c, winners[c.name]) for c in table.columns
+              if c.name in winners and c.name not in UNCAPTURED_COLUMNS}  # fmt: skip
     values["has_conflict"] = conflict
     if exists:
         conn.execute(update(table).where(table.c.id == record_id).values(**values))

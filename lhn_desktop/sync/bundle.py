@@ -52,7 +52,13 @@ MAX_RATIO = 200
 MAX_DEPTH = 32
 CLOCK_SKEW = timedelta(minutes=10)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-MEMBER = re.compile(r"manifest\.json|manifest\.sig|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?")  # fullmatch only
+#: fullmatch only
+MEMBER = re.compile(r"manifest\.json|manifest\.sig|data/counts\.json\.enc|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?")
+SEALED = "data/counts.json.enc"  # a center bundle's counts, sealed like its data files (never in the clear manifest)
+MAX_SEALED = 1024 * 1024
+#: Columns of a record that no field version may write: its id, its owning site (both immutable) and the local
+#: conflict flag (``models.base.UNCAPTURED_COLUMNS``; a test keeps the two equal).
+RESERVED_FIELDS = frozenset({"id", "owner_site_id", "has_conflict"})
 NONCE_BYTES = 12
 KEY_ID = re.compile(r"[0-9a-f]{16}")  # fullmatch only
 SITE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")  # fullmatch only; as services.center checks it
@@ -101,8 +107,29 @@ class FileEntry(BaseModel):
     entity: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bytes: int = Field(ge=0)
-    rows: int = Field(ge=0)
+    rows: int | None = Field(default=None, ge=0)  # network scope; a center bundle's counts are sealed
     nonce: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
+
+
+class SealedEntry(BaseModel):
+    """The sealed member of a center bundle that holds its counts (how many records of each kind)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    path: Literal["data/counts.json.enc"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0, le=MAX_SEALED)
+    nonce: str = Field(pattern=r"^[0-9a-f]{24}$")
+
+
+class Counts(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    records: int = Field(ge=0)
+    rows: int = Field(ge=0)
+
+
+class SealedCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    counts: dict[str, Counts]
 
 
 class Manifest(BaseModel):
@@ -119,7 +146,8 @@ class Manifest(BaseModel):
     schema_version: str = Field(pattern=r"^\d+\.\d+$")
     min_reader_schema: str = Field(pattern=r"^\d+\.\d+$")
     files: list[FileEntry]
-    counts: dict[str, dict[str, int]]
+    counts: dict[str, dict[str, int]] = Field(default_factory=dict)  # network scope only
+    sealed: SealedEntry | None = None  # center scope (bundles of the first release had clear counts instead)
 
 
 class Row(BaseModel):
@@ -326,10 +354,11 @@ def write_bundle(
         if scope == "center":
             data, nonce = _seal(center_key, path, plain, source["site_id"])
             path += ".enc"
-        entry = {"path": path, "entity": entity, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                 "rows": len(ordered)}  # fmt: skip
+        entry = {"path": path, "entity": entity, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         if nonce:
             entry["nonce"] = nonce
+        else:
+            entry["rows"] = len(ordered)
         files.append(entry)
         members.append((path, data))
         counts[entity] = {"records": len({r["id"] for r in ordered}), "rows": len(ordered)}
@@ -337,8 +366,15 @@ def write_bundle(
         "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "full", "scope": scope,
         "source": source, "audience": {"site_id": audience_site}, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "hlc_max": hlc_max, "schema_version": schema, "min_reader_schema": f"{schema.split('.')[0]}.0", "files": files,
-        "counts": counts,
     }  # fmt: skip
+    if scope == "center":  # how many patients a center has is itself patient data: the counts are sealed too
+        plain = _CANONICAL.encode({"counts": counts}).encode()
+        data, nonce = _seal(center_key, SEALED.removesuffix(".enc"), plain, source["site_id"])
+        manifest["sealed"] = {"path": SEALED, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                              "nonce": nonce}  # fmt: skip
+        members.append((SEALED, data))
+    else:
+        manifest["counts"] = counts
     manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
     signature = sign(SIGNATURE_TAG + manifest_bytes)
     import base64
@@ -559,7 +595,12 @@ def _site(code: object) -> str:
 def _where(loc: tuple) -> str:
     """Where a manifest fails validation, named only by the manifest's own field names: a crafted key (an
     unexpected field, a count's entity) is never repeated."""
-    known = set(Manifest.model_fields) | set(Source.model_fields) | set(FileEntry.model_fields)
+    known = (
+        set(Manifest.model_fields)
+        | set(Source.model_fields)
+        | set(FileEntry.model_fields)
+        | set(SealedEntry.model_fields)
+    )
     parts = []
     for part in loc:
         if isinstance(part, int):
@@ -570,6 +611,44 @@ def _where(loc: tuple) -> str:
             parts.append("(a key)")
             break
     return "/".join(parts)
+
+
+_RESERVED = {"id": "id", "owner_site_id": "owning center", "has_conflict": "conflict flag"}
+
+
+def _check_layout(manifest: Manifest, reject) -> None:
+    """Where the counts are: in the clear for a network bundle; sealed for a center bundle, or (a center bundle
+    of the first release) in the clear as well. Anything in between is refused."""
+    clear = [f.rows is not None for f in manifest.files]
+    if manifest.scope == "network":
+        if manifest.sealed is not None or not all(clear):
+            reject("E_MANIFEST", "a network bundle's manifest must list its counts in the clear", "manifest.json")
+    elif manifest.sealed is not None:
+        if any(clear) or manifest.counts:
+            reject("E_MANIFEST", "a center bundle's manifest holds counts in the clear", "manifest.json")
+    elif not all(clear):
+        reject("E_MANIFEST", "a center bundle's manifest lists neither sealed nor clear counts", "manifest.json")
+
+
+def _sealed_counts(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], entry: SealedEntry,
+                   center_key: bytes | None, site: str, reject) -> dict[str, Counts]:  # fmt: skip
+    """A center bundle's counts, read from its sealed member (checked against the signed hash, then opened)."""
+    if entry.path not in by_name:
+        reject("E_ZIP_LAYOUT", "the sealed counts the manifest lists are missing")
+    data = _read_signed(zf, by_name[entry.path], entry.bytes, entry.sha256, reject)
+    if center_key is None:
+        reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        data = AESGCM(center_key).decrypt(bytes.fromhex(entry.nonce), data, _aad(SEALED.removesuffix(".enc"), site))
+    except (InvalidTag, ValueError):
+        reject("E_DECRYPT", "it cannot be opened with this workstation's center key", SEALED)
+    try:
+        return SealedCounts.model_validate(strict_loads(_inflate(data, reject, SEALED))).counts
+    except (_StrictJSON, ValidationError):
+        reject("E_MANIFEST", "its sealed counts are not readable", SEALED)
 
 
 @_quietly
@@ -644,6 +723,7 @@ def read_bundle(
         reject("E_WRONG_AUDIENCE", f"it is a center bundle for {_site(audience)}, not for this workstation")
     if manifest.scope == "network" and audience not in (local_site, "ncc" if is_ncc else local_site):
         reject("E_WRONG_AUDIENCE", f"it is a network bundle for {_site(audience)}")
+    _check_layout(manifest, reject)
     try:
         created = datetime.strptime(manifest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
@@ -663,10 +743,19 @@ def read_bundle(
             return VerifiedBundle(manifest, digest, {}, already_imported=True)
         reject("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before")
     # 6. the data files, streamed and checked against the manifest
-    listed = {f.path for f in manifest.files}
+    listed = {f.path for f in manifest.files} | ({manifest.sealed.path} if manifest.sealed else set())
     unlisted = set(by_name) - listed - {"manifest.json", "manifest.sig"}
     if unlisted:
         reject("E_ZIP_LAYOUT", f"it holds members the manifest does not list: {', '.join(sorted(unlisted))}")
+    expected_rows = {f.entity: f.rows for f in manifest.files}
+    if manifest.sealed is not None:
+        counts = _sealed_counts(zf, by_name, manifest.sealed, center_key, signer.site_id, reject)
+        if set(counts) != set(expected_rows):
+            reject("E_COUNT_MISMATCH", "its sealed counts do not name the same kinds of record as its data files",
+                   SEALED)  # fmt: skip
+        expected_rows = {entity: count.rows for entity, count in counts.items()}
+    record_owner: dict[tuple[str, str], str] = {}  # (entity, id) -> the site that owns the record
+    node_site: dict[str, str] = {}  # workstation -> the site its rows are for (a workstation has one site)
     rows: dict[str, list[Row]] = {}
     newer_minor = _schema(manifest.schema_version) > _schema(SYNC_SCHEMA)
     limit_ms = int((current + CLOCK_SKEW).timestamp() * 1000)
@@ -714,13 +803,30 @@ def read_bundle(
             if manifest.scope == "network" and network_refused(entry.entity, row.field, newer_minor=newer_minor):
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} carries the field {row.field}, which network bundles "
                        "may not carry", entry.path)  # fmt: skip
+            if row.field in RESERVED_FIELDS:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} tries to change a record's {_RESERVED[row.field]}, which "
+                       "no bundle may change", entry.path)  # fmt: skip
+            if record_owner.setdefault((entry.entity, row.id), row.owner) != row.owner:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} names another owning center for a record than its "
+                       "earlier lines (the center that owns a record never changes)", entry.path)  # fmt: skip
+            if node_site.setdefault(row.node, row.owner) != row.owner:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} is written by a workstation that its other lines "
+                       "place at another center (a workstation writes only its own center's records)",
+                       entry.path)  # fmt: skip
+            if row.node == manifest.source.node_id and row.owner != signer.site_id:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} is another site's record ({_site(row.owner)}) written by "
+                       "the workstation that signed the bundle", entry.path)  # fmt: skip
+            if manifest.scope == "network" and signer.role == "ncc" and row.owner == local_site != signer.site_id:
+                reject("E_UNAUTHORIZED_ROWS", f"line {number} is one of this center's own records, which the network "
+                       "never sends back to it", entry.path)  # fmt: skip
             # 8. clock
             if int(row.hlc.split("-")[0]) > limit_ms:
                 reject("E_CLOCK_FUTURE", f"line {number} carries a time more than 10 minutes ahead", entry.path)
             if check_row is not None and (problem := check_row(entry.entity, row)) is not None:
                 reject("E_ROW", f"line {number}: {problem}", entry.path)
             parsed.append(row)
-        if len(parsed) != entry.rows:
-            reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {entry.rows}", entry.path)
+        if len(parsed) != expected_rows[entry.entity]:
+            expected = expected_rows[entry.entity]
+            reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {expected}", entry.path)
         rows[entry.entity] = parsed
     return VerifiedBundle(manifest, digest, rows)

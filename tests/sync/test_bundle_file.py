@@ -79,8 +79,8 @@ def test_round_trip_center_and_network(tmp_path: Path):
         "resource": [("c1", "_deleted", False), ("c1", "title", "Checklist")],
     }
     with zipfile.ZipFile(write(tmp_path, bundle_id="00000000-0000-4000-8000-000000000001")) as zf:
-        assert sorted(zf.namelist()) == ["data/measure_value.ndjson.enc", "data/resource.ndjson.enc",
-                                         "manifest.json", "manifest.sig"]  # fmt: skip
+        assert sorted(zf.namelist()) == ["data/counts.json.enc", "data/measure_value.ndjson.enc",
+                                         "data/resource.ndjson.enc", "manifest.json", "manifest.sig"]  # fmt: skip
         assert b"Checklist" not in zf.read("data/resource.ndjson.enc")  # sealed
     network = read(write(tmp_path, scope="network", audience="ctr-042"))
     assert network.manifest.scope == "network" and len(network.rows["resource"]) == 2

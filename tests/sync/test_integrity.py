@@ -519,10 +519,14 @@ def network(tmp_path: Path):
     center.close()
 
 
-def network_bundle(tmp_path: Path, rows: dict[str, list[dict]], sender: Database, audience: str = "ncc") -> Path:
-    """A network bundle signed with ``sender``'s workstation key, its rows as given."""
+def network_bundle(tmp_path: Path, rows: dict[str, list[dict]], sender: Database, audience: str = "ncc",
+                   relayed: dict[str, list[dict]] | None = None) -> Path:  # fmt: skip
+    """A network bundle signed with ``sender``'s workstation key, its rows as given (written by that workstation),
+    and the ``relayed`` rows as they are (written by other workstations)."""
     node = sender.local_node().node_id
     rows = {e: [r | {"node": node, "vv": {node: r["dot"]}} for r in entity_rows] for e, entity_rows in rows.items()}
+    for entity, entity_rows in (relayed or {}).items():
+        rows.setdefault(entity, []).extend(entity_rows)
     return write_bundle(
         rows,
         scope="network",
@@ -569,11 +573,9 @@ def test_own_records_pass_and_the_network_may_relay_every_sites_records(network,
     try:
         card = card_of(ncc)
         TrustService(other).add(ADMIN, card, card.fingerprint, role="ncc")
-        relayed = {
-            "resource": [row("r9", "title", "From ctr-044", owner="ctr-044")],
-            "measure_definition": [row("d1", "title", "Remission", owner="ncc")],
-        }
-        path = network_bundle(tmp_path, relayed, ncc, audience="ctr-043")
+        relayed = {"measure_definition": [row("d1", "title", "Remission", owner="ncc")]}
+        path = network_bundle(tmp_path, relayed, ncc, audience="ctr-043", relayed={
+            "resource": [row("r9", "title", "From ctr-044", owner="ctr-044")]})  # a workstation of ctr-044 wrote it
         verified = SyncService(other).verify(path, None)
         assert {e: len(r) for e, r in verified.rows.items()} == {"measure_definition": 1, "resource": 1}
     finally:
@@ -989,10 +991,11 @@ def test_a_key_over_100_000_characters_is_refused(tmp_path: Path):
 
 
 def test_sixty_four_members_are_read_and_sixty_five_refused(tmp_path: Path):
-    """The member cap counts manifest.json and manifest.sig: 62 data files fit, 63 do not."""
-    rows = {f"e{k:02d}": [row(f"r{k}", "title", "x")] for k in range(62)}
-    assert len(read(written(tmp_path, rows, scope="center")).rows) == 62
-    rows["e62"] = [row("r62", "title", "x")]
+    """The member cap counts manifest.json, manifest.sig and a center bundle's sealed counts: 61 data files fit,
+    62 do not."""
+    rows = {f"e{k:02d}": [row(f"r{k}", "title", "x")] for k in range(61)}
+    assert len(read(written(tmp_path, rows, scope="center")).rows) == 61
+    rows["e61"] = [row("r61", "title", "x")]
     error = rejected(lambda: read(written(tmp_path, rows, scope="center")), "E_ZIP_LAYOUT")
     assert "65 members" in str(error)
 
