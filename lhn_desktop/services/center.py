@@ -61,8 +61,19 @@ def key_id(public_raw: bytes) -> str:
     return sha256(public_raw).hexdigest()[:16]
 
 
-def fingerprint(public_raw: bytes) -> str:
-    """A fingerprint people can read aloud and compare: 8 groups of 4 hex characters."""
+#: What a fingerprint covers: the site a key speaks for, then the key (issue 18: a fingerprint of the key alone let a
+#: key card edited to claim another site pass the comparison).
+FINGERPRINT_TAG = b"lhn-desktop key fingerprint v2\n"
+
+
+def fingerprint(public_raw: bytes, site_code: str) -> str:
+    """A fingerprint people can read aloud and compare: 8 groups of 4 hex characters, over the site and the key."""
+    digest = sha256(FINGERPRINT_TAG + site_code.encode() + b"\0" + public_raw).hexdigest()[:32].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+def key_only_fingerprint(public_raw: bytes) -> str:
+    """The fingerprint of the key alone, as versions before issue 18 showed it (recognised, never accepted)."""
     digest = sha256(public_raw).hexdigest()[:32].upper()
     return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
@@ -113,7 +124,7 @@ def center_info(db: Database) -> CenterInfo:
             network=site.network,
             node_id=node.node_id,
             key_id=node.key_id,
-            fingerprint=fingerprint(node.public_key),
+            fingerprint=fingerprint(node.public_key, node.site_code),
             db_path=str(Path(db.path)),
         )
 

@@ -254,11 +254,12 @@ def test_a_record_deleted_while_edited_is_restored_with_the_edits(qtbot, ctx, ot
 
 def _key_card(folder: Path) -> tuple[Path, str]:
     public = os.urandom(32)
-    card = {"format": CARD_FORMAT, "site_id": SITE, "node_id": str(uuid.uuid4()), "key_id": key_id(public),
-            "fingerprint": fingerprint(public), "public_key": base64.b64encode(public).decode()}  # fmt: skip
+    card = {"format": CARD_FORMAT, "version": 2, "site_id": SITE, "node_id": str(uuid.uuid4()),
+            "key_id": key_id(public), "fingerprint": fingerprint(public, SITE),
+            "public_key": base64.b64encode(public).decode()}  # fmt: skip
     path = folder / "card.json"
     path.write_text(json.dumps(card), encoding="utf-8")
-    return path, fingerprint(public)
+    return path, fingerprint(public, SITE)
 
 
 def test_trusting_a_key_needs_the_fingerprint_from_the_other_screen(page: SyncPage, qtbot, monkeypatch, tmp_path):

@@ -33,7 +33,7 @@ def test_init_creates_center_with_node_and_ed25519_keys(tmp_path: Path, admin: A
         Ed25519PublicKey.from_public_bytes(node.public_key).verify(signature, b"hello")
         assert node.key_id == key_id(node.public_key) == info.key_id
         assert len(info.key_id) == 16
-        assert center_info(db).fingerprint == fingerprint(node.public_key)
+        assert center_info(db).fingerprint == fingerprint(node.public_key, "ctr-007")
     finally:
         db.close()
     with pytest.raises(ValidationError, match="already exists"):
