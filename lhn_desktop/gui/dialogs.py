@@ -207,3 +207,26 @@ class TeamDialog(QDialog):
             return
         self.form.name.clear()
         self.refresh()
+
+
+class ShortcutsDialog(QDialog):
+    """Every shortcut of the page in front, then those that work everywhere (Help → Keyboard shortcuts, Ctrl+/)."""
+
+    def __init__(self, page_title: str, page: list[tuple[str, str]], everywhere: list[tuple[str, str]],
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(560, 520)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note("Alt with an underlined letter presses that button or chooses that field; Escape "
+                              "closes a form (it asks first if you typed something).", self))  # fmt: skip
+        rows = [(f"On {page_title}" if page_title else "On this page", what, keys) for what, keys in page]
+        rows += [("Everywhere", what, keys) for what, keys in everywhere]
+        self.table = RecordsView(
+            [Column("Where", lambda r: r[0]), Column("What", lambda r: r[1]), Column("Keys", lambda r: r[2])], self
+        )
+        self.table.rows_model.set_rows(rows)
+        layout.addWidget(self.table, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

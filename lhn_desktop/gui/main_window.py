@@ -6,7 +6,16 @@ import logging
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
 from lhn_desktop import APP_NAME, __version__
 from lhn_desktop.gui.dialogs import SignInDialog, TeamDialog
@@ -76,6 +85,7 @@ class MainWindow(QMainWindow):
             if cls.patient_data and not self.ctx.actor.sees_patient_data:
                 continue
             page = cls(self.ctx, self.stack)
+            page.adopt_shortcuts()
             page.open_patient.connect(self.open_patient)
             self.pages.append(page)
             self.stack.addWidget(page)
@@ -102,6 +112,15 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
         if self.isVisible():
             page.focus_main()
+
+    def _go_to_row(self, row: int) -> None:
+        """Ctrl+number: that page, with the keyboard in its main list (also when it is the page already shown)."""
+        if not 0 <= row < len(self.pages):
+            return
+        if self.nav.currentRow() == row:
+            self.pages[row].focus_main()
+        else:
+            self.nav.setCurrentRow(row)
 
     def page(self, cls: type[Page]) -> Page | None:
         return next((p for p in self.pages if isinstance(p, cls)), None)
@@ -141,9 +160,10 @@ class MainWindow(QMainWindow):
         self._action(center, "&Team…", lambda: TeamDialog(self.ctx, self).exec())
         self._action(center, "&Switch user…", self.switch_user, QKeySequence("Ctrl+Shift+U"))
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, QKeySequence("Ctrl+/"))
         self._action(help_menu, "&About LHN Desktop", self.about)
         for i in range(9):
-            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self.nav.setCurrentRow(i))
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self._go_to_row(i))
 
     def back_up_now(self) -> None:
         from lhn_desktop.services.maintenance import backup_database
@@ -190,6 +210,25 @@ class MainWindow(QMainWindow):
                 show_error(self, exc)
                 return
             self._build_pages()
+
+    def window_shortcuts(self) -> list[tuple[str, str]]:
+        """The shortcuts that work on every page: the pages' own numbers and the menus'."""
+        native = QKeySequence.SequenceFormat.NativeText
+        out = [(f"Go to {page.title}", f"Ctrl+{i + 1}") for i, page in enumerate(self.pages[:9])]
+        for menu in self.menuBar().findChildren(QMenu):
+            for action in menu.actions():
+                keys = action.shortcut().toString(native)
+                if keys and action.isVisible():
+                    out.append((action.text().replace("&", "").rstrip("…"), keys))
+        return out
+
+    def show_shortcuts(self) -> None:
+        from lhn_desktop.gui.dialogs import ShortcutsDialog
+
+        page = self.stack.currentWidget()
+        own = page.shortcuts() if isinstance(page, Page) else []
+        title = page.title if isinstance(page, Page) else ""
+        ShortcutsDialog(title, own, self.window_shortcuts(), self).exec()
 
     def about(self) -> None:
         info = self.ctx.center()

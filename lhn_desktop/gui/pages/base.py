@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from lhn_desktop.gui.widgets import heading, note
@@ -35,6 +36,29 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload from the database. Called when the page is shown."""
+
+    def adopt_shortcuts(self) -> None:
+        """Make every shortcut of the page's parts (a tab's tool bar) work wherever the focus is on the page."""
+        from PySide6.QtGui import QAction
+
+        own = set(self.actions())
+        for action in self.findChildren(QAction):
+            if not action.shortcut().isEmpty() and action not in own:
+                self.addAction(action)
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(what, keys) of every shortcut on the page, in the order of its tool bars."""
+        seen: list[tuple[str, str]] = []
+        for action in self.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and (action.text(), keys) not in seen:
+                seen.append((action.text().replace("&", "").rstrip("…"), keys))
+        for shortcut in self.findChildren(QShortcut):
+            what = shortcut.whatsThis()
+            keys = shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)
+            if what and keys:
+                seen.append((what, keys))
+        return seen
 
     def focus_main(self) -> None:
         """Put the keyboard in the page's main list (the first table on it), so arrows move through its rows."""

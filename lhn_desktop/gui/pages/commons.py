@@ -161,6 +161,7 @@ class CommonsPage(Page):
         self.current = None
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.activated.connect(self.search.setFocus)
+        find.setWhatsThis("Search the commons")
 
     def refresh(self, keep: str | None = None) -> None:
         rows = self.ctx.commons.search(self.search.text(), kind=self.kind.currentData(),

@@ -291,7 +291,7 @@ class PatientsPage(PatientActions, Page):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self._focus_list)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_current())
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus).setWhatsThis("Search patients")
 
     def _focus_list(self) -> None:
         self._debounce.stop()

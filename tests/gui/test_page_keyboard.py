@@ -1,0 +1,57 @@
+"""One focus model for the keyboard: Ctrl+number puts the arrows in the page's main list, a page's shortcuts work
+from any widget on it (the patient page's Goals and tasks shortcuts too), and Ctrl+/ lists them all."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from lhn_desktop.gui.dialogs import ShortcutsDialog
+from lhn_desktop.gui.goal_dialogs import TaskDialog
+from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.pages.patients import PatientsPage
+from lhn_desktop.gui.widgets import RecordsView
+from tests.gui.conftest import when_dialog_opens
+
+
+@pytest.mark.parametrize("number", range(1, 8))
+def test_ctrl_number_puts_the_arrows_in_the_pages_main_list(window: MainWindow, qtbot, number: int) -> None:
+    qtbot.keyClick(window.nav, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
+    page = window.pages[number - 1]
+    assert window.stack.currentWidget() is page
+    focus = QApplication.focusWidget()
+    lists = [v for v in page.findChildren(RecordsView) if v.isVisibleTo(page)]
+    if lists:
+        assert focus is lists[0], f"{page.title}: the keyboard is in {focus!r}"
+    else:
+        assert (focus is not None and page.isAncestorOf(focus)) or focus is page
+
+
+def test_the_goals_tab_shortcuts_work_from_the_patient_list(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    assert isinstance(page, PatientsPage)
+    page.table.setFocus()
+    page.table.select_first()
+    assert page.detail.tabs.currentWidget() is not page.detail.care  # the Goals and tasks tab is not even shown
+    seen = when_dialog_opens(lambda dialog: dialog.reject())
+    qtbot.keyClick(page.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert seen and isinstance(seen[0], TaskDialog)
+
+
+def test_ctrl_slash_lists_the_pages_shortcuts_and_those_that_work_everywhere(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    shown: list = []
+
+    def look(dialog) -> None:
+        shown.append([tuple(r) for r in dialog.table.rows_model.rows])
+        dialog.reject()
+
+    when_dialog_opens(look)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    (rows,) = shown
+    here = {(what, keys) for where, what, keys in rows if where == f"On {page.title}"}
+    everywhere = {(what, keys) for where, what, keys in rows if where == "Everywhere"}
+    assert ("New task", "Ctrl+Shift+T") in here and ("Search patients", "Ctrl+F") in here
+    assert ("Go to Huddle", "Ctrl+1") in everywhere and ("Keyboard shortcuts", "Ctrl+/") in everywhere
+    assert isinstance(ShortcutsDialog, type)
