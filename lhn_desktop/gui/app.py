@@ -273,6 +273,12 @@ def make_application() -> QApplication:
 
 
 def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None) -> int:
+    from lhn_desktop.gui.platform_check import display_problem
+
+    problem = display_problem()  # said in words before Qt stops with its own terse line
+    if problem is not None:
+        print(problem, file=sys.stderr)  # noqa: T201  (no window to show it in)
+        return 1
     app = make_application()
     _install_excepthooks(smoke)
     dirs = app_dirs()
