@@ -22,6 +22,24 @@ from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+RED, AMBER = "#b00020", "#8a5a00"
+
+
+def _remission(row) -> str:
+    """Only what needs a look: not in remission, or no PGA to tell (the plan below has the values)."""
+    if row.in_remission is False:
+        return "Not in remission"
+    if row.in_remission is None and row.pack == "ibd":
+        return "No PGA"
+    return ""
+
+
+def _tasks(row) -> str:
+    if row.overdue_tasks:
+        return f"{row.overdue_tasks} overdue" + (f" of {row.open_tasks}" if row.open_tasks > row.overdue_tasks else "")
+    return f"{row.open_tasks} open" if row.open_tasks else ""
+
+
 VISIT_STATES = {"scheduled": "Booked", "completed": "Seen", "no_show": "Missed"}
 STATUS_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2, "Not due": 3, "Completed": 4, "Not applicable": 5}
 STATUS_COLOURS = {"Overdue": "#b03a2e", "Due": "#b9770e", "Due soon": "#7d6608"}
@@ -81,12 +99,26 @@ class HuddlePage(Page):
             [
                 Column("Time", lambda r: r.time),
                 Column("Patient", lambda r: r.patient_name),
-                Column("MRN", lambda r: r.mrn),
-                Column("Clinician", lambda r: r.clinician),
-                Column("Visit type", lambda r: r.visit_type),
+                Column("Clinician", lambda r: r.clinician),  # the visit type is in the plan's heading below
                 Column("Visit", lambda r: VISIT_STATES.get(r.visit_status, r.visit_status)),
                 Column("Plan", lambda r: PLAN_LABELS.get(r.plan_status, r.plan_status)),
-                Column("Flags", lambda r: "; ".join(r.flags)),
+                # one column a kind of flag, read down the day at a glance; the words are in the plan below
+                Column(
+                    "Disease",
+                    _remission,
+                    colour=lambda r: (
+                        RED
+                        if r.in_remission is False
+                        else AMBER
+                        if r.in_remission is None and r.pack == "ibd"
+                        else None
+                    ),
+                ),
+                Column("Overdue", lambda r: r.overdue_items or "", True, colour=lambda r: RED),
+                Column("Due", lambda r: r.due_items or "", True, colour=lambda r: AMBER),
+                Column("Tasks", _tasks, colour=lambda r: RED if r.overdue_tasks else None),
+                Column("Agenda", lambda r: r.new_agenda or "", True),
+                Column("Goals", lambda r: "Review due" if r.goals_due else "", colour=lambda r: AMBER),
             ],
             splitter,
         )
