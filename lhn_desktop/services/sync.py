@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Text, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,7 +43,16 @@ from lhn_desktop.sync.bundle import (
     read_bundle,
     write_bundle,
 )
-from lhn_desktop.sync.scope import NCC_ONLY, NETWORK_FIELDS, NETWORK_TEXT, SMALL_CELL, network_field_allowed
+from lhn_desktop.sync.scope import (
+    NCC_ONLY,
+    NETWORK_FIELDS,
+    SMALL_CELL,
+    network_field_allowed,
+    network_value_structured,
+)
+
+if TYPE_CHECKING:
+    from lhn_desktop.sync.textgate import KnownIdentifiers
 
 KEY_BYTES = 32
 
@@ -132,7 +142,7 @@ class ExportPreview:
     scope: str
     audience: str
     counts: list[KindCount]
-    texts: list[TextItem]  # center scope: new or changed free text; network scope: every free text that leaves
+    texts: list[TextItem]  # center scope: new or changed free text; network scope: every value that leaves as text
     warnings: list[str]
     last_export: str | None  # when this workstation last exported to the same audience
 
@@ -172,6 +182,23 @@ class SyncService:
                 out[entity] = kept
         return out
 
+    def known_patients(self) -> KnownIdentifiers:
+        """This center's patients as the free-text gate compares them: keyed hashes under a key made for this
+        review only. The clear values are read row by row and dropped; nothing of them is kept or written."""
+        from lhn_desktop.models.patients import Patient
+        from lhn_desktop.models.team import TeamMember
+        from lhn_desktop.sync.textgate import KnownIdentifiers
+
+        known = KnownIdentifiers()
+        columns = (Patient.given_name, Patient.family_name, Patient.mrn, Patient.birth_date, Patient.phone,
+                   Patient.email)  # fmt: skip
+        with self.db.read() as s:
+            for row in s.execute(select(*columns).execution_options(yield_per=500)):
+                known.add_patient(*row)
+            for name in s.scalars(select(TeamMember.display_name)):
+                known.add_colleague(name)
+        return known
+
     def _last_export(self, scope: str, audience: str) -> SyncExportLog | None:
         with self.db.read() as s:
             query = select(SyncExportLog).where(SyncExportLog.scope == scope, SyncExportLog.audience == audience)
@@ -198,22 +225,30 @@ class SyncService:
         last = self._last_export(scope, audience)
         cutoff = last.hlc_max if last else ""
         tables = sync_apply.syncable_tables()
+        known = self.known_patients() if scope == "network" else None
         counts, texts, warnings = [], [], []
         for entity in sorted(rows):
             entity_rows = rows[entity]
             counts.append(KindCount(entity, KIND_LABELS.get(entity, entity), len({r["id"] for r in entity_rows}),
                                     len(entity_rows)))  # fmt: skip
-            text_fields = set(NETWORK_TEXT.get(entity, ())) if scope == "network" else _free_text_fields(
-                tables.get(entity))  # fmt: skip
+            text_fields = _free_text_fields(tables.get(entity)) if scope == "center" else set()
             labels = _labels(entity_rows)
             for r in entity_rows:
                 value = r["v"]
-                if r["field"] not in text_fields or not isinstance(value, str) or not value.strip():
+                if scope == "network":
+                    # Every field that leaves: texts, and any value not of its field's structured shape.
+                    if network_value_structured(entity, r["field"], value):
+                        continue
+                    if not isinstance(value, str):
+                        value = json.dumps(value, ensure_ascii=False)
+                elif r["field"] not in text_fields or not isinstance(value, str):
+                    continue
+                if not value.strip():
                     continue
                 new = r["hlc"] > cutoff
                 if scope == "center" and not new:
                     continue
-                findings = _findings(value) if scope == "network" else ()
+                findings = _findings(value, known) if scope == "network" else ()
                 texts.append(TextItem(entity, KIND_LABELS.get(entity, entity), labels.get(r["id"], "(untitled)"),
                                       field_label(r["field"]), value, new, findings))  # fmt: skip
         if scope == "network":
@@ -391,10 +426,10 @@ def _labels(rows: list[dict]) -> dict[str, str]:
 _LABEL_FIELDS = ("title", "name", "display_name", "month", "code", "kind")
 
 
-def _findings(text: str) -> tuple[str, ...]:
+def _findings(text: str, known: KnownIdentifiers | None = None) -> tuple[str, ...]:
     from lhn_desktop.sync.textgate import masked, scan
 
-    return tuple(f"{f.label}: {masked(text, f)}" for f in scan(text))
+    return tuple(f"{f.label}: {masked(text, f, known)}" for f in scan(text, known))
 
 
 def _small_denominators(rows: list[dict]) -> list[str]:

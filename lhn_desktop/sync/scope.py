@@ -8,6 +8,8 @@ pointing at a record the receiver cannot have.
 
 from __future__ import annotations
 
+import re
+
 DELETED_FIELD = "_deleted"  # the delete marker every entity carries (store.capture)
 
 #: Entity -> the fields a network bundle may carry (plus the delete marker).
@@ -46,12 +48,56 @@ NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {"usage_event": frozenset({"
 #: Entities only the network coordinating center may author (SYNC.md 0.6).
 NCC_ONLY = frozenset({"measure_definition"})
 
-#: Free text that leaves in a network bundle; the gate scans it before export (SYNC.md 2.3 step 2).
+#: Every field that leaves in a network bundle is either scanned by the free-text gate and listed in the export
+#: review (NETWORK_TEXT), or holds a structured value of a shape the export checks (NETWORK_STRUCTURED: an id, a
+#: hash, a date, a month, a number, a site code, one of a few fixed words); a structured field holding anything else
+#: is scanned and listed too (SYNC.md 2.3 step 2).
+#: A test keeps the two lists together equal to NETWORK_FIELDS.
+# fmt: off
 NETWORK_TEXT: dict[str, tuple[str, ...]] = {
-    "site": ("name",),
-    "resource": ("title", "summary", "body", "tags", "licence", "attachment_name"),
+    "site": ("name", "network", "code"),
+    "resource": ("title", "summary", "body", "tags", "licence", "attachment_name", "disease", "audience", "kind",
+                 "contributing_site", "contributor_role"),
     "usage_event": ("note",),
+    "measure_value": (),
+    "measure_definition": ("code", "title", "numerator", "denominator", "kind", "chart_type", "direction", "target",
+                           "owner"),
 }
+NETWORK_STRUCTURED: dict[str, dict[str, str]] = {
+    "site": {},
+    "resource": {"version": "number", "published_on": "date", "supersedes_id": "id", "adapted_from_id": "id",
+                 "attachment_sha256": "sha256", "attachment_bytes": "number"},
+    "usage_event": {"resource_id": "id", "at": "datetime", "kind": "usage"},
+    "measure_value": {"measure_id": "id", "month": "month", "numerator": "number", "denominator": "number",
+                      "site_code": "site", "source": "source"},
+    "measure_definition": {"lookback_days": "number", "version": "number"},
+}
+# fmt: on
+
+_SHAPES = {
+    "id": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "sha256": re.compile(r"[0-9a-f]{64}"),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "datetime": re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?"),
+    "month": re.compile(r"\d{4}-\d{2}"),
+    "site": re.compile(r"[a-z0-9][a-z0-9-]{0,39}"),
+    "usage": re.compile(r"viewed|adopted|adapted"),
+    "source": re.compile(r"computed|entered|network"),
+}
+
+
+def network_value_structured(entity: str, field: str, value: object) -> bool:
+    """Whether a value leaving in a network bundle is of its field's structured shape (then the free-text gate
+    need not read it); a text, or a structured field holding anything else, is scanned and listed."""
+    if value is None or isinstance(value, bool) or field == DELETED_FIELD:
+        return True
+    shape = NETWORK_STRUCTURED.get(entity, {}).get(field)
+    if shape is None:
+        return False
+    if shape == "number":
+        return isinstance(value, int | float)
+    return isinstance(value, str) and _SHAPES[shape].fullmatch(value) is not None
+
 
 #: Counts a center submits; below this denominator the export review warns (SYNC.md 3.2).
 SMALL_CELL = 11

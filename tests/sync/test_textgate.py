@@ -138,9 +138,20 @@ def test_a_month_and_year_or_a_bare_year_is_not_a_full_date():
 
 
 def test_numbers_that_are_not_record_numbers():
-    for text in ["12345", "1,234,567", "0.1234567", "3.14159265", "$250000", "2019-2024", "2023-24", "100-200"]:
+    for text in ["1234", "1,234,567", "0.1234567", "3.14159265", "$250000", "2019-2024", "2023-24", "100-200"]:
         assert scan(text) == [], text
-    for text in ["123456", "1234567", "1-2-3-4-5-6", "12 345 678", "1234-5678", "200-100000", "1234567%", "1234567 of"]:
+    # 5 digits are enough for a record number (issue 18: 5-digit MRNs left unflagged)
+    for text in [
+        "12345",
+        "123456",
+        "1234567",
+        "1-2-3-4-5-6",
+        "12 345 678",
+        "1234-5678",
+        "200-100000",
+        "1234567%",
+        "1234567 of",
+    ]:
         assert [f.kind for f in scan(text)] == ["mrn"], text
 
 
