@@ -466,13 +466,16 @@ def _digit_chains(text: str):
     yield from close()
 
 
+_ONE_BY_ONE = re.compile(rf"\d(?:[ \t]\d){{{MIN_DIGITS - 1},}}")
+
+
 def _spoken_numbers(text: str):
     for start, end, digits, spelled, groups in _digit_chains(text):
         groups = [g for g in groups if g]
         span = text[start:end]
         # "614 - 555 - 0187": a phone's groups with spaced separators (a list of counts has commas)
         phone_shape = groups in ([3, 4], [3, 3, 4], [1, 3, 3, 4]) and span.count(" ") >= 2 and "," not in span
-        one_by_one = len(groups) >= MIN_DIGITS and set(groups) == {1} and "," not in span  # "7 3 4 1 9"
+        one_by_one = _ONE_BY_ONE.fullmatch(span) is not None  # "7 3 4 1 9"
         if (spelled and 7 <= len(digits) <= 15) or phone_shape:
             yield "phone", start, end
         elif (spelled and len(digits) >= MIN_DIGITS) or one_by_one:

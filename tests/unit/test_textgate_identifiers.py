@@ -265,5 +265,5 @@ def test_false_flags_on_real_network_texts(demo_db, admin):
     assert flagged == []  # the demo's own commons, with its shared PDSA cycles and change ideas
     flagged = [(f.kind, t[f.start : f.end]) for t in extra for f in scan(t, known)]
     # What remains: the deadline of a 90-day aim written as a full date, which the full-date rule flags on
-    # purpose (a full date is the most common identifier in PDSA notes). 2 false flags of 257 texts.
+    # purpose (a full date is the most common identifier in PDSA notes). 2 false flags of 181 texts.
     assert sorted(flagged) == [("date", "11 May 2026"), ("date", "16 April 2026")]
