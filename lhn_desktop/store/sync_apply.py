@@ -183,7 +183,7 @@ def apply_rows(
     with db.write(actor) as s:
         conn = s.connection()
         revived: set[str] = set()
-        writers: dict[str, str] = {}  # workstation -> the site it wrote new versions for
+        writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
         for entity, entity_rows in rows.items():
             by_record: dict[str, list] = {}
             for r in entity_rows:
@@ -198,10 +198,6 @@ def apply_rows(
                 done += sum(len(by_record[i]) for i in chunk)
                 if progress:
                     progress(done, total)
-        if writers.get(node.node_id, node.site_code) != node.site_code:
-            raise WriteRefused("holds field versions from this workstation for another center's records")
-        if writers:
-            _check_writers(conn, writers)
         _reshow_children(conn, tables, revived)
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
@@ -220,9 +216,9 @@ def apply_rows(
 
 
 def _check_writers(conn, writers: dict[str, str]) -> None:
-    """Every workstation writes for one site only: a workstation that brought new versions for one site may not
-    hold versions for another here (the versions just merged included). One pass over the stored versions, made
-    only when something new arrived."""
+    """Every workstation writes for one site only: a workstation that brings new versions for one site may not
+    hold versions for another here (the versions just merged included). One pass over the stored versions for the
+    workstations not checked before in this import, made only when something new arrived from them."""
     nodes = sorted(writers)
     for start in range(0, len(nodes), _IN_CHUNK):
         query = select(SyncValue.node, SyncValue.owner).where(SyncValue.node.in_(nodes[start : start + _IN_CHUNK]))
@@ -265,6 +261,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
 
     inserts: list[tuple] = []
     deletes: list[tuple] = []
+    fresh: dict[str, str] = {}  # workstation -> the site of the new versions it brings in this chunk
     touched: list[str] = []
     owners: dict[str, str] = {}
     for record_id in chunk:
@@ -295,7 +292,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                     deletes.append((entity, record_id, r.field, x.node, x.dot))
             inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, canonical_json(dict(r.vv)),
                             canonical_json(r.v), r.owner))  # fmt: skip
-            if writers.setdefault(r.node, r.owner) != r.owner:
+            if fresh.setdefault(r.node, r.owner) != r.owner or writers.get(r.node, r.owner) != r.owner:
                 raise WriteRefused("holds field versions from a workstation that belongs to another center")
             current[record_id][r.field] = after
             changed = True
@@ -309,6 +306,10 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
     if inserts:
         conn.exec_driver_sql(_INSERT_VALUE, inserts)
     counts["added"] += len(inserts)
+    unchecked = {n: site for n, site in fresh.items() if n not in writers}
+    if unchecked:  # before any displayed row is written from them
+        _check_writers(conn, unchecked)
+        writers.update(unchecked)
     if table is None or not touched:
         return
     existing = {row[0] for row in conn.execute(select(table.c.id).where(table.c.id.in_(touched)))}
