@@ -222,7 +222,7 @@ def _check_writers(conn, writers: dict[str, str]) -> None:
     nodes = sorted(writers)
     for start in range(0, len(nodes), _IN_CHUNK):
         query = select(SyncValue.node, SyncValue.owner).where(SyncValue.node.in_(nodes[start : start + _IN_CHUNK]))
-        for node, owner in conn.execute(query.group_by(SyncValue.node, SyncValue.owner)):
+        for node, owner in conn.execute(query.distinct()):
             if owner != writers[node]:
                 raise WriteRefused("holds field versions from a workstation that belongs to another center")
 
