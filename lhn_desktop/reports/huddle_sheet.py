@@ -1,4 +1,5 @@
-"""The huddle sheet: a summary page of the clinic day, then one page per patient."""
+"""The huddle sheet: a summary page of the clinic day, then the patients one after another, each kept whole on a
+page (about two to a page), with lines for notes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done
 AGENDA_LABELS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
 ACTION_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2}
 FOOTER = "Contains patient information: keep it in the clinic and shred it after the huddle."
+NOTE_LINES = 3
 
 
 def write_huddle_sheet(board, center_name: str, path: str | Path) -> Path:
@@ -37,37 +39,66 @@ def write_huddle_sheet(board, center_name: str, path: str | Path) -> Path:
                 for value in (row.time or "--:--", row.patient_name, row.mrn, PLAN_LABELS.get(row.plan_status, ""),
                               "; ".join(row.flags) or "—"):  # fmt: skip
                     cells.cell(value)
-    for row in board.rows:
-        doc.add_page()
-        doc.heading(f"{row.time or '--:--'}  {row.patient_name}", size=13)
-        details = f"MRN {row.mrn} · {row.visit_type}" + (f" · {row.clinician}" if row.clinician else "")
-        doc.paragraph(details, size=9, color=MUTED)
-        if row.flags:
-            doc.paragraph("; ".join(row.flags), bold_prefix="Flags:")
-        if row.latest_pga:
-            state = "in remission" if row.in_remission else "not in remission"
-            doc.paragraph(f"PGA {row.latest_pga} on {row.latest_pga_on} ({state})", bold_prefix="Disease activity:")
-        actions = sorted((i for i in row.items if i.status in ACTION_ORDER), key=lambda i: ACTION_ORDER[i.status])
-        doc.ln(1)
-        doc.heading("To do at this visit", size=10.5)
-        if actions:
-            for item in actions:
-                doc.bullet(f"{item.title}: {item.reason}", item.status, STATUS_INK.get(item.status, (0, 0, 0)))
-        else:
-            doc.paragraph("Nothing due." if row.items else "No disease pack for this diagnosis: no checklist.")
-        if row.agenda:
-            doc.ln(1)
-            doc.heading("The family's agenda", size=10.5)
-            for entry in row.agenda:
-                addressed = " (addressed)" if entry.addressed else ""
-                doc.bullet(f"{entry.text}{addressed}", AGENDA_LABELS.get(entry.kind, entry.kind) + ":")
-        doc.ln(1)
-        tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
-        goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
-        doc.paragraph(tasks + goals, bold_prefix="Tasks and goals:")
-        doc.paragraph(PLAN_LABELS.get(row.plan_status, row.plan_status), bold_prefix="Pre-visit plan:")
-        doc.ln(2)
-        doc.heading("Notes", size=10.5)
-        for _ in range(5):
-            doc.cell(0, 8, "", border="B", new_x="LMARGIN", new_y="NEXT")
+    probe = _Probe(doc)
+    doc.add_page()
+    for n, row in enumerate(board.rows):
+        if n and doc.get_y() + probe.height(row) > doc.page_break_trigger:
+            doc.add_page()  # a patient is never split across pages
+        elif n:
+            doc.set_draw_color(*MUTED)
+            doc.line(doc.l_margin, doc.get_y(), doc.w - doc.r_margin, doc.get_y())
+            doc.ln(3)
+        _patient(doc, row)
     return doc.save(path)
+
+
+def _patient(doc: Document, row) -> None:
+    """One patient's part of the sheet: flags, disease activity, what to do, the family's agenda, notes."""
+    doc.heading(f"{row.time or '--:--'}  {row.patient_name}", size=12)
+    details = f"MRN {row.mrn} · {row.visit_type}" + (f" · {row.clinician}" if row.clinician else "")
+    doc.paragraph(details, size=8.5, color=MUTED)
+    if row.flags:
+        doc.paragraph("; ".join(row.flags), size=9, bold_prefix="Flags:")
+    if row.latest_pga:
+        state = "in remission" if row.in_remission else "not in remission"
+        doc.paragraph(f"PGA {row.latest_pga} on {row.latest_pga_on} ({state})", size=9,
+                      bold_prefix="Disease activity:")  # fmt: skip
+    actions = sorted((i for i in row.items if i.status in ACTION_ORDER), key=lambda i: ACTION_ORDER[i.status])
+    doc.heading("To do at this visit", size=10)
+    if actions:
+        for item in actions:
+            doc.bullet(f"{item.title}: {item.reason}", item.status, STATUS_INK.get(item.status, (0, 0, 0)), size=8.5)
+    else:
+        doc.paragraph("Nothing due." if row.items else "No disease pack for this diagnosis: no checklist.", size=9)
+    if row.agenda:
+        doc.heading("The family's agenda", size=10)
+        for entry in row.agenda:
+            addressed = " (addressed)" if entry.addressed else ""
+            doc.bullet(f"{entry.text}{addressed}", AGENDA_LABELS.get(entry.kind, entry.kind) + ":", size=8.5)
+    tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
+    goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
+    plan = PLAN_LABELS.get(row.plan_status, row.plan_status)
+    doc.paragraph(f"{tasks}{goals} · pre-visit plan: {plan.lower()}", size=9, bold_prefix="Tasks and goals:")
+    doc.set_font("DejaVu", "", 8)
+    doc.set_text_color(*MUTED)
+    doc.cell(0, 6, "Notes", new_x="LMARGIN", new_y="NEXT")
+    doc.set_text_color(0, 0, 0)
+    for _ in range(NOTE_LINES):
+        doc.cell(0, 7, "", border="B", new_x="LMARGIN", new_y="NEXT")
+    doc.ln(3)
+
+
+class _Probe:
+    """How tall a patient's part is: drawn once on a scratch document of the same page size and fonts."""
+
+    def __init__(self, like: Document) -> None:
+        self.doc = Document(like.doc_title, like.footer_note)
+        self.doc.add_page()
+
+    def height(self, row) -> float:
+        self.doc.add_page()
+        top, page = self.doc.get_y(), self.doc.page_no()
+        _patient(self.doc, row)
+        if self.doc.page_no() != page:  # longer than a page: it starts on a page of its own
+            return float("inf")
+        return self.doc.get_y() - top
