@@ -574,8 +574,13 @@ def test_own_records_pass_and_the_network_may_relay_every_sites_records(network,
         card = card_of(ncc)
         TrustService(other).add(ADMIN, card, card.fingerprint, role="ncc")
         relayed = {"measure_definition": [row("d1", "title", "Remission", owner="ncc")]}
-        path = network_bundle(tmp_path, relayed, ncc, audience="ctr-043", relayed={
-            "resource": [row("r9", "title", "From ctr-044", owner="ctr-044")]})  # a workstation of ctr-044 wrote it
+        path = network_bundle(
+            tmp_path,
+            relayed,
+            ncc,
+            audience="ctr-043",
+            relayed={"resource": [row("r9", "title", "From ctr-044", owner="ctr-044")]},
+        )  # a workstation of ctr-044 wrote it
         verified = SyncService(other).verify(path, None)
         assert {e: len(r) for e, r in verified.rows.items()} == {"measure_definition": 1, "resource": 1}
     finally:
