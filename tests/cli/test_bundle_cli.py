@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from lhn_desktop.cli import main
-from lhn_desktop.services.maintenance import _rotate_node
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def second(demo_path: Path, tmp_path: Path) -> Path:
-    """Another workstation of the same center, set up from a copy (its own workstation id)."""
-    path = tmp_path / "second" / "center.sqlite3"
-    path.parent.mkdir()
-    shutil.copy(demo_path, path)
-    _rotate_node(path)
-    return path
 
 
 def test_export_verify_import_by_key_file(capsys, demo_path: Path, second: Path, tmp_path: Path) -> None:

@@ -5,36 +5,19 @@ file, reporting each one (imported, already imported, refused with its reason)."
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from lhn_desktop.access import Actor
-from lhn_desktop.cli import main
 from lhn_desktop.models.improvement import ImprovementGoal
-from lhn_desktop.services.maintenance import _rotate_node
 from lhn_desktop.store.database import Database
+from tests.cli.test_bundle_cli import run
 from tests.unit.test_bundle_hostile import broken_deflate, changed_method
 
 PASSPHRASE = "correct horse battery staple"
 REPORT_KEYS = {"file", "already_imported", "added", "records", "conflicts", "hidden", "sender", "kinds"}
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def second(demo_path: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "second" / "center.sqlite3"
-    path.parent.mkdir()
-    shutil.copy(demo_path, path)
-    _rotate_node(path)
-    return path
 
 
 def _goals(path: Path) -> set[str]:
