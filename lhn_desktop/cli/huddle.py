@@ -55,7 +55,7 @@ def huddle(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     if args.pdf and not args.json:
-        emit(f"Wrote the huddle sheet to {args.pdf} ({len(board.rows) + 1} pages).")
+        emit(f"Wrote the huddle sheet for {len(board.rows)} patient(s) to {args.pdf}.")
         return 0
     if args.json:
         emit_json({"date": board.day, "summary": board.summary, "patients": [_row_json(r) for r in board.rows]})

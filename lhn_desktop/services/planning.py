@@ -384,7 +384,7 @@ class PlanningService:
         return buffer.getvalue()
 
     def huddle_sheet(self, actor: Actor, day: date, path: str | Path) -> Path:
-        """The huddle sheet PDF: a summary page, then one page per patient."""
+        """The huddle sheet PDF: a summary page, then the patients about two to a page, each kept whole."""
         from lhn_desktop.reports.huddle_sheet import write_huddle_sheet
 
         target = Path(path)
