@@ -95,3 +95,18 @@ def demo_db(demo_path: Path, lhn_home: Path) -> Iterator[Database]:
 @pytest.fixture
 def admin() -> Actor:
     return Actor.workstation()
+
+
+@pytest.fixture
+def pair(center_path: Path, tmp_path: Path) -> Iterator[tuple[Database, Database]]:
+    """Workstation A (the center) and B, set up from a copy of A (same key, its own workstation id)."""
+    from lhn_desktop.services.maintenance import _rotate_node
+
+    b_path = tmp_path / "b" / "center.sqlite3"
+    b_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(center_path, b_path)
+    _rotate_node(b_path)
+    a, b = Database.open(center_path, tmp_path / "a-backups"), Database.open(b_path, tmp_path / "b-backups")
+    yield a, b
+    a.close()
+    b.close()

@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import random
-import shutil
 import signal
 import sqlite3
 import stat
@@ -37,7 +36,6 @@ from hypothesis import strategies as st
 from lhn_desktop.access import Actor
 from lhn_desktop.models.improvement import ImprovementGoal
 from lhn_desktop.services.center import init_center_database, key_id
-from lhn_desktop.services.maintenance import _rotate_node
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import KeyCard, TrustService
 from lhn_desktop.store import sync_apply
@@ -128,18 +126,6 @@ def add_goal(db: Database, title: str) -> str:
 def folder(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@pytest.fixture
-def pair(center_path: Path, tmp_path: Path):
-    """Workstation A (the center) and B, set up from a copy of A (same key, its own workstation id)."""
-    b_path = folder(tmp_path / "b") / "center.sqlite3"
-    shutil.copy(center_path, b_path)
-    _rotate_node(b_path)
-    a, b = Database.open(center_path, tmp_path / "a-backups"), Database.open(b_path, tmp_path / "b-backups")
-    yield a, b
-    a.close()
-    b.close()
 
 
 def rejected(call, code: str) -> BundleRejected:

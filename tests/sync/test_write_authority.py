@@ -23,7 +23,7 @@ from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import write_bundle
-from tests.sync.test_integrity import (  # noqa: F401  (pair is the fixture of two workstations of one center)
+from tests.sync.test_integrity import (
     ADMIN,
     CENTER_KEY,
     add_goal,
@@ -31,7 +31,6 @@ from tests.sync.test_integrity import (  # noqa: F401  (pair is the fixture of t
     dump,
     folder,
     new_center,
-    pair,
     rejected,
     signing_key,
     source_of,
@@ -75,7 +74,7 @@ def title_of(db: Database, record: str) -> tuple:
 
 @pytest.fixture
 def workstations(request):
-    """Two workstations of one center (``test_integrity``'s ``pair``)."""
+    """Two workstations of one center (the ``pair`` of tests/conftest.py)."""
     return request.getfixturevalue("pair")
 
 

@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import logging
-import shutil
 import struct
 import traceback
 import tracemalloc
@@ -25,7 +24,6 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor
 from lhn_desktop.models.sync import SyncImportLog, SyncValue
 from lhn_desktop.models.team import TeamMember
-from lhn_desktop.services.maintenance import _rotate_node
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.sync_apply import row_problem
@@ -192,19 +190,6 @@ def test_the_window_and_the_command_line_take_the_same_first_look():
 
 
 # -- a trusted peer's values ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pair(center_path: Path, tmp_path: Path):
-    """Workstation A (the center) and B, set up from a copy of A with its own workstation id."""
-    b_path = tmp_path / "b" / "center.sqlite3"
-    b_path.parent.mkdir()
-    shutil.copy(center_path, b_path)
-    _rotate_node(b_path)
-    a, b = Database.open(center_path, tmp_path / "a-backups"), Database.open(b_path, tmp_path / "b-backups")
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _now_hlc() -> str:

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from lhn_desktop.sync.bundle import SIGNATURE_TAG, BundleRejected, Signer, read_bundle, write_bundle
+from tests.sync.test_integrity import CENTER_KEY as KEY
+from tests.sync.test_integrity import HLC, NODE, NOW, SITE
 
-SITE = "ctr-042"
-KEY = bytes(range(32))
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-HLC = f"{int(NOW.timestamp() * 1000):013d}-00000"
-NODE = "9b0c7a6e-1111-4a2b-8c3d-000000000001"
 SIGNER = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"sealed counts test").digest())
 PUBLIC = SIGNER.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 KEY_ID = hashlib.sha256(PUBLIC).hexdigest()[:16]
