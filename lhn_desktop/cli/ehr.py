@@ -94,7 +94,8 @@ def ehr_import(args: argparse.Namespace) -> int:
     verb = "Imported" if report.applied else "Read (nothing written)" if args.apply else "Preview (nothing written)"
     emit(f"{verb}: {report.resources} {report.what} read.")
     for kind, c in report.counts.items():
-        emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
+        if c.new or c.changed or c.unchanged or c.skipped:  # the kinds the files hold (a schedule: visits)
+            emit(f"  {kind}: {c.new} new, {c.changed} changed, {c.unchanged} unchanged, {c.skipped} left out")
     for (kind, reason), (n, places) in report.skipped.items():
         emit(f"  left out ({kind}): {reason}: {n}, e.g. {places[0]}")
     for kind, where, what in report.clashes:
@@ -109,7 +110,7 @@ def ehr_import(args: argparse.Namespace) -> int:
         emit(report.advice)
     if not report.applied and report.changes:
         emit("Run the same command with --apply to import.")
-    elif not report.applied:
+    elif not report.applied and not report.advice:
         emit("Nothing to import: every record that can be imported is already in LHN Desktop.")
     return 0
 

@@ -111,7 +111,8 @@ def test_a_schedule_of_unknown_patients_is_not_called_already_imported(capsys, n
     code, out, _ = run(capsys, "schedule", "import", str(schedule), "--apply", "--db", str(new_center))
     assert code == 0 and "already on the schedule" not in out
     assert "1 record(s) name a patient who is not in LHN Desktop: import the patients first" in out
-    assert "Imported: 1 rows read" not in out and "Nothing to import" in out
+    assert "Imported: 1 rows read" not in out and "Nothing to import" not in out  # not "already there": unknown
+    assert "  visits: 0 new, 0 changed, 0 unchanged, 1 left out" in out and "observations:" not in out
 
 
 def test_a_schedule_with_terminal_escapes_never_prints_them_raw(capsys, new_center, tmp_path):
