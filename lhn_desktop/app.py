@@ -27,6 +27,7 @@ from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.planning import PlanningService
 from lhn_desktop.services.registry import RegistryService
 from lhn_desktop.services.schedule import ScheduleService
+from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.services.visits import VisitService
@@ -85,6 +86,7 @@ class AppContext:
         self.improvement = ImprovementService(self.db, today=self.today)
         self.trust = TrustService(self.db)
         self.commons = CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
+        self.sync = SyncService(self.db, attachments_folder(self.db.path))
 
     @classmethod
     def open(

@@ -53,11 +53,9 @@ def make_key(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from lhn_desktop.services.sync import SyncService
-
     ctx = _context(args)
     try:
-        service = SyncService(ctx.db)
+        service = ctx.sync
         if args.review:
             preview = service.preview(ctx.actor, args.scope, args.to)
         elif args.scope == "center":
@@ -99,22 +97,22 @@ def _print_review(preview) -> None:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from lhn_desktop.services.sync import SyncService
-
     ctx = _context(args)
     try:
         key = _key_for(args, [args.file], ctx.db.local_node().site_code)
-        bundle = SyncService(ctx.db).verify(args.file, key)
+        bundle = ctx.sync.verify(args.file, key)
     finally:
         ctx.close()
     m = bundle.manifest
     rows = sum(len(r) for r in bundle.rows.values())
     summary = {"file": args.file, "ok": True, "bundle_id": m.bundle_id, "from": m.source.site_id,
-               "created_at": m.created_at, "already_imported": bundle.already_imported, "rows": rows}  # fmt: skip
+               "created_at": m.created_at, "already_imported": bundle.already_imported, "rows": rows,
+               "attachments": len(bundle.attachments)}  # fmt: skip
     if args.json:
         emit_json(summary)
     else:
-        state = "already imported" if bundle.already_imported else f"{rows} field versions, ready to import"
+        files = f" and {len(bundle.attachments)} attached file(s)" if bundle.attachments else ""
+        state = "already imported" if bundle.already_imported else f"{rows} field versions{files}, ready to import"
         emit(
             f"{args.file}: every check passed ({m.source.site_id}, made {m.created_at}); {state}. Nothing was changed."
         )
@@ -124,13 +122,12 @@ def verify(args: argparse.Namespace) -> int:
 def import_(args: argparse.Namespace) -> int:
     """Import each file in turn, each in its own transaction: a refused file changes nothing and the import
     carries on with the next; every file's outcome is reported (exit 2 when any was refused)."""
-    from lhn_desktop.services.sync import SyncService
     from lhn_desktop.sync.bundle import BundleRejected
 
     ctx = _context(args)
     try:
         key = _key_for(args, args.files, ctx.db.local_node().site_code)
-        results = SyncService(ctx.db).import_many(ctx.actor, args.files, key)
+        results = ctx.sync.import_many(ctx.actor, args.files, key)
     finally:
         ctx.close()
     outcomes = [_outcome(r) for r in results]
@@ -160,7 +157,7 @@ def _outcome(result) -> dict:
         return fields | {"outcome": "already_imported" if result.already_imported else "imported"}
     return {"file": result.file, "outcome": "refused", "code": result.code, "reason": result.reason,
             "message": str(result), "already_imported": False, "added": 0, "records": 0, "conflicts": 0,
-            "hidden": 0, "sender": "", "kinds": {}}  # fmt: skip
+            "hidden": 0, "sender": "", "kinds": {}, "attachments": 0}  # fmt: skip
 
 
 def _tally(outcomes: list[dict]) -> str:

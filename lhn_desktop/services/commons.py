@@ -26,6 +26,7 @@ from lhn_desktop.models.improvement import DriverNode, PdsaCycle
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import TeamMember
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES
 
 KINDS = {
     "tool": "Tool or form",
@@ -37,7 +38,6 @@ KINDS = {
     "video_link": "Video link",
 }
 CONTRIBUTOR_ROLES = ("clinician", "improver", "parent", "patient")
-ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = (".txt", ".md", ".csv")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -250,6 +250,26 @@ class CommonsService:
         if source.suffix.lower() in TEXT_SUFFIXES:
             words = source.read_text(encoding="utf-8", errors="replace")[:200_000]
         return source.name, digest, size, words
+
+    def index_received(self, actor: Actor, digests: set[str]) -> int:
+        """Put the words of received text attachments into the search index (a bundle brings the file, the
+        index is this workstation's own); returns how many resources were indexed."""
+        if not digests:
+            return 0
+        with self.db.read() as s:
+            found = s.execute(select(Resource.id, Resource.attachment_name, Resource.attachment_sha256)
+                              .where(Resource.attachment_sha256.in_(sorted(digests)))).all()  # fmt: skip
+        words = {}
+        for resource_id, name, digest in found:
+            path = self.attachments_dir / digest
+            if Path(name or "").suffix.lower() in TEXT_SUFFIXES and path.is_file():
+                words[resource_id] = path.read_bytes()[:800_000].decode("utf-8", errors="replace")[:200_000]
+        if words:
+            with self.db.write(actor) as s:
+                for resource_id, text_ in words.items():
+                    s.execute(text("UPDATE resource_fts SET attachment = :t WHERE resource_id = :id"),
+                              {"t": text_, "id": resource_id})  # fmt: skip
+        return len(words)
 
     def attachment_path(self, resource_id: str) -> Path:
         """The stored attachment, after checking its hash: a changed or damaged file is refused."""

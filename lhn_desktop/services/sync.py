@@ -5,6 +5,9 @@ A network bundle carries only the allowlisted, non-patient records (sync.scope) 
 coordinating center, or from it to one center, after the free-text gate; its review lists every text
 that leaves with what the gate found.
 
+Both carry the files that the commons resources in them attach (newest first, within the bundle's
+attachment budget); an import stores each one, checked against its hash, beside the database.
+
 The center key is 32 bytes the team sets up once: a key file made with ``make_key_file``, or a
 passphrase stretched with scrypt (salted with the site code, so every workstation of the center
 derives the same key). The key is never stored in the database.
@@ -12,6 +15,7 @@ derives the same key). The key is never stored in the database.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -35,9 +39,13 @@ from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.limits import MAX_TEXT, too_long
 from lhn_desktop.sync.bundle import (
+    ATTACHMENT_BUDGET,
+    MAX_ATTACHMENTS,
     SUFFIX,
     BundleRejected,
+    RawJSON,
     VerifiedBundle,
     peek_manifest,
     read_bundle,
@@ -99,12 +107,17 @@ class ImportReport:
     hidden: int = 0  # records hidden because the record they belong to is deleted
     sender: str = ""
     kinds: dict[str, int] = field(default_factory=dict)  # records changed, by kind
+    attachments: int = 0  # attached files stored that this workstation did not have
 
     @property
     def summary(self) -> str:
         if self.already_imported:
             return f"{self.file}: already imported; nothing changed."
+        plural = "s" if self.attachments != 1 else ""
+        files = f"; {self.attachments} attached file{plural} stored" if self.attachments else ""
         if not self.added:
+            if files:
+                return f"{self.file} from {self.sender}: no record changed{files}."
             return f"{self.file} from {self.sender}: nothing new; this workstation already had everything in it."
         kinds = ", ".join(f"{n} {label}" for label, n in sorted(self.kinds.items(), key=lambda x: -x[1])[:6])
         noun = "record" if self.records == 1 else "records"
@@ -113,7 +126,7 @@ class ImportReport:
             text += f"; {self.conflicts} with values to choose between (Conflicts tab)"
         if self.hidden:
             text += f"; {self.hidden} hidden because the record they belong to was deleted"
-        return text + "."
+        return text + files + "."
 
 
 @dataclass(frozen=True)
@@ -155,9 +168,23 @@ class ExportBlocked(ValidationError):
     """A network export held back by the free-text gate until edited or overridden with an attestation."""
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A stored file that a resource going out attaches."""
+
+    digest: str
+    path: Path
+    bytes: int
+    title: str
+
+
 class SyncService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, attachments_dir: Path | None = None) -> None:
+        from lhn_desktop.services.commons import attachments_folder
+
         self.db = db
+        #: where the commons keeps attached files by hash: what bundles carry, and where they arrive
+        self.attachments_dir = attachments_dir if attachments_dir is not None else attachments_folder(db.path)
 
     # -- what would leave ---------------------------------------------------------------------------------------
 
@@ -253,6 +280,7 @@ class SyncService:
                                       field_label(r["field"]), value, new, findings))  # fmt: skip
         if scope == "network":
             warnings = _small_denominators(rows.get("measure_value", []))
+        warnings += self._attachment_warnings(rows)
         when = last.exported_at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
         return ExportPreview(scope, audience, counts, texts, warnings, when)
 
@@ -299,16 +327,20 @@ class SyncService:
         key = load_der_private_key(node.private_key, password=None)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
         rows = self._outgoing(scope, audience, raw=True)
+        _refuse_over_limit(rows)
         high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
+        files = self._attachment_bytes(self._attachments(rows)[0])
         path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
-                            folder=target, center_key=center_key)  # fmt: skip
+                            folder=target, center_key=center_key, attachments=files)  # fmt: skip
+        del files
         counts = {e: len(r) for e, r in rows.items()}
         bundle_id = peek_manifest(path)["bundle_id"]  # the file just written
         with self.db.write(actor) as s:
             s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,
                                 exported_by=actor.name, counts_json=json.dumps(counts, sort_keys=True),
                                 attestation=attestation))  # fmt: skip
-            detail = f"{scope} bundle {path.name} for {audience}"
+            detail = f"{scope} bundle {path.name} for {audience}" + (f" with {n} attached file(s)" if (n := len(
+                peek_manifest(path).get("attachments", []))) else "")  # fmt: skip
             record_audit(s, "export", "bundle", bundle_id, detail + (f"; free-text check overridden: {attestation}"
                                                                      if attestation else ""))  # fmt: skip
         try:
@@ -319,6 +351,90 @@ class SyncService:
         except OSError as exc:
             logger.warning("The workstation-id check could not note this export: %s", exc)
         return path
+
+    # -- attached files -----------------------------------------------------------------------------------------
+
+    def _attachments(self, rows: dict[str, list[dict]]) -> tuple[list[Attached], list[Attached]]:
+        """The files the outgoing resources attach that this workstation holds: those that go (newest first,
+        within ``MAX_ATTACHMENTS`` and ``ATTACHMENT_BUDGET``) and those left out for lack of room."""
+        newest: dict[str, str] = {}
+        titles: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for r in rows.get("resource", ()):
+            value = json.loads(r["v"]) if type(r["v"]) is RawJSON else r["v"]
+            if r["field"] == "attachment_sha256" and isinstance(value, str):
+                names.setdefault(value, r["id"])
+                newest[value] = max(newest.get(value, ""), r["hlc"])
+            elif r["field"] == "title" and isinstance(value, str):
+                titles[r["id"]] = value
+        going: list[Attached] = []
+        left: list[Attached] = []
+        total = 0
+        for digest in sorted(newest, key=lambda d: newest[d], reverse=True):
+            path = self.attachments_dir / digest
+            if len(digest) != 64 or not path.is_file():
+                continue  # not on this workstation (yet): nothing to send
+            item = Attached(digest, path, path.stat().st_size, titles.get(names[digest], "(untitled)"))
+            if len(going) < MAX_ATTACHMENTS and total + item.bytes <= ATTACHMENT_BUDGET:
+                going.append(item)
+                total += item.bytes
+            else:
+                left.append(item)
+        return going, left
+
+    @staticmethod
+    def _attachment_bytes(going: list[Attached]) -> dict[str, bytes]:
+        """The chosen files' content; a stored file that no longer matches its hash (changed or damaged here)
+        is not sent."""
+        out = {}
+        for item in going:
+            data = item.path.read_bytes()
+            if hashlib.sha256(data).hexdigest() == item.digest:
+                out[item.digest] = data
+            else:
+                logger.warning("An attached file no longer matches its hash and was not sent (%s)", item.digest[:12])
+        return out
+
+    def _attachment_warnings(self, rows: dict[str, list[dict]]) -> list[str]:
+        left = self._attachments(rows)[1]
+        if not left:
+            return []
+        size = sum(a.bytes for a in left) / 1_048_576
+        titles = ", ".join(f"\u201c{a.title}\u201d" for a in left[:5]) + (" and more" if len(left) > 5 else "")
+        return [f"{len(left)} attached file(s) ({size:.0f} MB) do not fit in this bundle and stay on this computer: "
+                f"{titles}. A bundle carries at most {ATTACHMENT_BUDGET // 1_048_576} MB of attachments; link large "
+                "files (a video, a slide deck) from the resource instead of attaching them."]  # fmt: skip
+
+    def _store_received(self, verified: VerifiedBundle, name: str) -> set[str]:
+        """Keep a bundle's attached files by their hash, before its rows are merged (a failed merge leaves only
+        files that nothing names yet); returns the hashes stored that this workstation did not have."""
+        stored: set[str] = set()
+        if not verified.attachments:
+            return stored
+        folder = self.attachments_dir
+        part: Path | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for digest, data in verified.attachments.items():
+                target = folder / digest
+                if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
+                    continue  # the same file, already here (a damaged copy is replaced)
+                part = folder / f".{digest}.{os.getpid()}.part"
+                with open(part, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(part, target)
+                part = None
+                stored.add(digest)
+        except OSError as exc:
+            if part is not None:
+                part.unlink(missing_ok=True)
+            logger.error("Attached files of %s could not be stored: %s", name, type(exc).__name__)
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else "the attachments folder refused a write"
+            raise BundleRejected("E_APPLY", f"its attached files could not be saved: {reason}", file=name,
+                                 sender=verified.manifest.source.site_id) from None  # fmt: skip
+        return stored
 
     # -- import -------------------------------------------------------------------------------------------------
 
@@ -351,6 +467,7 @@ class SyncService:
         m = verified.manifest
         if verified.already_imported:
             return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
+        stored = self._store_received(verified, name)
         try:
             counts = sync_apply.apply_rows(
                 self.db, actor, verified.rows, bundle_id=m.bundle_id, sha256=verified.sha256,
@@ -370,9 +487,18 @@ class SyncService:
             reason = "the disk is full" if "full" in str(getattr(exc, "orig", exc)) else "the database refused a write"
             raise BundleRejected("E_APPLY", f"it could not be saved: {reason}", file=name,
                                  sender=m.source.site_id) from exc  # fmt: skip
+        if (before := counts.get("imported_before")) is not None:  # imported by another window or command meanwhile
+            if before != verified.sha256:
+                raise BundleRejected("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before",
+                                     file=name, sender=m.source.site_id)  # fmt: skip
+            return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
+        if stored:
+            from lhn_desktop.services.commons import CommonsService
+
+            CommonsService(self.db, self.attachments_dir).index_received(actor, stored)
         kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
         return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
-                            m.source.site_id, kinds)  # fmt: skip
+                            m.source.site_id, kinds, len(stored))  # fmt: skip
 
     def import_many(self, actor: Actor, paths: list[str | Path], center_key: bytes | None,
                     progress: Callable[[int, int, str], None] | None = None,
@@ -404,6 +530,19 @@ class SyncService:
             exports = list(s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)))
             s.expunge_all()
         return imports, exports
+
+
+def _refuse_over_limit(rows: dict[str, list[dict]]) -> None:
+    """No bundle carries a text the reader at the other end would refuse (one stored before entry checked the
+    limit): the export stops and says which kind of record and field to shorten, never the value."""
+    for entity, entity_rows in rows.items():
+        for r in entity_rows:
+            value = r["v"]
+            if isinstance(value, str) and len(value) > MAX_TEXT:  # raw JSON text is at least as long as the value
+                decoded = json.loads(value) if type(value) is RawJSON else value
+                if isinstance(decoded, str) and len(decoded) > MAX_TEXT:
+                    raise ValidationError(too_long(entity, r["field"], len(decoded)).replace(
+                        "nothing was saved", "nothing was exported") + " Then export again.")  # fmt: skip
 
 
 def _free_text_fields(table) -> set[str]:

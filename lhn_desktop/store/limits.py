@@ -11,6 +11,8 @@ from __future__ import annotations
 
 #: the most characters one synced text field holds (about 30 pages of text)
 MAX_TEXT = 100_000
+#: the largest file a commons resource may attach; entry refuses a larger one and the bundle reader too
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def too_long(entity: str, field: str, length: int) -> str:

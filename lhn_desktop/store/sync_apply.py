@@ -182,6 +182,11 @@ def apply_rows(
     node = db.local_node()
     with db.write(actor) as s:
         conn = s.connection()
+        # under the write lock: a second window or command that verified the same bundle while this one merged
+        # it finds it imported here, and changes nothing
+        before = conn.execute(select(SyncImportLog.sha256).where(SyncImportLog.bundle_id == bundle_id)).scalar()
+        if before is not None:
+            return {**counts, "imported_before": before}
         revived: set[str] = set()
         writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
         for entity, entity_rows in rows.items():

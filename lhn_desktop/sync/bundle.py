@@ -1,15 +1,19 @@
 """The sync bundle file (SYNC.md section 2): writing it, and reading it through every check in order.
 
 A bundle is a zip of ``manifest.json``, ``manifest.sig`` (Ed25519 over a domain tag and the exact
-manifest bytes) and one NDJSON file per entity, one field version (sibling) per line. Center-scope
-data files are sealed with AES-256-GCM under the center key. Reading never extracts anything: each
-member is streamed with byte caps, hashed and strictly parsed, and the first failure stops the read
-with a coded :class:`BundleRejected` that says what was wrong, in which file, who sent it, and that
-nothing was changed. Applying the rows to a database is a separate step (one ``BEGIN IMMEDIATE``).
+manifest bytes), one NDJSON file per entity, one field version (sibling) per line, and the files the
+commons resources in it attach, one member each, named by the SHA-256 of their content (``files/<hash>``).
+Center-scope data files and attachments are sealed with AES-256-GCM under the center key. Reading never
+extracts anything: each member is streamed with byte caps, hashed and strictly parsed, and the first
+failure stops the read with a coded :class:`BundleRejected` that says what was wrong, in which file, who
+sent it, and that nothing was changed. Applying the rows to a database is a separate step (one
+``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import functools
 import hashlib
 import hmac
@@ -33,6 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES, MAX_TEXT
 from lhn_desktop.sync.hlc import Hlc
 from lhn_desktop.sync.scope import NCC_ONLY, network_refused
 
@@ -42,18 +47,25 @@ SYNC_SCHEMA = "1.0"
 SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
 SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024
-MAX_MEMBERS = 64
+MAX_MEMBERS = 64  # the manifest, its signature, the sealed counts and the data files
+MAX_ATTACHMENTS = 200  # attachment members (``files/...``), beside those
+#: the most attachment bytes one bundle carries, leaving the rest of MAX_BUNDLE to the data files
+ATTACHMENT_BUDGET = 160 * 1024 * 1024
 MAX_MANIFEST = 1024 * 1024
 MAX_SIG = 4096
 MAX_LINE = 1024 * 1024
-MAX_STRING = 100_000
+MAX_STRING = MAX_TEXT  # one limit for entry, export and import (store/limits.py)
 MAX_TOTAL = 1024 * 1024 * 1024
 MAX_RATIO = 200
 MAX_DEPTH = 32
 CLOCK_SKEW = timedelta(minutes=10)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 #: fullmatch only
-MEMBER = re.compile(r"manifest\.json|manifest\.sig|data/counts\.json\.enc|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?")
+MEMBER = re.compile(
+    r"manifest\.json|manifest\.sig|data/counts\.json\.enc|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?"
+    r"|files/[0-9a-f]{64}(\.enc)?"
+)
+ATTACHMENT_MEMBER = re.compile(r"files/([0-9a-f]{64})(\.enc)?")  # fullmatch only; group 1 is the content's hash
 SEALED = "data/counts.json.enc"  # a center bundle's counts, sealed like its data files (never in the clear manifest)
 MAX_SEALED = 1024 * 1024
 #: Columns of a record that no field version may write: its id, its owning site (both immutable) and the local
@@ -121,6 +133,17 @@ class SealedEntry(BaseModel):
     nonce: str = Field(pattern=r"^[0-9a-f]{24}$")
 
 
+class AttachmentEntry(BaseModel):
+    """One attached file: its member (``files/<sha256 of the content>``, sealed in a center bundle) and the
+    hash and size of the member's bytes, as for a data file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    path: str = Field(pattern=r"^files/[0-9a-f]{64}(\.enc)?$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0, le=ATTACHMENT_MAX_BYTES + 65536)  # sealing deflates; 64 kB covers what it adds
+    nonce: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
+
+
 class Counts(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     records: int = Field(ge=0)
@@ -148,6 +171,7 @@ class Manifest(BaseModel):
     files: list[FileEntry]
     counts: dict[str, dict[str, int]] = Field(default_factory=dict)  # network scope only
     sealed: SealedEntry | None = None  # center scope (bundles of the first release had clear counts instead)
+    attachments: list[AttachmentEntry] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
 class Row(BaseModel):
@@ -180,6 +204,8 @@ class VerifiedBundle:
     sha256: str
     rows: dict[str, list[Row]]
     already_imported: bool = False
+    #: the attached files it carries, by the SHA-256 of their content (checked against it)
+    attachments: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 # -- strict JSON ------------------------------------------------------------------------------------------------
@@ -314,6 +340,20 @@ def _inflate(data: bytes, reject, member: str) -> bytes:
     return out
 
 
+def _unseal(data: bytes, member: str, nonce: str | None, center_key: bytes | None, site: str, reject) -> bytes:
+    """A sealed member opened with the center key and inflated (within the zip members' expansion cap)."""
+    if center_key is None or nonce is None:
+        reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        data = AESGCM(center_key).decrypt(bytes.fromhex(nonce), data, _aad(member.removesuffix(".enc"), site))
+    except (InvalidTag, ValueError):
+        reject("E_DECRYPT", "it cannot be opened with this workstation's center key", member)
+    return _inflate(data, reject, member)
+
+
 def _aad(path: str, site: str) -> bytes:
     return f"{FORMAT}/v{FORMAT_VERSION}/{site}/{path}".encode()
 
@@ -338,8 +378,13 @@ def write_bundle(
     created_at: datetime | None = None,
     bundle_id: str | None = None,
     schema: str = SYNC_SCHEMA,
+    attachments: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write a full-state bundle into ``folder`` as ``<name>.part`` then rename it; returns the path."""
+    """Write a full-state bundle into ``folder`` as ``<name>.part`` then rename it; returns the path.
+
+    ``attachments`` are the attached files to carry, by the SHA-256 of their content (the caller chooses
+    them within ``MAX_ATTACHMENTS`` and ``ATTACHMENT_BUDGET``). A failed write leaves no ``.part`` behind.
+    """
     if scope == "center" and (center_key is None or len(center_key) != 32):
         raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
     created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -375,6 +420,23 @@ def write_bundle(
         members.append((SEALED, data))
     else:
         manifest["counts"] = counts
+    listed = []
+    for digest, content in sorted((attachments or {}).items()):
+        if hashlib.sha256(content).hexdigest() != digest or len(content) > ATTACHMENT_MAX_BYTES:
+            raise LhnError("An attachment to send does not match its hash or is too large; nothing was exported.")
+        path, data, nonce = f"files/{digest}", content, None
+        if scope == "center":
+            data, nonce = _seal(center_key, path, content, source["site_id"])
+            path += ".enc"
+        entry = {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        if nonce:
+            entry["nonce"] = nonce
+        listed.append(entry)
+        members.append((path, data))
+    if len(listed) > MAX_ATTACHMENTS:
+        raise LhnError(f"A bundle carries at most {MAX_ATTACHMENTS} attachments; nothing was exported.")
+    if listed:  # only then: a bundle without attachments reads as before
+        manifest["attachments"] = listed
     manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
     signature = sign(SIGNATURE_TAG + manifest_bytes)
     import base64
@@ -383,15 +445,21 @@ def write_bundle(
     name = f"{source['site_id']}_{source['node_id'][:8]}_{created:%Y%m%dT%H%M%SZ}_{bundle[:8]}{SUFFIX}"
     target = Path(folder) / name
     part = target.with_name(target.name + ".part")
-    with open(part, "wb") as handle:
-        with zipfile.ZipFile(handle, "w") as zf:
-            _member(zf, "manifest.json", manifest_bytes)
-            _member(zf, "manifest.sig", sig.encode())
-            for path, data in sorted(members):
-                _member(zf, path, data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(part, target)
+    try:
+        with open(part, "wb") as handle:
+            with zipfile.ZipFile(handle, "w") as zf:
+                _member(zf, "manifest.json", manifest_bytes)
+                _member(zf, "manifest.sig", sig.encode())
+                for path, data in sorted(members):
+                    _member(zf, path, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, target)
+    except OSError as exc:  # a full disk, a drive pulled out: no half-written file is left to be mistaken
+        part.unlink(missing_ok=True)
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else "the folder refused the write"
+        raise LhnError(f"The bundle could not be written to {target.parent}: {reason}. Nothing was exported; free "
+                       "some space or choose another folder, then export again.") from exc  # fmt: skip
     return target
 
 
@@ -506,8 +574,11 @@ def _open(source: Path, reject) -> _Opened:
         infos = zf.infolist()
     except ZIP_DAMAGE:
         reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file, or a damaged one)")
-    if len(infos) > MAX_MEMBERS:
-        reject("E_ZIP_LAYOUT", f"it has {len(infos)} members, more than {MAX_MEMBERS}")
+    attached = sum(1 for i in infos if i.filename.startswith("files/"))
+    if len(infos) - attached > MAX_MEMBERS:
+        reject("E_ZIP_LAYOUT", f"it has {len(infos) - attached} data members, more than {MAX_MEMBERS}")
+    if attached > MAX_ATTACHMENTS:
+        reject("E_ZIP_LAYOUT", f"it carries {attached} attachments, more than {MAX_ATTACHMENTS}")
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         reject("E_ZIP_LAYOUT", "a member name appears twice")
@@ -636,17 +707,9 @@ def _sealed_counts(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], ent
     if entry.path not in by_name:
         reject("E_ZIP_LAYOUT", "the sealed counts the manifest lists are missing")
     data = _read_signed(zf, by_name[entry.path], entry.bytes, entry.sha256, reject)
-    if center_key is None:
-        reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+    data = _unseal(data, SEALED, entry.nonce, center_key, site, reject)
     try:
-        data = AESGCM(center_key).decrypt(bytes.fromhex(entry.nonce), data, _aad(SEALED.removesuffix(".enc"), site))
-    except (InvalidTag, ValueError):
-        reject("E_DECRYPT", "it cannot be opened with this workstation's center key", SEALED)
-    try:
-        return SealedCounts.model_validate(strict_loads(_inflate(data, reject, SEALED))).counts
+        return SealedCounts.model_validate(strict_loads(data)).counts
     except (_StrictJSON, ValidationError):
         reject("E_MANIFEST", "its sealed counts are not readable", SEALED)
 
@@ -744,6 +807,7 @@ def read_bundle(
         reject("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before")
     # 6. the data files, streamed and checked against the manifest
     listed = {f.path for f in manifest.files} | ({manifest.sealed.path} if manifest.sealed else set())
+    listed |= {a.path for a in manifest.attachments}
     unlisted = set(by_name) - listed - {"manifest.json", "manifest.sig"}
     if unlisted:
         reject("E_ZIP_LAYOUT", f"it holds members the manifest does not list: {', '.join(sorted(unlisted))}")
@@ -770,17 +834,7 @@ def read_bundle(
                    entry.path)  # fmt: skip
         data = _read_signed(zf, by_name[entry.path], min(entry.bytes, MAX_TOTAL), entry.sha256, reject)
         if manifest.scope == "center":
-            if center_key is None or entry.nonce is None:
-                reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
-            from cryptography.exceptions import InvalidTag
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-            try:
-                data = AESGCM(center_key).decrypt(bytes.fromhex(entry.nonce), data,
-                                                  _aad(entry.path.removesuffix(".enc"), signer.site_id))  # fmt: skip
-            except (InvalidTag, ValueError):
-                reject("E_DECRYPT", "it cannot be opened with this workstation's center key", entry.path)
-            data = _inflate(data, reject, entry.path)
+            data = _unseal(data, entry.path, entry.nonce, center_key, signer.site_id, reject)
         parsed: list[Row] = []
         for number, line in _lines(data):
             if len(line) > MAX_LINE:
@@ -829,4 +883,33 @@ def read_bundle(
             expected = expected_rows[entry.entity]
             reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {expected}", entry.path)
         rows[entry.entity] = parsed
-    return VerifiedBundle(manifest, digest, rows)
+    attached = _attachments(zf, by_name, manifest, rows, center_key, signer.site_id, reject)
+    return VerifiedBundle(manifest, digest, rows, attachments=attached)
+
+
+def _attachments(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], manifest: Manifest,
+                 rows: dict[str, list[Row]], center_key: bytes | None, site: str,
+                 reject) -> dict[str, bytes]:  # fmt: skip
+    """The attached files, each checked against its signed hash, opened (center scope) and checked against the
+    hash its name and a resource in the bundle give it; a file that no resource attaches is refused."""
+    named = {r.v for r in rows.get("resource", ()) if r.field == "attachment_sha256" and isinstance(r.v, str)}
+    out: dict[str, bytes] = {}
+    for entry in manifest.attachments:
+        match = ATTACHMENT_MEMBER.fullmatch(entry.path)
+        if match is None or bool(match.group(2)) != (manifest.scope == "center") or entry.path not in by_name:
+            reject("E_ZIP_LAYOUT", "the manifest lists an attachment that is missing or misnamed")
+        digest = match.group(1)
+        if digest in out:
+            reject("E_ZIP_LAYOUT", "the manifest lists the same attachment twice")
+        if digest not in named:
+            reject("E_UNAUTHORIZED_ROWS", "it carries an attached file that no resource in it attaches", entry.path)
+        data = _read_signed(zf, by_name[entry.path], entry.bytes, entry.sha256, reject)
+        if manifest.scope == "center":
+            data = _unseal(data, entry.path, entry.nonce, center_key, site, reject)
+        if len(data) > ATTACHMENT_MAX_BYTES:
+            reject("E_TOO_LARGE", f"an attached file is larger than {ATTACHMENT_MAX_BYTES // 1_048_576} MB", entry.path)
+        if hashlib.sha256(data).hexdigest() != digest:
+            reject("E_HASH_MISMATCH", "an attached file does not match the hash its resource records (changed or "
+                   "damaged)", entry.path)  # fmt: skip
+        out[digest] = data
+    return out
