@@ -87,3 +87,44 @@ class SyncIntegrityError(LhnError):
 
 class Cancelled(Exception):
     """A long job was cancelled by the person who started it. Not an error: nothing is shown."""
+
+
+#: what stands in for an unexpected exception's own words in a log or a crash report
+WITHHELD = "(its message is left out: it may quote patient data)"
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """A traceback for the log and the crash report, without the exceptions' own messages.
+
+    The frames (file, line, function, source line) are the program's; an exception's message may quote the
+    data it failed on (``invalid literal for int(): 'Ada'``, a key, a value from a file), so only an
+    :class:`LhnError`'s message, written for people and free of patient data, is kept. Chained exceptions
+    (``raise ... from``, or raised while handling another) are shown the same way, oldest first.
+    """
+    import traceback
+
+    chain: list[BaseException] = []  # newest first
+    links: list[str] = []  # links[i]: the words between chain[i + 1] and chain[i]
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        if current.__cause__ is not None:
+            current, link = current.__cause__, "The above exception was the direct cause of the following exception:"
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, "During handling of the above exception, another exception occurred:"
+        else:
+            break
+        links.append(link)
+    parts = []
+    for index in range(len(chain) - 1, -1, -1):
+        item = chain[index]
+        kind = type(item)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        words = item.message if isinstance(item, LhnError) else WITHHELD
+        frames = "".join(traceback.format_list(traceback.extract_tb(item.__traceback__)))
+        parts.append(("Traceback (most recent call last):\n" + frames if frames else "") + f"{name}: {words}\n")
+        if index > 0:
+            parts.append(f"\n{links[index - 1]}\n\n")
+    return "".join(parts)

@@ -2,7 +2,8 @@
 
 Only entry points call :func:`configure_logging`; library modules just use
 ``logging.getLogger(__name__)``. Log lines never carry patient data: services log counts, file
-names and record ids, never names, MRNs or dates of birth.
+names and record ids, never names, MRNs or dates of birth; and a logged exception's traceback keeps
+its frames but not its message (``errors.safe_traceback``), which may quote the data it failed on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,24 @@ from pathlib import Path
 
 LOG_FILENAME = "lhn-desktop.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines as usual; an exception's traceback without the words of its message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # not the traceback text another handler may have cached on the record with the usual formatter
+        cached = record.exc_text
+        record.exc_text = self.formatException(record.exc_info) if record.exc_info else None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatException(self, ei) -> str:
+        from lhn_desktop.errors import safe_traceback
+
+        return safe_traceback(ei[1]).rstrip("\n") if ei and ei[1] is not None else ""
 
 
 def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path | None:
@@ -28,7 +47,7 @@ def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path | None:
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         file_handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-        file_handler.setFormatter(logging.Formatter(_FORMAT))
+        file_handler.setFormatter(SafeFormatter(_FORMAT))
         file_handler._lhn = True  # type: ignore[attr-defined]
         root.addHandler(file_handler)
     except OSError as exc:
@@ -36,7 +55,7 @@ def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path | None:
         path = None
     if verbose:
         console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter(_FORMAT))
+        console.setFormatter(SafeFormatter(_FORMAT))
         console._lhn = True  # type: ignore[attr-defined]
         root.addHandler(console)
     logging.getLogger("alembic").setLevel(logging.WARNING)

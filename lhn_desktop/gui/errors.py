@@ -8,11 +8,10 @@ Messages never contain patient data: services write them that way.
 from __future__ import annotations
 
 import logging
-import traceback
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from lhn_desktop.errors import Cancelled, LhnError
+from lhn_desktop.errors import Cancelled, LhnError, safe_traceback
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def error_box(parent: QWidget | None, exc: BaseException) -> QMessageBox | None:
             "Something went wrong that LHN Desktop did not expect. Your saved work is safe: every change is "
             f"saved in a transaction. Please send the log file ({log_file_hint}) to your support contact."
         )
-        box.setDetailedText("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        box.setDetailedText(safe_traceback(exc))
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     return box
 
