@@ -116,7 +116,7 @@ def test_huddle_sheet_from_the_board(window: MainWindow, qtbot, monkeypatch, tmp
     target = tmp_path / "sheet.pdf"
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
     page.table.setFocus()
-    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     data = target.read_bytes()
     assert data[:4] == b"%PDF"
     assert 2 <= pages(target) <= 1 + math.ceil(len(page.model.rows) / 2)  # a summary page, two patients a page

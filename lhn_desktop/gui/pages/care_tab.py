@@ -34,7 +34,8 @@ class CareTab(QWidget):
                 ("collaborate", "collaboRATE (patient)…", "Ctrl+Shift+R", lambda: self.collaborate("patient")),
                 ("collaborate_parent", "collaboRATE (parent)…", "Ctrl+Shift+E", lambda: self.collaborate("parent")),
                 ("addressed", "Agenda item addressed", "Ctrl+Shift+K", self.agenda_addressed),
-                ("summary", "Visit summary (PDF)…", "Ctrl+Shift+P", self.visit_summary),
+                ("print", "Print visit summary…", "Ctrl+P", self.print_visit_summary),
+                ("summary", "Save visit summary (PDF)…", "Ctrl+Shift+P", self.visit_summary),
             ),
         )
         layout.addWidget(tools)
@@ -163,21 +164,39 @@ class CareTab(QWidget):
         self.show_patient(self.patient_id)
 
     def visit_summary(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+        from lhn_desktop.gui.files import ask_save_path, suggested_name
 
         if not self.patient_id:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the visit summary", "visit-summary.pdf", "PDF (*.pdf)")
-        if not path:
+        # named for the day, never the patient: a file name shows in folders and recent-file lists
+        path = ask_save_path(self, "Save the visit summary", "visit-summary", suggested_name("Visit summary"),
+                             ["PDF (*.pdf)"])  # fmt: skip
+        if path is None:
             return
-        if not path.lower().endswith(".pdf"):
-            path += ".pdf"
+        if path.suffix.lower() != ".pdf":
+            path = path.with_name(path.name + ".pdf")
         try:
             self.ctx.goals.visit_summary(self.ctx.actor, self.patient_id, path)
         except LhnError as exc:
             show_error(self, exc)
             return
         self.summary.setText(f"{self.summary.text()} · visit summary saved to {path}")
+
+    def print_visit_summary(self) -> None:
+        """The visit summary for the family, through the system's print dialog."""
+        from lhn_desktop.gui.printing import print_document
+
+        if not self.patient_id:
+            return
+        patient = self.patient_id
+        try:
+            pages = print_document(self, "Visit summary",
+                                   lambda pdf: self.ctx.goals.visit_summary(self.ctx.actor, patient, pdf))  # fmt: skip
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        if pages:
+            self.summary.setText(f"{self.summary.text()} · visit summary sent to the printer")
 
     def collaborate(self, respondent: str) -> None:
         from lhn_desktop.gui.goal_dialogs import CollaborateDialog

@@ -81,7 +81,8 @@ class HuddlePage(Page):
                 ("import", "Import schedule…", "Ctrl+I", self.import_schedule),
                 ("agenda", "Agenda item…", "Ctrl+G", self.add_agenda),
                 ("notes", "Plan notes…", "Ctrl+N", self.edit_notes),
-                ("sheet", "Huddle sheet (PDF)…", "Ctrl+P", self.huddle_sheet),
+                ("print", "Print huddle sheet…", "Ctrl+P", self.print_huddle_sheet),
+                ("sheet", "Save huddle sheet (PDF)…", "Ctrl+Shift+S", self.huddle_sheet),
                 ("add", "Add visit…", "Ctrl+Shift+A", self.add_visit),
                 ("move", "Move visit…", "Ctrl+Shift+M", self.move_visit),
                 ("cancel", "Cancel visit", "Ctrl+Shift+X", self.cancel_visit),
@@ -286,20 +287,35 @@ class HuddlePage(Page):
         self.refresh()
 
     def huddle_sheet(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+        from lhn_desktop.gui.files import ask_save_path, suggested_name
 
         day = self.selected_day()
-        path, _ = QFileDialog.getSaveFileName(self, "Save the huddle sheet", f"huddle-{day}.pdf", "PDF (*.pdf)")
-        if not path:
+        path = ask_save_path(self, "Save the huddle sheet", "huddle", suggested_name("Huddle sheet", day),
+                             ["PDF (*.pdf)"])  # fmt: skip
+        if path is None:
             return
-        if not path.lower().endswith(".pdf"):
-            path += ".pdf"
+        if path.suffix.lower() != ".pdf":
+            path = path.with_name(path.name + ".pdf")
         try:
             self.ctx.planning.huddle_sheet(self.ctx.actor, day, path)
         except LhnError as exc:
             show_error(self, exc)
             return
-        self.summary.setText(f"{self.summary.text()} · huddle sheet saved to {html.escape(path)}")
+        self.summary.setText(f"{self.summary.text()} · huddle sheet saved to {html.escape(str(path))}")
+
+    def print_huddle_sheet(self) -> None:
+        """The huddle sheet of the day shown, through the system's print dialog."""
+        from lhn_desktop.gui.printing import print_document
+
+        day = self.selected_day()
+        try:
+            pages = print_document(self, "Huddle sheet",
+                                   lambda pdf: self.ctx.planning.huddle_sheet(self.ctx.actor, day, pdf))  # fmt: skip
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        if pages:
+            self.summary.setText(f"{self.summary.text()} · huddle sheet sent to the printer ({pages} pages)")
 
     def import_schedule(self) -> None:
         """The EHR import, taking a CSV as the clinic schedule (its columns mapped once and kept)."""
