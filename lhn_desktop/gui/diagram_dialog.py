@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton, QVBoxLayout
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
@@ -30,8 +30,10 @@ class DiagramDialog(QDialog):
         layout.addWidget(buttons)
 
     def export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the diagram", "driver-diagram.png",
-                                              "PNG picture (*.png);;PDF document (*.pdf)")  # fmt: skip
+        from lhn_desktop.gui.files import ask_save_path, suggested_name
+
+        path = ask_save_path(self, "Export the diagram", "diagrams", suggested_name(f"Driver diagram {self.goal.title}",
+                             suffix=".png"), ["PNG picture (*.png)", "PDF document (*.pdf)"])  # fmt: skip
         if path:
             try:
                 self.ctx.improvement.export_diagram(self.goal.id, path)

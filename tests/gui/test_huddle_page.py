@@ -140,7 +140,7 @@ def test_patient_lists_filter_open_and_export(window: MainWindow, qtbot, monkeyp
     qtbot.keyClicks(page.filter, first.mrn)
     assert [r.mrn for r in page.model.rows] == [first.mrn]
     target = tmp_path / "list.csv"
-    monkeypatch.setattr("lhn_desktop.gui.pages.lists.QFileDialog.getSaveFileName", lambda *a: (str(target), ""))
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a: (str(target), ""))
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     lines = target.read_text().splitlines()

@@ -249,8 +249,12 @@ class CommonsPage(Page):
         except LhnError as exc:
             show_error(self, exc)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the attachment", self.current.attachment_name)
+        from lhn_desktop.gui.files import remember_folder, start_folder
+
+        offered = start_folder("attachments") / self.current.attachment_name
+        path, _ = QFileDialog.getSaveFileName(self, "Save the attachment", str(offered))
         if path:
+            remember_folder("attachments", path)
             try:
                 with open(source, "rb") as src, open(path, "wb") as dst:
                     dst.write(src.read())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
@@ -71,9 +71,12 @@ class ListsPage(Page):
         self.table.select_first()
 
     def export(self) -> None:
+        from lhn_desktop.gui.files import ask_save_path, suggested_name
+
         kind = self.kind.currentData()
-        path, _ = QFileDialog.getSaveFileName(self, "Export the list", f"{kind}.csv", "CSV (*.csv)")
-        if not path:
+        path = ask_save_path(self, "Export the list", "lists", suggested_name(self.kind.currentText(), suffix=".csv"),
+                             ["CSV for a spreadsheet (*.csv)"])  # fmt: skip
+        if path is None:
             return
         try:
             text = self.ctx.planning.population_csv(self.ctx.actor, kind, self.filter.text())

@@ -135,9 +135,12 @@ class WorkstationTab(QWidget):
             self.values[key].setText(text)
 
     def save_card(self) -> None:
+        from lhn_desktop.gui.files import start_folder
+
         info = self.page.ctx.center()
         name = f"{info.site_code}-{info.node_id[:8]}-key-card.json"
-        path, _ = QFileDialog.getSaveFileName(self, "Save this workstation's key card", name, "Key cards (*.json)")
+        offered = str(start_folder("keys") / name)
+        path, _ = QFileDialog.getSaveFileName(self, "Save this workstation's key card", offered, "Key cards (*.json)")
         if not path:
             return
         try:
