@@ -150,6 +150,12 @@ class AppContext:
     def center(self) -> CenterInfo:
         return center_info(self.db)
 
+    def set_clinic_phone(self, phone: str | None) -> CenterInfo:
+        """The clinic's phone number for families, printed on the visit summary (empty clears it)."""
+        from lhn_desktop.services.center import set_clinic_phone
+
+        return set_clinic_phone(self.db, self.actor, phone)
+
     def close(self) -> None:
         self.db.close()
         if self.lock is not None:

@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.center:team_add")
 
+    p = sub.add_parser("center", help="this center's details: its name, site code and the clinic's phone number")
+    center = p.add_subparsers(dest="center_command", metavar="ACTION", required=True)
+    q = center.add_parser("show", help="the center's name, site code, network and clinic phone number")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.center:center_show")
+    q = center.add_parser("set", help="change the center's details")
+    q.add_argument("--clinic-phone", required=True, metavar="NUMBER",
+                   help="the number families call between visits, on the visit summary ('' clears it)")  # fmt: skip
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.center:center_set")
+
     p = sub.add_parser("db", help="check, back up, restore or upgrade the database")
     db = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     q = db.add_parser("check", help="integrity and foreign-key check, connection settings, schema")

@@ -118,3 +118,39 @@ def team_add(args: argparse.Namespace) -> int:
     else:
         emit(f"Added {member.display_name} ({member.role_label}).")
     return 0
+
+
+def _center_summary(info) -> dict:
+    return {"site_code": info.site_code, "site_name": info.site_name, "network": info.network,
+            "clinic_phone": info.clinic_phone}  # fmt: skip
+
+
+def _print_center(info) -> None:
+    emit(f"{info.site_name} ({info.site_code})" + (f", network {info.network}" if info.network else ""))
+    emit(f"Clinic phone for families: {info.clinic_phone or 'not set (lhn-desktop center set --clinic-phone NUMBER)'}")
+
+
+def center_show(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        info = ctx.center()
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(_center_summary(info))
+    else:
+        _print_center(info)
+    return 0
+
+
+def center_set(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    try:
+        info = ctx.set_clinic_phone(args.clinic_phone)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(_center_summary(info))
+    else:
+        _print_center(info)
+    return 0

@@ -209,6 +209,43 @@ class TeamDialog(QDialog):
         self.refresh()
 
 
+class CenterDialog(QDialog):
+    """The center's details; the clinic's phone number for families is the one a team changes here."""
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Center details")
+        info = ctx.center()
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.addRow("Center:", QLabel(f"{info.site_name} ({info.site_code})", self))
+        form.addRow("Network:", QLabel(info.network or "none", self))
+        self.phone = QLineEdit(info.clinic_phone or "", self)
+        self.phone.setPlaceholderText("e.g. (614) 555-0100 ext 2")
+        self.phone.setMaxLength(40)
+        label = QLabel("Clinic &phone for families:", self)
+        label.setBuddy(self.phone)
+        form.addRow(label, self.phone)
+        layout.addLayout(form)
+        layout.addWidget(note("Printed on every visit summary, so families know whom to call between visits. It "
+                              "stays at this center: network bundles never carry it.", self))  # fmt: skip
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                   parent=self)  # fmt: skip
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _save(self) -> None:
+        try:
+            self.ctx.set_clinic_phone(self.phone.text())
+        except LhnError as exc:  # the dialog stays open with what was typed
+            show_error(self, exc)
+            self.phone.setFocus()
+            return
+        self.accept()
+
+
 class ShortcutsDialog(QDialog):
     """Every shortcut of the page in front, then those that work everywhere (Help → Keyboard shortcuts, Ctrl+/)."""
 

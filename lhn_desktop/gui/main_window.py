@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop import APP_NAME, __version__
-from lhn_desktop.gui.dialogs import SignInDialog, TeamDialog
+from lhn_desktop.gui.dialogs import CenterDialog, SignInDialog, TeamDialog
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.commons import CommonsPage
@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         center = bar.addMenu("&Center")
         self._action(center, "&Team…", lambda: TeamDialog(self.ctx, self).exec())
+        self._action(center, "Center &details…", lambda: CenterDialog(self.ctx, self).exec())
         self._action(center, "&Switch user…", self.switch_user, QKeySequence("Ctrl+Shift+U"))
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, QKeySequence("Ctrl+/"))

@@ -54,6 +54,8 @@ class Site(Syncable, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     network: Mapped[str | None] = mapped_column(String(100))
+    #: the number families call between visits (printed on the visit summary); stays home
+    clinic_phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class TeamMember(Syncable, Base):

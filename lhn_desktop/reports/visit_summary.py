@@ -15,8 +15,10 @@ FOR = {"patient": "you", "family": "your family", "team": "the care team"}
 FOOTER = "For {name} and their family. Questions? Call the clinic."
 
 
-def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: str | Path) -> Path:
-    """``detail`` (PatientDetail), ``care`` (PatientCare) and ``agenda`` (AgendaEntry list) of one patient."""
+def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: str | Path, *,
+                        clinic_phone: str | None = None) -> Path:  # fmt: skip
+    """``detail`` (PatientDetail), ``care`` (PatientCare) and ``agenda`` (AgendaEntry list) of one patient;
+    ``clinic_phone``, the center's number for families, closes the page."""
     s = detail.summary
     first = s.name.split(", ")[-1]
     doc = Document(f"{center_name} · visit summary · {on:%d %B %Y}", FOOTER.format(name=first))
@@ -69,4 +71,8 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
     if upcoming:
         doc.ln(2)
         doc.paragraph(f"{upcoming[0]:%A %d %B %Y}.", bold_prefix="Next visit:")
+    if clinic_phone:
+        doc.ln(2)
+        ask = "Questions before then?" if upcoming else "Questions?"
+        doc.paragraph(f"Call {center_name or 'the clinic'} at {clinic_phone}.", bold_prefix=ask)
     return doc.save(path)

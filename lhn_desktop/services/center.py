@@ -126,7 +126,22 @@ def center_info(db: Database) -> CenterInfo:
             key_id=node.key_id,
             fingerprint=fingerprint(node.public_key, node.site_code),
             db_path=str(Path(db.path)),
+            clinic_phone=site.clinic_phone,
         )
+
+
+def set_clinic_phone(db: Database, actor: Actor, phone: str | None) -> CenterInfo:
+    """The number families call between visits, printed on every visit summary (empty clears it)."""
+    from lhn_desktop.services.registry import _PHONE
+
+    value = " ".join((phone or "").split()) or None
+    if value is not None and (len(value) > 40 or not _PHONE.match(value)):
+        raise ValidationError("A clinic phone number has digits, spaces, + ( ) - and an optional extension, up to "
+                              "40 characters, e.g. (614) 555-0100 ext 2.", field="clinic_phone")  # fmt: skip
+    node = db.local_node()
+    with db.write(actor) as s:
+        s.scalars(select(Site).where(Site.code == node.site_code)).one().clinic_phone = value
+    return center_info(db)
 
 
 def init_center_database(

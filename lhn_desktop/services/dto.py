@@ -15,6 +15,7 @@ class CenterInfo:
     key_id: str
     fingerprint: str
     db_path: str
+    clinic_phone: str | None = None  # printed on the visit summary
 
 
 @dataclass(frozen=True, slots=True)

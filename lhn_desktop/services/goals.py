@@ -195,9 +195,10 @@ class GoalService:
                 )
                 if not a.addressed or a.entered_on >= self.today() - timedelta(days=90)
             ]
-            center = s.scalar(select(Site.name).where(Site.code == self.db.local_node().site_code)) or ""
+            site = s.scalars(select(Site).where(Site.code == self.db.local_node().site_code)).first()
+            center, phone = (site.name, site.clinic_phone) if site is not None else ("", None)
         try:
-            return write_visit_summary(detail, care, agenda, center, self.today(), target)
+            return write_visit_summary(detail, care, agenda, center, self.today(), target, clinic_phone=phone)
         except OSError as exc:
             raise LhnError(f"The visit summary could not be written to {target}: {exc.strerror or exc}.") from None
 

@@ -43,7 +43,10 @@ NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
     "chart_annotation", "checklist_rule",
 }
 # fmt: on
-NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {"usage_event": frozenset({"member_id"})}
+NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {
+    "usage_event": frozenset({"member_id"}),
+    "site": frozenset({"clinic_phone"}),  # for the center's own families; the network has no use for it
+}
 
 #: Entities only the network coordinating center may author (SYNC.md 0.6).
 NCC_ONLY = frozenset({"measure_definition"})

@@ -93,3 +93,20 @@ def test_new_center_sign_in_by_keyboard_only(qtbot, center_path) -> None:
         assert ctx.team.get_member(dialog.member_id).display_name == "Sam Newcomer"
     finally:
         ctx.close()
+
+
+def test_center_details_keep_a_wrong_phone_typed_and_save_a_right_one(qtbot, ctx, monkeypatch) -> None:
+    from lhn_desktop.gui.dialogs import CenterDialog
+
+    shown: list = []
+    monkeypatch.setattr("lhn_desktop.gui.dialogs.show_error", lambda parent, exc: shown.append(exc))
+    dialog = CenterDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.phone, "front desk")
+    dialog._save()
+    assert shown and "digits" in shown[0].message and dialog.isVisible()
+    assert dialog.phone.text() == "front desk" and ctx.center().clinic_phone is None  # nothing lost, nothing saved
+    dialog.phone.setText("(614) 555-0100")
+    dialog._save()
+    assert dialog.result() == QDialog.DialogCode.Accepted and ctx.center().clinic_phone == "(614) 555-0100"

@@ -134,9 +134,9 @@ def test_visit_summary_holds_only_this_patient(goals, demo_db, patient_id, admin
     seen = {}
     real = report.write_visit_summary
 
-    def spy(detail, care, agenda, center, on, path):
+    def spy(detail, care, agenda, center, on, path, **options):
         seen.update(detail=detail, care=care, agenda=agenda)
-        return real(detail, care, agenda, center, on, path)
+        return real(detail, care, agenda, center, on, path, **options)
 
     monkeypatch.setattr(report, "write_visit_summary", spy)
     target = goals.visit_summary(admin, patient_id, tmp_path / "summary.pdf")
