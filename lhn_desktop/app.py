@@ -21,6 +21,7 @@ from lhn_desktop.services.dto import CenterInfo
 from lhn_desktop.services.ehr import EhrService
 from lhn_desktop.services.goals import GoalService
 from lhn_desktop.services.improvement import ImprovementService
+from lhn_desktop.services.maintenance import MaintenanceService
 from lhn_desktop.services.measures import MeasureService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
@@ -28,6 +29,7 @@ from lhn_desktop.services.planning import PlanningService
 from lhn_desktop.services.registry import RegistryService
 from lhn_desktop.services.schedule import ScheduleService
 from lhn_desktop.services.sync import SyncService
+from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.services.visits import VisitService
@@ -87,6 +89,8 @@ class AppContext:
         self.trust = TrustService(self.db)
         self.commons = CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
         self.sync = SyncService(self.db, attachments_folder(self.db.path))
+        self.sync_review = SyncReviewService(self.db)
+        self.maintenance = MaintenanceService(self.db, keep=lambda: self.settings.backups_to_keep)
 
     @classmethod
     def open(

@@ -59,7 +59,7 @@ def export(args: argparse.Namespace) -> int:
         if args.review:
             preview = service.preview(ctx.actor, args.scope, args.to)
         elif args.scope == "center":
-            key = _center_key(args, ctx.db.local_node().site_code)
+            key = _center_key(args, ctx.center().site_code)
             path = service.export_center(ctx.actor, args.out, key)
         else:
             path = service.export_network(ctx.actor, args.out, audience=args.to, attestation=args.attest)
@@ -99,7 +99,7 @@ def _print_review(preview) -> None:
 def verify(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
-        key = _key_for(args, [args.file], ctx.db.local_node().site_code)
+        key = _key_for(args, [args.file], ctx.center().site_code)
         bundle = ctx.sync.verify(args.file, key)
     finally:
         ctx.close()
@@ -126,7 +126,7 @@ def import_(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     try:
-        key = _key_for(args, args.files, ctx.db.local_node().site_code)
+        key = _key_for(args, args.files, ctx.center().site_code)
         results = ctx.sync.import_many(ctx.actor, args.files, key)
     finally:
         ctx.close()

@@ -50,16 +50,10 @@ def check(args: argparse.Namespace) -> int:
 def backup(args: argparse.Namespace) -> int:
     from lhn_desktop.cli.center import _context
     from lhn_desktop.cli.output import TextProgress
-    from lhn_desktop.services.maintenance import backup_database
 
     ctx = _context(args)
     try:
-        result = backup_database(
-            ctx.db,
-            out=Path(args.out) if args.out else None,
-            keep=ctx.settings.backups_to_keep,
-            progress=TextProgress(quiet=True),
-        )
+        result = ctx.maintenance.backup(out=Path(args.out) if args.out else None, progress=TextProgress(quiet=True))
     finally:
         ctx.close()
     if args.json:

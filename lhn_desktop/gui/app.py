@@ -200,10 +200,8 @@ class Launcher:
 
     def check_in_background(self, ctx: AppContext, window) -> None:
         """Check the whole database file off the GUI thread; offer the latest backup if it is damaged."""
-        from lhn_desktop.services.maintenance import damage_report
-
         self.runner.submit(
-            lambda progress, cancel: damage_report(ctx.db),
+            lambda progress, cancel: ctx.maintenance.damage(),
             on_success=lambda damage: self.offer_restore_later(window, damage) if damage else None,
             on_error=lambda exc: logger.warning("Database check failed to run: %s", exc),
             writes=False,
@@ -223,13 +221,11 @@ class Launcher:
             window.close()
 
     def daily_backup(self, ctx: AppContext, window) -> None:
-        from lhn_desktop.services.maintenance import backup_database, newest_backup_age_hours
-
-        age = newest_backup_age_hours(ctx.db.path, ctx.db.backups_dir)
+        age = ctx.maintenance.newest_backup_age_hours()
         if age is not None and age < ctx.settings.backup_every_hours:
             return
         self.runner.submit(
-            lambda progress, cancel: backup_database(ctx.db, keep=ctx.settings.backups_to_keep, cancel=cancel),
+            lambda progress, cancel: ctx.maintenance.backup(cancel=cancel),
             on_success=lambda r: window.statusBar().showMessage(f"Daily backup written: {Path(r.path).name}", 8000),
             on_error=lambda exc: logger.warning("Daily backup failed: %s", exc),
         )
@@ -328,7 +324,6 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
 def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
     """Visit every page (and open a patient), optionally saving a PNG of each, check the file, then exit."""
     from lhn_desktop.gui.pages.patients import PatientsPage
-    from lhn_desktop.services.maintenance import damage_report
 
     app = QApplication.instance()
     shots = Path(screenshots) if screenshots else None
@@ -343,7 +338,7 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
                 app.processEvents()
             if shots:
                 window.grab().save(str(shots / f"{row + 1:02d}-{page.title.lower()}.png"))
-        damage = damage_report(ctx.db)
+        damage = ctx.maintenance.damage()
         if damage is not None:
             raise damage
         exposed = window.windowHandle() is not None and window.windowHandle().isExposed()

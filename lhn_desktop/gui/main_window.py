@@ -167,8 +167,6 @@ class MainWindow(QMainWindow):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self._go_to_row(i))
 
     def back_up_now(self) -> None:
-        from lhn_desktop.services.maintenance import backup_database
-
         self.backup_action.setEnabled(False)
 
         def done(result) -> None:
@@ -180,9 +178,7 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
 
         self.runner.submit(
-            lambda progress, cancel: backup_database(
-                self.ctx.db, keep=self.ctx.settings.backups_to_keep, progress=progress, cancel=cancel
-            ),
+            lambda progress, cancel: self.ctx.maintenance.backup(progress=progress, cancel=cancel),
             on_success=done,
             on_error=failed,
             label="Backing up the center database…",

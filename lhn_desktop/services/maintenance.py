@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,3 +291,22 @@ def damage_report(db: Database) -> CorruptDatabase | None:
     err = corrupt_message(db.path, db.backups_dir)
     err.detail = "; ".join(problems)
     return err
+
+
+class MaintenanceService:
+    """Backups and the whole-file check of the open database, for the window and the command line
+    (``ctx.maintenance``); opening, upgrading and restoring a file work on a path and stay functions."""
+
+    def __init__(self, db: Database, keep: Callable[[], int]) -> None:
+        self.db = db
+        self._keep = keep  # how many automatic backups the settings keep, read at each backup
+
+    def backup(self, *, out: Path | None = None, progress: ProgressSink = no_progress,
+               cancel: CancelToken | None = None) -> BackupResult:  # fmt: skip
+        return backup_database(self.db, out=out, keep=self._keep(), progress=progress, cancel=cancel)
+
+    def newest_backup_age_hours(self) -> float | None:
+        return newest_backup_age_hours(self.db.path, self.db.backups_dir)
+
+    def damage(self) -> CorruptDatabase | None:
+        return damage_report(self.db)

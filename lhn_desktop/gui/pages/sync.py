@@ -32,7 +32,6 @@ from lhn_desktop.gui.pages.sync_receive import ReceiveTab
 from lhn_desktop.gui.pages.sync_send import CenterKey, SendTab
 from lhn_desktop.gui.tasks import InlineTaskRunner, TaskRunner
 from lhn_desktop.gui.widgets import RecordsView, note
-from lhn_desktop.services.sync_review import SyncReviewService
 
 SCOPES = {"center": "This center's workstations", "network": "The network"}
 
@@ -238,7 +237,7 @@ class SyncPage(Page):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
         self.sync = ctx.sync
-        self.review = SyncReviewService(ctx.db)
+        self.review = ctx.sync_review
         self.center_key = CenterKey(self)
         self._fallback_runner: TaskRunner | None = None
         self.tabs = QTabWidget(self)
