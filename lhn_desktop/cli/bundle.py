@@ -35,10 +35,10 @@ def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
 
 def _key_for(args: argparse.Namespace, files: list[str], site_code: str) -> bytes | None:
     """The center key, asked for only when a file is a center bundle (network bundles are not sealed)."""
-    from lhn_desktop.sync.bundle import bundle_scope
+    from lhn_desktop.services.sync import SyncService
 
     # a first look with the reader's own limits; a file refused here is refused by the import, which says why
-    if any(bundle_scope(file) == "center" for file in files):
+    if any(SyncService.bundle_scope(file) == "center" for file in files):
         return _center_key(args, site_code)
     return None
 
@@ -122,7 +122,7 @@ def verify(args: argparse.Namespace) -> int:
 def import_(args: argparse.Namespace) -> int:
     """Import each file in turn, each in its own transaction: a refused file changes nothing and the import
     carries on with the next; every file's outcome is reported (exit 2 when any was refused)."""
-    from lhn_desktop.sync.bundle import BundleRejected
+    from lhn_desktop.services.sync import BundleRejected
 
     ctx = _context(args)
     try:

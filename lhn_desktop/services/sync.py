@@ -47,6 +47,7 @@ from lhn_desktop.sync.bundle import (
     BundleRejected,
     RawJSON,
     VerifiedBundle,
+    bundle_scope,
     peek_manifest,
     read_bundle,
     write_bundle,
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
     from lhn_desktop.sync.textgate import KnownIdentifiers
 
 KEY_BYTES = 32
+#: for the front ends, which reach bundles only through this service
+__all__ = ["SUFFIX", "BundleRejected", "ExportBlocked", "ImportReport", "SyncService"]
 
 logger = logging.getLogger(__name__)
 
@@ -517,6 +520,12 @@ class SyncService:
         if progress:
             progress(len(out), len(paths), "")
         return out
+
+    @staticmethod
+    def bundle_scope(path: str | Path) -> str | None:
+        """``"center"`` or ``"network"`` as a bundle file says, at a first look with the reader's own limits;
+        ``None`` when the file is refused there or says neither (its import then says why)."""
+        return bundle_scope(path)
 
     @staticmethod
     def bundles_in(folder: str | Path) -> list[Path]:

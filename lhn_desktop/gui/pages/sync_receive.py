@@ -21,8 +21,7 @@ from lhn_desktop.errors import PermissionDenied
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.pages.sync_send import GREEN, RED, CenterKeyBox
 from lhn_desktop.gui.widgets import note
-from lhn_desktop.services.sync import ImportReport
-from lhn_desktop.sync.bundle import SUFFIX, bundle_scope  # the first look, with the reader's limits
+from lhn_desktop.services.sync import SUFFIX, ImportReport
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage
@@ -114,7 +113,7 @@ class ReceiveTab(QWidget):
         self.chosen.addItems([Path(p).name for p in self.paths])
         n = len(self.paths)
         self.chosen_label.setText(f"{n} bundle{'s' if n != 1 else ''} chosen." if n else "No bundle chosen yet.")
-        self.key_box.setVisible(any(bundle_scope(p) != "network" for p in self.paths))
+        self.key_box.setVisible(any(self.page.sync.bundle_scope(p) != "network" for p in self.paths))
         self.import_button.setEnabled(bool(self.paths))
         if self.paths:
             self.import_button.setFocus()
@@ -124,7 +123,7 @@ class ReceiveTab(QWidget):
         paths = list(self.paths)
         if not paths:
             return
-        needs_key = any(bundle_scope(p) == "center" for p in paths)
+        needs_key = any(self.page.sync.bundle_scope(p) == "center" for p in paths)
         actor = self.page.ctx.actor
         if needs_key and not actor.sees_patient_data:
             show_error(self, PermissionDenied(
