@@ -172,6 +172,46 @@ class ExportBlocked(ValidationError):
 
 
 @dataclass(frozen=True)
+class ReceivedBundle:
+    """A bundle imported here, as the Sync page's history lists it."""
+
+    imported_at: datetime
+    site_id: str
+    created_at: datetime
+    signer_key_id: str
+    added: int  # field versions merged
+    records: int  # records changed
+    conflicts: int
+
+
+@dataclass(frozen=True)
+class SentBundle:
+    """A bundle exported from here."""
+
+    exported_at: datetime
+    scope: str
+    audience: str
+    exported_by: str | None
+    file_name: str
+    attestation: str | None
+    values: int  # field versions written
+    kinds: int  # kinds of record
+
+
+def _counts(text: str | None) -> dict:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _number(counts: dict, key: str) -> int:
+    value = counts.get(key, 0)
+    return value if type(value) is int else 0
+
+
+@dataclass(frozen=True)
 class Attached:
     """A stored file that a resource going out attaches."""
 
@@ -532,12 +572,20 @@ class SyncService:
         """The complete bundles in a folder (half-written ``.part`` files are ignored)."""
         return sorted(p for p in Path(folder).glob(f"*{SUFFIX}") if p.is_file())
 
-    def history(self) -> tuple[list[SyncImportLog], list[SyncExportLog]]:
-        """Bundles imported and exported here, newest first."""
+    def history(self) -> tuple[list[ReceivedBundle], list[SentBundle]]:
+        """Bundles imported and exported here, newest first (the last 200 of each)."""
+        imports: list[ReceivedBundle] = []
+        exports: list[SentBundle] = []
         with self.db.read() as s:
-            imports = list(s.scalars(select(SyncImportLog).order_by(SyncImportLog.imported_at.desc()).limit(200)))
-            exports = list(s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)))
-            s.expunge_all()
+            for r in s.scalars(select(SyncImportLog).order_by(SyncImportLog.imported_at.desc()).limit(200)):
+                c = _counts(r.counts_json)
+                added, records, conflicts = (_number(c, key) for key in ("added", "records", "conflicts"))
+                imports.append(ReceivedBundle(r.imported_at, r.site_id, r.created_at, r.signer_key_id, added, records,
+                                              conflicts))  # fmt: skip
+            for r in s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)):
+                numbers = [v for v in _counts(r.counts_json).values() if type(v) is int]
+                exports.append(SentBundle(r.exported_at, r.scope, r.audience, r.exported_by, r.file_name,
+                                          r.attestation, sum(numbers), len(numbers)))  # fmt: skip
         return imports, exports
 
 

@@ -134,6 +134,8 @@ def test_review_counts_and_texts_then_the_network_gate(page: SyncPage, ctx, qtbo
     assert written.name in send_tab.written.text()
     (sent,) = page.history.exports.rows_model.rows
     assert sent.scope == "network" and sent.attestation.startswith("A made-up number")
+    assert sent.values > 0 and sent.kinds >= 1
+    assert page.history.exports.rows_model.index(0, 3).data() == f"{sent.values:,} values of {sent.kinds} kinds"
 
 
 def test_a_center_bundle_goes_to_the_other_workstation_and_comes_back_with_a_report(
@@ -178,7 +180,10 @@ def test_a_center_bundle_goes_to_the_other_workstation_and_comes_back_with_a_rep
     screenshot(page, "sync-import-report")
     assert RED_HTML in receive.report.toHtml()
     assert shown(ctx.db, goal_id) == ("Pre-visit planning at every visit", False)
-    assert len(page.history.imports.rows_model.rows) == 1
+    (received,) = page.history.imports.rows_model.rows
+    assert (received.site_id, received.records, received.conflicts) == (SITE, 1, 0) and received.added > 0
+    model = page.history.imports.rows_model
+    assert model.index(0, 3).data() == "1 record changed"  # the history in words, from the service's numbers
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: str(tmp_path / "shared"))
     receive.choose_folder()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +29,7 @@ from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
 from lhn_desktop.gui.pages.sync_keys import TrustTab
 from lhn_desktop.gui.pages.sync_receive import ReceiveTab
 from lhn_desktop.gui.pages.sync_send import CenterKey, SendTab
-from lhn_desktop.gui.tasks import InlineTaskRunner, TaskRunner
+from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.gui.widgets import RecordsView, note
 
 SCOPES = {"center": "This center's workstations", "network": "The network"}
@@ -169,7 +168,7 @@ class HistoryTab(QWidget):
                 Column("Received", lambda r: local_time(r.imported_at)),
                 Column("From", lambda r: r.site_id),
                 Column("Made on", lambda r: local_time(r.created_at)),
-                Column("What changed", lambda r: _import_counts(r.counts_json)),
+                Column("What changed", _import_counts),
                 Column("Signed with key", lambda r: r.signer_key_id),
             ],
             top,
@@ -184,7 +183,7 @@ class HistoryTab(QWidget):
                 Column("Written", lambda r: local_time(r.exported_at)),
                 Column("For", _export_for),
                 Column("By", lambda r: r.exported_by or ""),
-                Column("What", lambda r: _export_counts(r.counts_json)),
+                Column("What", lambda r: f"{r.values:,} values of {r.kinds} kinds"),
                 Column("File", lambda r: r.file_name),
                 Column("Free-text check overridden because", lambda r: r.attestation or ""),
             ],
@@ -205,26 +204,11 @@ def _export_for(r) -> str:
     return SCOPES[r.scope] if r.scope == "center" else f"{SCOPES.get(r.scope, r.scope)} ({r.audience})"
 
 
-def _counts(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _import_counts(text: str) -> str:
-    counts = _counts(text)
-    records, conflicts = counts.get("records", 0), counts.get("conflicts", 0)
-    if not counts.get("added"):
+def _import_counts(r) -> str:
+    if not r.added:
         return "nothing new"
-    noun = "record" if records == 1 else "records"
-    return f"{records:,} {noun} changed" + (f", {conflicts} with a conflict" if conflicts else "")
-
-
-def _export_counts(text: str) -> str:
-    counts = {k: v for k, v in _counts(text).items() if isinstance(v, int)}
-    return f"{sum(counts.values()):,} values of {len(counts)} kinds"
+    noun = "record" if r.records == 1 else "records"
+    return f"{r.records:,} {noun} changed" + (f", {r.conflicts} with a conflict" if r.conflicts else "")
 
 
 class SyncPage(Page):
@@ -266,8 +250,8 @@ class SyncPage(Page):
         runner = getattr(self.window(), "runner", None)
         if isinstance(runner, TaskRunner):
             return runner
-        if self._fallback_runner is None:
-            self._fallback_runner = InlineTaskRunner(self, on_error=lambda exc: show_error(self, exc))
+        if self._fallback_runner is None:  # a page shown on its own, outside the main window
+            self._fallback_runner = TaskRunner(self, on_error=lambda exc: show_error(self, exc))
         return self._fallback_runner
 
     def run(
