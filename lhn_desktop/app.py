@@ -50,6 +50,30 @@ def resolve_db_path(db_arg: str | None, dirs: AppDirs, settings: Settings) -> Pa
     return dirs.default_db
 
 
+#: what SQLite says when it reads a damaged page (or a file that is no database)
+_DAMAGE_WORDS = ("database disk image is malformed", "file is not a database")
+
+
+def damaged_database(exc: BaseException, db_arg: str | None) -> Exception | None:
+    """The clinic team's message when ``exc`` came from a damaged page of the database file, else ``None``.
+
+    Commands open the database without checking the whole file (the window checks it in the background,
+    ``db check`` on demand), so a damaged page is found when a command reads it; this turns SQLite's words
+    into the same message the check gives, with the latest backup to restore.
+    """
+    from lhn_desktop.store.database import corrupt_message
+
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    if not any(word in str(item) for item in seen for word in _DAMAGE_WORDS):
+        return None
+    dirs = app_dirs()
+    return corrupt_message(resolve_db_path(db_arg, dirs, load_settings(dirs.config)), dirs.backups)
+
+
 def remember_database(path: str | Path, dirs: AppDirs | None = None) -> None:
     """Make ``path`` the database the program opens next when no ``--db`` is given (after init or demo)."""
     dirs = dirs or app_dirs()

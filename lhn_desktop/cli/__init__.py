@@ -325,7 +325,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception:
+    except Exception as exc:
+        from lhn_desktop.app import damaged_database
+
+        damage = damaged_database(exc, getattr(args, "db", None))
+        if damage is not None:
+            logger.error("Command %s stopped: the database file is damaged", args.command)
+            return _fail(args, damage.message, 1)
         logger.exception("Unexpected error in command %s", args.command)
         from lhn_desktop.paths import app_dirs
 

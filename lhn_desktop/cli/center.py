@@ -82,7 +82,9 @@ def _context(args: argparse.Namespace):
     from lhn_desktop.app import AppContext
     from lhn_desktop.cli.output import error
 
-    ctx = AppContext.open(args.db)
+    # no whole-file check at every command (it grows with the database: 3 s at 2,000 patients); the window
+    # runs it in the background and `db check` on demand; a damaged page met by a command is reported as such
+    ctx = AppContext.open(args.db, full_check=False)
     if ctx.identity_notice:
         error(f"note: {ctx.identity_notice}")
     return ctx
