@@ -163,8 +163,10 @@ class AppContext:
         except OSError as exc:
             logger.warning("Settings could not be saved: %s", exc)
 
-    def sign_in(self, member_id: str, os_user: str) -> Actor:
-        """Act as a team member from now on, and remember the choice for this operating-system user."""
+    def sign_in(self, member_id: str, os_user: str, secret: str | None = None) -> Actor:
+        """Act as a team member from now on (with their PIN or passphrase, once they have set one), and remember
+        the choice for this operating-system user."""
+        self.team.check_secret(member_id, secret)
         self.actor = self.team.actor_for(member_id)
         self.team.record_sign_in(self.actor)
         site = self.db.local_node().site_code

@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.center:team_add")
+    q = team.add_parser("reset-pin", help="reset a team member's forgotten PIN; they set a new one at sign-in")
+    q.add_argument("--name", required=True, help="the team member, as the team list names them")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.center:team_reset_pin")
 
     p = sub.add_parser("center", help="this center's details: its name, site code and the clinic's phone number")
     center = p.add_subparsers(dest="center_command", metavar="ACTION", required=True)

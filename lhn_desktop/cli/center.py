@@ -156,3 +156,24 @@ def center_set(args: argparse.Namespace) -> int:
     else:
         _print_center(info)
     return 0
+
+
+def team_reset_pin(args: argparse.Namespace) -> int:
+    """The workstation's administrator clears a member's PIN; the window asks them for a new one at sign-in."""
+    from lhn_desktop.errors import NotFound
+
+    ctx = _context(args)
+    try:
+        wanted = " ".join(args.name.split()).casefold()
+        found = [m for m in ctx.team.list_members(include_inactive=True) if m.display_name.casefold() == wanted]
+        if not found:
+            raise NotFound(f"No team member is named {args.name!r}; 'lhn-desktop team list' shows the names.")
+        member = found[0]
+        ctx.team.clear_secret(ctx.actor, member.id)
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json({"member": member.display_name, "has_secret": False})
+    else:
+        emit(f"{member.display_name}'s PIN was reset; they choose a new one when they next sign in.")
+    return 0

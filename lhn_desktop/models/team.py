@@ -67,6 +67,8 @@ class TeamMember(Syncable, Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: A short profile for the team's who-is-who cards.
     profile: Mapped[str | None] = mapped_column(Text)
+    #: scrypt of the member's sign-in PIN or passphrase (services/team.py); never the secret itself
+    secret_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class LocalNode(Base):

@@ -27,6 +27,7 @@ class MemberInfo:
     active: bool
     profile: str | None
     sees_patient_data: bool
+    has_secret: bool = False  # a sign-in PIN or passphrase is set
 
 
 @dataclass(frozen=True, slots=True)

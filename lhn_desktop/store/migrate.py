@@ -16,7 +16,7 @@ from lhn_desktop.paths import migrations_dir
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 #: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
 LOCAL_INDEX_TABLES = ("resource_fts",)
 

@@ -22,3 +22,23 @@ def test_a_wrong_number_names_the_option_and_changes_nothing(center_path: Path, 
     assert "--clinic-phone: A clinic phone number has digits" in capsys.readouterr().err
     assert main(["center", "show", "--db", str(center_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["clinic_phone"] is None
+
+
+def test_the_administrator_resets_a_forgotten_pin(center_path: Path, capsys) -> None:
+    from lhn_desktop.app import AppContext
+
+    ctx = AppContext.open(str(center_path))
+    try:
+        nurse = next(m for m in ctx.team.list_members() if m.role == "nurse")
+        ctx.team.set_secret(ctx.team.actor_for(nurse.id), nurse.id, "482916")
+    finally:
+        ctx.close()
+    assert main(["team", "reset-pin", "--name", nurse.display_name.upper(), "--db", str(center_path)]) == 0
+    assert "PIN was reset" in capsys.readouterr().out
+    ctx = AppContext.open(str(center_path))
+    try:
+        assert not ctx.team.get_member(nurse.id).has_secret
+    finally:
+        ctx.close()
+    assert main(["team", "reset-pin", "--name", "Nobody Here", "--db", str(center_path)]) == 2
+    assert "No team member is named" in capsys.readouterr().err
