@@ -7,7 +7,6 @@ instead and the process exits non-zero, so a headless run can never hang on a di
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 import threading
@@ -41,10 +40,9 @@ class StartupAborted(Exception):
 
 
 def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
+    from lhn_desktop.gui.dialogs import current_os_user
+
+    return current_os_user()
 
 
 class Launcher:
@@ -180,23 +178,17 @@ class Launcher:
 
     # -- who is using it ---------------------------------------------------------------------------
     def sign_in(self, ctx: AppContext) -> None:
+        """Who is using the program, with their PIN, every start: the person last chosen at this computer login
+        is offered first, never signed in without asking (a shared login may be someone else now)."""
         user = _os_user()
-        remembered = ctx.remembered_member(user)
-        if remembered:
-            try:
-                ctx.sign_in(remembered, user)
-                return
-            except LhnError:
-                logger.info("The remembered team member is no longer available; asking again")
         if self.smoke:
             clinical = [m for m in ctx.team.list_members() if m.sees_patient_data]
             if clinical:
                 ctx.actor = ctx.team.actor_for(clinical[0].id)
             return
-        dialog = SignInDialog(ctx)
+        dialog = SignInDialog(ctx, preselect=ctx.remembered_member(user), os_user=user)
         if not dialog.exec() or not dialog.member_id:
             raise StartupAborted(0)
-        ctx.sign_in(dialog.member_id, user)
 
     def check_in_background(self, ctx: AppContext, window) -> None:
         """Check the whole database file off the GUI thread; offer the latest backup if it is damaged."""
@@ -253,6 +245,9 @@ def make_application() -> QApplication:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(app_dirs().config))
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from lhn_desktop.gui.clinical_widgets import use_system_locale
+
+    use_system_locale()  # dates and paper in the system's locale (lhn_desktop/localization.py)
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -265,6 +260,9 @@ def make_application() -> QApplication:
     from lhn_desktop.gui.keyboard import install
 
     install(app)  # every form: first field focused, Tab in reading order, Escape asks before discarding edits
+    from lhn_desktop.gui.text_size import apply_text_size
+
+    apply_text_size(load_settings(app_dirs().config).text_size, app)  # View > Text size, as chosen last time
     return app  # type: ignore[return-value]
 
 

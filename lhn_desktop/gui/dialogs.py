@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError
+from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, note
-from lhn_desktop.services.team import ROLE_CHOICES
+from lhn_desktop.services.team import ROLE_CHOICES, secret_problem
 
 
 class AddMemberForm(QWidget):
@@ -46,23 +46,51 @@ class AddMemberForm(QWidget):
 
 
 class SignInDialog(QDialog):
-    """Asks who is using LHN Desktop; the choice is remembered for this computer login."""
+    """Asks who is using LHN Desktop and for their PIN or passphrase, then signs them in.
 
-    def __init__(self, ctx, parent: QWidget | None = None, *, preselect: str | None = None) -> None:
+    A team member who sees patient data and has no PIN yet chooses one here before going on, so that no one
+    else can act as them later; for patient and parent partners it is offered, not required. A wrong PIN
+    keeps the dialog open with the name still chosen. The choice of name is remembered for this computer
+    login; the PIN is asked every time.
+    """
+
+    def __init__(self, ctx, parent: QWidget | None = None, *, preselect: str | None = None,
+                 os_user: str | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.ctx = ctx
+        self.os_user = os_user if os_user is not None else current_os_user()
         self.member_id: str | None = None
         self.setWindowTitle("Who is using LHN Desktop?")
         layout = QVBoxLayout(self)
         layout.addWidget(
             note(
-                "Choose your name. LHN Desktop records who made each change, and shows patient "
+                "Choose your name and type your PIN. LHN Desktop records who made each change, and shows patient "
                 "and parent partners no patient-level information.",
                 self,
             )
         )
         self.members = QListWidget(self)
         layout.addWidget(self.members, 1)
+        secret_form = QFormLayout()
+        self.secret = QLineEdit(self)
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("then press Enter")
+        self.secret_label = QLabel("Your &PIN or passphrase:", self)
+        self.secret_label.setBuddy(self.secret)
+        secret_form.addRow(self.secret_label, self.secret)
+        self.choose = QLineEdit(self)
+        self.choose.setEchoMode(QLineEdit.EchoMode.Password)
+        self.choose_label = QLabel("Choose a &PIN:", self)
+        self.choose_label.setBuddy(self.choose)
+        secret_form.addRow(self.choose_label, self.choose)
+        self.again = QLineEdit(self)
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again_label = QLabel("Type it a&gain:", self)
+        self.again_label.setBuddy(self.again)
+        secret_form.addRow(self.again_label, self.again)
+        layout.addLayout(secret_form)
+        self.choose_note = note("", self)
+        layout.addWidget(self.choose_note)
         layout.addWidget(QLabel("Not on the list? Add yourself to the team:", self))
         self.add_form = AddMemberForm(self)
         layout.addWidget(self.add_form)
@@ -74,13 +102,23 @@ class SignInDialog(QDialog):
         buttons.accepted.connect(self._accept_selected)
         buttons.rejected.connect(self.reject)
         self.add_button.clicked.connect(self._add_member)
+        # Enter on a name (the list passes the key on to Continue as well): on to the PIN field it needs
         self.members.itemActivated.connect(lambda _i: self._accept_selected())
+        self.members.currentItemChanged.connect(lambda *_a: self._show_secret_fields())
+        for field in (self.secret, self.choose, self.again):
+            field.returnPressed.connect(self._accept_selected)
         self._load(preselect)
-        self.resize(460, 520)
+        self.resize(460, 600)
+
+    def _member(self):
+        item = self.members.currentItem()
+        return None if item is None else self._known.get(item.data(Qt.ItemDataRole.UserRole))
 
     def _load(self, select_id: str | None) -> None:
         self.members.clear()
+        self._known = {}
         for m in self.ctx.team.list_members():
+            self._known[m.id] = m
             item = QListWidgetItem(f"{m.display_name} ({m.role_label})")
             item.setData(Qt.ItemDataRole.UserRole, m.id)
             self.members.addItem(item)
@@ -88,10 +126,28 @@ class SignInDialog(QDialog):
                 self.members.setCurrentItem(item)
         if self.members.currentItem() is None and self.members.count():
             self.members.setCurrentRow(0)
+        self._show_secret_fields()
         if self.members.count():
             self.members.setFocus()
         else:
             self.add_form.name.setFocus()
+
+    def _show_secret_fields(self) -> None:
+        m = self._member()
+        has = bool(m and m.has_secret)
+        choose = bool(m and not m.has_secret)
+        for widget in (self.secret_label, self.secret):
+            widget.setVisible(has)
+        for widget in (self.choose_label, self.choose, self.again_label, self.again, self.choose_note):
+            widget.setVisible(choose)
+        if choose:
+            self.choose_note.setText(
+                "Choose a PIN or passphrase of at least 6 characters, so that no one else can sign in as you. You "
+                "will type it each time." if m.sees_patient_data else
+                "A PIN is optional for partners; choose one if you like, or leave these empty."
+            )  # fmt: skip
+        for field in (self.secret, self.choose, self.again):
+            field.clear()
 
     def _add_member(self) -> bool:
         try:
@@ -101,19 +157,54 @@ class SignInDialog(QDialog):
             return False
         self.add_form.name.clear()
         self._load(m.id)
-        self.members.setFocus()
+        (self.choose if self.choose.isVisible() else self.members).setFocus()
         return True
 
     def _accept_selected(self) -> None:
-        # A name typed in "add yourself" and Continue (or Enter): add the person and sign in as them.
-        if self.add_form.name.text().strip() and not self._add_member():
+        # A name typed in "add yourself" and Continue (or Enter): add the person, then their PIN.
+        if self.add_form.name.text().strip():
+            self._add_member()
             return
-        item = self.members.currentItem()
-        if item is None:
+        m = self._member()
+        if m is None:
             show_error(self, LhnError("Choose your name in the list, or add yourself to the team first."))
             return
-        self.member_id = item.data(Qt.ItemDataRole.UserRole)
+        if m.has_secret and not self.secret.text():
+            self.secret.setFocus()  # the PIN is the next thing to type
+            return
+        new = self.choose.text()
+        if not m.has_secret and m.sees_patient_data and not new:
+            self.choose.setFocus()
+            return
+        if not m.has_secret and (m.sees_patient_data or new or self.again.text()):
+            problem = secret_problem(new)
+            if problem is None and new != self.again.text():
+                problem = "The two PINs are not the same; type it again in both fields."
+            if problem is not None:
+                show_error(self, ValidationError(problem, field="secret"))
+                self.choose.setFocus()
+                return
+        try:
+            self.ctx.sign_in(m.id, self.os_user, self.secret.text() if m.has_secret else None)
+            if not m.has_secret and new:
+                self.ctx.team.set_secret(self.ctx.actor, m.id, new)
+        except LhnError as exc:
+            show_error(self, exc)
+            self.secret.clear()
+            (self.secret if m.has_secret else self.choose).setFocus()
+            return
+        self.member_id = m.id
         self.accept()
+
+
+def current_os_user() -> str:
+    """The computer login's name, under which the last team member chosen is remembered."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this account (a container, a service)
+        return "unknown"
 
 
 class FirstRunDialog(QDialog):

@@ -139,3 +139,42 @@ def test_a_search_that_hides_the_shown_patient_clears_the_page(window: MainWindo
     qtbot.keyClick(page.search, Qt.Key.Key_Return)
     assert page.detail.patient_id is None
     assert page.detail.fields["mrn"].text() == ""
+
+
+def test_switching_user_needs_the_other_persons_pin(qtbot, ctx, monkeypatch) -> None:
+    """A parent partner at the keyboard cannot become a clinician without the clinician's PIN."""
+    from tests.gui.conftest import when_dialog_opens
+
+    shown: list = []
+    monkeypatch.setattr("lhn_desktop.gui.dialogs.show_error", lambda parent, exc: shown.append(exc.message))
+    nurse = next(m for m in ctx.team.list_members() if m.role == "nurse")
+    ctx.team.set_secret(ctx.team.actor_for(nurse.id), nurse.id, "482916")
+    partner = next(m for m in ctx.team.list_members() if not m.sees_patient_data)
+    ctx.sign_in(partner.id, "tester")
+    window = make_window(qtbot, ctx)
+    assert window.page(PatientsPage) is None
+
+    def guess(dialog) -> None:
+        row = next(i for i in range(dialog.members.count())
+                   if dialog.members.item(i).data(Qt.ItemDataRole.UserRole) == nurse.id)  # fmt: skip
+        dialog.members.setCurrentRow(row)
+        for attempt in ("000111", "135790"):
+            dialog.secret.setText(attempt)
+            dialog._accept_selected()
+        dialog.reject()
+
+    when_dialog_opens(guess)
+    window.switch_user()
+    assert len(shown) == 2 and all("PIN" in m for m in shown)
+    assert ctx.actor.member_id == partner.id and window.page(PatientsPage) is None  # still no patient pages
+
+    def knows(dialog) -> None:
+        row = next(i for i in range(dialog.members.count())
+                   if dialog.members.item(i).data(Qt.ItemDataRole.UserRole) == nurse.id)  # fmt: skip
+        dialog.members.setCurrentRow(row)
+        dialog.secret.setText("482916")
+        dialog._accept_selected()
+
+    when_dialog_opens(knows)
+    window.switch_user()
+    assert ctx.actor.member_id == nurse.id and window.page(PatientsPage) is not None

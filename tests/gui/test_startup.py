@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from lhn_desktop.app import AppContext
@@ -12,6 +13,7 @@ from lhn_desktop.gui import app as gui_app
 from lhn_desktop.gui.app import Launcher, StartupAborted
 from lhn_desktop.gui.dialogs import FirstRunDialog
 from lhn_desktop.services.maintenance import backup_database
+from tests.gui.conftest import when_dialog_opens
 
 
 @pytest.fixture
@@ -121,16 +123,25 @@ def test_damaged_database_in_smoke_mode_exits_with_a_message(qapp, center_path: 
     assert "damaged" in capsys.readouterr().err
 
 
-def test_sign_in_is_remembered_for_the_os_user(qapp, center_path: Path, monkeypatch) -> None:
+def test_the_last_person_is_offered_first_and_still_asked_for_their_pin(qapp, center_path: Path, monkeypatch) -> None:
     ctx = AppContext.open(str(center_path))
-    member = ctx.team.list_members()[0]
+    member = ctx.team.list_members()[-1]
     monkeypatch.setattr(gui_app, "_os_user", lambda: "nurse1")
-    ctx.sign_in(member.id, "nurse1")
+    ctx.team.set_secret(ctx.team.actor_for(member.id), member.id, "482916")
+    ctx.sign_in(member.id, "nurse1", "482916")
     ctx.close()
     ctx = AppContext.open(str(center_path))
+    offered: list = []
+
+    def type_pin(dialog) -> None:
+        offered.append(dialog.members.currentItem().data(Qt.ItemDataRole.UserRole))
+        dialog.secret.setText("482916")
+        dialog._accept_selected()
+
     try:
-        Launcher(qapp, str(center_path), smoke=False).sign_in(ctx)  # no dialog: remembered
-        assert ctx.actor.member_id == member.id
+        when_dialog_opens(type_pin)
+        Launcher(qapp, str(center_path), smoke=False).sign_in(ctx)  # a dialog, the same person chosen
+        assert offered == [member.id] and ctx.actor.member_id == member.id
     finally:
         ctx.close()
 
