@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
@@ -21,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError, ValidationError
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.clinical_widgets import DateField
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.measure_dialogs import _FormDialog
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, TASK_RESPONSIBLE, collaborate_form
@@ -34,18 +33,6 @@ GAS_CHOICES = (
     (-1, "-1 less than expected"),
     (-2, "-2 much less than expected"),
 )
-
-
-def _optional_date(text: str, what: str) -> date | None:
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"The {what} {value!r} is not a date; write it as YYYY-MM-DD, or leave it empty."
-        ) from None
 
 
 class GoalDialog(_FormDialog):
@@ -65,10 +52,8 @@ class GoalDialog(_FormDialog):
         self.serves.addItem("(no other goal)", None)
         for g in goals:
             self.serves.addItem(g.text[:60], g.id)
-        self.target = self.row("&Target date:", QLineEdit(self))
-        self.target.setPlaceholderText("YYYY-MM-DD (optional)")
-        self.review = self.row("&Review date:", QLineEdit(self))
-        self.review.setPlaceholderText("YYYY-MM-DD (optional)")
+        self.target = self.row("&Target date:", DateField("target_date", "target date", self, optional=True))
+        self.review = self.row("&Review date:", DateField("review_date", "review date", self, optional=True))
         self.weight = self.row("W&eight:", QSpinBox(self))
         self.weight.setRange(1, 10)
         self.goal_id: str | None = None
@@ -80,8 +65,8 @@ class GoalDialog(_FormDialog):
             level=self.level.currentData(),
             text=self.text.text(),
             owner=self.owner.currentData(),
-            target_date=_optional_date(self.target.text(), "target date"),
-            review_date=_optional_date(self.review.text(), "review date"),
+            target_date=self.target.value(),
+            review_date=self.review.value(),
             serves_goal_id=self.serves.currentData(),
             weight=self.weight.value(),
         )
@@ -116,12 +101,11 @@ class TaskDialog(_FormDialog):
             self.responsible.addItem(label, key)
         self.name = self.row("&Name:", QLineEdit(self))
         self.name.setPlaceholderText("optional, e.g. Mum or Nurse Casey")
-        self.due = self.row("&Due:", QLineEdit(self))
-        self.due.setPlaceholderText("YYYY-MM-DD (optional)")
+        self.due = self.row("&Due:", DateField("due_date", "due date", self, optional=True))
 
     def save(self) -> None:
         self.ctx.goals.add_task(self.ctx.actor, self.patient_id, self.what.text(), self.responsible.currentData(),
-                                self.name.text(), _optional_date(self.due.text(), "due date"))  # fmt: skip
+                                self.name.text(), self.due.value())  # fmt: skip
 
 
 class _Scale(QWidget):
@@ -205,7 +189,7 @@ class CollaborateDialog(QDialog):
         thanks.setWordWrap(True)
         lock_layout.addStretch(1)
         lock_layout.addWidget(thanks)
-        self.unlock = QPushButton("Team member: continue (Ctrl+Shift+U)", locked)
+        self.unlock = QPushButton("Team member: continue with your PIN (Ctrl+Shift+U)", locked)
         self.unlock.clicked.connect(self.accept)
         lock_layout.addWidget(self.unlock, 0, Qt.AlignmentFlag.AlignCenter)
         lock_layout.addStretch(1)

@@ -61,6 +61,13 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
     assert any(t.what == "Bring the school schedule" and t.responsible == "family" for t in tab.care.tasks)
 
     seen = []
+    window.ctx.team.set_secret(window.ctx.actor, window.ctx.actor.member_id, "482916")
+    hidden: list[bool] = []
+
+    def unlock(lock) -> None:  # the window's own lock, once the family hands it back
+        hidden.append(not window.centralWidget().isVisible())
+        qtbot.keyClicks(lock.secret, "482916")
+        qtbot.keyClick(lock.secret, Qt.Key.Key_Return)
 
     def collaborate(dialog) -> None:
         seen.append(dialog)
@@ -71,12 +78,13 @@ def test_goal_follow_up_task_and_collaborate_by_keyboard(window: MainWindow, qtb
         assert dialog.stack.currentIndex() == 1  # locked: thanks, hand back
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
         assert dialog.isVisible()  # Escape does not unlock
+        when_dialog_opens(unlock)
         qtbot.keyClick(dialog, Qt.Key.Key_U, both)
 
     when_dialog_opens(collaborate)
     focus(tab.goals)
     qtbot.keyClick(tab.goals, Qt.Key.Key_R, both)
-    assert seen and not seen[0].isVisible()
+    assert seen and not seen[0].isVisible() and hidden == [True]  # nothing shown until the team member's PIN
     latest = tab.care.collaborate[-1]
     assert latest.items == (9, 9, 8) and latest.respondent == "patient" and not latest.top_box
     assert tab.patient_id == patient
@@ -107,3 +115,19 @@ def test_disease_activity_tab_draws_when_shown(window: MainWindow, qtbot) -> Non
     figure = detail.activity_chart.figure
     assert len(figure.axes) >= 2
     assert figure.axes[0].get_title(loc="left").startswith("Disease activity")
+
+
+def test_a_family_that_finishes_without_answering_hands_back_a_locked_window(window: MainWindow, qtbot) -> None:
+    page = window.go_to(PatientsPage)
+    tab = page.detail.care
+    before = len(tab.care.collaborate)
+    locks: list = []
+
+    def nothing_answered(dialog) -> None:
+        when_dialog_opens(lambda lock: (locks.append(window.centralWidget().isVisible()), lock.unlock()))
+        dialog.finish()  # "I have finished" with no answer
+
+    when_dialog_opens(nothing_answered)
+    tab.collaborate("parent")
+    assert locks == [False] and len(tab.care.collaborate) == before  # locked, and nothing recorded
+    assert window.centralWidget().isVisible()

@@ -201,5 +201,10 @@ class CareTab(QWidget):
     def collaborate(self, respondent: str) -> None:
         from lhn_desktop.gui.goal_dialogs import CollaborateDialog
 
-        if self.patient_id:
-            self._after(CollaborateDialog(self.ctx, self.patient_id, respondent, parent=self))
+        if not self.patient_id:
+            return
+        CollaborateDialog(self.ctx, self.patient_id, respondent, parent=self).exec()  # answered or not
+        lock = getattr(self.window(), "lock", None)
+        if lock is not None:  # the family hands the computer back: nothing is shown until a team member's PIN
+            lock("The family has handed the computer back.")
+        self.show_patient(self.patient_id)
