@@ -132,10 +132,10 @@ def _print_center(info) -> None:
     emit(f"Clinic phone for families: {info.clinic_phone or 'not set (lhn-desktop center set --clinic-phone NUMBER)'}")
 
 
-def center_show(args: argparse.Namespace) -> int:
+def _center_command(args: argparse.Namespace, act) -> int:
     ctx = _context(args)
     try:
-        info = ctx.center()
+        info = act(ctx)
     finally:
         ctx.close()
     if args.json:
@@ -143,19 +143,14 @@ def center_show(args: argparse.Namespace) -> int:
     else:
         _print_center(info)
     return 0
+
+
+def center_show(args: argparse.Namespace) -> int:
+    return _center_command(args, lambda ctx: ctx.center())
 
 
 def center_set(args: argparse.Namespace) -> int:
-    ctx = _context(args)
-    try:
-        info = ctx.set_clinic_phone(args.clinic_phone)
-    finally:
-        ctx.close()
-    if args.json:
-        emit_json(_center_summary(info))
-    else:
-        _print_center(info)
-    return 0
+    return _center_command(args, lambda ctx: ctx.set_clinic_phone(args.clinic_phone))
 
 
 def team_reset_pin(args: argparse.Namespace) -> int:

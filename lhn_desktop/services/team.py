@@ -73,6 +73,13 @@ def secret_problem(secret: str) -> str | None:
     return None
 
 
+def _member(s, member_id: str) -> TeamMember:
+    m = s.get(TeamMember, member_id)
+    if m is None:
+        raise NotFound("That team member is no longer in this center's team list.")
+    return m
+
+
 def parse_role(text: str) -> Role:
     key = text.strip().lower().replace(" ", "_").replace("-", "_")
     for role in Role:
@@ -97,9 +104,7 @@ class TeamService:
 
     def get_member(self, member_id: str) -> MemberInfo:
         with self.db.read() as s:
-            m = s.get(TeamMember, member_id)
-            if m is None:
-                raise NotFound("That team member is no longer in this center's team list.")
+            m = _member(s, member_id)
             return _info(m)
 
     def add_member(self, actor: Actor, display_name: str, role: Role | str, profile: str | None = None) -> MemberInfo:
@@ -135,9 +140,7 @@ class TeamService:
         if problem:
             raise ValidationError(problem, field="secret")
         with self.db.write(actor) as s:
-            m = s.get(TeamMember, member_id)
-            if m is None:
-                raise NotFound("That team member is no longer in this center's team list.")
+            m = _member(s, member_id)
             if m.secret_hash and not admin and not secret_matches(m.secret_hash, current or ""):
                 raise PermissionDenied("The current PIN is not right; nothing was changed.")
             m.secret_hash = hash_secret(secret)
@@ -148,9 +151,7 @@ class TeamService:
         if not (actor.role is None and actor.member_id is None):
             raise PermissionDenied("Only the workstation's administrator can reset a team member's PIN.")
         with self.db.write(actor) as s:
-            m = s.get(TeamMember, member_id)
-            if m is None:
-                raise NotFound("That team member is no longer in this center's team list.")
+            m = _member(s, member_id)
             m.secret_hash = None
             record_audit(s, "clear_secret", "team_member", member_id)
 
@@ -158,9 +159,7 @@ class TeamService:
         """Pass when the member has no secret yet or ``secret`` is theirs; else PermissionDenied. After
         ``TRIES`` wrong tries in a row the member's secret is not checked for ``WAIT_SECONDS``."""
         with self.db.read() as s:
-            m = s.get(TeamMember, member_id)
-            if m is None:
-                raise NotFound("That team member is no longer in this center's team list.")
+            m = _member(s, member_id)
             stored, name = m.secret_hash, m.display_name
         if not stored:
             return

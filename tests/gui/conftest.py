@@ -74,3 +74,23 @@ def when_dialog_opens(act) -> list:
 
     QTimer.singleShot(0, drive)
     return seen
+
+
+@pytest.fixture
+def presented(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Messages the one error presenter would show, recorded instead of opening a modal box."""
+    import lhn_desktop.gui.errors as gui_errors
+    from lhn_desktop.errors import Cancelled
+
+    seen: list[str] = []
+
+    class Box:
+        def __init__(self, exc: BaseException) -> None:
+            self.exc = exc
+
+        def exec(self) -> int:
+            seen.append(str(self.exc))
+            return 0
+
+    monkeypatch.setattr(gui_errors, "error_box", lambda _parent, exc: None if isinstance(exc, Cancelled) else Box(exc))
+    return seen

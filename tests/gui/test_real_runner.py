@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import lhn_desktop.gui.errors as gui_errors
-from lhn_desktop.errors import Cancelled, LhnError
+from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.ehr_dialog import EhrImportDialog
 from lhn_desktop.gui.export_dialog import ExportDialog
 from lhn_desktop.gui.main_window import MainWindow
@@ -23,23 +22,6 @@ def runner(qtbot):
     pool = TaskRunner(None)
     yield pool
     pool.shutdown()
-
-
-@pytest.fixture
-def shown(monkeypatch) -> list[str]:
-    """What the error presenter would show, recorded instead of a modal box."""
-    seen: list[str] = []
-
-    class Box:
-        def __init__(self, exc: BaseException) -> None:
-            self.exc = exc
-
-        def exec(self) -> int:
-            seen.append(str(self.exc))
-            return 0
-
-    monkeypatch.setattr(gui_errors, "error_box", lambda _parent, exc: None if isinstance(exc, Cancelled) else Box(exc))
-    return seen
 
 
 def test_the_ehr_import_previews_and_imports_on_the_thread_pool(qtbot, ctx, runner, tmp_path: Path) -> None:
@@ -77,7 +59,8 @@ def test_the_center_export_writes_its_folder_from_the_thread_pool(qtbot, ctx, ru
     assert (dialog.exported.folder / "patients.csv").exists() and "Exported to" in dialog.status.text()
 
 
-def test_a_backup_that_fails_on_the_pool_reaches_the_error_presenter(qtbot, ctx, runner, shown, monkeypatch) -> None:
+def test_a_backup_that_fails_on_the_pool_reaches_the_error_presenter(qtbot, ctx, runner, presented,
+                                                                     monkeypatch) -> None:  # fmt: skip
     window = MainWindow(ctx, runner, "tester")
     qtbot.addWidget(window)
     window.show()
@@ -85,14 +68,15 @@ def test_a_backup_that_fails_on_the_pool_reaches_the_error_presenter(qtbot, ctx,
     def full_disk(**_options):
         raise LhnError("The backup could not be written: the disk is full. Free some space and back up again.")
 
+    real = ctx.maintenance.backup
     monkeypatch.setattr(ctx.maintenance, "backup", full_disk)
     window.backup_action.trigger()
     assert not window.backup_action.isEnabled()  # while it runs
-    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
-    assert shown == ["The backup could not be written: the disk is full. Free some space and back up again."]
+    qtbot.waitUntil(lambda: bool(presented), timeout=20_000)
+    assert presented == ["The backup could not be written: the disk is full. Free some space and back up again."]
     assert window.backup_action.isEnabled()
 
-    monkeypatch.undo()
+    monkeypatch.setattr(ctx.maintenance, "backup", real)
     window.backup_action.trigger()
     qtbot.waitUntil(lambda: "Backup written" in window.statusBar().currentMessage(), timeout=30_000)
     window.close()

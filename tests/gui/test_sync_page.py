@@ -14,9 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-import lhn_desktop.gui.errors as gui_errors
 from lhn_desktop.app import AppContext
-from lhn_desktop.errors import Cancelled
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.sync import SyncPage
 from lhn_desktop.gui.tasks import TaskRunner
@@ -34,20 +32,9 @@ PASSPHRASE = "river stones at dawn"
 
 
 @pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Messages the error presenter would show, recorded instead of opening a modal box."""
-    seen: list[str] = []
-
-    class Box:
-        def __init__(self, exc: BaseException) -> None:
-            self.exc = exc
-
-        def exec(self) -> int:
-            seen.append(str(self.exc))
-            return 0
-
-    monkeypatch.setattr(gui_errors, "error_box", lambda _parent, exc: None if isinstance(exc, Cancelled) else Box(exc))
-    return seen
+def errors(presented: list[str]) -> list[str]:
+    """Messages the error presenter would show (every test here records them)."""
+    return presented
 
 
 @pytest.fixture

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lhn_desktop.errors import ValidationError
-from lhn_desktop.reports.pdf import Document
 from lhn_desktop.services.center import center_info, set_clinic_phone
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.store.database import Database
-from tests.unit.test_goals import goals, patient_id  # noqa: F401 (fixtures)
-
-
-def summary_lines(goals_service, admin, pid: str, tmp_path: Path, monkeypatch) -> list[str]:
-    lines: list[str] = []
-    real = Document.paragraph
-
-    def spy(self, text, *args, **kwargs):
-        lines.append(f"{kwargs.get('bold_prefix') or ''} {text}".strip())
-        return real(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Document, "paragraph", spy)
-    goals_service.visit_summary(admin, pid, tmp_path / "summary.pdf")
-    return lines
+from tests.unit.test_goals import goals, patient_id, summary_lines  # noqa: F401 (fixtures)
 
 
 def test_the_visit_summary_tells_families_whom_to_call(goals, demo_db: Database, patient_id, admin, tmp_path,  # noqa: F811

@@ -157,7 +157,6 @@ def test_the_visit_summary_names_the_visit_after_today(goals, demo_db, patient_i
     """Printed at today's visit, the summary's next visit is the following one, not the one in progress."""
     from datetime import timedelta
 
-    from lhn_desktop.reports.pdf import Document
     from lhn_desktop.services.schedule import ScheduleService
 
     schedule = ScheduleService(demo_db, today=lambda: DEMO_TODAY)
@@ -165,15 +164,7 @@ def test_the_visit_summary_names_the_visit_after_today(goals, demo_db, patient_i
     for day in (DEMO_TODAY, DEMO_TODAY + timedelta(days=13)):
         if day not in booked:
             schedule.add_visit(admin, patient_id, day, "09:30", "Dr. Robin Sample", "Follow-up")
-    lines: list[str] = []
-    real = Document.paragraph
-
-    def spy(self, text, *args, **kwargs):
-        lines.append(f"{kwargs.get('bold_prefix') or ''} {text}".strip())
-        return real(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Document, "paragraph", spy)
-    goals.visit_summary(admin, patient_id, tmp_path / "summary.pdf")
+    lines = summary_lines(goals, admin, patient_id, tmp_path, monkeypatch)
     upcoming = sorted(d for d in booked | {DEMO_TODAY + timedelta(days=13)} if d > DEMO_TODAY)
     (next_visit,) = [line for line in lines if line.startswith("Next visit:")]
     assert next_visit == f"Next visit: {upcoming[0]:%A %d %B %Y}."
@@ -183,3 +174,19 @@ def goals_detail_visits(db, admin, patient_id):
     from lhn_desktop.services.patients import PatientService
 
     return PatientService(db, today=lambda: DEMO_TODAY).get(admin, patient_id).visits
+
+
+def summary_lines(goals_service, admin, patient_id: str, tmp_path, monkeypatch) -> list[str]:
+    """The visit summary's paragraphs as written, each with its bold lead-in."""
+    from lhn_desktop.reports.pdf import Document
+
+    lines: list[str] = []
+    real = Document.paragraph
+
+    def spy(self, text, *args, **kwargs):
+        lines.append(f"{kwargs.get('bold_prefix') or ''} {text}".strip())
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Document, "paragraph", spy)
+    goals_service.visit_summary(admin, patient_id, tmp_path / "summary.pdf")
+    return lines
