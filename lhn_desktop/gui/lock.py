@@ -74,7 +74,7 @@ class LockDialog(QDialog):
         layout.addWidget(self.message)
         self.secret = QLineEdit(self)
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setPlaceholderText(f"{name}'s PIN, then Enter")
+        self.secret.setPlaceholderText("your PIN, then Enter")
         layout.addWidget(self.secret)
         self.problem = QLabel("", self)
         self.problem.setWordWrap(True)
@@ -89,6 +89,7 @@ class LockDialog(QDialog):
         self.unlock_button.clicked.connect(self.unlock)
         self.secret.returnPressed.connect(self.unlock)
         self.other_button.clicked.connect(self.someone_else)
+        self.setMinimumWidth(440)
         self.secret.setFocus()
 
     def unlock(self) -> None:
