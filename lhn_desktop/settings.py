@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SETTINGS_FILENAME = "settings.json"
 
+#: The text sizes offered in View > Text size, as a percentage of the system's own size (100 = as the system has it).
+TEXT_SIZES = (100, 125, 150, 175)
+TEXT_SIZE_NAMES = {100: "Normal", 125: "Large", 150: "Larger", 175: "Largest"}
+
 
 @dataclass(slots=True)
 class Settings:
@@ -30,6 +34,9 @@ class Settings:
     backups_to_keep: int = 10
     #: Take an automatic backup at start if the newest one is older than this many hours.
     backup_every_hours: int = 24
+    #: The program's text size, in percent of the system's (one of ``TEXT_SIZES``). Files written before the
+    #: setting existed have no such key and load with the default: an added field with a default needs no migration.
+    text_size: int = 100
 
     def remembered_user(self, os_user: str, site_id: str) -> str | None:
         return self.remembered_users.get(f"{os_user}@{site_id}")
@@ -81,6 +88,7 @@ _VALID = {
     "remembered_users": _is_str_map,
     "backups_to_keep": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000,
     "backup_every_hours": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 365,
+    "text_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v in TEXT_SIZES,
 }
 
 

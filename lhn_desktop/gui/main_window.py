@@ -5,21 +5,21 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
-from lhn_desktop import APP_NAME, __version__
+from lhn_desktop import APP_NAME
 from lhn_desktop.gui.dialogs import CenterDialog, SignInDialog, TeamDialog
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.help import GETTING_STARTED
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.commons import CommonsPage
 from lhn_desktop.gui.pages.huddle import HuddlePage
@@ -29,6 +29,8 @@ from lhn_desktop.gui.pages.measures import MeasuresPage
 from lhn_desktop.gui.pages.patients import PatientsPage
 from lhn_desktop.gui.pages.sync import SyncPage
 from lhn_desktop.gui.tasks import TaskRunner
+from lhn_desktop.gui.text_size import apply_text_size, current_text_size, next_text_size
+from lhn_desktop.settings import TEXT_SIZE_NAMES, TEXT_SIZES
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ PAGE_CLASSES: tuple[type[Page], ...] = (
     CommonsPage,
     SyncPage,
 )
+#: The navigation list's width at the normal text size (it grows with View > Text size), and the room its items
+#: need beside their text (the style sheet's item padding, the list's margins and a scroll bar).
+NAV_WIDTH = 170
+NAV_PADDING = 60
+
+
+def _keys(first: str, standard: QKeySequence.StandardKey) -> list[QKeySequence]:
+    """``first``, then the platform's own keys for the same thing when they differ (menus show the first)."""
+    keys = [QKeySequence(first)]
+    for key in QKeySequence.keyBindings(standard):
+        if key not in keys:
+            keys.append(key)
+    return keys
 
 
 class MainWindow(QMainWindow):
@@ -59,7 +74,7 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.nav = QListWidget(central)
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(170)
+        self.nav.setFixedWidth(NAV_WIDTH)
         self.stack = QStackedWidget(central)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
@@ -160,8 +175,13 @@ class MainWindow(QMainWindow):
         self._action(center, "&Team…", lambda: TeamDialog(self.ctx, self).exec())
         self._action(center, "Center &details…", lambda: CenterDialog(self.ctx, self).exec())
         self._action(center, "&Switch user…", self.switch_user, QKeySequence("Ctrl+Shift+U"))
+        self._build_view_menu(bar.addMenu("&View"))
         help_menu = bar.addMenu("&Help")
+        page_help = self._action(help_menu, "&Help for this page", lambda: self.show_help())
+        page_help.setShortcuts(_keys("F1", QKeySequence.StandardKey.HelpContents))  # F1; the Mac's own key too
+        self._action(help_menu, "&Getting started", lambda: self.show_help(GETTING_STARTED))
         self._action(help_menu, "&Keyboard shortcuts…", self.show_shortcuts, QKeySequence("Ctrl+/"))
+        help_menu.addSeparator()
         self._action(help_menu, "&About LHN Desktop", self.about)
         for i in range(9):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda i=i: self._go_to_row(i))
@@ -198,15 +218,25 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self.ctx, self.runner, self).exec()
 
-    def switch_user(self) -> None:
-        dialog = SignInDialog(self.ctx, self, preselect=self.ctx.actor.member_id)
+    def switch_user(self) -> bool:
+        """Another team member takes over: their name and their PIN (the dialog signs them in)."""
+        dialog = SignInDialog(self.ctx, self, preselect=self.ctx.actor.member_id, os_user=self.os_user)
         if dialog.exec() and dialog.member_id:
-            try:
-                self.ctx.sign_in(dialog.member_id, self.os_user)
-            except Exception as exc:
-                show_error(self, exc)
-                return
             self._build_pages()
+            return True
+        return False
+
+    def lock(self, reason: str = "Locked after a while without use.") -> None:
+        """Hide everything until the signed-in person's PIN is typed (or someone else signs in)."""
+        from lhn_desktop.gui.lock import lock_window
+
+        if getattr(self, "_locked", False):
+            return
+        self._locked = True
+        try:
+            lock_window(self, self.ctx, reason, self.switch_user)
+        finally:
+            self._locked = False
 
     def window_shortcuts(self) -> list[tuple[str, str]]:
         """The shortcuts that work on every page: the pages' own numbers and the menus'."""
@@ -228,14 +258,69 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(title, own, self.window_shortcuts(), self).exec()
 
     def about(self) -> None:
-        info = self.ctx.center()
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<b>{APP_NAME} {__version__}</b><br>Offline pre-visit planning, shared goals, improvement work and run "
-            f"charts for care-center teams.<br><br>Center: {info.site_name} ({info.site_code})<br>"
-            f"Database: {info.db_path}",
-        )
+        """The program's and its parts' versions, the center and the database file (Copy: for support)."""
+        from lhn_desktop.gui.help import AboutDialog
+
+        AboutDialog(self.ctx, self).exec()
+
+    # -- help and text size ------------------------------------------------------------------------------------
+    def page_shortcuts(self, topic: str) -> list[tuple[str, str]] | None:
+        """The shortcuts of the page whose help topic is ``topic``, as the page has them now (None: not shown)."""
+        from lhn_desktop.gui.help import topic_for_page
+
+        page = next((p for p in self.pages if topic_for_page(p) == topic), None)
+        return page.shortcuts() if page is not None else None
+
+    def show_help(self, topic: str | None = None) -> None:
+        """F1: the help of the page in front (or ``topic``), in a window that can stay open beside it."""
+        from lhn_desktop.gui.help import show_help, topic_for_page
+
+        if topic is None:
+            topic = topic_for_page(self.stack.currentWidget())
+        show_help(self, topic, self.page_shortcuts)
+
+    def _build_view_menu(self, view) -> None:
+        sizes = view.addMenu("&Text size")
+        self.text_size_group = QActionGroup(self)
+        self.text_size_actions: dict[int, QAction] = {}
+        for percent in TEXT_SIZES:
+            text = f"{TEXT_SIZE_NAMES[percent]} ({percent} %)"
+            action = self._action(sizes, text, lambda _c=False, p=percent: self.set_text_size(p))
+            action.setCheckable(True)
+            self.text_size_group.addAction(action)
+            self.text_size_actions[percent] = action
+        sizes.addSeparator()
+        bigger = self._action(sizes, "&Larger text", lambda: self.step_text_size(1))
+        bigger.setShortcuts(_keys("Ctrl+=", QKeySequence.StandardKey.ZoomIn))  # Ctrl+= needs no Shift for the +
+        smaller = self._action(sizes, "&Smaller text", lambda: self.step_text_size(-1))
+        smaller.setShortcuts(_keys("Ctrl+-", QKeySequence.StandardKey.ZoomOut))
+        self._action(sizes, "&Normal text size", lambda: self.set_text_size(100), QKeySequence("Ctrl+0"))
+        self._show_text_size(current_text_size())
+
+    def set_text_size(self, percent: int) -> None:
+        """Text of the whole program at ``percent`` of the system's size, now and at every start."""
+        percent = apply_text_size(percent)
+        self._show_text_size(percent)
+        if self.ctx.settings.text_size != percent:
+            self.ctx.settings.text_size = percent
+            self.ctx.save_settings()
+        self.statusBar().showMessage(f"Text size: {TEXT_SIZE_NAMES[percent].lower()} ({percent} %)", 4000)
+
+    def step_text_size(self, step: int) -> None:
+        self.set_text_size(next_text_size(current_text_size(), step))
+
+    def _show_text_size(self, percent: int) -> None:
+        action = self.text_size_actions.get(percent)
+        if action is not None:
+            action.setChecked(True)
+        self._fit_navigation()
+
+    def _fit_navigation(self) -> None:
+        """The navigation list as wide as its longest page name needs at this text size (never narrower than usual)."""
+        self.nav.ensurePolished()  # the style sheet's font for the list, at the text size now
+        metrics = self.nav.fontMetrics()
+        widest = max(metrics.horizontalAdvance(cls.title) for cls in PAGE_CLASSES)
+        self.nav.setFixedWidth(max(NAV_WIDTH, widest + NAV_PADDING))
 
     # -- window state ------------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
