@@ -31,6 +31,16 @@ def lhn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def date_locale() -> Iterator[None]:
+    """Dates and paper as in the UK (day first, A4) whatever the machine's locale, unless a test sets another."""
+    from lhn_desktop import localization
+
+    localization.set_locale("en_GB")
+    yield
+    localization.set_locale(None)
+
+
 def _copy_db(src: Path, dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)

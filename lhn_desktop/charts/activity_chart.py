@@ -29,7 +29,6 @@ def activity_figure(
 
     ``observations`` are (date, code, value); ``medications`` are (drug, start, stop or None).
     """
-    import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
     drugs = sorted({d for d, _, _ in medications}, key=lambda d: min(s for x, s, _ in medications if x == d))
@@ -70,13 +69,31 @@ def activity_figure(
     dates = [d for d, _, _ in observations] + [s for _, s, _ in medications]
     first = min(dates, default=today - timedelta(days=365))
     top.set_xlim(first - timedelta(days=20), today + timedelta(days=20))
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    _month_ticks(bottom, first - timedelta(days=20), today + timedelta(days=20))
     bottom.tick_params(axis="x", labelsize=8)
     top.tick_params(axis="x", labelbottom=False)
     for ax in (top, bottom):
         ax.spines[["top"]].set_visible(False)
         ax.axvline(today, color="#999999", linewidth=0.8, linestyle=":")
     return fig
+
+
+def _month_ticks(ax, start: date, end: date) -> None:
+    """One label a month at most, on the 1st ("Mar 2027"): every 1, 2, 3, 4 or 6 months, or every few years, so
+    that about eight fit. (Matplotlib's automatic ticks fall mid-month on a short span and repeat the month.)"""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    from lhn_desktop.localization import format_month
+
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    step = next((n for n in (1, 2, 3, 4, 6, 12, 24, 60) if months / n <= 8), 120)
+    if step < 12:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_month(mdates.num2date(x).date())))
+    else:
+        ax.xaxis.set_major_locator(mdates.YearLocator(step // 12))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: str(mdates.num2date(x).year)))
 
 
 def _number(text: str) -> bool:

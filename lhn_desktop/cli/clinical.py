@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lhn_desktop.cli.output import TextProgress, emit, emit_json, error
 from lhn_desktop.errors import NeedsConfirmation, ValidationError
+from lhn_desktop.localization import format_date
 
 #: Patient options -> PatientInput fields.
 PATIENT_OPTIONS = {
@@ -119,20 +120,21 @@ def patient_show(args: argparse.Namespace) -> int:
         emit_json(d)
         return 0
     s = d.summary
-    emit(f"{s.name}   MRN {s.mrn}   born {s.birth_date} (age {d.age_years})   {s.sex}")
+    emit(f"{s.name}   MRN {s.mrn}   born {format_date(s.birth_date)} (age {d.age_years})   {s.sex}")
     dx = s.diagnosis or "no diagnosis recorded"
-    emit(f"Diagnosis: {dx}" + (f", diagnosed {d.diagnosis_date}" if d.diagnosis_date else ""))
+    emit(f"Diagnosis: {dx}" + (f", diagnosed {format_date(d.diagnosis_date)}" if d.diagnosis_date else ""))
     emit(f"Classification: {d.disease_classification or 'not complete'}")
-    emit(f"Status: {d.status}" + (f" since {d.status_date}" if d.status_date else ""))
-    emit(f"Visits: last {s.last_visit or 'none yet'}; next {s.next_visit or 'none scheduled'}")
+    emit(f"Status: {d.status}" + (f" since {format_date(d.status_date)}" if d.status_date else ""))
+    emit(f"Visits: last {format_date(s.last_visit, empty='none yet')}; "
+         f"next {format_date(s.next_visit, empty='none scheduled')}")  # fmt: skip
     if d.results:
         latest = d.results[0]
-        emit(
-            f"Latest results ({latest.observed_on}): " + ", ".join(f"{k} {v}" for k, v in sorted(latest.values.items()))
-        )
+        values = ", ".join(f"{k} {v}" for k, v in sorted(latest.values.items()))
+        emit(f"Latest results ({format_date(latest.observed_on)}): {values}")
     for g in d.growth[:1]:
         scores = _scores(g.scores)
-        emit(f"Growth ({g.observed_on}): weight {g.weight or '-'} kg, height {g.height or '-'} cm, BMI {g.bmi or '-'}"
+        on = format_date(g.observed_on)
+        emit(f"Growth ({on}): weight {g.weight or '-'} kg, height {g.height or '-'} cm, BMI {g.bmi or '-'}"
              + (f"; {scores}" if scores else ""))  # fmt: skip
     current = [m for m in d.medications if not m.entered_in_error and m.stop_date is None]
     emit("Medicines: " + ("; ".join(f"{m.drug} {m.dose or ''}".strip() for m in current) or "none recorded"))
@@ -150,7 +152,8 @@ def patient_list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         status = "" if r.status == "active" else f"  ({r.status})"
-        emit(f"{r.mrn:14} {r.name:32} {r.birth_date}  {r.diagnosis or '-':20} last visit {r.last_visit or '-'}{status}")
+        emit(f"{r.mrn:14} {r.name:32} {format_date(r.birth_date):12} {r.diagnosis or '-':20} "
+             f"last visit {format_date(r.last_visit, empty='-')}{status}")  # fmt: skip
     if not rows:
         emit("No patient matches." if args.search else "No patients yet. Register one with 'lhn-desktop patient add'.")
     return 0
@@ -191,7 +194,8 @@ def visit_schedule(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"visit_id": visit_id, "date": day, "time": args.time})
     else:
-        emit(f"Scheduled a {args.visit_type} visit on {day}" + (f" at {args.time}" if args.time else "") + ".")
+        at = f" at {args.time}" if args.time else ""
+        emit(f"Scheduled a {args.visit_type} visit on {format_date(day)}{at}.")
     return 0
 
 
@@ -384,7 +388,7 @@ def visit_record(args: argparse.Namespace) -> int:
         done = [_count(saved.observations, "value"), _count(saved.medications_started, "medicine started"),
                 _count(saved.dose_changes, "dose change"), _count(saved.medications_stopped, "medicine stopped"),
                 _count(saved.events, "immunization or screening", "immunizations or screenings")]  # fmt: skip
-        emit(f"Recorded the visit of {day}: {', '.join(d for d in done if d) or 'nothing new'}.")
+        emit(f"Recorded the visit of {format_date(day)}: {', '.join(d for d in done if d) or 'nothing new'}.")
     return 0
 
 
@@ -402,7 +406,7 @@ def visit_missed(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"visit_id": form.visit_id, "status": "no_show"})
     else:
-        emit(f"Recorded the visit of {day} as missed.")
+        emit(f"Recorded the visit of {format_date(day)} as missed.")
     return 0
 
 

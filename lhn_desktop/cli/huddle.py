@@ -8,6 +8,7 @@ from datetime import date
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import emit, emit_json
 from lhn_desktop.errors import ValidationError
+from lhn_desktop.localization import format_date
 
 
 def parse_day(text: str) -> date:
@@ -60,7 +61,7 @@ def huddle(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"date": board.day, "summary": board.summary, "patients": [_row_json(r) for r in board.rows]})
         return 0
-    emit(f"Huddle {day:%A %d %B %Y}: {board.summary}")
+    emit(f"Huddle {format_date(day, weekday=True, full=True)}: {board.summary}")
     for row in board.rows:
         flags = "; ".join(row.flags) or "nothing flagged"
         emit(f"{row.time or '--:--'}  {row.patient_name:32} {row.mrn:>10}  {flags}")

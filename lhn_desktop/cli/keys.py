@@ -6,6 +6,7 @@ import argparse
 
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import emit, emit_json
+from lhn_desktop.localization import format_date
 
 
 def show(args: argparse.Namespace) -> int:
@@ -59,7 +60,7 @@ def trust_list(args: argparse.Namespace) -> int:
         emit_json(keys)
         return 0
     for k in keys:
-        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "trusted"
+        state = f"revoked {format_date(k.revoked_at)}" if k.revoked_at else "trusted"
         emit(f"{k.key_id}  {k.site_id:12} {k.role:5} {state:18} {k.fingerprint}")
     if not keys:
         emit("No peer keys are trusted yet. Add one with 'lhn-desktop trust add CARD --fingerprint \"...\"'.")

@@ -25,6 +25,7 @@ from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField,
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
+from lhn_desktop.localization import format_date
 
 
 class _CorrectionForm(QDialog):
@@ -114,9 +115,10 @@ class ObservationCorrectionDialog(_CorrectionForm):
         unit = f" {row.unit}" if row.unit else ""
         state = " · <b>entered in error</b>" if row.entered_in_error else ""
         detail = f"<br>{html.escape(row.detail)}" if row.detail else ""
+        on = format_date(row.observed_on)
         super().__init__(
             f"Correct: {row.label}",
-            f"{html.escape(row.label)} on {row.observed_on}: <b>{html.escape(row.value + unit)}</b>{state}{detail}",
+            f"{html.escape(row.label)} on {on}: <b>{html.escape(row.value + unit)}</b>{state}{detail}",
             parent,
         )
         self.ctx, self.row = ctx, row
@@ -177,11 +179,12 @@ class ObservationCorrectionDialog(_CorrectionForm):
 
 class MedicationCorrectionDialog(_CorrectionForm):
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
-        stopped = f", stopped {row.stop_date} ({row.stop_reason or 'no reason given'})" if row.stop_date else ""
+        why = row.stop_reason or "no reason given"
+        stopped = f", stopped {format_date(row.stop_date)} ({why})" if row.stop_date else ""
         super().__init__(
             f"Correct: {row.drug}",
             f"<b>{html.escape(row.drug)} {html.escape(row.dose or '')}</b>, "
-            f"started {row.start_date}{html.escape(stopped)}",
+            f"started {format_date(row.start_date)}{html.escape(stopped)}",
             parent,
         )
         self.ctx, self.row = ctx, row
@@ -217,7 +220,7 @@ class EventCorrectionDialog(_CorrectionForm):
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Correct: {row.code}",
-            f"<b>{html.escape(row.code)}</b> on {row.event_date}"
+            f"<b>{html.escape(row.code)}</b> on {format_date(row.event_date)}"
             + (f": {html.escape(row.result)}" if row.result else ""),
             parent,
         )
@@ -243,7 +246,7 @@ class RemoveVisitDialog(_CorrectionForm):
     def __init__(self, ctx, row, values: int, parent: QWidget | None = None) -> None:
         super().__init__(
             "Remove the visit",
-            f"<b>{row.visit_date}</b> {html.escape(row.visit_time or '')} · "
+            f"<b>{format_date(row.visit_date)}</b> {html.escape(row.visit_time or '')} · "
             f"{html.escape(row.visit_type)} · {html.escape(row.status.replace('_', ' '))} · "
             f"{values} value{'s' if values != 1 else ''} recorded at it",
             parent,

@@ -40,6 +40,7 @@ from lhn_desktop.clinical.observations import get_spec, split_value_unit
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.localization import format_date
 from lhn_desktop.services.schedule import VISIT_TYPES
 from lhn_desktop.services.visits import (
     DoseChange,
@@ -60,7 +61,7 @@ class _MedicationRow:
 
     def __init__(self, parent: QWidget, grid: QGridLayout, row: int, med) -> None:
         self.med = med
-        since = f" since {med.start_date}" if med.start_date else ""
+        since = f" since {format_date(med.start_date)}" if med.start_date else ""
         self.label = QLabel(
             f"{med.drug} {med.dose or ''}".strip() + f" <span style='color:#666'>{since}</span>", parent
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableView, QWidget
 
 from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel, sortable
@@ -79,6 +79,11 @@ class RecordsView(QTableView):
         super().setModel(model)
         if model is not None:
             model.modelReset.connect(self.fit_columns)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:  # View > Text size: rows as tall as the new text
+            self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        super().changeEvent(event)
 
     def fit_columns(self) -> None:
         """Size columns to their contents (the first rows), within reason."""

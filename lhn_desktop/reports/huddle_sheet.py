@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from lhn_desktop.localization import format_date, format_datetime
 from lhn_desktop.reports.pdf import MUTED, STATUS_INK, Document
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -18,12 +19,13 @@ NOTE_LINES = 3
 def write_huddle_sheet(board, center_name: str, path: str | Path) -> Path:
     """Write ``board`` (a planning.Huddle) as a PDF at ``path``."""
     day = board.day
-    doc = Document(f"Huddle sheet · {center_name} · {day:%A %d %B %Y}", FOOTER)
+    heading = format_date(day, weekday=True, full=True)
+    doc = Document(f"Huddle sheet · {center_name} · {heading}", FOOTER)
     doc.alias_nb_pages()
     doc.add_page()
-    doc.heading(f"Huddle {day:%A %d %B %Y}")
+    doc.heading(f"Huddle {heading}")
     doc.paragraph(board.summary, size=10.5)
-    doc.paragraph(f"Printed {datetime.now():%d %b %Y %H:%M}.", size=8, color=MUTED)
+    doc.paragraph(f"Printed {format_datetime(datetime.now())}.", size=8, color=MUTED)
     doc.ln(2)
     if board.rows:
         doc.set_font("DejaVu", "", 8.5)
@@ -61,7 +63,7 @@ def _patient(doc: Document, row) -> None:
         doc.paragraph("; ".join(row.flags), size=9, bold_prefix="Flags:")
     if row.latest_pga:
         state = "in remission" if row.in_remission else "not in remission"
-        doc.paragraph(f"PGA {row.latest_pga} on {row.latest_pga_on} ({state})", size=9,
+        doc.paragraph(f"PGA {row.latest_pga} on {format_date(row.latest_pga_on)} ({state})", size=9,
                       bold_prefix="Disease activity:")  # fmt: skip
     actions = sorted((i for i in row.items if i.status in ACTION_ORDER), key=lambda i: ACTION_ORDER[i.status])
     doc.heading("To do at this visit", size=10)

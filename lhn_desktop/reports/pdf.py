@@ -12,6 +12,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from lhn_desktop.localization import paper_size
+
 MARGIN = 14
 INK = (33, 47, 61)
 MUTED = (110, 110, 110)
@@ -25,10 +27,13 @@ def _font_dir() -> Path:
 
 
 class Document(FPDF):
-    """A4 pages with a running title, a footer note and page numbers."""
+    """Pages on the locale's paper (Letter or A4) with a running title, a footer note and page numbers.
+
+    Layouts use the width between the margins (``epw``), so they fit either paper.
+    """
 
     def __init__(self, title: str, footer_note: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        super().__init__(orientation="portrait", unit="mm", format=paper_size().lower())
         self.doc_title = title
         self.footer_note = footer_note
         fonts = _font_dir()

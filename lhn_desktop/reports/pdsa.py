@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lhn_desktop.localization import format_date
 from lhn_desktop.reports.pdf import MUTED, Document
 
 DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
@@ -11,7 +12,7 @@ DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
 
 def _cycle(doc: Document, c) -> None:
     scale = f"{c.scale_n} {c.scale_unit or ''}".strip() if c.scale_n else "scale not set"
-    dates = " to ".join(d.isoformat() for d in (c.start_date, c.end_date) if d) or "dates not set"
+    dates = " to ".join(format_date(d) for d in (c.start_date, c.end_date) if d) or "dates not set"
     doc.heading(f"PDSA {c.seq}: {c.title}", size=11)
     doc.paragraph(f"{c.purpose or 'purpose not set'} · {scale} · {dates} · {c.status}", size=8.5, color=MUTED)
     if c.objective:

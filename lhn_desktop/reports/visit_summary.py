@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from lhn_desktop.localization import format_date
 from lhn_desktop.reports.pdf import MUTED, Document
 
 LEVELS = {"fundamental": "What life is for", "functional": "Everyday life", "disease": "Disease or symptom"}
@@ -21,11 +22,11 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
     ``clinic_phone``, the center's number for families, closes the page."""
     s = detail.summary
     first = s.name.split(", ")[-1]
-    doc = Document(f"{center_name} · visit summary · {on:%d %B %Y}", FOOTER.format(name=first))
+    doc = Document(f"{center_name} · visit summary · {format_date(on, full=True)}", FOOTER.format(name=first))
     doc.alias_nb_pages()
     doc.add_page()
-    doc.heading(f"Your visit on {on:%A %d %B %Y}")
-    doc.paragraph(f"{s.name} · born {s.birth_date:%d %B %Y}", size=10, color=MUTED)
+    doc.heading(f"Your visit on {format_date(on, weekday=True, full=True)}")
+    doc.paragraph(f"{s.name} · born {format_date(s.birth_date, full=True)}", size=10, color=MUTED)
     doc.ln(2)
     wishes = [a for a in agenda if a.kind == "matters_most"]
     if wishes:
@@ -44,12 +45,12 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
     if not active:
         doc.paragraph("No goals written down yet.")
     for g in active:
-        when = f" by {g.target_date:%d %b %Y}" if g.target_date else ""
+        when = f" by {format_date(g.target_date)}" if g.target_date else ""
         doc.bullet(f"{g.text}{when}", LEVELS.get(g.level, g.level) + ":")
         if g.follow_ups:
             last = g.follow_ups[-1]
-            doc.paragraph(f"     Last check ({last.on:%d %b %Y}): {GAS.get(last.gas_score, last.gas_score)}.", size=9,
-                          color=MUTED)  # fmt: skip
+            doc.paragraph(f"     Last check ({format_date(last.on)}): {GAS.get(last.gas_score, last.gas_score)}.",
+                          size=9, color=MUTED)  # fmt: skip
     doc.ln(1)
     tasks = [t for t in care.tasks if t.done_on is None]
     doc.heading("What we agreed to do", size=11)
@@ -57,7 +58,7 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
         doc.paragraph("Nothing open.")
     for t in tasks:
         who = t.responsible_name or FOR.get(t.responsible, t.responsible)
-        due = f", by {t.due_date:%d %b %Y}" if t.due_date else ""
+        due = f", by {format_date(t.due_date)}" if t.due_date else ""
         doc.bullet(f"{t.what} ({who}{due})")
     doc.ln(1)
     current = [m for m in detail.medications if m.stop_date is None or m.stop_date > on]
@@ -70,7 +71,7 @@ def write_visit_summary(detail, care, agenda, center_name: str, on: date, path: 
     upcoming = sorted(v.visit_date for v in detail.visits if v.status == "scheduled" and v.visit_date > on)
     if upcoming:
         doc.ln(2)
-        doc.paragraph(f"{upcoming[0]:%A %d %B %Y}.", bold_prefix="Next visit:")
+        doc.paragraph(f"{format_date(upcoming[0], weekday=True, full=True)}.", bold_prefix="Next visit:")
     if clinic_phone:
         doc.ln(2)
         ask = "Questions before then?" if upcoming else "Questions?"

@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.localization import format_date
 
 
 class Status(StrEnum):
@@ -282,7 +283,7 @@ def _birthday(birth: date, years: int) -> date:
 
 
 def _d(day: date) -> str:
-    return day.isoformat()
+    return format_date(day)  # a reason is a sentence for people: its dates as the locale shows them
 
 
 def _name(code: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
+from lhn_desktop.localization import format_date
 from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import PatientGoal, Task
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
@@ -206,7 +207,7 @@ def _latest_index(facts) -> str | None:
         ),
         default=None,
     )
-    return f"{short_label(latest[1])} {latest[2]} on {latest[0]}" if latest else None
+    return f"{short_label(latest[1])} {latest[2]} on {format_date(latest[0])}" if latest else None
 
 
 def _latest_pga(facts) -> tuple[str | None, date | None]:
@@ -272,7 +273,7 @@ class PlanningService:
                     PatientGoal.patient_id.in_(ids), PatientGoal.status == "active", PatientGoal.review_date <= day
                 )
             ):
-                goals_due.setdefault(g.patient_id, []).append(f"{g.text} (review due {g.review_date})")
+                goals_due.setdefault(g.patient_id, []).append(f"{g.text} (review due {format_date(g.review_date)})")
             plans = {
                 p.visit_id: p
                 for p in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id.in_([v.id for v, _ in visits])))
@@ -313,7 +314,7 @@ class PlanningService:
                         activity_index=_latest_index(f),
                         task_lines=tuple(
                             f"{t.what} ({t.responsible_name or t.responsible}"
-                            + (f", due {t.due_date}" if t.due_date else "")
+                            + (f", due {format_date(t.due_date)}" if t.due_date else "")
                             + (", overdue)" if t.due_date and t.due_date < day else ")")
                             for t in sorted(open_tasks, key=lambda t: t.due_date or date.max)
                         ),

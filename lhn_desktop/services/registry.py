@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NeedsConfirmation, NotFound, ValidationError
+from lhn_desktop.localization import format_date
 from lhn_desktop.models.patients import Correction, Patient
 from lhn_desktop.store.database import Database
 
@@ -326,8 +327,8 @@ class RegistryService:
             for p in sorted(others, key=lambda p: p.mrn)
         )
         warnings = tuple(
-            f"{p.name} (MRN {p.mrn}), born {p.birth_date}, has the same name and birth date. Make sure this is "
-            "not the same person before you save."
+            f"{p.name} (MRN {p.mrn}), born {format_date(p.birth_date)}, has the same name and birth date. Make sure "
+            "this is not the same person before you save."
             for p in similar
         )
         return RegistryCheck(clean, warnings, similar)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.localization import format_date
 from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.store.database import Database
 
@@ -107,7 +108,8 @@ class ScheduleService:
                 )
             )
             if clash is not None:
-                raise ValidationError(f"This patient already has a visit on {day}; move that visit instead.")
+                on = format_date(day)
+                raise ValidationError(f"This patient already has a visit on {on}; move that visit instead.")
             visit = Visit(patient_id=patient_id, visit_date=day, visit_time=time, clinician=(clinician or "").strip()
                           or None, visit_type=(visit_type or DEFAULT_TYPE).strip(), status="scheduled")  # fmt: skip
             s.add(visit)
@@ -124,7 +126,7 @@ class ScheduleService:
                                     Visit.status != "cancelled", Visit.id != visit_id)
             )  # fmt: skip
             if clash is not None:
-                raise ValidationError(f"This patient already has a visit on {day}.")
+                raise ValidationError(f"This patient already has a visit on {format_date(day)}.")
             visit.visit_date, visit.visit_time = day, time
 
     def cancel_visit(self, actor: Actor, visit_id: str) -> None:

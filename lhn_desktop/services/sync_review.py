@@ -15,6 +15,7 @@ from typing import Any
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
+from lhn_desktop.localization import format_datetime
 from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
@@ -96,7 +97,7 @@ def shown_text(value: Any) -> str:
 
 def _when(hlc: str) -> str:
     wall_ms = int(hlc.split("-")[0])
-    return datetime.fromtimestamp(wall_ms / 1000, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return format_datetime(datetime.fromtimestamp(wall_ms / 1000, UTC).astimezone())
 
 
 def _winners(versions: list[sync_apply.StoredVersion]) -> dict[str, sync_apply.StoredVersion]:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.clinical import observations as catalog
 from lhn_desktop.errors import NeedsConfirmation, NotFound, ValidationError
+from lhn_desktop.localization import format_date
 from lhn_desktop.models.base import new_id
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
 from lhn_desktop.services.schedule import booked_visit
@@ -433,9 +434,11 @@ class VisitService:
                 raise NotFound("That medicine is no longer on this patient's list.")
             on = change.on or entry.day
             if med.stop_date is not None and med.stop_date <= on:
-                raise ValidationError(f"{med.drug} had already stopped on {med.stop_date}.", field="medication")
+                stopped = format_date(med.stop_date)
+                raise ValidationError(f"{med.drug} had already stopped on {stopped}.", field="medication")
             if on < med.start_date:
-                raise ValidationError(f"{med.drug} started on {med.start_date}; the change must be on or after that.",
+                started = format_date(med.start_date)
+                raise ValidationError(f"{med.drug} started on {started}; the change must be on or after that.",
                                       field="medication")  # fmt: skip
         for change in entry.dose_changes:
             _clean_text(change.dose, 80, "new dose", "dose", required=True)
@@ -483,8 +486,8 @@ class VisitService:
                 if visit.status == "cancelled":
                     raise ValidationError("That visit was cancelled; record the visit as a new one.", field="day")
                 if visit.visit_date != entry.day:
-                    raise ValidationError(f"That visit is on {visit.visit_date}; record it on its day, or move it "
-                                          "first.", field="day")  # fmt: skip
+                    raise ValidationError(f"That visit is on {format_date(visit.visit_date)}; record it on its day, or "
+                                          "move it first.", field="day")  # fmt: skip
                 visit.status = "completed"
                 if entry.visit_type:
                     visit.visit_type = _clean_text(entry.visit_type, 60, "visit type", "visit_type")

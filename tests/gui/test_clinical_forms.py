@@ -65,9 +65,10 @@ def test_registration_refuses_bad_input_at_the_field_and_warns_about_a_same_name
     assert dialog.mrn.property("problem") is True and dialog.isVisible()
 
     dialog.mrn.setText("NEW-0001")
-    dialog.birth.setText("1 June 2012")
+    dialog.birth.setText("31/06/2012")
     dialog.save()
-    assert "YYYY-MM-DD" in errors[-1] and dialog.birth.property("problem") is True
+    assert errors[-1] == "June 2012 has no day 31. Type the birth date as DD/MM/YYYY or YYYY-MM-DD."
+    assert dialog.birth.property("problem") is True
     dialog.birth.setText(other.birth_date.strftime("%Y%m%d"))  # typed without hyphens is fine too
     asked = answer(monkeypatch, QMessageBox.StandardButton.Cancel)
     dialog.save()
@@ -88,7 +89,7 @@ def test_the_classification_follows_the_diagnosis_and_an_edit_keeps_its_reason(q
     assert dialog.mrn.text() == p.mrn and dialog.reason is not None
     dialog.severity.setCurrentIndex(dialog.severity.findData("S1"))
     dialog.status.setCurrentIndex(dialog.status.findData("transferred"))
-    assert dialog.status_date.text() == DEMO_TODAY.isoformat()  # the status date defaults to today
+    assert dialog.status_date.value() == DEMO_TODAY  # the status date defaults to today
     qtbot.keyClicks(dialog.reason, "Transferred to the regional center")
     dialog.save()
     assert dialog.result() == 1

@@ -167,7 +167,7 @@ def test_the_visit_summary_names_the_visit_after_today(goals, demo_db, patient_i
     lines = summary_lines(goals, admin, patient_id, tmp_path, monkeypatch)
     upcoming = sorted(d for d in booked | {DEMO_TODAY + timedelta(days=13)} if d > DEMO_TODAY)
     (next_visit,) = [line for line in lines if line.startswith("Next visit:")]
-    assert next_visit == f"Next visit: {upcoming[0]:%A %d %B %Y}."
+    assert next_visit == f"Next visit: {upcoming[0]:%A} {upcoming[0].day} {upcoming[0]:%B %Y}."  # en_GB: day first
 
 
 def goals_detail_visits(db, admin, patient_id):

@@ -20,6 +20,7 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
+from lhn_desktop.localization import format_date, format_datetime, format_month
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
 RED, AMBER = "#b00020", "#8a5a00"
@@ -143,7 +144,7 @@ class HuddlePage(Page):
         days = self.ctx.overview.clinic_days()
         self.days.clear()
         for d in days:
-            self.days.addItem(f"{d.day:%a %d %b %Y} ({d.scheduled} scheduled)", d.day)
+            self.days.addItem(f"{format_date(d.day, weekday=True)} ({d.scheduled} scheduled)", d.day)
         if not days:
             self.days.addItem("No upcoming clinic days", None)
         self.days.setEnabled(bool(days))
@@ -171,11 +172,14 @@ class HuddlePage(Page):
         rows = list(self.board.rows)
         self.model.set_rows(rows)
         if rows:
-            self.summary.setText(f"<b>{day:%A %d %B %Y}</b>: {html.escape(self.board.summary)}")
+            heading = format_date(day, weekday=True, full=True)
+            self.summary.setText(f"<b>{heading}</b>: {html.escape(self.board.summary)}")
             index = next((k for k, r in enumerate(rows) if r.visit_id == keep_visit), 0)
             self.table.selectRow(index)
         else:
-            self.summary.setText(f"{day:%A %d %B %Y}: no patients are scheduled. Pick another clinic date.")
+            self.summary.setText(
+                f"{format_date(day, weekday=True, full=True)}: no patients are scheduled. Pick another clinic date."
+            )
         for key in ("record", "missed", "done", "agenda", "notes", "move", "cancel"):
             self.actions_[key].setEnabled(bool(rows))
         self.show_plan()
@@ -339,7 +343,7 @@ def plan_html(row) -> str:
         parts.append(f"<p><b>Flags:</b> {e('; '.join(row.flags))}</p>")
     if row.latest_pga:
         state = "in remission" if row.in_remission else "not in remission"
-        trend = " → ".join(f"{e(v)} ({on:%b %Y})" for on, v in row.pga_trend)
+        trend = " → ".join(f"{e(v)} ({format_month(on)})" for on, v in row.pga_trend)
         index = f"; {e(row.activity_index)}" if row.activity_index else ""
         parts.append(f"<p><b>Disease activity:</b> PGA {trend}: <b>{state}</b>{index}</p>")
     meds = "; ".join(e(m) for m in row.medications) or "none recorded"
@@ -365,7 +369,8 @@ def plan_html(row) -> str:
         for a in row.agenda:
             addressed = " <i>(addressed)</i>" if a.addressed else ""
             label = AGENDA_LABELS.get(a.kind, a.kind)
-            parts.append(f"<li>{e(label)}: {e(a.text)} <span style='color:#666'>({e(a.source)}, {a.entered_on})</span>"
+            on = format_date(a.entered_on)
+            parts.append(f"<li>{e(label)}: {e(a.text)} <span style='color:#666'>({e(a.source)}, {on})</span>"
                          f"{addressed}</li>")  # fmt: skip
         parts.append("</ul>")
     if row.task_lines:
@@ -377,7 +382,9 @@ def plan_html(row) -> str:
         parts.append(f"<p><b>Notes:</b> {e(row.plan_notes)}</p>")
     status = PLAN_LABELS.get(row.plan_status, row.plan_status)
     who = (
-        f" by {e(row.plan_done_by)} at {row.plan_done_at:%d %b %H:%M}" if row.plan_done_by and row.plan_done_at else ""
+        f" by {e(row.plan_done_by)} on {format_datetime(row.plan_done_at)}"
+        if row.plan_done_by and row.plan_done_at
+        else ""
     )
     parts.append(f"<p><b>Pre-visit plan:</b> {status}{who}</p>")
     return "".join(parts)

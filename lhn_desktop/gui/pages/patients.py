@@ -19,6 +19,7 @@ from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.patient_actions import PATIENT_ACTIONS, PatientActions
 from lhn_desktop.gui.widgets import RecordsView, note, page_actions
+from lhn_desktop.localization import format_date
 from lhn_desktop.services.dto import PatientDetail
 from lhn_desktop.services.patients import RESULT_COLUMNS
 from lhn_desktop.services.registry import STATUSES
@@ -199,18 +200,19 @@ class PatientDetailView(QWidget):
         self.patient_id = s.id
         self.name.setText(f"{s.name}")
         self.fields["mrn"].setText(s.mrn)
-        self.fields["born"].setText(f"{s.birth_date.isoformat()} (age {detail.age_years})")
+        self.fields["born"].setText(f"{format_date(s.birth_date)} (age {detail.age_years})")
         self.fields["sex"].setText(s.sex)
         dx = s.diagnosis or "not recorded"
         if detail.diagnosis_date:
-            dx += f", diagnosed {detail.diagnosis_date.isoformat()}"
+            dx += f", diagnosed {format_date(detail.diagnosis_date)}"
         self.fields["diagnosis"].setText(dx)
         self.fields["classification"].setText(detail.disease_classification or "not complete")
         status = STATUSES.get(detail.status, detail.status)
-        self.fields["status"].setText(status + (f" since {detail.status_date}" if detail.status_date else ""))
+        since = f" since {format_date(detail.status_date)}" if detail.status_date else ""
+        self.fields["status"].setText(status + since)
         self.fields["contact"].setText(" · ".join(x for x in (detail.preferred_language, detail.phone) if x) or "–")
-        last = s.last_visit.isoformat() if s.last_visit else "none yet"
-        nxt = s.next_visit.isoformat() if s.next_visit else "none scheduled"
+        last = format_date(s.last_visit, empty="none yet")
+        nxt = format_date(s.next_visit, empty="none scheduled")
         self.fields["visits"].setText(f"last {last}; next {nxt}")
         self.activity_model.set_rows(detail.results)
         for i, (code, _title) in enumerate(RESULT_COLUMNS, start=1):  # hide PCDAI for UC, PUCAI for Crohn, ...

@@ -35,11 +35,11 @@ from lhn_desktop.gui.widgets import RecordsView, note
 SCOPES = {"center": "This center's workstations", "network": "The network"}
 
 
-def local_time(value: datetime | None) -> str:
-    """A stored UTC time as the workstation's local time, to the minute."""
+def local_time(value: datetime | None) -> datetime | None:
+    """A stored UTC time as the workstation's local time (the table shows it to the minute, in the locale's way)."""
     if value is None:
-        return ""
-    return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        return None
+    return value.replace(tzinfo=UTC).astimezone()
 
 
 class WorkstationTab(QWidget):

@@ -93,11 +93,11 @@ class TrustTab(QWidget):
                 Column("Belongs to", lambda k: ROLE_NAMES.get(k.role, k.role)),
                 Column("Key", lambda k: k.key_id),
                 Column("Fingerprint", lambda k: k.fingerprint),
-                Column("Added", lambda k: k.valid_from.strftime("%Y-%m-%d") if k.valid_from else ""),
+                Column("Added", lambda k: k.valid_from.date() if k.valid_from else None),
                 Column("Added by", lambda k: k.added_by or ""),
                 Column(
                     "Revoked",
-                    lambda k: k.revoked_at.strftime("%Y-%m-%d") if k.revoked_at else "",
+                    lambda k: k.revoked_at.date() if k.revoked_at else None,
                     colour=lambda k: RED if k.revoked_at else None,
                 ),
             ],
