@@ -45,6 +45,8 @@ class ChartMarks:
     phases: list[tuple[int, str]] = field(default_factory=list)
     percent: bool = False
     subtitle: str = ""
+    #: who made the picture and when ("Riverside IBD Center · made 2 Mar 2026"), on exported charts
+    source: str = ""
 
 
 def _nan(v: float | None) -> float:
@@ -129,6 +131,9 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
         ax.text(position, 1.01, text, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontsize=small, color=NOTE, fontweight="bold")  # fmt: skip
 
+    if all(math.isnan(v) for v in ys):
+        ax.text(0.5, 0.5, "No month to report yet", transform=ax.transAxes, ha="center", va="center",
+                fontsize=small + 1, color=LIMIT)  # fmt: skip
     axis_inches = ax.get_position().width * ax.figure.get_figwidth()
     step = max(1, math.ceil(len(points) / max(3, min(12, int(axis_inches * 1.3)))))
     ax.set_xticks(xs[::step])
@@ -181,8 +186,9 @@ def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: 
     legend_lines = legend.count("\n") + 1 if legend else 0
     subtitle = textwrap.fill(marks.subtitle, int(width * 14)) if marks.subtitle else ""
     top_in = 0.55 + 0.14 * (subtitle.count("\n") + 1 if subtitle else 0)
-    bottom_in = 0.45 + 0.17 * legend_lines
-    total = height + 0.17 * legend_lines
+    source_in = 0.2 if marks.source else 0.0  # a line of its own under the reading
+    bottom_in = 0.45 + 0.17 * legend_lines + source_in
+    total = height + 0.17 * legend_lines + source_in
     fig = Figure(figsize=(width, total), dpi=100)
     left_in, right_in = 0.75, 0.2
     ax = fig.add_axes((left_in / width, bottom_in / total, 1 - (left_in + right_in) / width,
@@ -192,24 +198,66 @@ def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: 
         fig.text(0.01, 1 - 0.08 / total, subtitle, ha="left", va="top", fontsize=8, color=LIMIT, parse_math=False)
     if legend:
         fig.text(
-            left_in / width, 0.08 / total, legend, ha="left", va="bottom", fontsize=8, color=CENTRE, parse_math=False
+            left_in / width,
+            (0.08 + source_in) / total,
+            legend,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color=CENTRE,
+            parse_math=False,
         )  # team text is shown as typed: "$5 co-pay" is not mathematics
+    if marks.source:
+        fig.text(0.99, 0.06 / total, marks.source, ha="right", va="bottom", fontsize=8, color=LIMIT, parse_math=False)
     return fig
 
 
-def small_multiples(charts: Sequence[tuple[SpcResult, ChartMarks]], *, columns: int = 2) -> Figure:
-    """A page of small charts, one per measure, for a quick look at everything."""
+def small_multiples(
+    charts: Sequence[tuple[SpcResult, ChartMarks]], *, columns: int = 2, title: str = "", source: str = ""
+) -> Figure:
+    """A page of small charts, one per measure, for a quick look at everything.
+
+    Panels in the same unit share one y scale (every percentage on the same axis, usually 0-100 %), so a
+    glance across the page compares like with like; ``title`` and ``source`` (center and date) head the page.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
     rows = max(1, math.ceil(len(charts) / columns))
-    fig = Figure(figsize=(5.2 * columns, 2.9 * rows), dpi=100, layout="constrained")
+    fig = Figure(figsize=(5.2 * columns, 2.9 * rows + (0.5 if title or source else 0)), dpi=100, layout="constrained")
+    by_unit: dict[str, list[Axes]] = {}
     for k, (result, marks) in enumerate(charts):
-        draw(fig.add_subplot(rows, columns, k + 1), result, marks, compact=True)
+        ax = fig.add_subplot(rows, columns, k + 1)
+        draw(ax, result, marks, compact=True)
+        if marks.percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+        by_unit.setdefault("%" if marks.percent else marks.y_label, []).append(ax)
+    for unit, axes in by_unit.items():
+        low = min(ax.get_ylim()[0] for ax in axes)
+        high = 101.0 if unit == "%" else max(ax.get_ylim()[1] for ax in axes)
+        for ax in axes:
+            ax.set_ylim(low, high)
+    if title or source:
+        heading = fig.suptitle(title, x=0.01, ha="left", fontsize=13, color=CENTRE, parse_math=False)
+        heading.set_fontweight("bold")
+    if source:
+        fig.supxlabel(source, x=0.99, ha="right", fontsize=8, color=LIMIT, parse_math=False)
     return fig
 
 
-def save(fig: Figure, path: str | Path) -> Path:
-    """Write PNG, SVG or PDF by the file's suffix, through a ``.part`` file renamed when complete."""
+#: the words matplotlib's writers take for a picture's title, maker and date, by format
+_METADATA_KEYS = {
+    ".png": {"title": "Title", "center": "Author", "date": "Creation Time"},
+    ".svg": {"title": "Title", "center": "Creator", "date": "Date"},
+    ".pdf": {"title": "Title", "center": "Author", "date": "CreationDate"},
+}
+
+
+def save(fig: Figure, path: str | Path, *, metadata: dict[str, str] | None = None) -> Path:
+    """Write PNG, SVG or PDF by the file's suffix, through a ``.part`` file renamed when complete.
+
+    ``metadata`` (``title``, ``center``, ``date``) goes into the file's own properties as well.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     target = Path(path)
@@ -218,6 +266,12 @@ def save(fig: Figure, path: str | Path) -> Path:
         raise ValueError(f"Save the chart as .png, .svg or .pdf, not {suffix or 'a file without a suffix'}.")
     FigureCanvasAgg(fig)
     part = target.with_name(target.name + ".part")
-    fig.savefig(part, format=suffix[1:], dpi=150 if suffix == ".png" else 100)
+    keys = _METADATA_KEYS[suffix]
+    info: dict[str, object] = {keys[k]: v for k, v in (metadata or {}).items() if k in keys and v}
+    if "CreationDate" in info:  # the PDF writer takes a date and time, not text
+        from datetime import datetime
+
+        info["CreationDate"] = datetime.fromisoformat(str(info["CreationDate"]))
+    fig.savefig(part, format=suffix[1:], dpi=150 if suffix == ".png" else 100, metadata=info or None)
     part.replace(target)
     return target

@@ -70,20 +70,25 @@ def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
     return combo
 
 
+def month_text(month: str) -> str:
+    """2026-03 -> March 2026, as a person says it."""
+    return date.fromisoformat(f"{month}-01").strftime("%B %Y")
+
+
 class PhaseDialog(_FormDialog):
     """Start a new phase: the centre line and limits are computed again from that month on."""
 
-    def __init__(self, ctx, code: str, months: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, measure, months: list[str], parent: QWidget | None = None) -> None:
         super().__init__(
-            "New phase",
-            "Start a new phase only when the process really changed, for example when a tested change was "
-            "adopted. The chart then computes a new centre line and limits from that month on.",
+            f"New phase: {measure.title}",
+            f"{measure.title}: start a new phase only when the process really changed, for example when a "
+            "tested change was adopted. The chart then computes a new centre line and limits from that month on.",
             parent,
         )
-        self.ctx, self.code = ctx, code
+        self.ctx, self.code = ctx, measure.code
         self.month = self.row("&Starts in:", QComboBox(self))
         for month in months[1:]:
-            self.month.addItem(month, month)
+            self.month.addItem(month_text(month), month)
         self.month.setCurrentIndex(self.month.count() - 1)
         self.reason = self.row("&Why it changed:", QPlainTextEdit(self))
         self.reason.setTabChangesFocus(True)
@@ -100,9 +105,13 @@ class PhaseDialog(_FormDialog):
 class NoteDialog(_FormDialog):
     """A note on the chart at a date, optionally linked to a PDSA cycle."""
 
-    def __init__(self, ctx, code: str, on: date, parent: QWidget | None = None) -> None:
-        super().__init__("Note on the chart", "A short note shown as a numbered marker on the chart.", parent)
-        self.ctx, self.code = ctx, code
+    def __init__(self, ctx, measure, on: date, parent: QWidget | None = None) -> None:
+        super().__init__(
+            f"Note on the chart: {measure.title}",
+            f"A short note shown as a numbered marker on the chart of {measure.title}.",
+            parent,
+        )
+        self.ctx, self.code = ctx, measure.code
         self.on = self.row("&Date:", QDateEdit(QDate(on.year, on.month, on.day), self))
         self.on.setCalendarPopup(True)
         self.on.setDisplayFormat("d MMM yyyy")
@@ -120,19 +129,19 @@ class NoteDialog(_FormDialog):
 class BaselineDialog(_FormDialog):
     """Which months make the baseline the centre line and limits are frozen on."""
 
-    def __init__(self, ctx, code: str, months: list[str], current: int | None, chosen: bool, parent=None) -> None:
+    def __init__(self, ctx, measure, months: list[str], current: int | None, chosen: bool, parent=None) -> None:
         super().__init__(
-            "Baseline",
+            f"Baseline: {measure.title}",
             "The centre line and limits are computed from the baseline months and kept for the months after, "
-            "so a change shows up against how things were. By default the baseline is the first 12 months once "
-            "there are more than 12. A chart with phases uses each phase's own months instead.",
+            "so a change shows up against how things were. By default the baseline is the first 12 months with "
+            "data once there are more than 12. A chart with phases uses each phase's own months instead.",
             parent,
         )
-        self.ctx, self.code = ctx, code
+        self.ctx, self.code = ctx, measure.code
         self.last = self.row("&Last baseline month:", QComboBox(self))
-        self.last.addItem("Default (the first 12 months)", None)
+        self.last.addItem("Default (the first 12 months with data)", None)
         for month in months:
-            self.last.addItem(month, month)
+            self.last.addItem(month_text(month), month)
         if chosen and current:
             self.last.setCurrentIndex(current)
 
@@ -164,20 +173,16 @@ class EnterMonthDialog(_FormDialog):
 
 
 class AllChartsDialog(QDialog):
-    """Every measure as a small chart on one page, to export for the monthly QI meeting."""
+    """Every measure as a small chart on one page (a figure prepared off the window thread), to export."""
 
-    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, figure, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
-        from lhn_desktop.charts.spc_chart import small_multiples
-        from lhn_desktop.services.measures import chart_marks
 
         self.ctx = ctx
         self.setWindowTitle("All measures")
         self.resize(1100, 760)
-        charts = [ctx.measures.chart(m.code) for m in ctx.measures.list_measures() if ctx.measures.values(m.code)]
-        self.canvas = FigureCanvasQTAgg(small_multiples([(c.result, chart_marks(c)) for c in charts]))
+        self.canvas = FigureCanvasQTAgg(figure)
         layout = QVBoxLayout(self)
         layout.addWidget(self.canvas, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
@@ -188,9 +193,9 @@ class AllChartsDialog(QDialog):
         layout.addWidget(buttons)
 
     def export(self) -> None:
-        from lhn_desktop.gui.pages.measures import ask_export_path
+        from lhn_desktop.gui.pages.measures import ask_export_path, file_stem
 
-        path = ask_export_path(self, "all-measures", csv=False)
+        path = ask_export_path(self, file_stem("All measures", self.ctx.today()), csv=False)
         if path:
             try:
                 self.ctx.measures.render_page(path)

@@ -66,6 +66,8 @@ class GoalDetail:
     cycles: tuple[rules.Cycle, ...]
     progress: tuple[ProgressEntry, ...]
     hints: tuple[rules.Hint, ...]
+    #: the linked measures' titles, in the order of ``measure_codes`` (people read titles, not codes)
+    measure_titles: tuple[str, ...] = ()
 
 
 def _cycle(c: PdsaCycle) -> rules.Cycle:
@@ -132,7 +134,9 @@ class ImprovementService:
             )
         children = {c.parent_cycle_id for c in cycles if c.parent_cycle_id}
         with self.db.read() as s:
-            titles = tuple(s.scalars(select(MeasureDefinition.title).where(MeasureDefinition.code.in_(codes))))
+            query = select(MeasureDefinition.code, MeasureDefinition.title).where(MeasureDefinition.code.in_(codes))
+            by_code = {code: title for code, title in s.execute(query)}
+        titles = tuple(by_code.get(code, code) for code in codes)
         hints = rules.goal_hints(g.aim, measures_linked=len(codes), end_date=g.end_date, measure_titles=titles)
         by_idea: dict[str | None, list[rules.Cycle]] = {}
         for c in cycles:
@@ -142,7 +146,7 @@ class ImprovementService:
             hints += rules.ramp_hints(ramp)
         return GoalDetail(g.id, g.title, g.aim, g.baseline, g.target, g.owner_member_id, g.team, g.start_date,
                           g.end_date, g.status, g.closeout_result, g.closeout_learning, codes, drivers, cycles,
-                          progress, tuple(hints))  # fmt: skip
+                          progress, tuple(hints), titles)  # fmt: skip
 
     def save_goal(
         self,

@@ -5,12 +5,15 @@ Monthly values are computed from this center's own records with the definitions 
 entered month is never overwritten by a computation. A chart is the measure's months analysed with
 :mod:`lhn_desktop.spc`: p charts of percentages, a frozen baseline (the first 12 months by default
 once there are more), phases that start only where the team recorded one with its reason, and
-annotations from notes and the start dates of linked PDSA cycles.
+annotations from notes and the start dates of linked PDSA cycles. A chart starts at the first month
+with data, so a center that began counting mid-year has its baseline on its own first months, not on
+the empty months before them.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +36,14 @@ from lhn_desktop.store.database import Database
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from matplotlib.figure import Figure
+
     from lhn_desktop.charts.spc_chart import ChartMarks
     from lhn_desktop.services import measure_library as lib
 
 DEFAULT_BASELINE = 12
 DEFAULT_MONTHS = 24
+PAGE_TITLE = "All measures"
 PERCENT_CHARTS = frozenset({"p", "pp", "run"})
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -113,6 +119,8 @@ class ChartData:
     notes: list[Annotation] = field(default_factory=list)
     #: months whose denominator is below this are not reported (collaboRATE: 25)
     min_denominator: int | None = None
+    #: months left off the start of the chart because they had no data yet (a center that started mid-year)
+    months_before_data: int = 0
 
     def reported(self, value: MonthValue) -> bool:
         return self.min_denominator is None or (value.denominator or 0) >= self.min_denominator
@@ -397,7 +405,7 @@ class MeasureService:
                 "Say why the process changed at this month (for example, the change adopted after a PDSA ramp): "
                 "a new phase needs its reason."
             )
-        months = [v.month for v in self.values(code)]
+        months = [v.month for v in self._charted_values(self.get(code))[0]]
         if month not in months[1:]:
             raise ValidationError(
                 f"A new phase must start at a month after the first one on the chart ({months[0] if months else '-'}"
@@ -411,7 +419,7 @@ class MeasureService:
     def set_baseline(self, actor: Actor, code: str, last_month: str | None) -> None:
         """Freeze the baseline at ``last_month`` (its last point), or go back to the default with None."""
         measure = self.get(code)
-        months = [v.month for v in self.values(code)]
+        months = [v.month for v in self._charted_values(measure)[0]]
         if last_month is not None:
             first, _ = month_bounds(last_month)
             if last_month not in months:
@@ -436,11 +444,34 @@ class MeasureService:
 
     # -- the chart ---------------------------------------------------------------------------------------------
 
-    def chart(self, code: str, *, western_electric: bool = False) -> ChartData:
-        measure = self.get(code)
-        values = self.values(code)
+    def _charted_values(self, measure: MeasureInfo) -> tuple[list[MonthValue], int, int | None]:
+        """The months a chart shows, how many earlier months it leaves off, and the reporting minimum.
+
+        A chart starts at the first month with a reported value (or, when no month is reported yet, the first
+        with any count), so the months before a center had data are neither drawn nor frozen into the baseline.
+        """
+        from lhn_desktop.services import measure_library as lib
+
+        values = self.values(measure.code)
         if not values:
             raise NotFound(f"{measure.title} has no monthly values yet. Compute the measures or enter a month by hand.")
+        spec = lib.load_library().get(measure.code)
+        minimum = spec.min_denominator if spec is not None else None
+        first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, minimum)), None)
+        if first is None:
+            first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, None)), None)
+        if first is None:
+            noun = measure.denominator_text[:1].lower() + measure.denominator_text[1:]
+            raise NotFound(
+                f"{measure.title} has no month with data yet: from {values[0].month} to {values[-1].month} there "
+                f"were no {noun}. The chart starts at the first month with data."
+            )
+        return values[first:], first, minimum
+
+    def chart(self, code: str, *, western_electric: bool = False) -> ChartData:
+        """A measure's chart from its first month with data, with the baseline frozen on its first 12 such months."""
+        measure = self.get(code)
+        values, skipped, minimum = self._charted_values(measure)
         annotations = self.annotations(code)
         months = [v.month for v in values]
         phases = [a for a in annotations if a.kind == "phase"]
@@ -451,12 +482,10 @@ class MeasureService:
             freeze = _index_from(months, chosen.on_date) + 1
         else:
             freeze = DEFAULT_BASELINE if len(values) > DEFAULT_BASELINE else None
+        if not any(_has_data(v, measure.percent, minimum) for v in values):
+            freeze = None  # nothing reported yet to freeze a centre line on
         if cuts:
             freeze = None  # each phase has its own centre line (qicharts2 ignores freeze with phases)
-        from lhn_desktop.services import measure_library as lib
-
-        spec = lib.load_library().get(code)
-        minimum = spec.min_denominator if spec is not None else None
 
         def shown(v: MonthValue) -> bool:
             return minimum is None or (v.denominator or 0) >= minimum
@@ -481,25 +510,64 @@ class MeasureService:
         except SpcInputError as exc:
             raise ValidationError(f"The values of {measure.title} cannot be charted: {exc}") from None
         notes = [a for a in annotations if a.kind in ("note", "pdsa")]
-        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum)
+        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum, skipped)
+
+    def export_source(self) -> str:
+        """Who made an exported chart and when: the center's name and today's date."""
+        from lhn_desktop.services.center import center_info
+
+        made = self.today()
+        return f"{center_info(self.db).site_name} · made {made.day} {made:%b %Y}"
+
+    def chart_figure(self, code: str) -> Figure:
+        """A measure's chart as exported: its title, the center's name and the date it was made on the picture."""
+        from lhn_desktop.charts import spc_chart
+
+        chart = self.chart(code)
+        marks = chart_marks(chart)
+        marks.source = self.export_source()
+        return spc_chart.figure(chart.result, marks)
 
     def render(self, code: str, out: str | Path) -> Path:
-        """Draw a measure's chart to PNG, SVG or PDF (by the file's suffix)."""
+        """Draw a measure's chart to PNG, SVG or PDF (by the file's suffix), titled and signed with center and date."""
+        _check_format(out)
+        fig = self.chart_figure(code)
+        return _save(fig, out, self._metadata(self.get(code).title))
+
+    def page_charts(
+        self, *, progress: ProgressSink = no_progress, cancel: CancelToken | None = None
+    ) -> list[ChartData]:
+        """The chart of every measure with data, for the page of all measures (slow: one analysis per measure)."""
+        measures = self.list_measures()
+        charts = []
+        for k, m in enumerate(measures):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            progress(k, len(measures), f"Reading {m.title}")
+            with contextlib.suppress(NotFound):  # no values, or no month with data yet: nothing to draw
+                charts.append(self.chart(m.code))
+        progress(len(measures), len(measures), "Drawing the charts")
+        if not charts:
+            raise NotFound("No measure has a month with data yet. Compute the measures or enter a month by hand.")
+        return charts
+
+    def page_figure(self, charts: list[ChartData]) -> Figure:
+        """Small multiples of ``charts`` on one page, titled, with the center's name and the date."""
         from lhn_desktop.charts import spc_chart
 
-        _check_format(out)
-        chart = self.chart(code)
-        return _save(spc_chart.figure(chart.result, chart_marks(chart)), out)
+        return spc_chart.small_multiples(
+            [(c.result, chart_marks(c)) for c in charts], title=PAGE_TITLE, source=self.export_source()
+        )
 
     def render_page(self, out: str | Path) -> Path:
-        """Every measure with values as small multiples on one page."""
-        from lhn_desktop.charts import spc_chart
-
+        """Every measure with data as small multiples on one page, titled and signed with center and date."""
         _check_format(out)
-        charts = [self.chart(m.code) for m in self.list_measures() if self.values(m.code)]
-        if not charts:
-            raise NotFound("No measure has monthly values yet. Compute the measures or enter a month by hand.")
-        return _save(spc_chart.small_multiples([(c.result, chart_marks(c)) for c in charts]), out)
+        return _save(self.page_figure(self.page_charts()), out, self._metadata(PAGE_TITLE))
+
+    def _metadata(self, title: str) -> dict[str, str]:
+        from lhn_desktop.services.center import center_info
+
+        return {"title": title, "center": center_info(self.db).site_name, "date": self.today().isoformat()}
 
     def chart_csv(self, code: str) -> str:
         """The data behind a chart as CSV text: month, counts, value, centre line, limits and signals."""
@@ -510,12 +578,20 @@ class MeasureService:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["month", "numerator", "denominator", "source", "value", "phase", "baseline", "included",
-                         "centre_line", "lower_limit", "upper_limit", "runs_signal", "beyond_limits"])  # fmt: skip
+                         "centre_line", "lower_limit", "upper_limit", "runs_signal", "beyond_limits",
+                         "measure"])  # fmt: skip
         for v, p in zip(chart.values, chart.result.points, strict=True):
             writer.writerow([v.month, v.numerator, "" if v.denominator is None else v.denominator, v.source,
                              _num(p.y), p.part, p.baseline, p.include, _num(p.cl), _num(p.lcl), _num(p.ucl),
-                             p.runs_signal, p.sigma_signal])  # fmt: skip
+                             p.runs_signal, p.sigma_signal, chart.measure.title])  # fmt: skip
         return buffer.getvalue()
+
+
+def _has_data(value: MonthValue, percent: bool, minimum: int | None) -> bool:
+    """A month counts as data when it has a denominator (at least the reporting minimum); counts always do."""
+    if not percent:
+        return True
+    return bool(value.denominator) and (minimum is None or (value.denominator or 0) >= minimum)
 
 
 def _num(v: float | None) -> str:
@@ -532,11 +608,11 @@ def _check_format(out: str | Path) -> None:
         raise ValidationError(f"Save the chart as .png, .svg or .pdf, not {suffix or 'a file without a suffix'}.")
 
 
-def _save(fig, out: str | Path) -> Path:
+def _save(fig, out: str | Path, metadata: dict[str, str] | None = None) -> Path:
     from lhn_desktop.charts import spc_chart
 
     try:
-        return spc_chart.save(fig, out)
+        return spc_chart.save(fig, out, metadata=metadata)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     except OSError as exc:

@@ -29,7 +29,7 @@ from lhn_desktop.sync.merge import dominates
 SITE = "ctr-042"
 _UNIQUE = itertools.count()
 HOUR_MS = 3_600_000
-TEAM_FIELDS = {"display_name", "role", "active", "profile", "_deleted"}
+TEAM_FIELDS = {"display_name", "role", "active", "profile", "secret_hash", "_deleted"}
 PATIENT_FIELDS = {
     "mrn",
     "given_name",
@@ -132,6 +132,7 @@ def test_create_writes_every_field_with_one_dot(db: Database, admin: Actor) -> N
         "role": "nurse",
         "active": True,
         "profile": None,
+        "secret_hash": None,
         "_deleted": False,
     }
     after = node_state(db)
@@ -537,7 +538,7 @@ def test_the_audit_log_is_a_hash_chain(db: Database, admin: Actor) -> None:
     assert sorted(e.action for e in mine[2:]) == ["create", "delete"]  # one transaction, two operations
     assert len({e.hash for e in events}) == len(events)
     assert (mine[0].actor_id, mine[0].actor_name) == (None, admin.name)
-    assert mine[0].fields == "_deleted,active,display_name,profile,role"
+    assert mine[0].fields == "_deleted,active,display_name,profile,role,secret_hash"
     assert mine[0].at == datetime(2026, 1, 1, 0, 0, 0)
     for e in mine[1:]:
         assert (e.actor_id, e.actor_name) == (casey.id, "Casey Testwood, RN")

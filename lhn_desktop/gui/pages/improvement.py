@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
+    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QSplitter,
@@ -18,14 +19,42 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.models import display_text
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import detail_pane, page_actions
 from lhn_desktop.services.improvement import CLOSEOUT, NODE_KINDS
 
 DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
+STATUS_LABELS = {
+    "planning": "Planning",
+    "doing": "Doing",
+    "studying": "Studying",
+    "done": "Done",
+    "active": "Active",
+    "closed": "Closed",
+}
+COLUMNS = ("Goal, driver diagram and PDSA ramps", "Scale", "Dates", "Status", "Decision")
+#: actions that work on the chosen goal (or anything under it): disabled until something is chosen
+NEEDS_GOAL = ("edit_goal", "new_cycle", "progress", "close_out", "diagram", "ramp_pdf")
 ROLE = Qt.ItemDataRole.UserRole
 #: which box a new box goes under, by the selected box's kind
 CHILD_KIND = {"aim": "primary", "primary": "secondary", "secondary": "change_idea"}
+
+
+def _dates(start, end) -> str:
+    """A goal's or cycle's dates for its column: both, from, until, or nothing."""
+    if start and end:
+        return f"{display_text(start)} to {display_text(end)}"
+    if start:
+        return f"from {display_text(start)}"
+    return f"until {display_text(end)}" if end else ""
+
+
+def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
+    """A tree row; the first column's full text is its tool tip, as the column elides what does not fit."""
+    item = QTreeWidgetItem(parent, texts) if parent is not None else QTreeWidgetItem(texts)
+    item.setToolTip(0, texts[0])
+    return item
 
 
 class GoalDialog(_FormDialog):
@@ -137,17 +166,27 @@ class ImprovementPage(Page):
         self.layout_.addWidget(tools)
         splitter = QSplitter(self)
         self.tree = QTreeWidget(splitter)
-        self.tree.setHeaderLabels(["Goal, driver diagram and PDSA ramps", "Scale or dates", "Status", "Decision"])
+        self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setAlternatingRowColors(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # the long first column takes the room that is left and elides (its full text is the tool tip);
+        # scale, dates, status and decision keep the width of their contents, always in view
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(48)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.detail = detail_pane(splitter)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.layout_.addWidget(splitter, 1)
-        self.tree.currentItemChanged.connect(lambda cur, _p: self._show(cur))
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemActivated.connect(lambda item, _c: self.open_cycle(item))
         self.goals: dict[str, object] = {}
+        self._update_actions(None)
 
     # -- the tree ----------------------------------------------------------------------------------------------
 
@@ -158,25 +197,27 @@ class ImprovementPage(Page):
         for overview in self.ctx.overview.improvement():
             goal = self.ctx.improvement.goal(overview.id)
             self.goals[goal.id] = goal
-            top = QTreeWidgetItem([goal.title, f"{goal.start_date} to {goal.end_date}", goal.status, ""])
+            status = STATUS_LABELS.get(goal.status, goal.status)
+            closed = CLOSEOUT.get(goal.closeout_result or "", "")
+            top = _item(None, [goal.title, "", _dates(goal.start_date, goal.end_date), status, closed])
             top.setData(0, ROLE, ("goal", goal.id))
             self.tree.addTopLevelItem(top)
             items = {None: top}
             for node in sorted(goal.drivers, key=lambda d: (list(NODE_KINDS).index(d.kind), d.position)):
                 parent = items.get(node.parent_id, top)
-                item = QTreeWidgetItem(parent, [f"{NODE_KINDS[node.kind]}: {node.text}", "", "", ""])
+                item = _item(parent, [f"{NODE_KINDS[node.kind]}: {node.text}", "", "", "", ""])
                 item.setData(0, ROLE, ("box", node.id))
                 items[node.id] = item
             for cycle in goal.cycles:
                 parent = items.get(cycle.change_idea_id, top)
                 scale = f"{cycle.scale_n} {cycle.scale_unit or ''}".strip() if cycle.scale_n else ""
-                item = QTreeWidgetItem(parent, [f"PDSA {cycle.seq}: {cycle.title}", scale, cycle.status,
-                                                DECISIONS.get(cycle.act_decision or "", "")])  # fmt: skip
+                dates = _dates(cycle.start_date, cycle.end_date)
+                status = STATUS_LABELS.get(cycle.status, cycle.status)
+                decision = DECISIONS.get(cycle.act_decision or "", "")
+                item = _item(parent, [f"PDSA {cycle.seq}: {cycle.title}", scale, dates, status, decision])
                 item.setData(0, ROLE, ("cycle", cycle.id))
             self.tree.expandItem(top)
             self.tree.expandAll()
-        for col in range(self.tree.columnCount()):
-            self.tree.resizeColumnToContents(col)
         target = self._find(keep) if keep else None
         if target is None and self.tree.topLevelItemCount():
             target = self.tree.topLevelItem(0)
@@ -194,9 +235,37 @@ class ImprovementPage(Page):
             stack += [item.child(i) for i in range(item.childCount())]
         return None
 
-    def _selected_key(self) -> tuple[str, str] | None:
+    def _chosen(self) -> QTreeWidgetItem | None:
+        """The selected row: the current row alone (after the selection was cleared) does not count."""
         item = self.tree.currentItem()
+        return item if item is not None and item.isSelected() else None
+
+    def _selected_key(self) -> tuple[str, str] | None:
+        item = self._chosen()
         return item.data(0, ROLE) if item is not None else None
+
+    def _selection_changed(self) -> None:
+        item = self._chosen()
+        self._update_actions(item)
+        if item is not None:
+            self._show(item)
+        elif self.goals:
+            self.detail.setText("Choose a goal, a box of its driver diagram or a PDSA cycle.")
+
+    def _update_actions(self, item: QTreeWidgetItem | None) -> None:
+        """Enable what applies to the chosen row, and nothing that needs a choice when there is none."""
+        goal = self._goal_of(item)
+        kind, key = item.data(0, ROLE) if item is not None else (None, None)
+        box = next((d for d in goal.drivers if d.id == key), None) if goal is not None and kind == "box" else None
+        for name in NEEDS_GOAL:
+            self.actions_[name].setEnabled(goal is not None)
+        no_aim = goal is not None and not any(d.kind == "aim" for d in goal.drivers)
+        self.actions_["add_box"].setEnabled((kind == "goal" and no_aim) or (box is not None and box.kind in CHILD_KIND))
+        self.actions_["edit_box"].setEnabled(box is not None)
+        self.actions_["remove_box"].setEnabled(box is not None)
+        self.actions_["next_cycle"].setEnabled(kind == "cycle")
+        self.actions_["cycle_pdf"].setEnabled(kind == "cycle")
+        self.actions_["share"].setEnabled(kind == "cycle" or (box is not None and box.kind == "change_idea"))
 
     def _goal_of(self, item: QTreeWidgetItem | None):
         while item is not None and item.parent() is not None:
@@ -214,7 +283,7 @@ class ImprovementPage(Page):
             parts.append(
                 f"<b>Baseline</b>: {escape(goal.baseline or '—')} · <b>Target</b>: {escape(goal.target or '—')}"
             )
-        parts.append(f"<b>Measures</b>: {escape(', '.join(goal.measure_codes) or 'none linked')}")
+        parts.append(f"<b>Measures</b>: {escape(', '.join(goal.measure_titles) or 'none linked')}")
         if goal.progress:
             last = goal.progress[-1]
             parts.append(f"<b>Progress score</b>: {last.score:.1f} on {last.scored_on}"
@@ -230,9 +299,6 @@ class ImprovementPage(Page):
         if goal.hints:
             parts.append("<b>Hints</b><ul>" + "".join(f"<li>{escape(h.text)}</li>" for h in goal.hints) + "</ul>")
         self.detail.setText("<br>".join(parts))
-        self.actions_["next_cycle"].setEnabled(kind == "cycle")
-        self.actions_["edit_box"].setEnabled(kind == "box")
-        self.actions_["remove_box"].setEnabled(kind == "box")
 
     # -- actions -----------------------------------------------------------------------------------------------
 
@@ -246,12 +312,12 @@ class ImprovementPage(Page):
             self.refresh(("goal", dialog.goal_id))
 
     def edit_goal(self) -> None:
-        goal = self._goal_of(self.tree.currentItem())
+        goal = self._goal_of(self._chosen())
         if goal is not None:
             self._run(GoalDialog(self.ctx, goal, self))
 
     def _box(self):
-        item = self.tree.currentItem()
+        item = self._chosen()
         goal = self._goal_of(item)
         if goal is None or item.data(0, ROLE)[0] != "box":
             return goal, None
@@ -306,7 +372,7 @@ class ImprovementPage(Page):
     def open_cycle(self, item: QTreeWidgetItem | None = None) -> None:
         from lhn_desktop.gui.pdsa_dialog import PdsaDialog
 
-        item = item or self.tree.currentItem()
+        item = item or self._chosen()
         if item is None or item.data(0, ROLE)[0] != "cycle":
             return
         dialog = PdsaDialog(self.ctx, self.ctx.improvement.cycle(item.data(0, ROLE)[1]), self)
@@ -326,19 +392,19 @@ class ImprovementPage(Page):
         self.open_cycle()
 
     def progress(self) -> None:
-        goal = self._goal_of(self.tree.currentItem())
+        goal = self._goal_of(self._chosen())
         if goal is not None:
             self._run(ProgressDialog(self.ctx, goal.id, self))
 
     def close_out(self) -> None:
-        goal = self._goal_of(self.tree.currentItem())
+        goal = self._goal_of(self._chosen())
         if goal is not None:
             self._run(CloseOutDialog(self.ctx, goal.id, self))
 
     def show_diagram(self) -> None:
         from lhn_desktop.gui.diagram_dialog import DiagramDialog
 
-        goal = self._goal_of(self.tree.currentItem())
+        goal = self._goal_of(self._chosen())
         if goal is not None:
             DiagramDialog(self.ctx, goal, self).exec()
 
@@ -362,7 +428,7 @@ class ImprovementPage(Page):
         from PySide6.QtWidgets import QFileDialog
 
         key = self._selected_key()
-        goal = self._goal_of(self.tree.currentItem())
+        goal = self._goal_of(self._chosen())
         if goal is None:
             return
         cycle_id = key[1] if key and key[0] == "cycle" else None

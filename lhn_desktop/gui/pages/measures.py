@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHeaderView,
     QLabel,
     QSplitter,
     QVBoxLayout,
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.models import ROW_ROLE, Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
 
@@ -26,6 +28,16 @@ def percent(num: int, den: int | None) -> str:
 
 def _latest(m):
     return m.months[-1] if m.months else None
+
+
+#: actions that work on the chosen measure: disabled until one is chosen
+NEEDS_CHART = ("phase", "note", "baseline", "export")
+
+
+def file_stem(title: str, on: date) -> str:
+    """A file name from a measure's title and the day: "Model care at the visit 2026-03-02"."""
+    safe = "".join(c if c.isalnum() or c in " -_()" else " " for c in title)
+    return f"{' '.join(safe.split())} {on:%Y-%m-%d}".strip()
 
 
 def ask_export_path(parent: QWidget, stem: str, *, csv: bool = True) -> str | None:
@@ -63,6 +75,12 @@ class MeasuresPage(Page):
             splitter,
         )
         self.model = self.table.rows_model
+        # the title column takes what is left and elides; the numbers keep their width, never pushed off
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, header.count()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
 
         right = QWidget(splitter)
         column = QVBoxLayout(right)
@@ -113,7 +131,8 @@ class MeasuresPage(Page):
         splitter.setSizes([380, 820])
         self.layout_.addWidget(splitter, 1)
         self.chart = None
-        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self.show_measure())
+        self._drawing_all = False  # the page of all measures is being prepared
+        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self.show_measure())
         self.months.selectionModel().currentRowChanged.connect(lambda c, _p: self.show_point(c.row(), from_table=True))
         self.chart_view.point_chosen.connect(self.show_point)
 
@@ -133,8 +152,13 @@ class MeasuresPage(Page):
             selection.blockSignals(False)
         self.show_measure()
 
+    def current_measure(self):
+        """The chosen measure (a selected row), or None: the current row alone does not count as a choice."""
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
     def current_code(self) -> str | None:
-        m = self.table.current_row()
+        m = self.current_measure()
         return m.code if m else None
 
     def show_measure(self) -> None:
@@ -142,9 +166,10 @@ class MeasuresPage(Page):
 
         code = self.current_code()
         self.chart = None
-        for key in ("phase", "note", "baseline", "export"):
+        for key in NEEDS_CHART:
             self.actions_[key].setEnabled(False)
         self.actions_["enter"].setEnabled(code is not None)
+        self.actions_["all"].setEnabled(bool(self.model.rows) and not self._drawing_all)
         may_compute = self.ctx.actor is not None and self.ctx.actor.sees_patient_data
         self.actions_["compute"].setEnabled(may_compute)
         self.actions_["compute"].setToolTip(
@@ -154,7 +179,11 @@ class MeasuresPage(Page):
         )
         self.point_info.setText("")
         if code is None:
-            self.chart_view.show_message("No measures yet. Use Compute now to count them from this center's records.")
+            self.chart_view.show_message(
+                "Choose a measure in the list to see its chart."
+                if self.model.rows
+                else "No measures yet. Use Compute now to count them from this center's records."
+            )
             self.reading.setText("")
             self.months_model.set_rows([])
             return
@@ -165,7 +194,7 @@ class MeasuresPage(Page):
             self.reading.setText("")
             self.months_model.set_rows([])
             return
-        for key in ("phase", "note", "baseline", "export"):
+        for key in NEEDS_CHART:
             self.actions_[key].setEnabled(True)
         self.chart_view.show_chart(self.chart.result, chart_marks(self.chart))
         self.months_model.set_rows(self.chart.values)
@@ -174,7 +203,12 @@ class MeasuresPage(Page):
     def _reading(self) -> str:
         chart = self.chart
         m = chart.measure
-        lines = [f"<b>{m.title}</b>: {m.numerator_text}, out of {m.denominator_text.lower()}."]
+        lines = [f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, out of {escape(m.denominator_text.lower())}."]
+        if chart.months_before_data:
+            lines.append(
+                f"The chart starts in {chart.months[0]}, the first month with data; the "
+                f"{chart.months_before_data} month(s) before it had none and are left off."
+            )
         if chart.phases:
             lines.append("Phases: " + "; ".join(f"from {a.on_date:%b %Y}: {a.reason}" for a in chart.phases) + ".")
         elif chart.freeze:
@@ -234,20 +268,20 @@ class MeasuresPage(Page):
         from lhn_desktop.gui.measure_dialogs import PhaseDialog
 
         if self.chart is not None:
-            self._run(PhaseDialog(self.ctx, self.chart.measure.code, self.chart.months, self))
+            self._run(PhaseDialog(self.ctx, self.chart.measure, self.chart.months, self))
 
     def add_note(self) -> None:
         from lhn_desktop.gui.measure_dialogs import NoteDialog
 
         if self.chart is not None:
-            self._run(NoteDialog(self.ctx, self.chart.measure.code, self.ctx.today(), self))
+            self._run(NoteDialog(self.ctx, self.chart.measure, self.ctx.today(), self))
 
     def choose_baseline(self) -> None:
         from lhn_desktop.gui.measure_dialogs import BaselineDialog
 
         if self.chart is not None:
             c = self.chart
-            self._run(BaselineDialog(self.ctx, c.measure.code, c.months, c.freeze, c.baseline_chosen, self))
+            self._run(BaselineDialog(self.ctx, c.measure, c.months, c.freeze, c.baseline_chosen, self))
 
     def enter_month(self) -> None:
         from lhn_desktop.gui.measure_dialogs import EnterMonthDialog
@@ -263,7 +297,7 @@ class MeasuresPage(Page):
         if self.chart is None:
             return
         code = self.chart.measure.code
-        path = ask_export_path(self, code)
+        path = ask_export_path(self, file_stem(self.chart.measure.title, self.ctx.today()))
         if not path:
             return
         try:
@@ -277,14 +311,41 @@ class MeasuresPage(Page):
             show_error(self, exc)
 
     def show_all(self) -> None:
+        """Every measure on one page: read and laid out off the window thread, with progress, then shown."""
         from lhn_desktop.gui.measure_dialogs import AllChartsDialog
+        from lhn_desktop.gui.tasks import InlineTaskRunner
 
-        try:
-            dialog = AllChartsDialog(self.ctx, self)
-        except LhnError as exc:
-            show_error(self, exc)
+        if self._drawing_all:
             return
-        dialog.exec()
+        measures = self.ctx.measures
+
+        def job(progress, cancel):
+            return measures.page_figure(measures.page_charts(progress=progress, cancel=cancel))
+
+        def finished() -> None:
+            self._drawing_all = False
+            self.actions_["all"].setEnabled(bool(self.model.rows))
+
+        def done(figure) -> None:
+            finished()
+            AllChartsDialog(self.ctx, figure, self).exec()
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            show_error(self, exc)
+
+        runner = getattr(self.window(), "runner", None) or InlineTaskRunner(self)
+        self._drawing_all = True
+        self.actions_["all"].setEnabled(False)
+        runner.submit(
+            job,
+            on_success=done,
+            on_error=failed,
+            on_cancelled=finished,
+            label="Drawing every measure's chart",
+            cancellable=True,
+            writes=False,
+        )
 
     def compute(self) -> None:
         runner = getattr(self.window(), "runner", None)
