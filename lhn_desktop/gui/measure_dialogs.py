@@ -193,9 +193,9 @@ class AllChartsDialog(QDialog):
         layout.addWidget(buttons)
 
     def export(self) -> None:
-        from lhn_desktop.gui.pages.measures import ask_export_path, file_stem
+        from lhn_desktop.gui.pages.measures import ask_export_path
 
-        path = ask_export_path(self, file_stem("All measures", self.ctx.today()), csv=False)
+        path = ask_export_path(self, "All measures", self.ctx.today(), csv=False)
         if path:
             try:
                 self.ctx.measures.render_page(path)

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
-from lhn_desktop.localization import format_date, format_datetime
+from lhn_desktop.localization import format_date, format_datetime, format_month
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -37,9 +37,26 @@ class Column:
     colour: Callable[[Any], str | None] | None = None
 
 
+class Month(date):
+    """A calendar month in a table or a sentence: shown as "Mar 2027", sorted as a date."""
+
+    @classmethod
+    def of(cls, text: str) -> Month:
+        """From the stored form "2027-03"."""
+        year, month = text.split("-")
+        return cls(int(year), int(month), 1)
+
+
+def month_text(text: str) -> str:
+    """A stored month "2027-03" as people read it: "Mar 2027"."""
+    return format_month(Month.of(text))
+
+
 def display_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Month):
+        return format_month(value)
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(value, date):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableView, QWidget
 
 from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel, sortable
@@ -136,3 +136,45 @@ def page_actions(owner: QWidget, specs) -> tuple[dict, QWidget]:
         bar.addAction(action)
         actions[key] = action
     return actions, bar
+
+
+class FirstColumnRoom(QObject):
+    """The first column of a list (the names) takes the room the other columns leave, while that is at least
+    ``chars`` characters wide; below that it keeps that width and the list scrolls sideways, so a name is never
+    cut down to "…" at a large text size. The other columns keep the width of their contents, always in view.
+    """
+
+    def __init__(self, view: QAbstractItemView, header: QHeaderView, chars: int = 24) -> None:
+        super().__init__(view)
+        self.view, self.header, self.chars = view, header, chars
+        self._fitting = False
+        header.setStretchLastSection(False)
+        for col in range(1, header.count()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        view.viewport().installEventFilter(self)
+        header.sectionResized.connect(lambda col, _old, _new: col and self.fit())
+        self.fit()
+
+    def minimum(self) -> int:
+        return self.view.fontMetrics().averageCharWidth() * self.chars
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            header = self.header
+            others = sum(header.sectionSize(c) for c in range(1, header.count()) if not header.isSectionHidden(c))
+            if self.view.viewport().width() - others >= self.minimum():
+                header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            else:
+                header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+                header.resizeSection(0, self.minimum())
+        finally:
+            self._fitting = False

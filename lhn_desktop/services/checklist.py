@@ -324,11 +324,18 @@ def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
 
 def _done_dates(check: _Sources, p: PatientFacts, until: date) -> list[tuple[date, str]]:
     """(date, label) of everything that satisfies ``check`` on or before ``until``, oldest first."""
-    out = [
-        (on, f"{code} {value}".strip()) for code in check.observations for on, value, _ in p.observations.get(code, [])
-    ]
+    out = [(on, _reading(code, value)) for code in check.observations for on, value, _ in p.observations.get(code, [])]
     out += [(on, code) for code, on, _ in p.events if code in check.events]
     return sorted(x for x in out if x[0] <= until)
+
+
+def _reading(code: str, value: str) -> str:
+    """A recorded value as a sentence names it: "vitamin D 90 nmol/L", "TPMT normal" (never the code "VITD")."""
+    from lhn_desktop.clinical.observations import load_catalog
+
+    spec = load_catalog().get(code)
+    unit = f" {spec.unit}" if spec is not None and spec.unit and value[-1:].isdigit() else ""
+    return f"{_name(code)} {value}{unit}".strip()
 
 
 def _timed(due: date, day: date, due_soon_days: int) -> Status:
@@ -384,7 +391,7 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             if not before:
                 return f"no {_names(codes, ' or ')} yet"
             on, code, value = before[-1]
-            return f"last {_name(code)} {value} on {_d(on)}"
+            return f"last {_reading(code, value)} on {_d(on)}"
 
         missing_codes = [code for code in check.observations if not at_visit(code)]
         missing = [_names([code], "") for code in missing_codes]
@@ -407,7 +414,8 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             due = last_on + timedelta(days=check.interval_days)
             status = _timed(due, day, check.due_soon_days)
             verb = "was due" if status is Status.OVERDUE else "due"
-            return result(status, f"Last {check.what}: {label} on {_d(last_on)}; {verb} {_d(due)}.", due)
+            last = label if check.observations and not check.events else f"{check.what}: {label}"
+            return result(status, f"Last {last} on {_d(last_on)}; {verb} {_d(due)}.", due)
         first = _first_due(rule, p)
         if first is None or first >= day:
             return result(Status.DUE, f"No {check.what} recorded.", first)

@@ -514,10 +514,10 @@ class MeasureService:
 
     def export_source(self) -> str:
         """Who made an exported chart and when: the center's name and today's date."""
+        from lhn_desktop.localization import format_date
         from lhn_desktop.services.center import center_info
 
-        made = self.today()
-        return f"{center_info(self.db).site_name} · made {made.day} {made:%b %Y}"
+        return f"{center_info(self.db).site_name} · made {format_date(self.today())}"
 
     def chart_figure(self, code: str) -> Figure:
         """A measure's chart as exported: its title, the center's name and the date it was made on the picture."""

@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog
 
 from lhn_desktop.gui.main_window import MainWindow
+from lhn_desktop.gui.models import month_text
 from lhn_desktop.gui.pages.measures import MeasuresPage
 from tests.gui.conftest import make_window, when_dialog_opens
 
@@ -38,7 +39,8 @@ def test_the_chart_shows_and_pointing_at_a_month_gives_its_counts(page: Measures
     x, y = ax.transData.transform((5, point.y))
     ratio = view.canvas.device_pixel_ratio
     qtbot.mouseMove(view.canvas, QPoint(int(x / ratio), int(view.canvas.height() - y / ratio)))
-    qtbot.waitUntil(lambda: chart.values[5].month in page.point_info.text())
+    shown = month_text(chart.values[5].month)  # "Jun 2024", as people read a month
+    qtbot.waitUntil(lambda: shown in page.point_info.text())
     value = chart.values[5]
     assert f"{value.numerator} of {value.denominator}" in page.point_info.text()
     assert page.months.currentIndex().row() == 5
@@ -121,9 +123,7 @@ def test_export_png_svg_pdf_and_csv(page: MeasuresPage, qtbot, monkeypatch, tmp_
     page.table.setFocus()
     for name in ("chart.png", "chart.svg", "chart.pdf", "chart.csv"):
         target = tmp_path / name
-        monkeypatch.setattr(
-            "lhn_desktop.gui.pages.measures.QFileDialog.getSaveFileName", lambda *a, t=target: (str(t), "")
-        )
+        monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, t=target: (str(t), ""))
         qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         assert target.stat().st_size > 500, name
     assert (tmp_path / "chart.csv").read_text().startswith("month,numerator,denominator")

@@ -138,3 +138,60 @@ def test_save_dialogs_start_in_documents_with_a_name_saying_what_and_when(qtbot,
     assert offered[2] == str(documents / name)  # ... while it still exists
     named = files.suggested_name('Chart: "Remission" / CD', date(2027, 1, 2), ".png")
     assert named == "Chart Remission CD 2027-01-02.png"  # no character a file system refuses
+
+
+def test_the_chart_shown_prints_and_exports_under_its_title(window: MainWindow, qtbot, monkeypatch, paper, tmp_path):
+    from lhn_desktop.gui.pages.measures import MeasuresPage
+
+    page = window.go_to(MeasuresPage)
+    page.table.clearSelection()
+    assert not page.actions_["print"].isEnabled()  # nothing to print until a measure is chosen
+    page.table.selectRow(0)
+    title = page.chart.measure.title
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    (call,) = paper
+    assert call["title"] == f"Chart: {title}" and len(page_sizes(call["file"])) == 1
+
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(files, "documents_folder", lambda: documents)
+    QSettings().remove("files/last_folder/chart")
+    offered: list[str] = []
+
+    def dialog(parent, caption, start, filters):
+        offered.append(start)
+        return str(Path(start).with_suffix(".pdf")), "PDF document (*.pdf)"
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", dialog)
+    qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    expected = documents / files.suggested_name(title, window.ctx.today(), ".png")
+    assert offered == [str(expected)]
+    assert expected.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_a_pdsa_cycle_prints_its_worksheet_and_saves_under_its_name(window: MainWindow, monkeypatch, paper, tmp_path):
+    from lhn_desktop.gui.pages.improvement import ImprovementPage
+
+    page = window.go_to(ImprovementPage)
+    page.tree.clearSelection()
+    assert not page.actions_["print"].isEnabled()
+    goal = next(g for g in page.goals.values() if g.cycles)
+    cycle = goal.cycles[0]
+    page.tree.setCurrentItem(page._find(("cycle", cycle.id)))
+    page.actions_["print"].trigger()
+    (call,) = paper
+    assert call["title"] == f"PDSA {cycle.seq} {cycle.title}" and len(page_sizes(call["file"])) >= 1
+
+    offered: list[str] = []
+    target = tmp_path / "ramp.pdf"
+
+    def dialog(parent, caption, start, filters):
+        offered.append(Path(start).name)
+        return str(target), "PDF (*.pdf)"
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", dialog)
+    page.tree.setCurrentItem(page._find(("goal", goal.id)))
+    page.actions_["ramp_pdf"].trigger()
+    assert offered == [files.suggested_name(f"PDSA ramp {goal.title}", window.ctx.today())]
+    assert target.read_bytes()[:4] == b"%PDF"

@@ -174,6 +174,13 @@ def test_a_repeating_item_never_done_is_overdue_from_when_it_applied():
     assert s is Status.NOT_DUE
 
 
+def test_a_repeating_item_is_read_in_clinicians_words_never_by_its_code():
+    p = patient(observations={"VITD": [(date(2024, 6, 1), "72", None)]})
+    s, reason = status("vitamin_d", p)
+    assert s is Status.OVERDUE and reason == "Last vitamin D 72 nmol/L on 1 Jun 2024; was due 1 Jun 2025."
+    assert "VITD" not in reason
+
+
 def test_psychosocial_screening_starts_at_twelve():
     twelfth = date(2024, 5, 1)
     p = patient(birth_date=date(2012, 5, 1), diagnosis_date=date(2020, 1, 1))

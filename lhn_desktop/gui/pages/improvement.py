@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QSplitter,
@@ -21,7 +20,7 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.measure_dialogs import _FormDialog
 from lhn_desktop.gui.models import display_text
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import detail_pane, page_actions
+from lhn_desktop.gui.widgets import FirstColumnRoom, detail_pane, page_actions
 from lhn_desktop.services.improvement import CLOSEOUT, NODE_KINDS
 
 DECISIONS = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon"}
@@ -35,7 +34,7 @@ STATUS_LABELS = {
 }
 COLUMNS = ("Goal, driver diagram and PDSA ramps", "Scale", "Dates", "Status", "Decision")
 #: actions that work on the chosen goal (or anything under it): disabled until something is chosen
-NEEDS_GOAL = ("edit_goal", "new_cycle", "progress", "close_out", "diagram", "ramp_pdf")
+NEEDS_GOAL = ("edit_goal", "new_cycle", "progress", "close_out", "diagram", "ramp_pdf", "print")
 ROLE = Qt.ItemDataRole.UserRole
 #: which box a new box goes under, by the selected box's kind
 CHILD_KIND = {"aim": "primary", "primary": "secondary", "secondary": "change_idea"}
@@ -48,6 +47,16 @@ def _dates(start, end) -> str:
     if start:
         return f"from {display_text(start)}"
     return f"until {display_text(end)}" if end else ""
+
+
+def _scale(n: int | None, unit: str | None) -> str:
+    """A cycle's scale as said: "1 patient", "5 patients", "3" (no unit), or nothing."""
+    if not n:
+        return ""
+    unit = (unit or "").strip()
+    if n == 1 and len(unit) > 1 and unit.endswith("s") and not unit.endswith("ss"):
+        unit = unit[:-1]  # 1 patient, 1 clinic, 1 visit
+    return f"{n} {unit}".strip()
 
 
 def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
@@ -161,6 +170,7 @@ class ImprovementPage(Page):
             ("diagram", "Driver diagram…", "Ctrl+Shift+M", self.show_diagram),
             ("cycle_pdf", "Cycle PDF…", None, lambda: self.ramp_pdf(only_cycle=True)),
             ("ramp_pdf", "Ramp PDF…", "Ctrl+Shift+R", self.ramp_pdf),
+            ("print", "Print PDSA…", "Ctrl+P", self.print_pdsa),
             ("share", "Share to the commons", None, self.share),
         ))  # fmt: skip
         self.layout_.addWidget(tools)
@@ -169,14 +179,9 @@ class ImprovementPage(Page):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setAlternatingRowColors(True)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
-        # the long first column takes the room that is left and elides (its full text is the tool tip);
-        # scale, dates, status and decision keep the width of their contents, always in view
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(48)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # scale, dates, status and decision keep the width of their contents, always in view; the long first
+        # column takes what is left (elided, its full text the tool tip), never less than 24 characters
+        self.columns_room = FirstColumnRoom(self.tree, self.tree.header())
         self.detail = detail_pane(splitter)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.detail)
@@ -210,7 +215,7 @@ class ImprovementPage(Page):
                 items[node.id] = item
             for cycle in goal.cycles:
                 parent = items.get(cycle.change_idea_id, top)
-                scale = f"{cycle.scale_n} {cycle.scale_unit or ''}".strip() if cycle.scale_n else ""
+                scale = _scale(cycle.scale_n, cycle.scale_unit)
                 dates = _dates(cycle.start_date, cycle.end_date)
                 status = STATUS_LABELS.get(cycle.status, cycle.status)
                 decision = DECISIONS.get(cycle.act_decision or "", "")
@@ -277,7 +282,8 @@ class ImprovementPage(Page):
         if goal is None:
             return
         kind, key = item.data(0, ROLE)
-        parts = [f"<b>{escape(goal.title)}</b> ({goal.start_date} to {goal.end_date}, {escape(goal.status)})",
+        status = STATUS_LABELS.get(goal.status, goal.status).lower()
+        parts = [f"<b>{escape(goal.title)}</b> ({_dates(goal.start_date, goal.end_date)}, {escape(status)})",
                  f"<b>Aim</b>: {escape(goal.aim)}"]  # fmt: skip
         if goal.baseline or goal.target:
             parts.append(
@@ -286,7 +292,7 @@ class ImprovementPage(Page):
         parts.append(f"<b>Measures</b>: {escape(', '.join(goal.measure_titles) or 'none linked')}")
         if goal.progress:
             last = goal.progress[-1]
-            parts.append(f"<b>Progress score</b>: {last.score:.1f} on {last.scored_on}"
+            parts.append(f"<b>Progress score</b>: {last.score:.1f} on {display_text(last.scored_on)}"
                          + (f" (suggested {last.suggested:.1f})" if last.suggested is not None else ""))  # fmt: skip
         if goal.closeout_result:
             parts.append(f"<b>Closed</b>: {CLOSEOUT[goal.closeout_result]}. {escape(goal.closeout_learning or '')}")
@@ -424,18 +430,51 @@ class ImprovementPage(Page):
             return
         self.detail.setText(self.detail.text() + "<br><br><b>Shared to the commons.</b>")
 
-    def ramp_pdf(self, only_cycle: bool = False) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
+    def _pdsa_choice(self, only_cycle: bool):
+        """The goal, the chosen cycle (or None) and what the document is called, for saving or printing."""
         key = self._selected_key()
         goal = self._goal_of(self._chosen())
         if goal is None:
-            return
+            return None
         cycle_id = key[1] if key and key[0] == "cycle" else None
-        path, _ = QFileDialog.getSaveFileName(self, "Save the PDSA ramp", "pdsa-ramp.pdf", "PDF (*.pdf)")
-        if not path:
+        only = only_cycle and cycle_id is not None
+        if only:
+            cycle = next(c for c in goal.cycles if c.id == cycle_id)
+            name = f"PDSA {cycle.seq} {cycle.title}"
+        else:
+            name = f"PDSA ramp {goal.title}"
+        return goal, cycle_id, only, name
+
+    def print_pdsa(self) -> None:
+        """The chosen PDSA cycle's worksheet (or the goal's whole ramp) through the system's print dialog."""
+        from lhn_desktop.gui.printing import print_document
+
+        choice = self._pdsa_choice(only_cycle=True)
+        if choice is None:
+            return
+        goal, cycle_id, only, name = choice
+        try:
+            pages = print_document(
+                self, name, lambda pdf: self.ctx.improvement.ramp_pdf(goal.id, cycle_id, pdf, only_cycle=only)
+            )
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        bar = getattr(self.window(), "statusBar", None)
+        if pages and bar is not None:
+            bar().showMessage(f"{name}: sent to the printer.", 5000)
+
+    def ramp_pdf(self, only_cycle: bool = False) -> None:
+        from lhn_desktop.gui.files import ask_save_path, suggested_name
+
+        choice = self._pdsa_choice(only_cycle)
+        if choice is None:
+            return
+        goal, cycle_id, only, name = choice
+        path = ask_save_path(self, "Save the PDSA", "pdsa", suggested_name(name, self.ctx.today()), ["PDF (*.pdf)"])
+        if path is None:
             return
         try:
-            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path, only_cycle=only_cycle and cycle_id is not None)
+            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path, only_cycle=only)
         except LhnError as exc:
             show_error(self, exc)

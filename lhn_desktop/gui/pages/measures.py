@@ -7,8 +7,6 @@ from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
-    QHeaderView,
     QLabel,
     QSplitter,
     QVBoxLayout,
@@ -17,9 +15,10 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.models import ROW_ROLE, Column
+from lhn_desktop.gui.models import ROW_ROLE, Column, Month, month_text
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
+from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
+from lhn_desktop.localization import format_date, format_month
 
 
 def percent(num: int, den: int | None) -> str:
@@ -31,25 +30,18 @@ def _latest(m):
 
 
 #: actions that work on the chosen measure: disabled until one is chosen
-NEEDS_CHART = ("phase", "note", "baseline", "export")
+NEEDS_CHART = ("phase", "note", "baseline", "export", "print")
+CHART_FILTERS = ["PNG picture (*.png)", "SVG drawing (*.svg)", "PDF document (*.pdf)"]
+CSV_FILTER = "CSV data for a spreadsheet (*.csv)"
 
 
-def file_stem(title: str, on: date) -> str:
-    """A file name from a measure's title and the day: "Model care at the visit 2026-03-02"."""
-    safe = "".join(c if c.isalnum() or c in " -_()" else " " for c in title)
-    return f"{' '.join(safe.split())} {on:%Y-%m-%d}".strip()
+def ask_export_path(parent: QWidget, title: str, on: date, *, csv: bool = True) -> str | None:
+    """Where to export a chart: the Documents folder (or the last one used), named by its title and the day."""
+    from lhn_desktop.gui.files import ask_save_path, suggested_name
 
-
-def ask_export_path(parent: QWidget, stem: str, *, csv: bool = True) -> str | None:
-    filters = ["PNG picture (*.png)", "SVG drawing (*.svg)", "PDF document (*.pdf)"]
-    if csv:
-        filters.append("CSV data for a spreadsheet (*.csv)")
-    path, chosen = QFileDialog.getSaveFileName(parent, "Export the chart", f"{stem}.png", ";;".join(filters))
-    if not path:
-        return None
-    if "." not in path.rsplit("/", 1)[-1]:
-        path += chosen[chosen.index("*") + 1 : -1]
-    return path
+    filters = CHART_FILTERS + ([CSV_FILTER] if csv else [])
+    path = ask_save_path(parent, "Export the chart", "chart", suggested_name(title, on, ".png"), filters)
+    return str(path) if path is not None else None
 
 
 class MeasuresPage(Page):
@@ -75,12 +67,8 @@ class MeasuresPage(Page):
             splitter,
         )
         self.model = self.table.rows_model
-        # the title column takes what is left and elides; the numbers keep their width, never pushed off
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, header.count()):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # the title column takes what is left and elides, never below 20 characters; the numbers keep their width
+        self.columns_room = FirstColumnRoom(self.table, self.table.horizontalHeader(), chars=20)
 
         right = QWidget(splitter)
         column = QVBoxLayout(right)
@@ -94,6 +82,7 @@ class MeasuresPage(Page):
                 ("baseline", "Baseline…", "Alt+B", self.choose_baseline),
                 ("enter", "Enter a month…", "Alt+M", self.enter_month),
                 ("export", "Export…", "Ctrl+E", self.export),
+                ("print", "Print chart…", "Ctrl+P", self.print_chart),
                 ("all", "All measures", "Alt+A", self.show_all),
                 ("compute", "Compute now", "F5", self.compute),
             ),
@@ -110,7 +99,7 @@ class MeasuresPage(Page):
         column.addWidget(self.reading)
         self.months = RecordsView(
             [
-                Column("Month", lambda r: r.month),
+                Column("Month", lambda r: Month.of(r.month)),
                 Column("Numerator", lambda r: r.numerator, True),
                 Column("Denominator", lambda r: "" if r.denominator is None else r.denominator, True),
                 Column("Percent", lambda r: percent(r.numerator, r.denominator), True),
@@ -206,14 +195,16 @@ class MeasuresPage(Page):
         lines = [f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, out of {escape(m.denominator_text.lower())}."]
         if chart.months_before_data:
             lines.append(
-                f"The chart starts in {chart.months[0]}, the first month with data; the "
+                f"The chart starts in {month_text(chart.months[0])}, the first month with data; the "
                 f"{chart.months_before_data} month(s) before it had none and are left off."
             )
         if chart.phases:
-            lines.append("Phases: " + "; ".join(f"from {a.on_date:%b %Y}: {a.reason}" for a in chart.phases) + ".")
+            phases = "; ".join(f"from {format_month(a.on_date)}: {escape(a.reason)}" for a in chart.phases)
+            lines.append(f"Phases: {phases}.")
         elif chart.freeze:
             which = "chosen" if chart.baseline_chosen else "the first 12 months"
-            lines.append(f"Baseline: {chart.months[0]} to {chart.months[chart.freeze - 1]} ({which}).")
+            first, last = month_text(chart.months[0]), month_text(chart.months[chart.freeze - 1])
+            lines.append(f"Baseline: {first} to {last} ({which}).")
         for s in chart.result.summary:
             where = f"Phase {s.part}: " if len(chart.result.summary) > 1 else ""
             if s.runs_signal:
@@ -226,7 +217,7 @@ class MeasuresPage(Page):
             if s.sigma_signal:
                 lines.append(f"{where}{s.sigma_signal} month(s) beyond the control limits.")
         for k, a in enumerate(n for n in chart.notes if n.on_date.strftime("%Y-%m") in chart.months):
-            lines.append(f"{k + 1}. {a.on_date:%d %b %Y}: {a.text}")
+            lines.append(f"{k + 1}. {format_date(a.on_date)}: {escape(a.text)}")
         return "<br>".join(lines)
 
     def show_point(self, index: int, from_table: bool = False) -> None:
@@ -241,7 +232,7 @@ class MeasuresPage(Page):
 
         if not self.chart.reported(value):
             self.point_info.setText(
-                f"<b>{value.month}</b>: {value.denominator or 0} responses, fewer than "
+                f"<b>{month_text(value.month)}</b>: {value.denominator or 0} responses, fewer than "
                 f"{self.chart.min_denominator}: not reported"
             )
             return
@@ -250,7 +241,7 @@ class MeasuresPage(Page):
         flags = " · beyond the limits" if point.sigma_signal else ""
         flags += " · excluded from the calculations" if not point.include else ""
         self.point_info.setText(
-            f"<b>{value.month}</b>: {counts} = {fmt(point.y)} · centre {fmt(point.cl)}{limits}{flags}"
+            f"<b>{month_text(value.month)}</b>: {counts} = {fmt(point.y)} · centre {fmt(point.cl)}{limits}{flags}"
             f" · {'entered by hand' if value.source == 'entered' else 'computed'}"
         )
         if not from_table:
@@ -297,7 +288,7 @@ class MeasuresPage(Page):
         if self.chart is None:
             return
         code = self.chart.measure.code
-        path = ask_export_path(self, file_stem(self.chart.measure.title, self.ctx.today()))
+        path = ask_export_path(self, self.chart.measure.title, self.ctx.today())
         if not path:
             return
         try:
@@ -309,6 +300,22 @@ class MeasuresPage(Page):
                 self.ctx.measures.render(code, path)
         except (LhnError, OSError) as exc:
             show_error(self, exc)
+
+    def print_chart(self) -> None:
+        """The chart shown, as exported (title, center, date), through the system's print dialog."""
+        from lhn_desktop.gui.printing import print_document
+
+        if self.chart is None:
+            return
+        code, title = self.chart.measure.code, self.chart.measure.title
+        try:
+            pages = print_document(self, f"Chart: {title}", lambda pdf: self.ctx.measures.render(code, pdf))
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        bar = getattr(self.window(), "statusBar", None)
+        if pages and bar is not None:
+            bar().showMessage(f"{title}: chart sent to the printer ({pages} page{'s' if pages > 1 else ''}).", 5000)
 
     def show_all(self) -> None:
         """Every measure on one page: read and laid out off the window thread, with progress, then shown."""

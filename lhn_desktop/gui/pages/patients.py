@@ -76,6 +76,7 @@ class PatientDetailView(QWidget):
         )):  # fmt: skip
             value = QLabel("", self)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)  # a long diagnosis wraps rather than widening the window at a large text size
             self.fields[key] = value
             form.addWidget(QLabel(f"{label}:", self), n // 2, (n % 2) * 2)
             form.addWidget(value, n // 2, (n % 2) * 2 + 1)

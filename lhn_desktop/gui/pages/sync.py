@@ -11,10 +11,12 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.models import Column, display_text
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
 from lhn_desktop.gui.pages.sync_keys import TrustTab
@@ -48,7 +50,15 @@ class WorkstationTab(QWidget):
     def __init__(self, page: SyncPage) -> None:
         super().__init__(page)
         self.page = page
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)  # at a large text size the tab scrolls rather than squeezing its notes
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget(scroll)
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(inner)
         self.values: dict[str, QLabel] = {}
         for title, keys in (
             (
@@ -75,7 +85,7 @@ class WorkstationTab(QWidget):
                 ],
             ),
         ):
-            box = QGroupBox(title, self)
+            box = QGroupBox(title, inner)
             form = QFormLayout(box)
             for key, label in keys:
                 value = QLabel("", box)
@@ -105,7 +115,7 @@ class WorkstationTab(QWidget):
                         box,
                     )
                 )
-        self.card_written = QLabel("", self)
+        self.card_written = QLabel("", inner)
         self.card_written.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.card_written)
         layout.addStretch(1)
@@ -125,7 +135,7 @@ class WorkstationTab(QWidget):
             "records": f"{stats.records:,}",
             "versions": f"{stats.field_versions:,}",
             "audit": f"{stats.audit_events:,}",
-            "last_audit": stats.last_audit or "none yet",
+            "last_audit": display_text(datetime.fromisoformat(stats.last_audit)) if stats.last_audit else "none yet",
             "imports": str(stats.imports),
             "trusted": str(stats.trusted_keys),
         }
