@@ -133,9 +133,9 @@ def format_datetime(moment: datetime | None, *, empty: str = "") -> str:
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
-def format_month(day: date) -> str:
-    """A month: "Mar 2027" (the same everywhere)."""
-    return f"{MONTHS[day.month - 1]} {day.year}"
+def format_month(day: date, *, full: bool = False) -> str:
+    """A month: "Mar 2027", or "March 2027" with ``full`` (the same everywhere, in the program's English)."""
+    return f"{(MONTH_NAMES if full else MONTHS)[day.month - 1]} {day.year}"
 
 
 def typed_date(day: date | None) -> str:

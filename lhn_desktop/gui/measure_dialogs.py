@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.widgets import note
+from lhn_desktop.localization import format_month
 
 
 class _FormDialog(QDialog):
@@ -72,7 +73,7 @@ def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
 
 def month_text(month: str) -> str:
     """2026-03 -> March 2026, as a person says it."""
-    return date.fromisoformat(f"{month}-01").strftime("%B %Y")
+    return format_month(date.fromisoformat(f"{month}-01"), full=True)  # never the system's language
 
 
 class PhaseDialog(_FormDialog):

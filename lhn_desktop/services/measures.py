@@ -408,8 +408,10 @@ class MeasureService:
         months = [v.month for v in self._charted_values(self.get(code))[0]]
         if month not in months[1:]:
             raise ValidationError(
-                f"A new phase must start at a month after the first one on the chart ({months[0] if months else '-'}"
-                f" to {months[-1] if months else '-'})."
+                f"A new phase must start at a month after the first one on the chart ({_words(months[0])} to "
+                f"{_words(months[-1])})."
+                if months
+                else "A new phase needs months on the chart first."
             )
         if any(a.kind == "phase" and a.on_date == first for a in self.annotations(code)):
             raise ValidationError(f"A phase already starts in {month}; remove it first to give a different reason.")
@@ -462,9 +464,11 @@ class MeasureService:
             first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, None)), None)
         if first is None:
             noun = measure.denominator_text[:1].lower() + measure.denominator_text[1:]
+            span = f"from {_words(values[0].month)} to {_words(values[-1].month)}"
             raise NotFound(
-                f"{measure.title} has no month with data yet: from {values[0].month} to {values[-1].month} there "
-                f"were no {noun}. The chart starts at the first month with data."
+                f"{measure.title} has no month with data yet: {span} there were no {noun}. The chart starts at "
+                "the first month with data: enter a month by hand, or compute the measures again once the first "
+                "visits are recorded."
             )
         return values[first:], first, minimum
 
@@ -592,6 +596,13 @@ def _has_data(value: MonthValue, percent: bool, minimum: int | None) -> bool:
     if not percent:
         return True
     return bool(value.denominator) and (minimum is None or (value.denominator or 0) >= minimum)
+
+
+def _words(month: str) -> str:
+    """A stored month "2025-01" as a message says it: "Jan 2025"."""
+    from lhn_desktop.localization import format_month
+
+    return format_month(date.fromisoformat(f"{month}-01"))
 
 
 def _num(v: float | None) -> str:
