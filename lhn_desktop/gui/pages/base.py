@@ -12,6 +12,7 @@ from lhn_desktop.gui.widgets import heading, note
 
 if TYPE_CHECKING:
     from lhn_desktop.app import AppContext
+    from lhn_desktop.gui.tasks import TaskRunner
 
 
 class Page(QWidget):
@@ -36,6 +37,19 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload from the database. Called when the page is shown."""
+
+    def runner(self) -> TaskRunner:
+        """The window's one runner for work off the window thread; a page shown on its own (outside the main
+        window) gets a runner of its own, with the same error presenter."""
+        from lhn_desktop.gui.errors import show_error
+        from lhn_desktop.gui.tasks import TaskRunner
+
+        runner = getattr(self.window(), "runner", None)
+        if isinstance(runner, TaskRunner):
+            return runner
+        if getattr(self, "_own_runner", None) is None:
+            self._own_runner = TaskRunner(self, on_error=lambda exc: show_error(self, exc))
+        return self._own_runner
 
     def adopt_shortcuts(self) -> None:
         """Make every shortcut of the page's parts (a tab's tool bar) work wherever the focus is on the page."""

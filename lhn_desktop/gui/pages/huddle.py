@@ -325,7 +325,7 @@ class HuddlePage(Page):
         """The EHR import, taking a CSV as the clinic schedule (its columns mapped once and kept)."""
         from lhn_desktop.gui.ehr_dialog import EhrImportDialog
 
-        dialog = EhrImportDialog(self.ctx, self.window().runner, self, kind="appointments")
+        dialog = EhrImportDialog(self.ctx, self.runner(), self, kind="appointments")
         dialog.exec()
         if dialog.imported:
             self.refresh()

@@ -320,7 +320,6 @@ class MeasuresPage(Page):
     def show_all(self) -> None:
         """Every measure on one page: read and laid out off the window thread, with progress, then shown."""
         from lhn_desktop.gui.measure_dialogs import AllChartsDialog
-        from lhn_desktop.gui.tasks import InlineTaskRunner
 
         if self._drawing_all:
             return
@@ -341,7 +340,7 @@ class MeasuresPage(Page):
             finished()
             show_error(self, exc)
 
-        runner = getattr(self.window(), "runner", None) or InlineTaskRunner(self)
+        runner = self.runner()
         self._drawing_all = True
         self.actions_["all"].setEnabled(False)
         runner.submit(
@@ -355,8 +354,6 @@ class MeasuresPage(Page):
         )
 
     def compute(self) -> None:
-        runner = getattr(self.window(), "runner", None)
-
         def job(progress, cancel):
             return self.ctx.measures.compute(self.ctx.actor, progress=progress, cancel=cancel)
 
@@ -367,13 +364,7 @@ class MeasuresPage(Page):
                 f"{report.unchanged} unchanged, {report.kept_entered} entered by hand kept."
             )
 
-        if runner is None:
-            try:
-                done(job(lambda *_: None, None))
-            except LhnError as exc:
-                show_error(self, exc)
-            return
-        runner.submit(
+        self.runner().submit(
             job,
             on_success=done,
             on_error=lambda exc: show_error(self, exc),

@@ -31,7 +31,6 @@ from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
 from lhn_desktop.gui.pages.sync_keys import TrustTab
 from lhn_desktop.gui.pages.sync_receive import ReceiveTab
 from lhn_desktop.gui.pages.sync_send import CenterKey, SendTab
-from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.gui.widgets import RecordsView, note
 
 SCOPES = {"center": "This center's workstations", "network": "The network"}
@@ -233,7 +232,6 @@ class SyncPage(Page):
         self.sync = ctx.sync
         self.review = ctx.sync_review
         self.center_key = CenterKey(self)
-        self._fallback_runner: TaskRunner | None = None
         self.tabs = QTabWidget(self)
         self.workstation = WorkstationTab(self)
         self.send = SendTab(self)
@@ -256,14 +254,6 @@ class SyncPage(Page):
         self.layout_.addWidget(self.tabs, 1)
 
     # -- shared by the tabs --------------------------------------------------------------------------------------
-    def runner(self) -> TaskRunner:
-        runner = getattr(self.window(), "runner", None)
-        if isinstance(runner, TaskRunner):
-            return runner
-        if self._fallback_runner is None:  # a page shown on its own, outside the main window
-            self._fallback_runner = TaskRunner(self, on_error=lambda exc: show_error(self, exc))
-        return self._fallback_runner
-
     def run(
         self,
         job: Callable[[Callable[[int, int | None, str], None], Any], Any],
