@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +23,34 @@ SETTINGS_FILENAME = "settings.json"
 #: The text sizes offered in View > Text size, as a percentage of the system's own size (100 = as the system has it).
 TEXT_SIZES = (100, 125, 150, 175)
 TEXT_SIZE_NAMES = {100: "Normal", 125: "Large", 150: "Larger", 175: "Largest"}
+#: The window locks after this many minutes without use (default 10; a clinic may choose 1 to 60).
+LOCK_MINUTES = (1, 60)
+
+_Count = Annotated[int, Field(strict=True)]  # strict: a hand-typed true or "10" is not a number
 
 
-@dataclass(slots=True)
-class Settings:
-    schema_version: int = SCHEMA_VERSION
+class Settings(BaseModel):
+    """What this workstation remembers between runs. Each value is checked as it is read; one that is not valid
+    (a hand-edited file, an older program) falls back to its default and the others are kept."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    schema_version: _Count = SCHEMA_VERSION
     #: The database opened last, used when no ``--db`` is given and the default file is absent.
-    last_db: str | None = None
+    last_db: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, pattern=r"\S")] | None = None
     #: Who is using the program, remembered per operating-system user and center: ``"os_user@site"`` -> member id.
-    remembered_users: dict[str, str] = field(default_factory=dict)
+    remembered_users: dict[Annotated[str, Field(strict=True)], Annotated[str, Field(strict=True)]] = Field(
+        default_factory=dict
+    )
     #: How many automatic backups to keep.
-    backups_to_keep: int = 10
+    backups_to_keep: Annotated[_Count, Field(ge=1, le=1000)] = 10
     #: Take an automatic backup at start if the newest one is older than this many hours.
-    backup_every_hours: int = 24
+    backup_every_hours: Annotated[_Count, Field(ge=1, le=24 * 365)] = 24
     #: The program's text size, in percent of the system's (one of ``TEXT_SIZES``). Files written before the
     #: setting existed have no such key and load with the default: an added field with a default needs no migration.
-    text_size: int = 100
+    text_size: Literal[100, 125, 150, 175] = 100
+    #: Lock the window after this many minutes without a key press or a click (issue 20: configurable, default 10).
+    lock_after_minutes: Annotated[_Count, Field(ge=LOCK_MINUTES[0], le=LOCK_MINUTES[1])] = 10
 
     def remembered_user(self, os_user: str, site_id: str) -> str | None:
         return self.remembered_users.get(f"{os_user}@{site_id}")
@@ -65,31 +79,17 @@ def load_settings(config_dir: Path) -> Settings:
         return Settings()
     if not isinstance(raw, dict):
         return Settings()
-    raw = _migrate(raw)
-    values = {}
-    for f in fields(Settings):
-        if f.name in raw:
-            check = _VALID.get(f.name, lambda _v: True)
-            if check(raw[f.name]):
-                values[f.name] = raw[f.name]
-            else:
-                logger.warning("Setting %r is not valid; using the default", f.name)
-    return Settings(**values)
-
-
-def _is_str_map(value: object) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-
-#: What a hand-edited settings file may hold; anything else falls back to the default.
-_VALID = {
-    "schema_version": lambda v: isinstance(v, int),
-    "last_db": lambda v: v is None or (isinstance(v, str) and bool(v.strip())),
-    "remembered_users": _is_str_map,
-    "backups_to_keep": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000,
-    "backup_every_hours": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24 * 365,
-    "text_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v in TEXT_SIZES,
-}
+    raw = {k: v for k, v in _migrate(raw).items() if k in Settings.model_fields}
+    while True:
+        try:
+            return Settings.model_validate(raw)
+        except ValidationError as exc:
+            wrong = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not wrong & raw.keys():
+                return Settings()
+            for name in sorted(wrong & raw.keys()):
+                logger.warning("Setting %r is not valid; using the default", name)  # the name only, never the value
+                del raw[name]
 
 
 def save_settings(config_dir: Path, settings: Settings) -> None:
@@ -97,5 +97,5 @@ def save_settings(config_dir: Path, settings: Settings) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     path = config_dir / SETTINGS_FILENAME
     tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)

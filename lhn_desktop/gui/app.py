@@ -314,10 +314,7 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
         if ctx.identity_notice:
             notice = ctx.identity_notice
             QTimer.singleShot(0, lambda: QMessageBox.information(window, APP_NAME, notice))
-        from lhn_desktop.gui.lock import IDLE_MINUTES, IdleWatch
-
-        idle_message = f"Locked after {IDLE_MINUTES} minutes without use."
-        window.idle_watch = IdleWatch(app, IDLE_MINUTES, lambda: window.lock(idle_message))
+        window.lock_when_idle(app)
         QTimer.singleShot(300, lambda: launcher.check_in_background(ctx, window))
         QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
     return app.exec()

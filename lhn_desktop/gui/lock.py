@@ -23,9 +23,6 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 
-#: the default quiet spell before the window locks
-IDLE_MINUTES = 10
-
 _ACTIVITY = {
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -51,6 +48,11 @@ class IdleWatch(QObject):
         if event.type() in _ACTIVITY:
             self.timer.start()  # from the top again
         return False
+
+    def set_minutes(self, minutes: float) -> None:
+        """A new quiet spell, counted from now."""
+        self.timer.setInterval(max(1, round(minutes * 60_000)))
+        self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()

@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         self._action(center, "&Team…", lambda: TeamDialog(self.ctx, self).exec())
         self._action(center, "Center &details…", lambda: CenterDialog(self.ctx, self).exec())
         self._action(center, "&Switch user…", self.switch_user, QKeySequence("Ctrl+Shift+U"))
+        self._action(center, "&Lock now", lambda: self.lock("Locked."), QKeySequence("Ctrl+L"))
+        self._action(center, "Lock &after…", self.choose_lock_minutes)
         self._build_view_menu(bar.addMenu("&View"))
         help_menu = bar.addMenu("&Help")
         page_help = self._action(help_menu, "&Help for this page", lambda: self.show_help())
@@ -237,6 +239,34 @@ class MainWindow(QMainWindow):
             lock_window(self, self.ctx, reason, self.switch_user)
         finally:
             self._locked = False
+
+    def lock_when_idle(self, app) -> None:
+        """Lock after the minutes this workstation chose (Center > Lock after…) without a key press or a click."""
+        from lhn_desktop.gui.lock import IdleWatch
+
+        def idle() -> None:
+            self.lock(f"Locked after {self.ctx.settings.lock_after_minutes} minutes without use.")
+
+        self.idle_watch = IdleWatch(app, self.ctx.settings.lock_after_minutes, idle)
+
+    def choose_lock_minutes(self) -> None:
+        """How many quiet minutes before the window locks, for this workstation (1 to 60; 10 unless changed)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from lhn_desktop.settings import LOCK_MINUTES
+
+        minutes, ok = QInputDialog.getInt(
+            self, "Lock after", "Lock the window after this many minutes without use:",
+            self.ctx.settings.lock_after_minutes, LOCK_MINUTES[0], LOCK_MINUTES[1],
+        )  # fmt: skip
+        if not ok:
+            return
+        self.ctx.settings.lock_after_minutes = minutes
+        self.ctx.save_settings()
+        watch = getattr(self, "idle_watch", None)
+        if watch is not None:
+            watch.set_minutes(minutes)
+        self.statusBar().showMessage(f"The window now locks after {minutes} minutes without use.", 5000)
 
     def window_shortcuts(self) -> list[tuple[str, str]]:
         """The shortcuts that work on every page: the pages' own numbers and the menus'."""

@@ -82,3 +82,45 @@ def test_the_idle_watch_fires_after_a_quiet_spell_and_any_input_restarts_it(qtbo
         qtbot.waitUntil(lambda: bool(fired), timeout=3000)
     finally:
         watch.stop()
+
+
+def test_the_minutes_before_the_lock_are_a_workstation_setting_kept_across_starts(qtbot, qapp, ctx, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from lhn_desktop.gui.main_window import MainWindow
+    from lhn_desktop.gui.tasks import InlineTaskRunner
+    from lhn_desktop.paths import app_dirs
+    from lhn_desktop.settings import load_settings
+
+    window = MainWindow(ctx, InlineTaskRunner(None), "tester")
+    qtbot.addWidget(window)
+    window.lock_when_idle(qapp)
+    assert window.idle_watch.timer.interval() == 10 * 60_000  # the default: ten minutes
+    asked: list = []
+
+    def answer(parent, title, label, value, low, high, *rest):
+        asked.append((value, low, high))
+        return 3, True
+
+    monkeypatch.setattr(QInputDialog, "getInt", answer)
+    window.choose_lock_minutes()
+    assert asked == [(10, 1, 60)]
+    assert window.idle_watch.timer.interval() == 3 * 60_000 and window.idle_watch.timer.isActive()
+    assert load_settings(app_dirs().config).lock_after_minutes == 3  # saved for the next start
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a: (30, False))  # Cancel changes nothing
+    window.choose_lock_minutes()
+    assert window.idle_watch.timer.interval() == 3 * 60_000
+    window.idle_watch.stop()
+
+
+def test_lock_now_locks_at_once_from_the_keyboard(window, qtbot) -> None:
+    seen: list = []
+
+    def at_the_lock(dialog: LockDialog) -> None:
+        seen.append(not window.stack.isVisible())
+        dialog.hide()
+        dialog.done(1)
+
+    when_dialog_opens(at_the_lock)
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert seen == [True]

@@ -38,6 +38,22 @@ def test_damaged_or_odd_settings_fall_back_to_defaults(tmp_path: Path) -> None:
     assert loaded.schema_version == SCHEMA_VERSION
 
 
+def test_each_wrong_value_alone_falls_back_and_is_named_without_its_value(tmp_path: Path, caplog) -> None:
+    raw = {"lock_after_minutes": 90, "text_size": 150, "last_db": "   ", "backup_every_hours": "24",
+           "remembered_users": {"nurse@ctr": "m-1"}, "backups_to_keep": 3}  # fmt: skip
+    (tmp_path / "settings.json").write_text(json.dumps(raw))
+    with caplog.at_level(logging.WARNING, logger="lhn_desktop.settings"):
+        loaded = load_settings(tmp_path)
+    assert (loaded.lock_after_minutes, loaded.last_db, loaded.backup_every_hours) == (10, None, 24)  # defaults
+    assert (loaded.text_size, loaded.backups_to_keep, loaded.remembered_users) == (150, 3, {"nurse@ctr": "m-1"})
+    named = {r.getMessage() for r in caplog.records}
+    assert named == {f"Setting {n!r} is not valid; using the default" for n in
+                     ("lock_after_minutes", "last_db", "backup_every_hours")}  # fmt: skip
+    loaded.lock_after_minutes = 5
+    save_settings(tmp_path, loaded)
+    assert load_settings(tmp_path).lock_after_minutes == 5
+
+
 def test_home_override_moves_every_folder(lhn_home: Path) -> None:
     dirs = app_dirs()
     assert {dirs.data, dirs.config, dirs.logs, dirs.cache} == {
