@@ -263,7 +263,7 @@ class RemoveVisitDialog(_CorrectionForm):
         self.add("&Why:", "reason", self.reason)
         self._tail.addWidget(self.buttons)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Remove the visit")
-        self.reason.setFocus()
+        (self.keep or self.reason).setFocus()  # the first field: what happens to its values, when it has any
 
     def save(self) -> None:
         values = None if self.keep is None else ("keep" if self.keep.isChecked() else "entered_in_error")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.errors import LhnError, ValidationError
+from lhn_desktop.gui.clinical_widgets import chain
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.widgets import note
 
@@ -102,6 +103,7 @@ class CsvMappingDialog(QDialog):
             picker.currentIndexChanged.connect(lambda _i: self.refresh())
             self.fields_box.addRow(f"{f.label}{' (needed)' if f.required else ''}:", picker)
             self.pickers[f.name] = picker
+        chain([self.date_order, *self.pickers.values()])  # Tab reaches new pickers before the buttons, in order
         self.refresh()
 
     def current(self):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.keyboard import NO_DISCARD_QUESTION
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
 from lhn_desktop.services.ehr_csv import is_csv_report
@@ -51,6 +52,7 @@ class EhrImportDialog(QDialog):
 
     def __init__(self, ctx, runner, parent: QWidget | None = None, kind: str | None = None) -> None:
         super().__init__(parent)
+        self.setProperty(NO_DISCARD_QUESTION, True)  # a chosen file and a preview: nothing typed to lose
         self.ctx, self.runner, self.kind = ctx, runner, kind
         self.report = None
         self.imported = False

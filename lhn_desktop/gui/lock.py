@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.keyboard import NO_DISCARD_QUESTION
 
 _ACTIVITY = {
     QEvent.Type.KeyPress,
@@ -68,6 +69,7 @@ class LockDialog(QDialog):
         self._switch_user = switch_user
         self.setWindowTitle("LHN Desktop is locked")
         self.setModal(True)
+        self.setProperty(NO_DISCARD_QUESTION, True)  # Escape keeps the window locked: there is nothing to discard
         layout = QVBoxLayout(self)
         name = ctx.actor.name
         self.message = QLabel(f"<b>{reason}</b><br>{name}, type your PIN to go on. Someone else? Sign in as "

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.widgets import note
 from lhn_desktop.localization import format_month
@@ -113,18 +112,14 @@ class NoteDialog(_FormDialog):
             parent,
         )
         self.ctx, self.code = ctx, measure.code
-        self.on = self.row("&Date:", QDateEdit(QDate(on.year, on.month, on.day), self))
-        self.on.setCalendarPopup(True)
-        self.on.setDisplayFormat("d MMM yyyy")
+        self.on = self.row("&Date:", DayEdit(on, self))  # Tab leaves it; the arrows walk its parts
         self.text = self.row("&Note:", QLineEdit(self))
         self.text.setMaxLength(300)
         self.text.setPlaceholderText("e.g. New scales at check-in")
         self.pdsa = self.row("Linked &PDSA:", _pdsa_combo(self, ctx.measures.pdsa_choices()))
 
     def save(self) -> None:
-        self.ctx.measures.add_note(
-            self.ctx.actor, self.code, self.on.date().toPython(), self.text.text(), self.pdsa.currentData()
-        )
+        self.ctx.measures.add_note(self.ctx.actor, self.code, self.on.day(), self.text.text(), self.pdsa.currentData())
 
 
 class BaselineDialog(_FormDialog):

@@ -40,6 +40,7 @@ from lhn_desktop.clinical.observations import get_spec, split_value_unit
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.keyboard import DISCARD_QUESTION, NO_DISCARD_QUESTION
 from lhn_desktop.localization import format_date
 from lhn_desktop.services.schedule import VISIT_TYPES
 from lhn_desktop.services.visits import (
@@ -225,6 +226,7 @@ class VisitDialog(QDialog):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.recheck)
         self._watch(self)
+        self.setProperty(NO_DISCARD_QUESTION, True)  # reject() asks, once, for Escape, Cancel and the close button
         self.resize(1060, 780)
         self.recheck()
         first = self.pga or next(iter(self.index_items.values()), None) or next(iter(self.values.values()), None)
@@ -598,7 +600,7 @@ class VisitDialog(QDialog):
             answer = QMessageBox.question(
                 self,
                 "Discard the visit form?",
-                "The form has values that are not saved. Discard them?",
+                DISCARD_QUESTION,
                 QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel,
             )

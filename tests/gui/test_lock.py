@@ -124,3 +124,24 @@ def test_lock_now_locks_at_once_from_the_keyboard(window, qtbot) -> None:
     when_dialog_opens(at_the_lock)
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert seen == [True]
+
+
+def test_escape_at_the_lock_asks_nothing_and_stays_locked(qtbot, ctx, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    nurse_signed_in(ctx)
+    window = a_window(qtbot)
+    asked: list = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    seen: dict = {}
+
+    def at_the_lock(dialog: LockDialog) -> None:
+        qtbot.keyClicks(dialog.secret, "48")  # half a PIN typed, then Escape
+        qtbot.keyClick(dialog.secret, Qt.Key.Key_Escape)
+        seen["still_locked"] = dialog.isVisible() and not window.centralWidget().isVisible()
+        dialog.secret.setText(PIN)
+        dialog.unlock()
+
+    when_dialog_opens(at_the_lock)
+    lock_window(window, ctx, "Locked.", lambda: False)
+    assert seen["still_locked"] and asked == []
