@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import median_low
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -172,6 +173,18 @@ COUNTED = {
 }  # fmt: skip
 
 
+class _Classification(TypedDict, total=False):
+    """The Paris classification (Crohn disease) or the extent and severity (ulcerative colitis) of a patient."""
+
+    paris_location: str
+    paris_upper_gi: str | None
+    paris_behaviour: str
+    paris_perianal: bool
+    paris_growth: str
+    uc_extent: str
+    uc_severity: str
+
+
 @dataclass(slots=True)
 class _Seen:
     """A completed visit, as the schedule and the family's voice need it."""
@@ -297,7 +310,7 @@ class _Generator:
         diagnosis = self.pick(((CROHN, 0.6), (UC, 0.3), (IBDU, 0.1)))
         earliest_dx = add_years(birth, 2) + timedelta(days=1)
         dx = earliest_dx + timedelta(days=rng.randrange(max(1, (today - earliest_dx).days - 14)))
-        classification = {} if rng.random() < 0.07 else self.classification(diagnosis)
+        classification: _Classification = {} if rng.random() < 0.07 else self.classification(diagnosis)
         active = not (age >= 19 and rng.random() < 0.3)  # some young adults have moved to adult care
         patient_id = self.new_id()
         entry = PatientInput(
@@ -320,7 +333,7 @@ class _Generator:
         self.previsit_plans(h)
         return h
 
-    def classification(self, diagnosis: str) -> dict[str, object]:
+    def classification(self, diagnosis: str) -> _Classification:
         """The Paris classification as the registration form records it (the age group follows from the dates)."""
         if diagnosis != CROHN:
             extent = self.pick((("E1", 0.1), ("E2", 0.2), ("E3", 0.15), ("E4", 0.55)))
@@ -336,6 +349,8 @@ class _Generator:
     def treatment_plan(self, p: Patient) -> dict[str, tuple[str, date]]:
         """Maintenance drugs by class: (drug, start date), each starting at least a week before today."""
         rng, dx = self.rng, p.diagnosis_date
+        assert p.diagnosis is not None  # a demo patient has a diagnosis and its date (patient() above)
+        assert dx is not None
         # fmt: off
         options = (  # class, chance, days after diagnosis, drugs to choose from
             ("5-ASA", {CROHN: 0.05, UC: 0.85, IBDU: 0.6}[p.diagnosis], (0, 14), ("mesalamine",)),
@@ -371,6 +386,7 @@ class _Generator:
         The disease activity follows a Markov chain from visit to visit; a flare usually starts prednisone.
         """
         rng, p = self.rng, h.patient
+        assert p.diagnosis_date is not None  # a demo patient has one (patient() above)
         new_patient = p.diagnosis_date >= self.window_start
         if new_patient:
             d = p.diagnosis_date + timedelta(days=self.between(3, 21))
@@ -438,11 +454,12 @@ class _Generator:
                 obs.append((code, tenths(value) if code == "CRP" else str(value), unit))
         details: dict[str, str] = {}
         if index_seed is not None:
-            code = index_code_for(p.diagnosis)
+            index_code = index_code_for(p.diagnosis)
+            assert index_code is not None  # the IBD pack names an index for each of the demo's diagnoses
             labs = {c: Decimal(v) for c, v, _ in obs}
-            result = demo_index_score(indices.get_index(code), state, labs, random.Random(index_seed))
-            obs[:0] = [("PGA", PGA_STATES[state], None), (code, result.total_text, None)]
-            details[code] = indices.score_text(result.levels)
+            result = demo_index_score(indices.get_index(index_code), state, labs, random.Random(index_seed))
+            obs[:0] = [("PGA", PGA_STATES[state], None), (index_code, result.total_text, None)]
+            details[index_code] = indices.score_text(result.levels)
         h.records += [
             self.observation(p, visit.id, code, value, unit, d, details.get(code)) for code, value, unit in obs
         ]

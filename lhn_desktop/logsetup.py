@@ -43,10 +43,11 @@ def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path | None:
         if getattr(handler, "_lhn", False):
             root.removeHandler(handler)
             handler.close()
-    path: Path | None = log_dir / LOG_FILENAME
+    log_file = log_dir / LOG_FILENAME
+    path: Path | None = log_file
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        file_handler = RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
         file_handler.setFormatter(SafeFormatter(_FORMAT))
         file_handler._lhn = True  # type: ignore[attr-defined]
         root.addHandler(file_handler)

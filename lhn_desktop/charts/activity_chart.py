@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+# _DATES: matplotlib takes dates where its stubs name only numbers and arrays (its unit converters turn them
+# into numbers), so the calls below that give it dates ignore that one type error.
+
 PGA_LEVELS = {"quiescent": 0, "inactive": 0, "mild": 1, "moderate": 2, "severe": 3}
 PGA_LABELS = ("quiescent", "mild", "moderate", "severe")
 INDEX_CODES = ("PCDAI", "PUCAI", "wPCDAI")
@@ -39,8 +42,9 @@ def activity_figure(
     pga = sorted((on, PGA_LEVELS[v.lower()]) for on, code, v in observations
                  if code == "PGA" and v.lower() in PGA_LEVELS)  # fmt: skip
     if pga:
-        top.step([d for d, _ in pga], [v for _, v in pga], where="post", color=PGA_COLOUR, linewidth=1.4)
-        top.plot([d for d, _ in pga], [v for _, v in pga], "o", color=PGA_COLOUR, markersize=4, label="PGA")
+        pga_x, pga_y = [d for d, _ in pga], [v for _, v in pga]
+        top.step(pga_x, pga_y, where="post", color=PGA_COLOUR, linewidth=1.4)  # type: ignore[arg-type]  # _DATES
+        top.plot(pga_x, pga_y, "o", color=PGA_COLOUR, markersize=4, label="PGA")  # type: ignore[arg-type]  # _DATES
     top.set_yticks(range(4), PGA_LABELS, fontsize=8)
     top.set_ylim(-0.4, 3.4)
     top.axhspan(-0.4, 0.5, color="#eaf4ea", zorder=0)
@@ -48,7 +52,8 @@ def activity_figure(
     index = sorted((on, float(v), code) for on, code, v in observations if code in INDEX_CODES and _number(v))
     if index:
         right = top.twinx()
-        right.plot([d for d, _, _ in index], [v for _, v, _ in index], "s--", color=INDEX_COLOUR, markersize=3.5,
+        index_x, index_y = [d for d, _, _ in index], [v for _, v, _ in index]
+        right.plot(index_x, index_y, "s--", color=INDEX_COLOUR, markersize=3.5,  # type: ignore[arg-type]  # _DATES
                    linewidth=0.8, label=index[-1][2])  # fmt: skip
         right.set_ylim(0, max(40.0, max(v for _, v, _ in index) * 1.15))
         right.tick_params(labelsize=8, colors=INDEX_COLOUR)
@@ -62,19 +67,21 @@ def activity_figure(
                 end = stop or today
                 colour = DRUG_COLOURS[row % len(DRUG_COLOURS)]
                 alpha = 0.85 if stop is None else 0.55  # stopped medicines are paler
-                bottom.barh(row, (end - start).days or 1, left=start, height=0.6, color=colour, alpha=alpha)
+                bottom.barh(row, (end - start).days or 1, left=start, height=0.6,  # type: ignore[arg-type]  # _DATES
+                            color=colour, alpha=alpha)  # fmt: skip
     bottom.set_yticks(range(len(drugs)), drugs, fontsize=8)
     bottom.set_ylim(-0.6, max(len(drugs), 1) - 0.4)
     bottom.invert_yaxis()
     dates = [d for d, _, _ in observations] + [s for _, s, _ in medications]
     first = min(dates, default=today - timedelta(days=365))
-    top.set_xlim(first - timedelta(days=20), today + timedelta(days=20))
-    _month_ticks(bottom, first - timedelta(days=20), today + timedelta(days=20))
+    shown = (first - timedelta(days=20), today + timedelta(days=20))
+    top.set_xlim(*shown)  # type: ignore[arg-type]  # _DATES
+    _month_ticks(bottom, *shown)
     bottom.tick_params(axis="x", labelsize=8)
     top.tick_params(axis="x", labelbottom=False)
     for ax in (top, bottom):
         ax.spines[["top"]].set_visible(False)
-        ax.axvline(today, color="#999999", linewidth=0.8, linestyle=":")
+        ax.axvline(today, color="#999999", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]  # _DATES
     return fig
 
 

@@ -134,7 +134,11 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
     if all(math.isnan(v) for v in ys):
         ax.text(0.5, 0.5, "No month to report yet", transform=ax.transAxes, ha="center", va="center",
                 fontsize=small + 1, color=LIMIT)  # fmt: skip
-    axis_inches = ax.get_position().width * ax.figure.get_figwidth()
+    from matplotlib.figure import Figure
+
+    figure = ax.figure
+    assert isinstance(figure, Figure)  # a chart is drawn on a whole figure, never on a SubFigure
+    axis_inches = ax.get_position().width * figure.get_figwidth()
     step = max(1, math.ceil(len(points) / max(3, min(12, int(axis_inches * 1.3)))))
     ax.set_xticks(xs[::step])
     ax.set_xticklabels([marks.x_labels[i] for i in xs[::step]], fontsize=small, rotation=0, parse_math=False)

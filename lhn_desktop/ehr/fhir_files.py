@@ -15,7 +15,6 @@ location, and reading goes on with the next line where it can.
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 #: The longest NDJSON line (one resource) read: far above any real resource, far below memory trouble.
 MAX_LINE = 4 * 1024 * 1024
@@ -121,7 +120,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _ndjson(stream: io.BufferedIOBase, name: str) -> Iterator[Located | FileProblem]:
+def _ndjson(stream: IO[bytes], name: str) -> Iterator[Located | FileProblem]:
     for number, raw in enumerate(_lines(stream), start=1):
         if raw is None:
             yield FileProblem(name, number, f"the line is longer than {MAX_LINE // (1024 * 1024)} MB; not a FHIR "
@@ -147,7 +146,7 @@ def _ndjson(stream: io.BufferedIOBase, name: str) -> Iterator[Located | FileProb
         yield Located(value, name, number)
 
 
-def _lines(stream: io.BufferedIOBase) -> Iterator[bytes | None]:
+def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
     """Lines of at most MAX_LINE bytes; a longer one is skipped whole and given as None."""
     while True:
         line = stream.readline(MAX_LINE + 1)

@@ -438,7 +438,8 @@ def _patient(r: dict[str, Any], codes: CodeMap, mrn_system: str | None) -> Parse
         deceased = r.get("deceasedBoolean") or r.get("deceasedDateTime")
         status = "deceased" if deceased else "active" if r.get("active", True) else "inactive"
         status_date = _day(r.get("deceasedDateTime")) if status == "deceased" else None
-    sex = r.get("gender") if r.get("gender") in ("female", "male", "other") else "other"
+    gender = r.get("gender")
+    sex = gender if gender in ("female", "male", "other") else "other"
     return InPatient(r.get("id", ""), mrn, given, family, birth, sex, _text(phone), _text(email), _text(language),
                      status, status_date)  # fmt: skip
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import ForeignKey, MetaData, String
+from sqlalchemy import ForeignKey, FromClause, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints make SQLite batch migrations reliable (Alembic recreates tables by name).
@@ -54,6 +55,8 @@ class Syncable:
     """
 
     __sync_entity__: str  # the entity name used in sync_value and bundles; set by each model
+    if TYPE_CHECKING:  # for the type checker only: declarative must not see it on the mixin
+        __table__: ClassVar[FromClause]  # the table of the mapped class (Base) that this is mixed into
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     owner_site_id: Mapped[str] = mapped_column(String(40), index=True)

@@ -33,9 +33,9 @@ def write_huddle_sheet(board, center_name: str, path: str | Path) -> Path:
             col_widths=(14, 50, 28, 22, 68), first_row_as_headings=True, line_height=4.6, padding=(0.8, 0.6),
             text_align="LEFT",
         ) as table:  # fmt: skip
-            heading = table.row()
+            titles = table.row()
             for title in ("Time", "Patient", "MRN", "Plan", "Flags"):
-                heading.cell(title)
+                titles.cell(title)
             for row in board.rows:
                 cells = table.row()
                 for value in (row.time or "--:--", row.patient_name, row.mrn, PLAN_LABELS.get(row.plan_status, ""),

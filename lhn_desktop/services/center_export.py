@@ -305,8 +305,8 @@ class _Workbook:
             cell.value, cell.number_format = value, "yyyy-mm-dd hh:mm:ss"
         elif isinstance(value, date):
             cell.value, cell.number_format = value, "yyyy-mm-dd"
-        elif numeric and _PLAIN_NUMBER.fullmatch(str(value)):
-            cell.value = Decimal(value) if "." in value else int(value)
+        elif numeric and _PLAIN_NUMBER.fullmatch(number := str(value)):
+            cell.value = Decimal(number) if "." in number else int(number)
         else:
             cell.value = safe_cell(_NOT_XML.sub("", str(value)))
             cell.data_type = "s"  # never a formula or an error code, whatever the text
@@ -320,6 +320,6 @@ class _Workbook:
             try:
                 if not ws.closed:
                     ws.close()  # ends the sheet's stream, so nothing writes to its file after it is removed
-                ws._writer.cleanup()
+                ws._writer.cleanup()  # type: ignore[attr-defined]  # openpyxl's private sheet writer, not in its stubs
             except Exception:  # best effort: openpyxl also removes them when the program exits
                 logger.debug("openpyxl scratch file not removed", exc_info=True)

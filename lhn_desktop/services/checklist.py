@@ -423,16 +423,16 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
 
     if isinstance(check, BeforeMedication):
         meds = sorted((m for m in p.medications if m.drug_class in check.drug_classes), key=lambda m: m.start)
-        first = meds[0]
+        first_med = meds[0]
         done = _done_dates(check, p, date.max)
-        started = f"{first.drug} {'starts' if first.start > day else 'started'} {_d(first.start)}"
+        started = f"{first_med.drug} {'starts' if first_med.start > day else 'started'} {_d(first_med.start)}"
         if not done:
-            status = Status.DUE if first.start > day else Status.OVERDUE
-            return result(status, f"{check.what} not recorded; {started}.", first.start)
-        before = [d for d in done if d[0] <= first.start]
-        if before:
-            on, label = before[-1]
-            return result(Status.COMPLETED, f"{label} on {_d(on)}, before {first.drug} ({_d(first.start)}).")
+            status = Status.DUE if first_med.start > day else Status.OVERDUE
+            return result(status, f"{check.what} not recorded; {started}.", first_med.start)
+        done_before = [d for d in done if d[0] <= first_med.start]
+        if done_before:
+            on, label = done_before[-1]
+            return result(Status.COMPLETED, f"{label} on {_d(on)}, before {first_med.drug} ({_d(first_med.start)}).")
         return result(Status.COMPLETED, f"{check.what} recorded {_d(done[0][0])}, after {started}.")
 
     if isinstance(check, NoEventWhileOn):
@@ -447,8 +447,8 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         return result(Status.COMPLETED, f"No {check.what} recorded while immunosuppressed; taking {current}.")
 
     if isinstance(check, ThiopurineDose):
-        current = [m for m in p.medications if m.drug_class == "thiopurine" and m.taken_on(day)]
-        med = current[-1]
+        thiopurines = [m for m in p.medications if m.drug_class == "thiopurine" and m.taken_on(day)]
+        med = thiopurines[-1]
         limits = check.max_mg_per_kg.get(med.drug.lower())
         tpmt = [e for e in p.observations.get(check.tpmt_observation, []) if e[0] <= day]
         weight = [e for e in p.observations.get(check.weight_observation, []) if e[0] <= day]

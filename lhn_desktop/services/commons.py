@@ -261,6 +261,7 @@ class CommonsService:
                               .where(Resource.attachment_sha256.in_(sorted(digests)))).all()  # fmt: skip
         words = {}
         for resource_id, name, digest in found:
+            assert digest is not None  # the query matched it
             path = self.attachments_dir / digest
             if Path(name or "").suffix.lower() in TEXT_SUFFIXES and path.is_file():
                 words[resource_id] = path.read_bytes()[:800_000].decode("utf-8", errors="replace")[:200_000]
@@ -309,6 +310,7 @@ class CommonsService:
         )  # fmt: skip
         with self.db.write(actor) as s:
             copy = s.get(Resource, new_id)
+            assert copy is not None  # added just above
             copy.adapted_from_id = resource_id
             s.add(UsageEvent(resource_id=resource_id, member_id=actor.member_id, kind="adapted",
                              at=datetime.now().replace(microsecond=0), note=change))  # fmt: skip
@@ -345,7 +347,8 @@ class CommonsService:
     def engagement(self, months: list[str]) -> list[MonthEngagement]:
         """Per month: people producing resources and people using them, by role; and adoptions (Keck 2021)."""
         with self.db.read() as s:
-            roles = dict(s.execute(select(TeamMember.id, TeamMember.role)).all())
+            # by member id; the audit and usage rows without a member look up None
+            roles: dict[str | None, str] = dict(s.execute(select(TeamMember.id, TeamMember.role)).all())
             producers: dict[str, dict[str, set]] = {m: {} for m in months}
             for actor_id, at in s.execute(
                 select(AuditEvent.actor_id, AuditEvent.at).where(AuditEvent.entity == "resource",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -32,7 +33,11 @@ from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
 #: What a correction record can be about, and how the history names it.
-ENTITIES = {"observation": Observation, "medication": Medication, "clinical_event": ClinicalEvent}
+ENTITIES: dict[str, type[Observation | Medication | ClinicalEvent]] = {
+    "observation": Observation,
+    "medication": Medication,
+    "clinical_event": ClinicalEvent,
+}
 ACTIONS = {
     "corrected": "Corrected",
     "entered_in_error": "Marked entered in error",
@@ -224,7 +229,7 @@ class CorrectionService:
         why = _reason(reason)
         with self.db.write(actor) as s:
             m = self._get(s, "medication", medication_id)
-            new = {
+            new: dict[str, Any] = {  # column -> corrected value
                 "dose": " ".join(dose.split()) if dose is not None else m.dose,
                 "start_date": start_date or m.start_date,
                 "stop_date": None if clear_stop else (stop_date or m.stop_date),
@@ -336,9 +341,10 @@ class CorrectionService:
                               [("entered_in_error", False, True)], "entered_in_error", why)  # fmt: skip
             # The family's voice stays in their record, no longer tied to the visit; the visit's pre-visit plan goes
             # with it (it was the plan of that visit).
-            for model in (AgendaItem, CollaborateResponse):
-                for record in s.scalars(select(model).where(model.visit_id == visit_id)):
-                    record.visit_id = None
+            for agenda_item in s.scalars(select(AgendaItem).where(AgendaItem.visit_id == visit_id)):
+                agenda_item.visit_id = None
+            for response in s.scalars(select(CollaborateResponse).where(CollaborateResponse.visit_id == visit_id)):
+                response.visit_id = None
             for plan in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id == visit_id)):
                 for item in s.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)):
                     s.delete(item)
@@ -360,9 +366,11 @@ class CorrectionService:
                 q = q.where(Correction.record_id == record_id)
             rows = s.scalars(q.order_by(Correction.corrected_at.desc(), Correction.field)).all()
             conflicted = {
-                r.id
+                conflicted_id
                 for model in ENTITIES.values()
-                for r in s.scalars(select(model).where(model.patient_id == patient_id, model.has_conflict.is_(True)))
+                for conflicted_id in s.scalars(
+                    select(model.id).where(model.patient_id == patient_id, model.has_conflict.is_(True))
+                )
             }
             return [
                 HistoryEntry(c.corrected_at, c.corrected_by, c.entity, c.record_id,

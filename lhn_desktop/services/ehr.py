@@ -355,7 +355,7 @@ def _read_all(
         _take(item, fhir_map.parse(item.resource, codes, mrn_system), report, parsed, births)
     for item in by_reference:
         ref = fhir_map.reference_id(item.resource["medicationReference"], "Medication")
-        if medicines.get(ref) is None:
+        if ref is None or medicines.get(ref) is None:
             report.skip("medications", "a medicine given by reference to a Medication that is not in the files",
                         item.where)  # fmt: skip
             continue
@@ -399,7 +399,7 @@ class _Importer:
         self.cancelled_by_day: dict[tuple[str, date], Visit] = {}
         self.added: set[str] = set()
         self.corrected: dict[str, tuple | None] = {}
-        self.loaded: dict[str, object] = {}
+        self.loaded: dict[str, Visit | Observation | Medication | ClinicalEvent] = {}  # by id, for this import
         self.known_values: set[tuple] = set()
         self.known_events: set[tuple] = set()
 
@@ -501,9 +501,9 @@ class _Importer:
         self.report.clashes.append((kind, located.where, text))
         return True
 
-    def _corrections(self, ids: list[str]) -> dict[str, tuple]:
+    def _corrections(self, ids: list[str]) -> dict[str, tuple | None]:
         """The latest hand correction of each of these records: (when, by whom), or nothing for those without."""
-        found: dict[str, tuple] = {i: None for i in ids}
+        found: dict[str, tuple | None] = {i: None for i in ids}
         for chunk in _chunks(ids):
             rows = self.s.execute(select(Correction.record_id, Correction.corrected_at, Correction.corrected_by)
                                   .where(Correction.record_id.in_(chunk))
@@ -588,7 +588,8 @@ class _Importer:
         vid = record_id(rtype, v.source_id)
         if not self._fresh("visits", vid, located):
             return
-        visit = self.loaded.get(vid)
+        loaded = self.loaded.get(vid)
+        visit = loaded if isinstance(loaded, Visit) else None  # a visit's id names a visit
         if visit is None and self._clash("visits", located, vid, ["removed"]):
             counts.unchanged += 1  # removed by hand since an earlier import: not brought back
             return

@@ -237,7 +237,7 @@ def table_records(table: Table, mapping: CsvMapping, codes: CodeMap, report) -> 
                               "uses.", field="date_order") from None  # fmt: skip
     rtype = {"patients": "Patient", "appointments": "Appointment", "results": "Observation",
              "medications": "MedicationStatement"}[mapping.kind]  # fmt: skip
-    out = []
+    out: list[tuple[RowPlace, object]] = []
     for line, cells in table.rows:
         place = RowPlace({"resourceType": rtype}, table.name, line)
         row = _Row(cells, index, fields, order)

@@ -168,9 +168,10 @@ class GoalService:
                     .order_by(CollaborateResponse.answered_on)
                 )
             )
-        scored = [g for g in goal_items if g.status == "active" and g.latest_score is not None]
-        t = scoring.gas_t_score([g.latest_score for g in scored]) if scored else None
-        tw = scoring.gas_t_score([g.latest_score for g in scored], [g.weight for g in scored]) if scored else None
+        scored = [(g.latest_score, g.weight) for g in goal_items if g.status == "active" and g.latest_score is not None]
+        scores, weights = [score for score, _ in scored], [weight for _, weight in scored]
+        t = scoring.gas_t_score(scores) if scored else None
+        tw = scoring.gas_t_score(scores, weights) if scored else None
         return PatientCare(goal_items, tasks, responses, t, tw)
 
     def visit_summary(self, actor: Actor, patient_id: str, path: str | Path) -> Path:

@@ -377,7 +377,10 @@ class ImprovementService:
             better = [p for p in recent if p.cl is not None and baseline_cl is not None
                       and ((p.cl > baseline_cl) if up else (p.cl < baseline_cl))]  # fmt: skip
             runs = any(p.runs_signal for p in recent) and bool(better)
-            sigma = any(p.sigma_signal and p.cl is not None and ((p.y > p.cl) if up else (p.y < p.cl)) for p in recent)
+            sigma = any(
+                p.sigma_signal and p.y is not None and p.cl is not None and ((p.y > p.cl) if up else (p.y < p.cl))
+                for p in recent
+            )
             if not (runs or sigma):
                 continue
             fraction = None

@@ -15,7 +15,7 @@ import contextlib
 import json
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -265,7 +265,8 @@ def _latest_value(p: PatientFacts, code: str, start_exclusive: date, last: date)
 def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
     criterion = spec.numerator
     if isinstance(criterion, LatestObservationIs):
-        lookback = spec.lookback_days or getattr(spec.population, "lookback_days", 365)
+        population_days = spec.population.lookback_days if isinstance(spec.population, PatientsSeen) else 365
+        lookback = spec.lookback_days or population_days
         return _latest_value(p, criterion.code, last - timedelta(days=lookback), last) in criterion.values
     if isinstance(criterion, NotOnMedication):
         return not any(
@@ -316,7 +317,7 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
 
 
 def build_clinical_data(
-    patients: Iterable[tuple[str, date | None, date | None, dict[str, object]]],
+    patients: Iterable[tuple[str, date | None, date | None, Mapping[str, object]]],
     completed_visits: Iterable[tuple[str, str, date]],
     observations: Iterable[tuple[str, str | None, str, str, date]],
     medications: Iterable[tuple[str, str, date, date | None]],
@@ -333,11 +334,11 @@ def build_clinical_data(
         if pid in facts:
             facts[pid].seen.append(on)
     visit_codes: dict[str, set[str]] = {}
-    for pid, vid, code, value, on in observations:
+    for pid, visit_id, code, value, on in observations:
         if pid in facts:
             facts[pid].observations.setdefault(code, []).append((on, value))
-        if vid:
-            visit_codes.setdefault(vid, set()).add(code)
+        if visit_id:
+            visit_codes.setdefault(visit_id, set()).add(code)
     for pid, drug_class, start, stop in medications:
         if pid in facts:
             facts[pid].medications.append((drug_class, start, stop))

@@ -365,7 +365,7 @@ class MeasureService:
         out += [
             Annotation(None, start, "pdsa", f"PDSA {seq}: {title}", None, pid)
             for pid, seq, title, start in cycles
-            if pid not in linked
+            if pid not in linked and start is not None  # the query asked for a start date
         ]
         return sorted(out, key=lambda a: (a.on_date, a.kind))
 

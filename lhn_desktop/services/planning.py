@@ -474,7 +474,8 @@ class PlanningService:
             plan.done_at = datetime.now().replace(microsecond=0) if status == "done" else None
 
 
-def _member_names(session) -> dict[str, str]:
+def _member_names(session) -> dict[str | None, str]:
+    """Display names by member id (keyed for lookups with a member id that may be None)."""
     from lhn_desktop.models.team import TeamMember
 
     return dict(session.execute(select(TeamMember.id, TeamMember.display_name)).all())

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Literal, overload
 
 from sqlalchemy import func, select
 
@@ -161,6 +162,10 @@ def classification_text(p: PatientInput) -> str | None:
     return None
 
 
+@overload
+def _text(value: str | None, limit: int, what: str, name: str, *, required: Literal[True]) -> str: ...
+@overload
+def _text(value: str | None, limit: int, what: str, name: str, *, required: bool = False) -> str | None: ...
 def _text(value: str | None, limit: int, what: str, name: str, *, required: bool = False) -> str | None:
     cleaned = " ".join((value or "").split()) or None
     if cleaned is None and required:

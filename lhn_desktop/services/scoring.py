@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 RHO = 0.3
 GAS_VALUES = (-2, -1, 0, 1, 2)
@@ -67,7 +68,7 @@ class CollaborateSummary:
         return f"top box {self.top_box_percent:.0f}% · mean {self.mean:.1f} ({self.complete} complete responses)"
 
 
-def is_complete(items: Sequence[int | None]) -> bool:
+def is_complete(items: Sequence[int | None]) -> TypeGuard[Sequence[int]]:
     return len(items) == 3 and all(v is not None for v in items)
 
 

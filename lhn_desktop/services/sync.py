@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Text, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -359,8 +359,9 @@ class SyncService:
                                       "flagged text identifies no patient.")  # fmt: skip
         return self._export(actor, "network", audience, folder, attestation=note if preview.blocked else None)
 
-    def _export(self, actor: Actor, scope: str, audience: str, folder: str | Path, *, center_key: bytes | None = None,
-                attestation: str | None = None) -> Path:  # fmt: skip
+    def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
+                center_key: bytes | None = None, attestation: str | None = None) -> Path:  # fmt: skip
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         target = Path(folder)
@@ -368,6 +369,7 @@ class SyncService:
             raise NotFound(f"There is no folder {target}; choose the shared folder or a USB drive.")
         node = self.db.local_node()
         key = load_der_private_key(node.private_key, password=None)
+        assert isinstance(key, Ed25519PrivateKey)  # a workstation's signing key is Ed25519 (SYNC.md)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
         rows = self._outgoing(scope, audience, raw=True)
         _refuse_over_limit(rows)
@@ -582,10 +584,10 @@ class SyncService:
                 added, records, conflicts = (_number(c, key) for key in ("added", "records", "conflicts"))
                 imports.append(ReceivedBundle(r.imported_at, r.site_id, r.created_at, r.signer_key_id, added, records,
                                               conflicts))  # fmt: skip
-            for r in s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)):
-                numbers = [v for v in _counts(r.counts_json).values() if type(v) is int]
-                exports.append(SentBundle(r.exported_at, r.scope, r.audience, r.exported_by, r.file_name,
-                                          r.attestation, sum(numbers), len(numbers)))  # fmt: skip
+            for x in s.scalars(select(SyncExportLog).order_by(SyncExportLog.exported_at.desc()).limit(200)):
+                numbers = [v for v in _counts(x.counts_json).values() if type(v) is int]
+                exports.append(SentBundle(x.exported_at, x.scope, x.audience, x.exported_by, x.file_name,
+                                          x.attestation, sum(numbers), len(numbers)))  # fmt: skip
         return imports, exports
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal, cast
 
 from sqlalchemy import select
 
@@ -156,7 +157,8 @@ class TrustService:
             record = s.get(SyncTrust, key)
             if record is None:
                 return None
-            return Signer(record.pubkey, record.site_id, record.role, revoked=record.revoked_at is not None)
+            role = cast(Literal["node", "ncc"], record.role)  # add() stores only ROLES
+            return Signer(record.pubkey, record.site_id, role, revoked=record.revoked_at is not None)
 
     def list(self) -> list[TrustedKey]:
         with self.db.read() as s:
@@ -164,7 +166,9 @@ class TrustService:
 
     def _one(self, key: str) -> TrustedKey:
         with self.db.read() as s:
-            return self._row(s.get(SyncTrust, key))
+            record = s.get(SyncTrust, key)
+            assert record is not None  # only called for the key just written
+            return self._row(record)
 
     @staticmethod
     def _row(t: SyncTrust) -> TrustedKey:

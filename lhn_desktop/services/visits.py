@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal, overload
 
 from sqlalchemy import select
 
@@ -237,6 +238,7 @@ def score_index(entry: IndexInput, diagnosis: str | None, readings: dict[str, ca
             raise ValidationError(f"Give either the {index.short} items or a total from elsewhere, not both.",
                                   field=entry.code)  # fmt: skip
         reading = catalog.read_value(entry.code, entry.outside_total)
+        assert reading.number is not None  # an index total is a number in the catalog
         return IndexResult(index.code, index.short, reading.value, index.category(reading.number), source)
     levels = dict(entry.levels)
     for item in index.items:
@@ -292,6 +294,10 @@ def read_values(values: tuple[ValueInput, ...], allowed: tuple[str, ...]) -> dic
     return readings
 
 
+@overload
+def _clean_text(text: str | None, limit: int, what: str, name: str, *, required: Literal[True]) -> str: ...
+@overload
+def _clean_text(text: str | None, limit: int, what: str, name: str, *, required: bool = False) -> str | None: ...
 def _clean_text(text: str | None, limit: int, what: str, name: str, *, required: bool = False) -> str | None:
     cleaned = " ".join((text or "").split()) or None
     if cleaned is None and required:
@@ -403,6 +409,7 @@ class VisitService:
                 last.setdefault(code, (day, value))
         for code in compared:
             reading = readings[code]
+            assert reading.number is not None  # compared holds the numbers only
             moved = catalog.change_warning(code, reading.number, last.get(code), reading.unit)
             if moved:
                 warnings.append(moved)
@@ -425,7 +432,8 @@ class VisitService:
             if start.start is not None and start.start < patient.birth_date:
                 raise ValidationError("A medicine cannot start before the birth date.", field="start")
         seen: set[str] = set()
-        for change in (*entry.dose_changes, *entry.stops):
+        changes: tuple[DoseChange | MedicationStop, ...] = (*entry.dose_changes, *entry.stops)
+        for change in changes:
             if change.medication_id in seen:
                 raise ValidationError("Change a medicine's dose or stop it, not both at once.", field="medication")
             seen.add(change.medication_id)
@@ -475,6 +483,7 @@ class VisitService:
                     field=checked.readings[0].code if checked.readings else None,
                 )
             patient = s.get(Patient, entry.patient_id)
+            assert patient is not None  # _check found it in this transaction
             visit = self._visit_for(s, patient.id, entry.day, entry.visit_id)
             created = visit is None
             if visit is None:
@@ -489,8 +498,9 @@ class VisitService:
                     raise ValidationError(f"That visit is on {format_date(visit.visit_date)}; record it on its day, or "
                                           "move it first.", field="day")  # fmt: skip
                 visit.status = "completed"
-                if entry.visit_type:
-                    visit.visit_type = _clean_text(entry.visit_type, 60, "visit type", "visit_type")
+                visit_type = _clean_text(entry.visit_type, 60, "visit type", "visit_type")
+                if visit_type:  # a blank type (spaces only) keeps the visit's own, as an empty one does
+                    visit.visit_type = visit_type
             if entry.clinician:
                 visit.clinician = _clean_text(entry.clinician, 200, "clinician", "clinician")
             with s.no_autoflush:  # one flush at the end: the visit's rows and their field versions written once
@@ -533,6 +543,7 @@ class VisitService:
                 for item in index.items:  # the derived items as they were derived
                     if item.key not in levels and item.from_observation is not None:
                         lab = next(r for r in checked.readings if r.code == item.from_observation.code)
+                        assert lab.number is not None  # _check refused the visit otherwise
                         levels[item.key] = item.level_for_value(lab.number)
                 detail, source = score_text(levels), "entered"
             records.append(Observation(patient_id=patient.id, visit_id=visit.id, code=ix.code, value=ix.total,
@@ -579,7 +590,7 @@ class VisitService:
                        Observation.entered_in_error.is_(False))
                 .order_by(Observation.observed_on.desc()).limit(1)
             ).first()  # fmt: skip
-        return tuple(row) if row else None
+        return (row.observed_on, row.value) if row else None
 
 
 def number_or_none(text: str | None) -> Decimal | None:

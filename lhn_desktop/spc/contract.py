@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from lhn_desktop.spc.model import Label, SpcInput, SpcInputError, SpcOptions, SpcResult
+
+_Default = TypeVar("_Default", float, None)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 _TOP_KEYS = {"chart", "x", "y", "n", "options"}
@@ -138,7 +140,7 @@ def _options(raw: Any) -> SpcOptions:
             raise SpcInputError(f"{name} must be true or false, not {json.dumps(value)}.")
         return value
 
-    def number(name: str, default: float | None) -> float | None:
+    def number(name: str, default: _Default) -> float | _Default:
         value = raw.get(name, default)
         if value is None:
             return default

@@ -17,13 +17,13 @@ import enum
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -142,7 +142,8 @@ def _after_flush(session: Session, _flush_context) -> None:
     conn = session.connection()
     for obj in conflicted:  # a local edit collapses the siblings it saw; the record may be out of conflict now
         if not field_conflicts(conn, obj.__sync_entity__, obj.id):
-            conn.execute(update(obj.__table__).where(obj.__table__.c.id == obj.id).values(has_conflict=False))
+            table = cast(Table, obj.__table__)  # typed as any FromClause; a syncable model maps one Table
+            conn.execute(update(table).where(table.c.id == obj.id).values(has_conflict=False))
             set_committed_value(obj, "has_conflict", False)
 
 
@@ -172,7 +173,7 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         next_dot, clock = node.next_dot, Hlc(node.hlc_wall_ms, node.hlc_counter)
 
     existing = _existing_versions(conn, ops)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     stale: list[dict[str, Any]] = []
     audit: list[tuple[str, str, str, str]] = []
     now = ctx.now_ms()
@@ -269,7 +270,7 @@ def audit_hash(
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
-def _write_audit(conn, ctx: CaptureContext, entries: list[tuple[str, str, str | None, str]]) -> None:
+def _write_audit(conn, ctx: CaptureContext, entries: Sequence[tuple[str, str, str | None, str]]) -> None:
     prev = conn.execute(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).scalar() or GENESIS_HASH
     at = datetime.fromtimestamp(ctx.now_ms() / 1000, UTC).replace(microsecond=0, tzinfo=None)
     at_text = at.isoformat()

@@ -83,6 +83,8 @@ def filesystem_type(path: Path, mounts: Iterable[tuple[str, str]] | None = None)
 
 
 def _windows_drive_is_remote(path: Path) -> bool:  # pragma: no cover - Windows only
+    if sys.platform != "win32":  # called only there; mypy checks what follows for Windows alone
+        raise NotImplementedError("Windows only")
     import ctypes
 
     drive = path.drive

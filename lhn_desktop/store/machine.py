@@ -49,7 +49,9 @@ def _system_id() -> str | None:
 
 
 def _windows_id() -> str | None:
-    import winreg  # type: ignore[import-not-found]
+    if sys.platform != "win32":  # called only there; mypy checks what follows for Windows alone
+        raise NotImplementedError("Windows only")
+    import winreg
 
     flags = winreg.KEY_READ | getattr(winreg, "KEY_WOW64_64KEY", 0)
     with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SOFTWARE\Microsoft\Cryptography", 0, flags) as key:

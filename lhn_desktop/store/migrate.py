@@ -8,11 +8,15 @@ checks that ``SCHEMA_HEAD`` is Alembic's head).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
 from lhn_desktop.errors import NewerDatabase
 from lhn_desktop.paths import migrations_dir
+
+if TYPE_CHECKING:
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ SCHEMA_HEAD = "0007"
 LOCAL_INDEX_TABLES = ("resource_fts",)
 
 
-def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
     """Alembic ``include_name`` hook: skip the FTS5 index, which the models do not describe."""
     return not (type_ == "table" and name is not None and name.startswith(LOCAL_INDEX_TABLES))
 
@@ -49,7 +53,7 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
-def script_head() -> str:
+def script_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(migrations_dir())).get_current_head()

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring as _quote  # the C string quoting json.dumps uses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -74,6 +74,12 @@ RESERVED_FIELDS = frozenset({"id", "owner_site_id", "has_conflict"})
 NONCE_BYTES = 12
 KEY_ID = re.compile(r"[0-9a-f]{16}")  # fullmatch only
 SITE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")  # fullmatch only; as services.center checks it
+
+
+class _Reject(Protocol):
+    """Refuses the bundle: raises :class:`BundleRejected` with one of SYNC.md's E_* codes."""
+
+    def __call__(self, code: str, what: str, member: str | None = None) -> NoReturn: ...
 
 
 class BundleRejected(LhnError):
@@ -326,7 +332,7 @@ def _seal(center_key: bytes, path: str, plain: bytes, site: str) -> tuple[bytes,
     return sealed, nonce.hex()
 
 
-def _inflate(data: bytes, reject, member: str) -> bytes:
+def _inflate(data: bytes, reject: _Reject, member: str) -> bytes:
     """Undo the deflate of a sealed file, within the same expansion cap as zip members."""
     inflater = zlib.decompressobj()
     try:
@@ -340,7 +346,7 @@ def _inflate(data: bytes, reject, member: str) -> bytes:
     return out
 
 
-def _unseal(data: bytes, member: str, nonce: str | None, center_key: bytes | None, site: str, reject) -> bytes:
+def _unseal(data: bytes, member: str, nonce: str | None, center_key: bytes | None, site: str, reject: _Reject) -> bytes:
     """A sealed member opened with the center key and inflated (within the zip members' expansion cap)."""
     if center_key is None or nonce is None:
         reject("E_DECRYPT", "it is sealed with the center key, which this workstation does not have")
@@ -389,6 +395,11 @@ def write_bundle(
         raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
     created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     bundle = bundle_id or str(uuid.uuid4())
+
+    def seal(path: str, plain: bytes) -> tuple[bytes, str]:
+        assert center_key is not None  # only a center bundle is sealed, and it has its key (checked above)
+        return _seal(center_key, path, plain, source["site_id"])
+
     files, members, counts = [], [], {}
     for entity in sorted(rows):
         ordered = sorted(rows[entity], key=lambda r: (r["id"], r["field"], r["node"], r["dot"]))
@@ -397,7 +408,7 @@ def write_bundle(
         nonce = None
         data = plain
         if scope == "center":
-            data, nonce = _seal(center_key, path, plain, source["site_id"])
+            data, nonce = seal(path, plain)
             path += ".enc"
         entry = {"path": path, "entity": entity, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         if nonce:
@@ -414,7 +425,7 @@ def write_bundle(
     }  # fmt: skip
     if scope == "center":  # how many patients a center has is itself patient data: the counts are sealed too
         plain = _CANONICAL.encode({"counts": counts}).encode()
-        data, nonce = _seal(center_key, SEALED.removesuffix(".enc"), plain, source["site_id"])
+        data, nonce = seal(SEALED.removesuffix(".enc"), plain)
         manifest["sealed"] = {"path": SEALED, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                               "nonce": nonce}  # fmt: skip
         members.append((SEALED, data))
@@ -426,7 +437,7 @@ def write_bundle(
             raise LhnError("An attachment to send does not match its hash or is too large; nothing was exported.")
         path, data, nonce = f"files/{digest}", content, None
         if scope == "center":
-            data, nonce = _seal(center_key, path, content, source["site_id"])
+            data, nonce = seal(path, content)
             path += ".enc"
         entry = {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         if nonce:
@@ -472,7 +483,9 @@ def write_bundle(
 ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError, struct.error)
 
 
-def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject, over=None) -> Iterator[bytes]:
+def _chunks(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject: _Reject, over: Callable[[], object] | None = None
+) -> Iterator[bytes]:
     """A member's bytes in pieces, counted as they stream (headers can lie about sizes); past ``cap``,
     ``over()`` (by default a refusal as too large)."""
     read = 0
@@ -489,11 +502,11 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject, over=N
         reject("E_ZIP_CORRUPT", "the file is damaged (a checksum or length does not match)", info.filename)
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject) -> bytes:
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, reject: _Reject) -> bytes:
     return b"".join(_chunks(zf, info, cap, reject))
 
 
-def _read_signed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: str, reject) -> bytes:
+def _read_signed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: str, reject: _Reject) -> bytes:
     """A data member, hashed as it streams and never held beyond its signed size: a member that runs past
     the size or hashes differently is refused before it is joined into one buffer."""
     digest, pieces = hashlib.sha256(), []
@@ -505,15 +518,15 @@ def _read_signed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: 
     return b"".join(pieces)
 
 
-def _mismatch(reject, member: str):
+def _mismatch(reject: _Reject, member: str) -> NoReturn:
     reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", member)
 
 
-def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], reject) -> None:
+def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], reject: _Reject) -> None:
     """Each member's local header and data must lie before the next member and the central directory
     (overlapped entries, CVE-2024-0450, are refused here whatever the Python version)."""
     ends = sorted(infos, key=lambda i: i.header_offset)
-    limit = zf.start_dir  # type: ignore[attr-defined]
+    limit = zf.start_dir
     for index, info in enumerate(ends):
         after = ends[index + 1] if index + 1 < len(ends) else None
         start = info.header_offset
@@ -548,11 +561,11 @@ class _Opened:
         self.zf = zf
         self.by_name = by_name
 
-    def manifest_bytes(self, reject) -> bytes:
+    def manifest_bytes(self, reject: _Reject) -> bytes:
         return _read_capped(self.zf, self.by_name["manifest.json"], MAX_MANIFEST, reject)
 
 
-def _open(source: Path, reject) -> _Opened:
+def _open(source: Path, reject: _Reject) -> _Opened:
     """Steps 1 (size) and 2 (zip layout): every check made before any member is read."""
     try:
         status = source.stat()
@@ -605,8 +618,8 @@ def _open(source: Path, reject) -> _Opened:
     return _Opened(raw, zf, by_name)
 
 
-def _rejecter(file: str, sender: list[str | None]):
-    def reject(code: str, what: str, member: str | None = None):
+def _rejecter(file: str, sender: list[str | None]) -> _Reject:
+    def reject(code: str, what: str, member: str | None = None) -> NoReturn:
         raise BundleRejected(code, what, file=file, member=member, sender=sender[0])
 
     return reject
@@ -687,7 +700,7 @@ def _where(loc: tuple) -> str:
 _RESERVED = {"id": "id", "owner_site_id": "owning center", "has_conflict": "conflict flag"}
 
 
-def _check_layout(manifest: Manifest, reject) -> None:
+def _check_layout(manifest: Manifest, reject: _Reject) -> None:
     """Where the counts are: in the clear for a network bundle; sealed for a center bundle, or (a center bundle
     of the first release) in the clear as well. Anything in between is refused."""
     clear = [f.rows is not None for f in manifest.files]
@@ -702,7 +715,7 @@ def _check_layout(manifest: Manifest, reject) -> None:
 
 
 def _sealed_counts(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], entry: SealedEntry,
-                   center_key: bytes | None, site: str, reject) -> dict[str, Counts]:  # fmt: skip
+                   center_key: bytes | None, site: str, reject: _Reject) -> dict[str, Counts]:  # fmt: skip
     """A center bundle's counts, read from its sealed member (checked against the signed hash, then opened)."""
     if entry.path not in by_name:
         reject("E_ZIP_LAYOUT", "the sealed counts the manifest lists are missing")
@@ -889,7 +902,7 @@ def read_bundle(
 
 def _attachments(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], manifest: Manifest,
                  rows: dict[str, list[Row]], center_key: bytes | None, site: str,
-                 reject) -> dict[str, bytes]:  # fmt: skip
+                 reject: _Reject) -> dict[str, bytes]:  # fmt: skip
     """The attached files, each checked against its signed hash, opened (center scope) and checked against the
     hash its name and a resource in the bundle give it; a file that no resource attaches is refused."""
     named = {r.v for r in rows.get("resource", ()) if r.field == "attachment_sha256" and isinstance(r.v, str)}

@@ -289,8 +289,8 @@ def _phones(text: str):
         ):
             yield "phone", m.start, m.end
     for pattern in (_US_PHONE, _LOCAL_PHONE):
-        for m in pattern.finditer(text):
-            yield "phone", m.start(), m.end()
+        for found in pattern.finditer(text):
+            yield "phone", found.start(), found.end()
 
 
 # --- record-number-like digit runs ----------------------------------------------------------------

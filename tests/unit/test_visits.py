@@ -283,6 +283,15 @@ def test_a_missed_visit_is_recorded_as_such(db, services, admin):
         visits.mark_missed(admin, vid)
 
 
+def test_a_blank_visit_type_keeps_the_booked_one(db, services, admin):
+    registry, schedule, visits, _ = services
+    pid = registry.add(admin, CROHN).patient_id
+    vid = schedule.add_visit(admin, pid, DAY, "10:00", None, "Follow-up")
+    visits.record(admin, VisitInput(pid, DAY, visit_id=vid, visit_type="   ", values=(ValueInput("PGA", "mild"),)))
+    with db.read() as s:
+        assert s.get(Visit, vid).visit_type == "Follow-up"
+
+
 def test_partners_are_refused_by_every_visit_call(services, admin):
     registry, _, visits, _ = services
     pid = registry.add(admin, CROHN).patient_id
