@@ -6,6 +6,7 @@ The GUI and the command line both start here; neither opens database sessions it
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -190,3 +191,10 @@ class AppContext:
         self.db.close()
         if self.lock is not None:
             self.lock.release()
+
+
+def use_key_file(path: str | Path) -> None:
+    """The key file of an encrypted database, for every connection this process opens (``--key-file``)."""
+    from lhn_desktop.store.cipher import KEY_ENV
+
+    os.environ[KEY_ENV] = str(Path(path).expanduser())

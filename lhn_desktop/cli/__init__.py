@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lhn-desktop {__version__}")
     parser.add_argument("--verbose", action="store_true", help="also write the log to the terminal")
     _db_option(parser, top=True)
+    parser.add_argument(
+        "--key-file", metavar="FILE", help="the key file of an encrypted database (or LHN_DESKTOP_KEY_FILE)"
+    )
     parser.add_argument("--smoke", action="store_true", help="open the window, visit every page, exit 0")
     parser.add_argument("--screenshots", metavar="DIR", help="with --smoke: save a picture of every page in DIR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--network-center", action="store_true", help="set up the network coordinating center (site code ncc)"
     )
+    p.add_argument("--encrypt", action="store_true", help="encrypt the database (its key goes to a key file)")
     _db_option(p)
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.center:init")
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--smoke", action="store_true", default=argparse.SUPPRESS, help="with --open: visit every page and exit 0"
     )
+    p.add_argument("--encrypt", action="store_true", help="encrypt the demo database, as a real center's would be")
     _db_option(p)
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.center:demo")
@@ -312,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_frozen_runtime()
     configure_logging(app_dirs().logs, verbose=args.verbose)
+    if args.key_file:
+        from lhn_desktop.app import use_key_file
+
+        use_key_file(args.key_file)
     try:
         return int(_resolve(args.handler)(args) or 0)
     except LhnError as exc:

@@ -27,6 +27,7 @@ def init(args: argparse.Namespace) -> int:
         network=args.network,
         actor=Actor.workstation(),
         network_center=args.network_center,
+        encrypt=args.encrypt,
     )
     remember_database(info.db_path, dirs)
     if args.json:
@@ -34,6 +35,8 @@ def init(args: argparse.Namespace) -> int:
     else:
         emit(f"Created center {info.site_name} ({info.site_code}) in {info.db_path}")
         emit(f"This workstation's key fingerprint: {info.fingerprint}")
+        if args.encrypt:
+            emit(f"The database is encrypted; its key is in {info.key_file}. Keep a copy of that file somewhere safe.")
         emit("Next: add the team with 'lhn-desktop team add --name NAME --role ROLE', or open the window.")
     return 0
 
@@ -60,6 +63,7 @@ def demo(args: argparse.Namespace) -> int:
         today=today,
         replace=args.replace,
         progress=TextProgress(quiet=args.json),
+        encrypt=args.encrypt,
     )
     remember_database(result.path, dirs)
     if args.json:

@@ -115,7 +115,10 @@ def create_center(
 
 
 def center_info(db: Database) -> CenterInfo:
+    from lhn_desktop.store import cipher
+
     node = db.local_node()
+    encrypted = cipher.is_encrypted(db.path)
     with db.read() as s:
         site = s.scalars(select(Site).where(Site.code == node.site_code)).one()
         return CenterInfo(
@@ -127,6 +130,8 @@ def center_info(db: Database) -> CenterInfo:
             fingerprint=fingerprint(node.public_key, node.site_code),
             db_path=str(Path(db.path)),
             clinic_phone=site.clinic_phone,
+            encrypted=encrypted,
+            key_file=str(cipher.key_file_for(db.path)) if encrypted else None,
         )
 
 
@@ -146,7 +151,7 @@ def set_clinic_phone(db: Database, actor: Actor, phone: str | None) -> CenterInf
 
 def init_center_database(
     raw_path: str | Path, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor,
-    network_center: bool = False,
+    network_center: bool = False, encrypt: bool = False,
 ) -> CenterInfo:  # fmt: skip
     """Create a new center database file; never overwrites an existing one."""
     from lhn_desktop.store.location import check_database_path
@@ -159,7 +164,7 @@ def init_center_database(
             "a database."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database.open(path, backups_dir, create=True)
+    db = Database.open(path, backups_dir, create=True, encrypt=encrypt)
     try:
         return create_center(db, site_code, name, network=network, actor=actor, network_center=network_center)
     except BaseException:

@@ -12,6 +12,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.center import DEMO_SITE, create_center
+from lhn_desktop.store import cipher
 from lhn_desktop.store.backup import read_site_code
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path
@@ -52,6 +53,7 @@ def create_demo_database(
     replace: bool = False,
     progress: ProgressSink = no_progress,
     cancel: CancelToken | None = None,
+    encrypt: bool = False,
 ) -> DemoResult:
     """Build a synthetic center in ``<path>.part`` and move it into place only when it is complete.
 
@@ -81,7 +83,11 @@ def create_demo_database(
         part = path.with_name(path.name + ".part")
         _remove_database_files(part)
         actor = Actor.workstation()
-        db = Database.open(part, backups_dir, create=True)
+        key = None
+        if encrypt:  # the key belongs to the final file: an existing demo's own, or a new key file
+            key = cipher.key_for(path) if path.exists() else None
+            key = key or cipher.new_key_file(path)
+        db = Database.open(part, backups_dir, create=True, encrypt=encrypt, key=key)
         try:
             create_center(db, DEMO_SITE, DEMO_NAME, network=DEMO_NETWORK, actor=actor, demo=True)
             summary = generate_demo(
@@ -94,6 +100,8 @@ def create_demo_database(
         db.close()
         _remove_database_files(path)
         os.replace(part, path)
+        cipher.remember(part, None)
+        cipher.remember(path, key)
         logger.info("Demo center created with %d synthetic patients", patients)
         return DemoResult(str(path), DEMO_SITE, summary)
     finally:

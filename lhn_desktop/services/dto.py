@@ -16,6 +16,8 @@ class CenterInfo:
     fingerprint: str
     db_path: str
     clinic_phone: str | None = None  # printed on the visit summary
+    encrypted: bool = False  # the database is encrypted at rest (SQLCipher)
+    key_file: str | None = None  # where an encrypted database's key is kept on this workstation
 
 
 @dataclass(frozen=True, slots=True)

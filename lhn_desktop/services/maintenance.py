@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from lhn_desktop.errors import CorruptDatabase, DatabaseError, NotFound, ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.store import cipher
 from lhn_desktop.store.backup import (
     backup_name,
     integrity_problems,
@@ -161,6 +161,8 @@ def restore_backup(
             raise NotFound(f"The backup file {source} does not exist.")
         if path.exists() and source.resolve() == path.resolve():
             raise ValidationError("That file is the database itself, not a backup of it. Choose a backup file.")
+        if path.exists():
+            cipher.has_key(path)  # an encrypted database's key, which its backups share, at hand to read them
         problems = integrity_problems(source)
         if problems:
             raise DatabaseError(
@@ -209,7 +211,7 @@ def restore_backup(
 
 
 def _journal_mode(path: Path) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = cipher.connect(path, read_only=True)
     try:
         return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
     finally:
@@ -217,10 +219,10 @@ def _journal_mode(path: Path) -> str:
 
 
 def _revision_read_only(path: Path) -> str | None:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = cipher.connect(path, read_only=True)
     try:
         return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-    except (sqlite3.Error, TypeError):
+    except cipher.errors(TypeError):
         return None
     finally:
         conn.close()
@@ -238,7 +240,7 @@ def _free_name(candidate: Path) -> Path:
 
 def _rotate_node(path: Path) -> str:
     new_node = str(uuid.uuid4())
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path)
     try:
         with conn:
             row = conn.execute("SELECT node_id FROM local_node").fetchone()

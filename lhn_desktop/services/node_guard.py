@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 from pathlib import Path
 
 from sqlalchemy import select
 
 from lhn_desktop.models.sync import SyncNode
+from lhn_desktop.store import cipher
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.machine import machine_digest
 
@@ -114,7 +114,7 @@ def _new_key(path: Path) -> None:
     from lhn_desktop.services.center import key_id, new_key_pair
 
     public_raw, private_der = new_key_pair()
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path)
     try:
         with conn:
             conn.execute("UPDATE local_node SET public_key = ?, private_key = ?, key_id = ?",
@@ -124,7 +124,7 @@ def _new_key(path: Path) -> None:
 
 
 def _belongs_here(path: Path, machine: str) -> None:
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path)
     try:
         with conn:
             conn.execute("UPDATE local_node SET machine = ?", (machine,))

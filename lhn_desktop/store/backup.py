@@ -10,12 +10,12 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lhn_desktop.errors import DatabaseError
+from lhn_desktop.store import cipher
 from lhn_desktop.store.location import create_private_file
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ def header_problems(path: Path) -> list[str]:
             header = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
         return [f"the file cannot be read: {exc.strerror or exc}"]
-    if header != SQLITE_HEADER:
-        return ["the file is not an SQLite database (its header is damaged or it is another kind of file)"]
+    if header != SQLITE_HEADER and not cipher.has_key(path):
+        return [
+            "the file is not an SQLite database (its header is damaged, it is another kind of file, or it is "
+            "encrypted and its key was not found)"
+        ]
     return []
 
 
@@ -58,8 +61,8 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
     if problems:
         return problems
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
+        conn = cipher.connect(path, read_only=True)
+    except cipher.errors(DatabaseError) as exc:
         return [f"the file cannot be opened: {exc}"]
     try:
         check = "quick_check" if quick else "integrity_check"
@@ -70,7 +73,7 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
             if len(problems) > 40:
                 break
         return problems
-    except sqlite3.DatabaseError as exc:
+    except cipher.errors() as exc:
         return [f"SQLite reports: {exc}"]
     finally:
         conn.close()
@@ -85,9 +88,10 @@ def online_backup(
     part.unlink(missing_ok=True)
     try:
         create_private_file(part)  # a backup holds the same patient data: owner-only
-        src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        key = cipher.key_for(db_path)  # a backup of an encrypted database is encrypted under the same key
+        src = cipher.connect(db_path, read_only=True)
         try:
-            dst = sqlite3.connect(part)
+            dst = cipher.connect(part, key=key)
             try:
 
                 def _progress(_status: int, remaining: int, total: int) -> None:
@@ -102,12 +106,13 @@ def online_backup(
             src.close()
     except BaseException as exc:
         part.unlink(missing_ok=True)
-        if not isinstance(exc, sqlite3.Error | OSError):
+        if not isinstance(exc, cipher.errors(OSError)):
             raise  # cancelled or interrupted: nothing is left behind
         raise DatabaseError(
             f"The backup could not be written to {target.parent}: {exc}. Check that the folder exists, that you "
             "can write to it and that the disk is not full; the database itself is unchanged.",
         ) from exc
+    cipher.remember(part, key)
     problems = integrity_problems(part)
     if problems:
         part.unlink(missing_ok=True)
@@ -119,6 +124,8 @@ def online_backup(
     with open(part, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(part, target)
+    cipher.remember(part, None)
+    cipher.remember(target, key)
     logger.info("Backup written: %s", target.name)
     return target
 
@@ -126,12 +133,12 @@ def online_backup(
 def read_site_code(path: Path) -> str | None:
     """The site code of an LHN Desktop center database, or ``None`` if the file is not one (or unreadable)."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = cipher.connect(path, read_only=True)
         try:
             row = conn.execute("SELECT site_code FROM local_node").fetchone()
         finally:
             conn.close()
-    except sqlite3.Error:
+    except cipher.errors(DatabaseError):
         return None
     return row[0] if row else None
 

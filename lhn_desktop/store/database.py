@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import CorruptDatabase, DatabaseError
 from lhn_desktop.models.team import LocalNode
-from lhn_desktop.store import capture
+from lhn_desktop.store import capture, cipher
 from lhn_desktop.store.backup import backup_name, header_problems, integrity_problems, list_backups, online_backup
 from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
 from lhn_desktop.store.location import check_database_path, create_private_file
@@ -72,6 +72,8 @@ class Database:
         create: bool = False,
         now_ms: Callable[[], int] = capture.wall_clock_ms,
         full_check: bool = True,
+        encrypt: bool = False,
+        key: bytes | None = None,
     ) -> Database:
         """Open (or with ``create``, create) a database file, migrating it if it is older.
 
@@ -79,9 +81,26 @@ class Database:
         database); without it only the header and the schema are read, and the caller runs
         :func:`lhn_desktop.store.backup.integrity_problems` soon after (the window does it in the
         background once it is shown).
+
+        With ``create`` and ``encrypt`` a new database is encrypted under ``key``, or a new random key written to
+        its key file (:mod:`lhn_desktop.store.cipher`); an existing file is opened as it is, plain or encrypted
+        (an encrypted one without its key is refused with what to do).
         """
         path = check_database_path(raw_path, must_exist=not create)
         existed = path.exists() and path.stat().st_size > 0
+        if not existed and create and encrypt:
+            cipher.remember(path, key or cipher.new_key_file(path))
+        elif existed and cipher.is_encrypted(path):
+            try:
+                cipher.check_key(path)  # a key file that is not this database's is named, not taken for damage
+            except cipher.KeyNotFound:
+                err = corrupt_message(path, backups_dir)
+                err.message = (
+                    f"{path} cannot be read. If it is an encrypted center database, its key was not found at "
+                    f"{cipher.key_file_for(path)}: give its key file with --key-file (or the {cipher.KEY_ENV} "
+                    f"environment variable). If it is not encrypted, it is damaged: {err.message}"
+                )
+                raise err from None
         if existed:
             problems = integrity_problems(path, quick=True) if full_check else header_problems(path)
             if problems:
@@ -170,7 +189,7 @@ def _idle_connection(path: Path) -> sqlite3.Connection:
     normally does, once the log reaches 1,000 pages, and at :meth:`Database.close`. It holds no lock
     and no snapshot between statements, so it never blocks a writer, a checkpoint or a backup.
     """
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn = cipher.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # joins the log's shared index
     return conn
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from lhn_desktop.errors import DatabaseError
@@ -55,7 +55,15 @@ def create_db_engine(path: Path) -> Engine:
     # window thread and the workers. ``Database`` holds one idle connection besides, so that closing a
     # session's connection does not checkpoint the whole log each time (see ``_idle_connection``).
     # hide_parameters: error messages and logs must never carry patient data from bound values.
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, hide_parameters=True)
+    from lhn_desktop.store import cipher
+
+    key = cipher.key_for(path)
+    if key is None:
+        url: str | URL = f"sqlite:///{path}"
+    else:  # SQLCipher's dialect sets the raw key (no key derivation) on every connection before anything else
+        cipher.check_key(path)  # a wrong key in words, once, rather than "file is not a database" later
+        url = URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
+    engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "begin", _begin)
     return engine

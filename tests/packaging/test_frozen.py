@@ -121,8 +121,11 @@ def test_frozen_program_runs_its_commands_and_smoke(frozen: Path, tmp_path: Path
     result = _run(cli, "ehr", "export", "--fhir", str(fhir), "--yes", "--db", str(db), "--json", home=tmp_path)
     assert result.returncode == 0, result.stderr
     folder = json.loads(result.stdout)["folder"]
-    result = _run(cli, "init", "--site", "ctr-9", "--name", "Frozen check", "--db", str(new), home=tmp_path)
+    # ... into an encrypted database: SQLCipher and SQLAlchemy's pysqlcipher dialect made it in
+    result = _run(cli, "init", "--site", "ctr-9", "--name", "Frozen check", "--encrypt", "--db", str(new),
+                  home=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert not new.read_bytes().startswith(b"SQLite format 3")
     result = _run(cli, "ehr", "import", folder, "--apply", "--db", str(new), "--json", home=tmp_path,
                   LHN_DESKTOP_VALIDATE_BESIDE_FROM_BYTES="0")  # fmt: skip
     assert result.returncode == 0, result.stderr
