@@ -285,3 +285,19 @@ def test_the_columns_of_another_kind_of_report_are_tabbed_in_reading_order_too(q
         visited.append(QApplication.focusWidget())
     assert visited[: len(fields)] == fields
     assert visited[len(fields) :] == buttons_of(dialog)
+
+
+#: forms with more than one required field: Enter after typing only the first must keep the form, and what was typed
+NEEDS_MORE = ["new patient", "improvement goal", "commons resource", "trusted key"]
+
+
+@pytest.mark.parametrize("name", NEEDS_MORE)
+def test_enter_in_a_one_line_field_with_required_fields_left_keeps_the_form(qtbot, ctx, tmp_path, presented, name):
+    dialog = _open(qtbot, _forms(ctx, tmp_path)[name])
+    typed = next(f for f in fields_in_reading_order(dialog) if isinstance(f, QLineEdit) and not f.isReadOnly())
+    typed.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClicks(typed, TYPED)
+    qtbot.keyClick(typed, Qt.Key.Key_Return)
+    assert dialog.isVisible() and QDialog.result(dialog) != QDialog.DialogCode.Accepted, f"{name}: closed"
+    assert presented, f"{name}: said nothing about what is missing"
+    assert TYPED in typed.text(), f"{name}: lost what was typed"
