@@ -56,3 +56,15 @@ def ask_save_path(parent: QWidget, title: str, kind: str, name: str, filters: li
         path = path.with_name(path.name + pattern[pattern.index("*") + 1 : pattern.index(")")].split()[0])
     remember_folder(kind, path)
     return path
+
+
+CHART_FILTERS = ["PNG picture (*.png)", "SVG drawing (*.svg)", "PDF document (*.pdf)"]
+CSV_FILTER = "CSV data for a spreadsheet (*.csv)"
+
+
+def ask_chart_path(parent: QWidget, title: str, on: date, *, csv: bool = True) -> str | None:
+    """Where to export a chart: the Documents folder (or the last one used), named by its title and the day; as a
+    picture, a PDF or (with ``csv``) its numbers."""
+    filters = CHART_FILTERS + ([CSV_FILTER] if csv else [])
+    path = ask_save_path(parent, "Export the chart", "chart", suggested_name(title, on, ".png"), filters)
+    return str(path) if path is not None else None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DateField
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, TASK_RESPONSIBLE, collaborate_form
 
 GAS_CHOICES = (
@@ -35,7 +35,7 @@ GAS_CHOICES = (
 )
 
 
-class GoalDialog(_FormDialog):
+class GoalDialog(FormDialog):
     def __init__(self, ctx, patient_id: str, goals, parent: QWidget | None = None) -> None:
         super().__init__("New goal", "Write the goal in the patient's or parent's own words.", parent)
         self.ctx, self.patient_id = ctx, patient_id
@@ -72,7 +72,7 @@ class GoalDialog(_FormDialog):
         )
 
 
-class FollowUpDialog(_FormDialog):
+class FollowUpDialog(FormDialog):
     def __init__(self, ctx, goal, parent: QWidget | None = None) -> None:
         super().__init__(f"Follow-up: {goal.text[:50]}", "How far did it go, compared with what was expected?", parent)
         self.ctx, self.goal = ctx, goal
@@ -90,7 +90,7 @@ class FollowUpDialog(_FormDialog):
                                      self.satisfied.currentData(), self.note_.text())  # fmt: skip
 
 
-class TaskDialog(_FormDialog):
+class TaskDialog(FormDialog):
     def __init__(self, ctx, patient_id: str, parent: QWidget | None = None) -> None:
         super().__init__("New task", "What is to be done, by whom, and by when.", parent)
         self.ctx, self.patient_id = ctx, patient_id

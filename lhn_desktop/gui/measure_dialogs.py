@@ -8,8 +8,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -21,44 +19,8 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.widgets import note
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.localization import format_month
-
-
-class _FormDialog(QDialog):
-    """A form whose OK runs ``save``; a refused value shows its message and keeps what was typed."""
-
-    def __init__(self, title: str, explanation: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(460)
-        layout = QVBoxLayout(self)
-        layout.addWidget(note(explanation, self))
-        self.form = QFormLayout()
-        layout.addLayout(self.form)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
-        )
-        self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-
-    def row(self, text: str, widget: QWidget) -> QWidget:
-        label = QLabel(text, self)
-        label.setBuddy(widget)
-        self.form.addRow(label, widget)
-        return widget
-
-    def save(self) -> None:
-        raise NotImplementedError
-
-    def _accept(self) -> None:
-        try:
-            self.save()
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
 
 
 def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
@@ -75,7 +37,7 @@ def month_text(month: str) -> str:
     return format_month(date.fromisoformat(f"{month}-01"), full=True)  # never the system's language
 
 
-class PhaseDialog(_FormDialog):
+class PhaseDialog(FormDialog):
     """Start a new phase: the centre line and limits are computed again from that month on."""
 
     def __init__(self, ctx, measure, months: list[str], parent: QWidget | None = None) -> None:
@@ -102,7 +64,7 @@ class PhaseDialog(_FormDialog):
         )
 
 
-class NoteDialog(_FormDialog):
+class NoteDialog(FormDialog):
     """A note on the chart at a date, optionally linked to a PDSA cycle."""
 
     def __init__(self, ctx, measure, on: date, parent: QWidget | None = None) -> None:
@@ -122,7 +84,7 @@ class NoteDialog(_FormDialog):
         self.ctx.measures.add_note(self.ctx.actor, self.code, self.on.day(), self.text.text(), self.pdsa.currentData())
 
 
-class BaselineDialog(_FormDialog):
+class BaselineDialog(FormDialog):
     """Which months make the baseline the centre line and limits are frozen on."""
 
     def __init__(self, ctx, measure, months: list[str], current: int | None, chosen: bool, parent=None) -> None:
@@ -145,7 +107,7 @@ class BaselineDialog(_FormDialog):
         self.ctx.measures.set_baseline(self.ctx.actor, self.code, self.last.currentData())
 
 
-class EnterMonthDialog(_FormDialog):
+class EnterMonthDialog(FormDialog):
     """A month's numerator and denominator typed in, e.g. from a paper audit."""
 
     def __init__(self, ctx, measure, month: str, parent: QWidget | None = None) -> None:
@@ -189,9 +151,9 @@ class AllChartsDialog(QDialog):
         layout.addWidget(buttons)
 
     def export(self) -> None:
-        from lhn_desktop.gui.pages.measures import ask_export_path
+        from lhn_desktop.gui.files import ask_chart_path
 
-        path = ask_export_path(self, "All measures", self.ctx.today(), csv=False)
+        path = ask_chart_path(self, "All measures", self.ctx.today(), csv=False)
         if path:
             try:
                 self.ctx.measures.render_page(path)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
-from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.services.planning import AGENDA_KINDS, AGENDA_SOURCES, PLAN_STATUSES
 from lhn_desktop.services.schedule import VISIT_TYPES
 
 
-class AgendaItemDialog(_FormDialog):
+class AgendaItemDialog(FormDialog):
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Agenda item: {row.patient_name}",
@@ -33,7 +33,7 @@ class AgendaItemDialog(_FormDialog):
                                           self.source.currentData(), row.visit_id)  # fmt: skip
 
 
-class PlanNotesDialog(_FormDialog):
+class PlanNotesDialog(FormDialog):
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Pre-visit plan: {row.patient_name}",
@@ -60,7 +60,7 @@ def _date_edit(parent: QWidget, day):
     return DayEdit(day, parent)
 
 
-class AddVisitDialog(_FormDialog):
+class AddVisitDialog(FormDialog):
     """A visit added by hand: the patient by MRN, the date, time, clinician and visit type."""
 
     def __init__(self, ctx, day, parent: QWidget | None = None) -> None:
@@ -85,7 +85,7 @@ class AddVisitDialog(_FormDialog):
                                                     self.visit_type.currentText())  # fmt: skip
 
 
-class MoveVisitDialog(_FormDialog):
+class MoveVisitDialog(FormDialog):
     def __init__(self, ctx, row, day, parent: QWidget | None = None) -> None:
         super().__init__(f"Move the visit: {row.patient_name}", "Choose the new date and time.", parent)
         self.ctx, self.huddle_row = ctx, row

@@ -71,10 +71,9 @@ def test_a_new_phase_by_keyboard_recomputes_the_centre_line(page: MeasuresPage, 
     assert "Phases: from" in page.reading.text()
 
 
-def test_a_phase_without_a_reason_is_refused_and_nothing_changes(page: MeasuresPage, qtbot, monkeypatch) -> None:
+def test_a_phase_without_a_reason_is_refused_and_nothing_changes(page: MeasuresPage, qtbot, presented) -> None:
     _select(page, "model_care")
-    shown = []
-    monkeypatch.setattr("lhn_desktop.gui.measure_dialogs.show_error", lambda parent, exc: shown.append(exc))
+    shown = presented  # what the one error presenter would show
 
     def fill(dialog: QDialog) -> None:
         qtbot.keyClick(dialog, Qt.Key.Key_Return)  # no reason typed

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
@@ -29,7 +29,7 @@ from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS
 ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Parent", "patient": "Patient"}
 
 
-class ResourceDialog(_FormDialog):
+class ResourceDialog(FormDialog):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__("New resource", "A tool, lesson or story for the commons. No patient information.", parent)
         self.ctx = ctx
@@ -58,7 +58,7 @@ class ResourceDialog(_FormDialog):
         )  # fmt: skip
 
 
-class AdaptDialog(_FormDialog):
+class AdaptDialog(FormDialog):
     def __init__(self, ctx, detail, parent=None) -> None:
         super().__init__("Adapt for this center", "A local copy that keeps the link to the original.", parent)
         self.ctx, self.detail = ctx, detail

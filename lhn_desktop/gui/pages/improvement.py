@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import display_text
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, detail_pane, page_actions
@@ -66,7 +66,7 @@ def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
     return item
 
 
-class GoalDialog(_FormDialog):
+class GoalDialog(FormDialog):
     def __init__(self, ctx, goal=None, parent=None) -> None:
         super().__init__("90-day goal" if goal is None else f"Goal: {goal.title}",
                          "One sentence that names the measure, how much and by when (SMART).", parent)  # fmt: skip
@@ -102,7 +102,7 @@ class GoalDialog(_FormDialog):
             self.ctx.improvement.link_measure(self.ctx.actor, self.goal_id, self.measure.currentData())
 
 
-class BoxDialog(_FormDialog):
+class BoxDialog(FormDialog):
     def __init__(self, ctx, goal_id: str, parent_id: str | None, kind: str, node=None, parent=None) -> None:
         super().__init__(NODE_KINDS[kind], "The words that go in the box of the driver diagram.", parent)
         self.ctx, self.goal_id, self.parent_id, self.kind, self.node = ctx, goal_id, parent_id, kind, node
@@ -116,7 +116,7 @@ class BoxDialog(_FormDialog):
             self.ctx.improvement.add_driver(self.ctx.actor, self.goal_id, self.parent_id, self.kind, self.text.text())
 
 
-class ProgressDialog(_FormDialog):
+class ProgressDialog(FormDialog):
     def __init__(self, ctx, goal_id: str, parent=None) -> None:
         suggested, reasons = ctx.improvement.suggest_progress(goal_id)
         super().__init__("Progress score", f"Suggested {suggested:.1f} (IHI scale): " + " ".join(reasons), parent)
@@ -132,7 +132,7 @@ class ProgressDialog(_FormDialog):
         self.ctx.improvement.record_progress(self.ctx.actor, self.goal_id, self.score.value(), self.note_.text())
 
 
-class CloseOutDialog(_FormDialog):
+class CloseOutDialog(FormDialog):
     def __init__(self, ctx, goal_id: str, parent=None) -> None:
         super().__init__("Close out the goal", "Was the aim met, and what did the team learn?", parent)
         self.ctx, self.goal_id = ctx, goal_id

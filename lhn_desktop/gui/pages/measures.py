@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.files import ask_chart_path
 from lhn_desktop.gui.models import ROW_ROLE, Column, Month, month_text
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
@@ -31,17 +32,6 @@ def _latest(m):
 
 #: actions that work on the chosen measure: disabled until one is chosen
 NEEDS_CHART = ("phase", "note", "baseline", "export", "print")
-CHART_FILTERS = ["PNG picture (*.png)", "SVG drawing (*.svg)", "PDF document (*.pdf)"]
-CSV_FILTER = "CSV data for a spreadsheet (*.csv)"
-
-
-def ask_export_path(parent: QWidget, title: str, on: date, *, csv: bool = True) -> str | None:
-    """Where to export a chart: the Documents folder (or the last one used), named by its title and the day."""
-    from lhn_desktop.gui.files import ask_save_path, suggested_name
-
-    filters = CHART_FILTERS + ([CSV_FILTER] if csv else [])
-    path = ask_save_path(parent, "Export the chart", "chart", suggested_name(title, on, ".png"), filters)
-    return str(path) if path is not None else None
 
 
 class MeasuresPage(Page):
@@ -288,7 +278,7 @@ class MeasuresPage(Page):
         if self.chart is None:
             return
         code = self.chart.measure.code
-        path = ask_export_path(self, self.chart.measure.title, self.ctx.today())
+        path = ask_chart_path(self, self.chart.measure.title, self.ctx.today())
         if not path:
             return
         try:

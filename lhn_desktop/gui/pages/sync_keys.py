@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.measure_dialogs import _FormDialog
+from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.pages.sync_send import RED
 from lhn_desktop.gui.widgets import RecordsView, note
@@ -40,7 +40,7 @@ def _fingerprint_font() -> QFont:
     return font
 
 
-class AddKeyDialog(_FormDialog):
+class AddKeyDialog(FormDialog):
     """Trust a key card once the fingerprint read on the other workstation's screen is typed here."""
 
     def __init__(self, ctx, card: KeyCard, parent: QWidget | None = None) -> None:

@@ -1,0 +1,50 @@
+"""The base of the program's forms: an explanation, labelled rows of fields, OK and Cancel.
+
+OK runs the form's ``save``; a value the services refuse shows its message through the one error presenter and
+the form stays open with everything typed. The keyboard behaviour every form shares (first field, Tab order,
+Escape asking before discarding) is installed once on the application by ``gui/keyboard.py``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.widgets import note
+
+
+class FormDialog(QDialog):
+    """A form whose OK runs ``save``; a refused value shows its message and keeps what was typed."""
+
+    def __init__(self, title: str, explanation: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note(explanation, self))
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
+        )
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def row(self, text: str, widget: QWidget) -> QWidget:
+        label = QLabel(text, self)
+        label.setBuddy(widget)
+        self.form.addRow(label, widget)
+        return widget
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        try:
+            self.save()
+        except LhnError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
