@@ -26,6 +26,15 @@ def page_sizes(pdf: Path) -> list[tuple[int, int]]:
         document.close()
 
 
+def fresh_documents(monkeypatch, tmp_path: Path, kind: str) -> Path:
+    """A Documents folder of this test's own, and no folder remembered yet for ``kind`` of document."""
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(files, "documents_folder", lambda: documents)
+    QSettings().remove(f"files/last_folder/{kind}")
+    return documents
+
+
 @pytest.fixture
 def paper(monkeypatch, tmp_path: Path):
     """The print dialog answered with a printer that writes what it is sent to a PDF file; records each call."""
@@ -111,10 +120,7 @@ def test_paint_pdf_draws_every_page(qtbot, tmp_path: Path) -> None:
 
 
 def test_save_dialogs_start_in_documents_with_a_name_saying_what_and_when(qtbot, monkeypatch, tmp_path) -> None:
-    documents = tmp_path / "Documents"
-    documents.mkdir()
-    monkeypatch.setattr(files, "documents_folder", lambda: documents)
-    QSettings().remove("files/last_folder/huddle")
+    documents = fresh_documents(monkeypatch, tmp_path, "huddle")
     offered: list[str] = []
 
     def dialog(parent, title, start, filters):
@@ -153,10 +159,7 @@ def test_the_chart_shown_prints_and_exports_under_its_title(window: MainWindow, 
     (call,) = paper
     assert call["title"] == f"Chart: {title}" and len(page_sizes(call["file"])) == 1
 
-    documents = tmp_path / "Documents"
-    documents.mkdir()
-    monkeypatch.setattr(files, "documents_folder", lambda: documents)
-    QSettings().remove("files/last_folder/chart")
+    documents = fresh_documents(monkeypatch, tmp_path, "chart")
     offered: list[str] = []
 
     def dialog(parent, caption, start, filters):
