@@ -342,3 +342,11 @@ def test_export_and_import_run_off_the_window_thread(qtbot, ctx: AppContext, mon
     qtbot.waitUntil(lambda: "1 of 1 bundle imported" in page.receive.report.toPlainText())
     assert "nothing new" in page.receive.report.toPlainText() and errors == []
     window.close()
+
+
+def test_this_workstation_says_whether_the_database_is_encrypted(window) -> None:
+    from lhn_desktop.gui.pages.sync import SyncPage
+
+    page = window.go_to(SyncPage)
+    page.refresh()
+    assert page.workstation.values["encryption"].text() == "no"  # the demo center of the tests is plain

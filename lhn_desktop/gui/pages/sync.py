@@ -70,6 +70,7 @@ class WorkstationTab(QWidget):
                     ("key", "Key id"),
                     ("fingerprint", "Key fingerprint"),
                     ("db", "Database file"),
+                    ("encryption", "Encrypted at rest"),
                 ],
             ),
             (
@@ -89,7 +90,7 @@ class WorkstationTab(QWidget):
             for key, label in keys:
                 value = QLabel("", box)
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                value.setWordWrap(key == "db")  # a long path must not widen the window
+                value.setWordWrap(key in ("db", "encryption"))  # a long path must not widen the window
                 self.values[key] = value
                 form.addRow(f"{label}:", value)
             layout.addWidget(box)
@@ -131,6 +132,7 @@ class WorkstationTab(QWidget):
             "key": info.key_id,
             "fingerprint": info.fingerprint,
             "db": info.db_path,
+            "encryption": f"yes; its key file is {info.key_file}" if info.encrypted else "no",
             "records": f"{stats.records:,}",
             "versions": f"{stats.field_versions:,}",
             "audit": f"{stats.audit_events:,}",
