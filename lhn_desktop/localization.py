@@ -29,6 +29,7 @@ __all__ = [
     "paper_size",
     "parse_date",
     "set_locale",
+    "stored_month",
     "typed_date",
     "typed_forms",
 ]
@@ -136,6 +137,12 @@ def format_datetime(moment: datetime | None, *, empty: str = "") -> str:
 def format_month(day: date, *, full: bool = False) -> str:
     """A month: "Mar 2027", or "March 2027" with ``full`` (the same everywhere, in the program's English)."""
     return f"{(MONTH_NAMES if full else MONTHS)[day.month - 1]} {day.year}"
+
+
+def stored_month(text: str, *, full: bool = False) -> str:
+    """A month as it is stored ("2027-03") as people read it: "Mar 2027", or "March 2027" with ``full``."""
+    year, month = text.split("-")
+    return format_month(date(int(year), int(month), 1), full=full)
 
 
 def typed_date(day: date | None) -> str:

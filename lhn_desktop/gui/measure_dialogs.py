@@ -20,7 +20,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
-from lhn_desktop.localization import format_month
+from lhn_desktop.localization import stored_month
 
 
 def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
@@ -30,11 +30,6 @@ def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
         when = f" (from {choice.start_date:%d %b %Y})" if choice.start_date else ""
         combo.addItem(f"{choice.label}{when}", choice.id)
     return combo
-
-
-def month_text(month: str) -> str:
-    """2026-03 -> March 2026, as a person says it."""
-    return format_month(date.fromisoformat(f"{month}-01"), full=True)  # never the system's language
 
 
 class PhaseDialog(FormDialog):
@@ -50,7 +45,7 @@ class PhaseDialog(FormDialog):
         self.ctx, self.code = ctx, measure.code
         self.month = self.row("&Starts in:", QComboBox(self))
         for month in months[1:]:
-            self.month.addItem(month_text(month), month)
+            self.month.addItem(stored_month(month, full=True), month)
         self.month.setCurrentIndex(self.month.count() - 1)
         self.reason = self.row("&Why it changed:", QPlainTextEdit(self))
         self.reason.setTabChangesFocus(True)
@@ -99,7 +94,7 @@ class BaselineDialog(FormDialog):
         self.last = self.row("&Last baseline month:", QComboBox(self))
         self.last.addItem("Default (the first 12 months with data)", None)
         for month in months:
-            self.last.addItem(month_text(month), month)
+            self.last.addItem(stored_month(month, full=True), month)
         if chosen and current:
             self.last.setCurrentIndex(current)
 

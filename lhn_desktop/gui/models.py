@@ -47,11 +47,6 @@ class Month(date):
         return cls(int(year), int(month), 1)
 
 
-def month_text(text: str) -> str:
-    """A stored month "2027-03" as people read it: "Mar 2027"."""
-    return format_month(Month.of(text))
-
-
 def display_text(value: Any) -> str:
     if value is None:
         return ""

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
+from lhn_desktop.localization import stored_month
 from lhn_desktop.models.goals import CollaborateResponse
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
@@ -408,8 +409,8 @@ class MeasureService:
         months = [v.month for v in self._charted_values(self.get(code))[0]]
         if month not in months[1:]:
             raise ValidationError(
-                f"A new phase must start at a month after the first one on the chart ({_words(months[0])} to "
-                f"{_words(months[-1])})."
+                f"A new phase must start at a month after the first one on the chart ({stored_month(months[0])} to "
+                f"{stored_month(months[-1])})."
                 if months
                 else "A new phase needs months on the chart first."
             )
@@ -464,7 +465,7 @@ class MeasureService:
             first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, None)), None)
         if first is None:
             noun = measure.denominator_text[:1].lower() + measure.denominator_text[1:]
-            span = f"from {_words(values[0].month)} to {_words(values[-1].month)}"
+            span = f"from {stored_month(values[0].month)} to {stored_month(values[-1].month)}"
             raise NotFound(
                 f"{measure.title} has no month with data yet: {span} there were no {noun}. The chart starts at "
                 "the first month with data: enter a month by hand, or compute the measures again once the first "
@@ -596,13 +597,6 @@ def _has_data(value: MonthValue, percent: bool, minimum: int | None) -> bool:
     if not percent:
         return True
     return bool(value.denominator) and (minimum is None or (value.denominator or 0) >= minimum)
-
-
-def _words(month: str) -> str:
-    """A stored month "2025-01" as a message says it: "Jan 2025"."""
-    from lhn_desktop.localization import format_month
-
-    return format_month(date.fromisoformat(f"{month}-01"))
 
 
 def _num(v: float | None) -> str:

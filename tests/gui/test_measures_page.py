@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog
 
 from lhn_desktop.gui.main_window import MainWindow
-from lhn_desktop.gui.models import month_text
 from lhn_desktop.gui.pages.measures import MeasuresPage
+from lhn_desktop.localization import stored_month as month_text
 from tests.gui.conftest import make_window, when_dialog_opens
 
 

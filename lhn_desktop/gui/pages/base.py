@@ -38,6 +38,12 @@ class Page(QWidget):
     def refresh(self) -> None:
         """Reload from the database. Called when the page is shown."""
 
+    def say(self, message: str, ms: int = 5000) -> None:
+        """A short word in the window's status bar (nothing when the page is shown on its own)."""
+        bar = getattr(self.window(), "statusBar", None)
+        if bar is not None:
+            bar().showMessage(message, ms)
+
     def runner(self) -> TaskRunner:
         """The window's one runner for work off the window thread; a page shown on its own (outside the main
         window) gets a runner of its own, with the same error presenter."""

@@ -460,9 +460,8 @@ class ImprovementPage(Page):
         except LhnError as exc:
             show_error(self, exc)
             return
-        bar = getattr(self.window(), "statusBar", None)
-        if pages and bar is not None:
-            bar().showMessage(f"{name}: sent to the printer.", 5000)
+        if pages:
+            self.say(f"{name}: sent to the printer.")
 
     def ramp_pdf(self, only_cycle: bool = False) -> None:
         from lhn_desktop.gui.files import ask_save_path, suggested_name

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.files import ask_chart_path
-from lhn_desktop.gui.models import ROW_ROLE, Column, Month, month_text
+from lhn_desktop.gui.models import ROW_ROLE, Column, Month
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
-from lhn_desktop.localization import format_date, format_month
+from lhn_desktop.localization import format_date, format_month, stored_month
 
 
 def percent(num: int, den: int | None) -> str:
@@ -185,7 +185,7 @@ class MeasuresPage(Page):
         lines = [f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, out of {escape(m.denominator_text.lower())}."]
         if chart.months_before_data:
             lines.append(
-                f"The chart starts in {month_text(chart.months[0])}, the first month with data; the "
+                f"The chart starts in {stored_month(chart.months[0])}, the first month with data; the "
                 f"{chart.months_before_data} month(s) before it had none and are left off."
             )
         if chart.phases:
@@ -193,7 +193,7 @@ class MeasuresPage(Page):
             lines.append(f"Phases: {phases}.")
         elif chart.freeze:
             which = "chosen" if chart.baseline_chosen else "the first 12 months"
-            first, last = month_text(chart.months[0]), month_text(chart.months[chart.freeze - 1])
+            first, last = stored_month(chart.months[0]), stored_month(chart.months[chart.freeze - 1])
             lines.append(f"Baseline: {first} to {last} ({which}).")
         for s in chart.result.summary:
             where = f"Phase {s.part}: " if len(chart.result.summary) > 1 else ""
@@ -222,7 +222,7 @@ class MeasuresPage(Page):
 
         if not self.chart.reported(value):
             self.point_info.setText(
-                f"<b>{month_text(value.month)}</b>: {value.denominator or 0} responses, fewer than "
+                f"<b>{stored_month(value.month)}</b>: {value.denominator or 0} responses, fewer than "
                 f"{self.chart.min_denominator}: not reported"
             )
             return
@@ -231,7 +231,7 @@ class MeasuresPage(Page):
         flags = " · beyond the limits" if point.sigma_signal else ""
         flags += " · excluded from the calculations" if not point.include else ""
         self.point_info.setText(
-            f"<b>{month_text(value.month)}</b>: {counts} = {fmt(point.y)} · centre {fmt(point.cl)}{limits}{flags}"
+            f"<b>{stored_month(value.month)}</b>: {counts} = {fmt(point.y)} · centre {fmt(point.cl)}{limits}{flags}"
             f" · {'entered by hand' if value.source == 'entered' else 'computed'}"
         )
         if not from_table:
@@ -303,9 +303,8 @@ class MeasuresPage(Page):
         except LhnError as exc:
             show_error(self, exc)
             return
-        bar = getattr(self.window(), "statusBar", None)
-        if pages and bar is not None:
-            bar().showMessage(f"{title}: chart sent to the printer ({pages} page{'s' if pages > 1 else ''}).", 5000)
+        if pages:
+            self.say(f"{title}: chart sent to the printer ({pages} page{'s' if pages > 1 else ''}).")
 
     def show_all(self) -> None:
         """Every measure on one page: read and laid out off the window thread, with progress, then shown."""
