@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.improvement import DriverNode, PdsaCycle
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import TeamMember
+from lhn_desktop.store.attachments import AttachmentStore, attachments_folder  # noqa: F401 (re-exported)
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES
 
@@ -90,12 +90,6 @@ class ProfileCard:
     adopted: int
 
 
-def attachments_folder(db_path: str | Path) -> Path:
-    """Where a center database keeps its attachments: beside it, named after it."""
-    path = Path(db_path)
-    return path.with_name(f"{path.stem}-attachments")
-
-
 def fts_query(words: str) -> str | None:
     """A safe FTS5 query from what a person typed: every word must match; the last one as a prefix."""
     tokens = _WORD.findall(words or "")
@@ -109,6 +103,7 @@ class CommonsService:
     def __init__(self, db: Database, attachments_dir: Path, *, today: Callable[[], date] = date.today) -> None:
         self.db = db
         self.attachments_dir = attachments_dir
+        self.files = AttachmentStore(db.path, attachments_dir)
         self.today = today
 
     def _site(self) -> str:
@@ -239,13 +234,10 @@ class CommonsService:
                 f"{source.name} is {size / 1_048_576:.1f} MB; attachments are at most "
                 f"{ATTACHMENT_MAX_BYTES // 1_048_576} MB. Link large videos instead."
             )
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
-        self.attachments_dir.mkdir(parents=True, exist_ok=True)
-        target = self.attachments_dir / digest
-        if not target.exists():
-            part = target.with_suffix(".part")
-            shutil.copyfile(source, part)
-            part.replace(target)
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if self.files.read(digest) is None:  # not here yet, or a damaged copy: (re)written
+            self.files.write(digest, data)
         words = ""
         if source.suffix.lower() in TEXT_SUFFIXES:
             words = source.read_text(encoding="utf-8", errors="replace")[:200_000]
@@ -262,9 +254,9 @@ class CommonsService:
         words = {}
         for resource_id, name, digest in found:
             assert digest is not None  # the query matched it
-            path = self.attachments_dir / digest
-            if Path(name or "").suffix.lower() in TEXT_SUFFIXES and path.is_file():
-                words[resource_id] = path.read_bytes()[:800_000].decode("utf-8", errors="replace")[:200_000]
+            data = self.files.read(digest) if Path(name or "").suffix.lower() in TEXT_SUFFIXES else None
+            if data is not None:
+                words[resource_id] = data[:800_000].decode("utf-8", errors="replace")[:200_000]
         if words:
             with self.db.write(actor) as s:
                 for resource_id, text_ in words.items():
@@ -272,18 +264,30 @@ class CommonsService:
                               {"t": text_, "id": resource_id})  # fmt: skip
         return len(words)
 
-    def attachment_path(self, resource_id: str) -> Path:
-        """The stored attachment, after checking its hash: a changed or damaged file is refused."""
+    def attachment(self, resource_id: str) -> tuple[str, bytes]:
+        """The attachment's name and content, after checking its hash: a changed or damaged file is refused."""
         detail = self.get(resource_id)
         if not detail.attachment_sha256:
             raise NotFound("This resource has no attachment.")
-        path = self.attachments_dir / detail.attachment_sha256
-        if not path.is_file():
-            raise NotFound(f"The attachment {detail.attachment_name} is not on this computer yet; it arrives with "
-                           "the resource's next sync bundle.")  # fmt: skip
-        if hashlib.sha256(path.read_bytes()).hexdigest() != detail.attachment_sha256:
-            raise LhnError(f"The stored copy of {detail.attachment_name} has changed or is damaged; it does not match "
-                           "the hash recorded with the resource. It was not opened.")  # fmt: skip
+        name = detail.attachment_name or detail.attachment_sha256
+        if not self.files.exists(detail.attachment_sha256):
+            raise NotFound(f"The attachment {name} is not on this computer yet; it arrives with the resource's next "
+                           "sync bundle.")  # fmt: skip
+        data = self.files.read(detail.attachment_sha256)
+        if data is None:
+            raise LhnError(f"The stored copy of {name} has changed or is damaged; it does not match the hash "
+                           "recorded with the resource. It was not opened.")  # fmt: skip
+        return name, data
+
+    def save_attachment(self, resource_id: str, target: str | Path) -> Path:
+        """Write a copy of the attachment where the person chose (a copy outside the store is theirs to keep)."""
+        _name, data = self.attachment(resource_id)
+        path = Path(target)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise LhnError(f"The attachment could not be saved to {path}: {exc.strerror or exc}. Choose another "
+                           "folder.") from None  # fmt: skip
         return path
 
     # -- adopt and adapt ---------------------------------------------------------------------------------------

@@ -223,11 +223,12 @@ class Attached:
 
 class SyncService:
     def __init__(self, db: Database, attachments_dir: Path | None = None) -> None:
-        from lhn_desktop.services.commons import attachments_folder
+        from lhn_desktop.store.attachments import AttachmentStore, attachments_folder
 
         self.db = db
         #: where the commons keeps attached files by hash: what bundles carry, and where they arrive
         self.attachments_dir = attachments_dir if attachments_dir is not None else attachments_folder(db.path)
+        self.files = AttachmentStore(db.path, self.attachments_dir)
 
     # -- what would leave ---------------------------------------------------------------------------------------
 
@@ -416,10 +417,11 @@ class SyncService:
         left: list[Attached] = []
         total = 0
         for digest in sorted(newest, key=lambda d: newest[d], reverse=True):
-            path = self.attachments_dir / digest
-            if len(digest) != 64 or not path.is_file():
+            if not self.files.exists(digest):
                 continue  # not on this workstation (yet): nothing to send
-            item = Attached(digest, path, path.stat().st_size, titles.get(names[digest], "(untitled)"))
+            item = Attached(
+                digest, self.files.path(digest), self.files.size(digest), titles.get(names[digest], "(untitled)")
+            )
             if len(going) < MAX_ATTACHMENTS and total + item.bytes <= ATTACHMENT_BUDGET:
                 going.append(item)
                 total += item.bytes
@@ -427,14 +429,13 @@ class SyncService:
                 left.append(item)
         return going, left
 
-    @staticmethod
-    def _attachment_bytes(going: list[Attached]) -> dict[str, bytes]:
+    def _attachment_bytes(self, going: list[Attached]) -> dict[str, bytes]:
         """The chosen files' content; a stored file that no longer matches its hash (changed or damaged here)
         is not sent."""
         out = {}
         for item in going:
-            data = item.path.read_bytes()
-            if hashlib.sha256(data).hexdigest() == item.digest:
+            data = self.files.read(item.digest)
+            if data is not None:
                 out[item.digest] = data
             else:
                 logger.warning("An attached file no longer matches its hash and was not sent (%s)", item.digest[:12])
@@ -456,25 +457,13 @@ class SyncService:
         stored: set[str] = set()
         if not verified.attachments:
             return stored
-        folder = self.attachments_dir
-        part: Path | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
             for digest, data in verified.attachments.items():
-                target = folder / digest
-                if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
+                if self.files.read(digest) is not None:
                     continue  # the same file, already here (a damaged copy is replaced)
-                part = folder / f".{digest}.{os.getpid()}.part"
-                with open(part, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(part, target)
-                part = None
+                self.files.write(digest, data)  # whole or not at all; sealed beside an encrypted database
                 stored.add(digest)
         except OSError as exc:
-            if part is not None:
-                part.unlink(missing_ok=True)
             logger.error("Attached files of %s could not be stored: %s", name, type(exc).__name__)
             reason = "the disk is full" if exc.errno == errno.ENOSPC else "the attachments folder refused a write"
             raise BundleRejected("E_APPLY", f"its attached files could not be saved: {reason}", file=name,

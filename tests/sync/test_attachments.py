@@ -69,8 +69,7 @@ def test_an_attachment_arrives_sealed_with_its_resource_at_another_workstation(p
         assert FORM[:40] not in zf.read(member)  # sealed under the center key, not in the clear
     report = SyncService(b).import_bundle(ADMIN, path, CENTER_KEY)
     assert report.attachments == 1 and "1 attached file stored" in report.summary
-    stored = commons(b).attachment_path(rid)
-    assert stored.read_bytes() == FORM and stored.name == FORM_HASH
+    assert commons(b).attachment(rid) == ("form.pdf", FORM)
 
     again = SyncService(a).export_center(ADMIN, folder(tmp_path / "share2"), CENTER_KEY)
     second = SyncService(b).import_bundle(ADMIN, again, CENTER_KEY)
@@ -89,7 +88,7 @@ def test_a_resource_that_arrives_without_its_file_says_so(pair, tmp_path: Path):
         assert not [n for n in zf.namelist() if n.startswith("files/")]
     assert SyncService(b).import_bundle(ADMIN, path, CENTER_KEY).attachments == 0
     with pytest.raises(NotFound, match="form.pdf is not on this computer yet"):
-        commons(b).attachment_path(rid)
+        commons(b).attachment(rid)
 
 
 def test_a_damaged_copy_at_the_receiver_is_replaced_by_the_checked_one(pair, tmp_path: Path):
@@ -99,7 +98,7 @@ def test_a_damaged_copy_at_the_receiver_is_replaced_by_the_checked_one(pair, tmp
     damaged.write_bytes(b"half a file")
     path = SyncService(a).export_center(ADMIN, folder(tmp_path / "share"), CENTER_KEY)
     assert SyncService(b).import_bundle(ADMIN, path, CENTER_KEY).attachments == 1
-    assert commons(b).attachment_path(rid).read_bytes() == FORM
+    assert commons(b).attachment(rid)[1] == FORM
 
 
 # -- through the coordinating center -------------------------------------------------------------------------------
@@ -116,7 +115,7 @@ def test_an_attachment_travels_through_the_coordinator_and_its_words_are_found(n
     assert report.attachments == 1
     report, _ = send(ncc, b, tmp_path / "to-b", audience="ctr-042")
     assert report.attachments == 1
-    assert commons(b).attachment_path(rid).read_bytes() == words
+    assert commons(b).attachment(rid)[1] == words
     assert [r.id for r in commons(b).search("zygomorphic")] == [rid]  # indexed on arrival
 
 
@@ -130,9 +129,9 @@ def test_attachments_past_the_bundle_budget_stay_behind_and_the_review_says_whic
                for w in warnings)  # fmt: skip
     path = SyncService(a).export_center(ADMIN, folder(tmp_path / "share"), CENTER_KEY)
     SyncService(b).import_bundle(ADMIN, path, CENTER_KEY)
-    assert commons(b).attachment_path(newer).read_bytes() == FORM + b"v2"  # newest first
+    assert commons(b).attachment(newer)[1] == FORM + b"v2"  # newest first
     with pytest.raises(NotFound):
-        commons(b).attachment_path(older)
+        commons(b).attachment(older)
 
 
 # -- hostile files --------------------------------------------------------------------------------------------------
@@ -223,7 +222,7 @@ def test_a_receiver_with_a_full_disk_stores_nothing_and_says_so(pair, tmp_path: 
     assert imports(b) == before and list(attachments_folder(b.path).iterdir()) == []  # no .part left behind
     monkeypatch.setattr(sync_module.os, "fsync", real_fsync)
     assert SyncService(b).import_bundle(ADMIN, path, CENTER_KEY).attachments == 1
-    assert commons(b).attachment_path(rid).read_bytes() == FORM
+    assert commons(b).attachment(rid)[1] == FORM
 
 
 # -- the other export and import faults of the same review -----------------------------------------------------------
@@ -268,3 +267,25 @@ def test_a_text_stored_over_the_limit_before_the_check_stops_the_export_by_name(
     message = caught.value.message
     assert "summary of this resource is 100,009 characters long" in message and "nothing was exported" in message
     assert "Zebediah" not in message and list(target.iterdir()) == []
+
+
+def test_beside_encrypted_workstations_attachments_are_sealed_at_rest_and_travel_whole(center_path, tmp_path):
+    from lhn_desktop.services.maintenance import _rotate_node, change_key
+    from lhn_desktop.store.attachments import SEALED
+
+    change_key(center_path, tmp_path / "a-backups", require_plain=True)  # workstation A encrypts its database
+    b_path = folder(tmp_path / "b") / "center.sqlite3"
+    b_path.write_bytes(center_path.read_bytes())  # B: a copy of A under the same key, its own workstation id
+    _rotate_node(b_path)
+    a, b = Database.open(center_path, tmp_path / "a-backups"), Database.open(b_path, tmp_path / "b-backups")
+    try:
+        rid = share_with_file(a, tmp_path, "Pre-visit form", "form.pdf", FORM)
+        path = SyncService(a).export_center(ADMIN, folder(tmp_path / "share"), CENTER_KEY)
+        assert SyncService(b).import_bundle(ADMIN, path, CENTER_KEY).attachments == 1
+        for db in (a, b):
+            stored = (attachments_folder(db.path) / FORM_HASH).read_bytes()
+            assert stored.startswith(SEALED) and FORM[:40] not in stored  # nothing readable at rest
+            assert commons(db).attachment(rid) == ("form.pdf", FORM)  # whole, hash-checked
+    finally:
+        a.close()
+        b.close()

@@ -72,11 +72,16 @@ def test_attachment_cap_and_hash_check(commons, admin, tmp_path: Path, monkeypat
     small = tmp_path / "form.pdf"
     small.write_bytes(b"%PDF small form")
     rid = _add(commons, admin, attachment=small)
-    stored = commons.attachment_path(rid)
-    assert stored.read_bytes() == b"%PDF small form" and stored.name == commons.get(rid).attachment_sha256
+    assert commons.attachment(rid) == ("form.pdf", b"%PDF small form")
+    stored = commons.files.path(commons.get(rid).attachment_sha256)
+    assert stored.read_bytes() == b"%PDF small form"  # plain beside a plain database, stored under its hash
+    saved = commons.save_attachment(rid, tmp_path / "copy.pdf")
+    assert saved.read_bytes() == b"%PDF small form"
+    with pytest.raises(LhnError, match="could not be saved"):
+        commons.save_attachment(rid, tmp_path / "no such folder" / "copy.pdf")
     stored.write_bytes(b"%PDF tampered")
     with pytest.raises(LhnError, match="does not match"):
-        commons.attachment_path(rid)
+        commons.attachment(rid)
     with pytest.raises(NotFound):
         _add(commons, admin, attachment=tmp_path / "missing.pdf")
 

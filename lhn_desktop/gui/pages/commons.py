@@ -245,7 +245,7 @@ class CommonsPage(Page):
         if self.current is None or not self.current.attachment_name:
             return
         try:
-            source = self.ctx.commons.attachment_path(self.current.row.id)
+            self.ctx.commons.attachment(self.current.row.id)  # not here yet, or damaged: said before asking where
         except LhnError as exc:
             show_error(self, exc)
             return
@@ -256,7 +256,6 @@ class CommonsPage(Page):
         if path:
             remember_folder("attachments", path)
             try:
-                with open(source, "rb") as src, open(path, "wb") as dst:
-                    dst.write(src.read())
-            except OSError as exc:
-                show_error(self, LhnError(f"The attachment could not be saved to {path}: {exc.strerror or exc}."))
+                self.ctx.commons.save_attachment(self.current.row.id, path)
+            except LhnError as exc:
+                show_error(self, exc)
