@@ -46,7 +46,9 @@ def build(folder: Path, patients: int) -> tuple[Path, Path]:
     from lhn_desktop.store.database import Database
 
     actor = Actor.workstation()
-    demo = create_demo_database(folder / "demo.sqlite3", folder / "backups", patients=patients, seed=SEED, today=TODAY)
+    # plain, both: the baseline reads them with the standard library's sqlite3
+    demo = create_demo_database(folder / "demo.sqlite3", folder / "backups", patients=patients, seed=SEED, today=TODAY,
+                                encrypt=False)  # fmt: skip
     db = Database.open(demo.path, folder / "backups")
     try:
         (folder / "out").mkdir()
@@ -54,7 +56,8 @@ def build(folder: Path, patients: int) -> tuple[Path, Path]:
     finally:
         db.close()
     empty = folder / "new.sqlite3"
-    init_center_database(empty, folder / "backups", "ctr-7", "Lakeside IBD", network="ImproveCareNow", actor=actor)
+    init_center_database(empty, folder / "backups", "ctr-7", "Lakeside IBD", network="ImproveCareNow", actor=actor,
+                         encrypt=False)  # fmt: skip
     return export.folder, empty
 
 

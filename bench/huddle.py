@@ -41,8 +41,9 @@ ORDER BY d.visit_time
 def build_center(folder: Path, patients: int) -> Path:
     db = folder / "center.sqlite3"
     env = {**os.environ, "LHN_DESKTOP_HOME": str(folder)}
-    subprocess.run([sys.executable, "-m", "lhn_desktop", "demo", "--patients", str(patients), "--db", str(db)],
-                   env=env, cwd=ROOT, check=True, capture_output=True, timeout=1800)  # fmt: skip
+    # plain: the baseline reads the same file with the standard library's sqlite3
+    command = [sys.executable, "-m", "lhn_desktop", "demo", "--plain", "--patients", str(patients), "--db", str(db)]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=1800)
     return db
 
 

@@ -7,7 +7,8 @@ window, visit every page, exit) against a bare PySide6 window process started th
 two are run interleaved, several times each; the medians are compared.
 
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
-``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``
+``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
+encryption: see ``bench/encryption.py``
 (each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
@@ -131,7 +132,7 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
-BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr")
+BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption")
 
 
 def main() -> int:
@@ -170,6 +171,10 @@ def main() -> int:
 
     if "ehr" in chosen:
         bench_ehr(1)
+    from encryption import bench_encryption  # bench/encryption.py: the huddle, a visit, an import, plain and encrypted
+
+    if "encryption" in chosen:
+        bench_encryption(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

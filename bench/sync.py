@@ -93,13 +93,18 @@ def _remove(path: Path) -> None:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """A consistent copy of a database file (the online backup API: nothing is left in a WAL file)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    """A consistent copy of a database file (the online backup API: nothing is left in a WAL file), plain or
+    encrypted under the source's key."""
+    from lhn_desktop.store import cipher
+
+    key = cipher.key_for(source)
+    src, dst = cipher.connect(source), cipher.connect(target, key=key)
     try:
         src.backup(dst)
     finally:
         dst.close()
         src.close()
+    cipher.remember(target, key)
 
 
 def baseline_rows(center: Path) -> tuple[str, list[str], list[tuple]]:

@@ -79,8 +79,9 @@ def build(folder: Path, patients: int):
     from lhn_desktop.services.demo_center import create_demo_database
     from lhn_desktop.services.registry import PatientInput
 
+    # plain: the baseline reads it with the standard library's sqlite3 (bench/encryption.py compares encrypted)
     result = create_demo_database(folder / "base.sqlite3", folder / "backups", patients=patients, seed=SEED,
-                                  today=TODAY)  # fmt: skip
+                                  today=TODAY, encrypt=False)  # fmt: skip
     ctx = _open(result.path)
     entries = []
     try:
