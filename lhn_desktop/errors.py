@@ -59,6 +59,11 @@ class DatabaseError(LhnError):
     """The database cannot be used (corrupt, unreadable, on a network share, ...)."""
 
 
+class KeyNotFound(DatabaseError):
+    """An encrypted database whose key is neither known to this process nor kept on this workstation: the
+    recovery key or the center passphrase unlocks it (lhn_desktop/store/custody.py)."""
+
+
 class CorruptDatabase(DatabaseError):
     """The database file failed its integrity check."""
 

@@ -28,6 +28,12 @@ DEMO_PATIENTS = 30
 def lhn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("LHN_DESKTOP_HOME", str(home))
+    # never the developer's own keyring: keys go to key files in this home (a test may give a store of its own)
+    from lhn_desktop.store import custody
+
+    monkeypatch.setenv(custody.STORE_ENV, "none")
+    monkeypatch.delenv(custody.KEY_ENV, raising=False)  # and whatever "--key-file" a command sets is undone after
+    monkeypatch.setattr(custody, "_store", None)
     return home
 
 
@@ -49,7 +55,7 @@ def _copy_db(src: Path, dst: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def center_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated center database with a small team (no patients)."""
+    """A migrated center database with a small team (no patients), plain (tests of encryption make their own)."""
     from lhn_desktop.services.center import create_center
     from lhn_desktop.services.team import TeamService
 
@@ -72,8 +78,9 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lhn_desktop.services.demo_center import create_demo_database
 
     folder = tmp_path_factory.mktemp("demo")
+    # plain, as the center template: copied per test and opened by command-line subprocesses without a key
     result = create_demo_database(
-        folder / "demo.sqlite3", folder / "backups", patients=DEMO_PATIENTS, seed=7, today=DEMO_TODAY
+        folder / "demo.sqlite3", folder / "backups", patients=DEMO_PATIENTS, seed=7, today=DEMO_TODAY, encrypt=False
     )
     return Path(result.path)
 

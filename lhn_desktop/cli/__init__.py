@@ -26,6 +26,14 @@ EPILOG = """examples:
 """
 
 
+def _encryption_options(p: argparse.ArgumentParser, *, passphrase: bool) -> None:
+    p.add_argument("--plain", action="store_true", help="do not encrypt the database (it is encrypted by default)")
+    p.add_argument("--encrypt", action="store_true", help=argparse.SUPPRESS)  # the default; kept for old scripts
+    if passphrase:
+        p.add_argument("--passphrase", action="store_true", help="wrap the key under the center passphrase too "
+                       "(asked at the terminal, or LHN_CENTER_PASSPHRASE)")  # fmt: skip
+
+
 def _db_option(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     # SUPPRESS on sub-commands: otherwise their default would overwrite a --db given before the command.
     p.add_argument(
@@ -51,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lhn-desktop {__version__}")
     parser.add_argument("--verbose", action="store_true", help="also write the log to the terminal")
     _db_option(parser, top=True)
-    parser.add_argument(
-        "--key-file", metavar="FILE", help="the key file of an encrypted database (or LHN_DESKTOP_KEY_FILE)"
-    )
+    parser.add_argument(  # its own dest: "bundle ... --key-file" names the center key, another thing entirely
+        "--key-file", dest="database_key_file", metavar="FILE",
+        help="the key file of an encrypted database (or LHN_DESKTOP_KEY_FILE)",
+    )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="open the window, visit every page, exit 0")
     parser.add_argument("--screenshots", metavar="DIR", help="with --smoke: save a picture of every page in DIR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -78,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--network-center", action="store_true", help="set up the network coordinating center (site code ncc)"
     )
-    p.add_argument("--encrypt", action="store_true", help="encrypt the database (its key goes to a key file)")
+    _encryption_options(p, passphrase=True)
     _db_option(p)
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.center:init")
@@ -92,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--smoke", action="store_true", default=argparse.SUPPRESS, help="with --open: visit every page and exit 0"
     )
-    p.add_argument("--encrypt", action="store_true", help="encrypt the demo database, as a real center's would be")
+    _encryption_options(p, passphrase=False)
     _db_option(p)
     _json_option(p)
     p.set_defaults(handler="lhn_desktop.cli.center:demo")
@@ -148,6 +157,32 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.db:upgrade")
+    q = db.add_parser("unlock", help="open an encrypted database whose key this workstation lost, with its recovery "
+                      "key or the center passphrase, and keep its key here again")  # fmt: skip
+    q.add_argument("--recovery-key", metavar="KEY", help="the recovery key shown when the database was made "
+                   "(else asked at the terminal)")  # fmt: skip
+    q.add_argument(
+        "--passphrase", action="store_true",
+        help="use the center passphrase instead (asked at the terminal, or LHN_CENTER_PASSPHRASE)",
+    )  # fmt: skip
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:unlock")
+    q = db.add_parser("encrypt", help="encrypt a plain database and its backups (no plain copy is left)")
+    q.add_argument("--passphrase", action="store_true", help="wrap the key under the center passphrase too")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:encrypt")
+    q = db.add_parser("rekey", help="put an encrypted database and its backups under a new key (a new recovery key)")
+    q.add_argument("--passphrase", action="store_true", help="wrap the new key under the center passphrase too")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:rekey")
+    q = db.add_parser("passphrase", help="set or change the center passphrase that can also unlock the database")
+    q.add_argument("--remove", action="store_true", help="remove the passphrase (the recovery key still unlocks)")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.db:passphrase")
     q = db.add_parser("restore", help="replace a damaged database with its latest backup (keeps the damaged file)")
     q.add_argument("--from", dest="source", metavar="FILE", help="the backup to restore (default: the newest)")
     q.add_argument("--force", action="store_true", help="restore even though the database is not damaged")
@@ -317,10 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_frozen_runtime()
     configure_logging(app_dirs().logs, verbose=args.verbose)
-    if args.key_file:
+    if getattr(args, "database_key_file", None):
         from lhn_desktop.app import use_key_file
 
-        use_key_file(args.key_file)
+        use_key_file(args.database_key_file)
     try:
         return int(_resolve(args.handler)(args) or 0)
     except LhnError as exc:

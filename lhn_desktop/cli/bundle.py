@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import sys
 
 from lhn_desktop.cli.center import _context
-from lhn_desktop.cli.output import emit, emit_json, error
+from lhn_desktop.cli.output import PASSPHRASE_ENV, ask_secret, emit, emit_json, error
 from lhn_desktop.errors import ValidationError
 
 
@@ -22,11 +20,7 @@ def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
 
     if args.key_file:
         return read_key_file(args.key_file)
-    passphrase = os.environ.get("LHN_CENTER_PASSPHRASE")
-    if passphrase is None and sys.stdin.isatty():
-        import getpass
-
-        passphrase = getpass.getpass("Center passphrase: ")
+    passphrase = ask_secret("Center passphrase", env=PASSPHRASE_ENV)
     if not passphrase:
         raise ValidationError("Give the center key: --key-file FILE, or the passphrase (asked at the terminal, or in "
                               "LHN_CENTER_PASSPHRASE).")  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import date
 
 from lhn_desktop.access import Actor
 from lhn_desktop.app import remember_database
-from lhn_desktop.cli.output import TextProgress, emit, emit_json
+from lhn_desktop.cli.output import TextProgress, center_passphrase, emit, emit_json, recovery_key_lines
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.paths import DB_FILENAME, app_dirs
 from lhn_desktop.services.demo_center import DEMO_FILENAME
@@ -27,7 +27,8 @@ def init(args: argparse.Namespace) -> int:
         network=args.network,
         actor=Actor.workstation(),
         network_center=args.network_center,
-        encrypt=args.encrypt,
+        encrypt=not args.plain,
+        passphrase=center_passphrase(confirm=True) if args.passphrase and not args.plain else None,
     )
     remember_database(info.db_path, dirs)
     if args.json:
@@ -35,8 +36,12 @@ def init(args: argparse.Namespace) -> int:
     else:
         emit(f"Created center {info.site_name} ({info.site_code}) in {info.db_path}")
         emit(f"This workstation's key fingerprint: {info.fingerprint}")
-        if args.encrypt:
-            emit(f"The database is encrypted; its key is in {info.key_file}. Keep a copy of that file somewhere safe.")
+        if info.recovery_key:
+            emit(f"The database is encrypted; this workstation keeps its key in {info.key_kept_in}.")
+            for line in recovery_key_lines(info.recovery_key):
+                emit(line)
+        else:
+            emit("The database is not encrypted (--plain). Encrypt it later with 'lhn-desktop db encrypt'.")
         emit("Next: add the team with 'lhn-desktop team add --name NAME --role ROLE', or open the window.")
     return 0
 
@@ -63,17 +68,20 @@ def demo(args: argparse.Namespace) -> int:
         today=today,
         replace=args.replace,
         progress=TextProgress(quiet=args.json),
-        encrypt=args.encrypt,
+        encrypt=not args.plain,
     )
     remember_database(result.path, dirs)
     if args.json:
-        emit_json({"path": result.path, "site_code": result.site_code, "summary": result.summary})
+        emit_json({"path": result.path, "site_code": result.site_code, "summary": result.summary,
+                   "encrypted": not args.plain, "recovery_key": result.recovery_key})  # fmt: skip
     else:
         s = result.summary
         emit(
             f"Demo center ready in {result.path}: {s.patients} synthetic patients, {s.visits} visits, "
             f"{s.observations} observations, {s.scheduled_visits} scheduled visits on {len(s.clinic_days)} clinic days."
         )
+        if result.recovery_key:
+            emit(f"It is encrypted, as a real center's database is. Its recovery key: {result.recovery_key}")
     if args.open:
         from lhn_desktop.cli.gui import open_window
 

@@ -92,3 +92,78 @@ def restore(args: argparse.Namespace) -> int:
         if result.damaged_kept_as:
             emit(f"The previous file was kept as {result.damaged_kept_as}.")
     return 0
+
+
+def _print_key_change(args: argparse.Namespace, change, done: str) -> None:
+    from lhn_desktop.cli.output import recovery_key_lines
+
+    if args.json:
+        emit_json(change)
+        return
+    emit(f"{done} {change.path}: {change.tables} tables and {change.rows} rows compared with the original, all the "
+         f"same; the old file was overwritten and removed.")  # fmt: skip
+    if change.backups:
+        emit(f"{change.backups} backup(s) were brought under the new key the same way.")
+    if change.attachments:
+        emit(f"{change.attachments} attached file(s) were sealed under the new key.")
+    emit(f"This workstation keeps the key in {change.kept_in}.")
+    for line in recovery_key_lines(change.recovery_key):
+        emit(line)
+
+
+def encrypt(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import TextProgress, center_passphrase
+    from lhn_desktop.services.maintenance import change_key
+
+    passphrase = center_passphrase(confirm=True) if args.passphrase else None
+    progress = None if args.json else TextProgress().say
+    change = change_key(_path(args), app_dirs().backups, passphrase=passphrase, require_plain=True, progress=progress)
+    _print_key_change(args, change, "Encrypted")
+    return 0
+
+
+def rekey(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import TextProgress, center_passphrase
+    from lhn_desktop.services.maintenance import change_key
+
+    passphrase = center_passphrase(confirm=True) if args.passphrase else None
+    progress = None if args.json else TextProgress().say
+    change = change_key(_path(args), app_dirs().backups, passphrase=passphrase, require_plain=False, progress=progress)
+    _print_key_change(args, change, "Put under a new key:")
+    return 0
+
+
+def unlock(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import ask_secret, center_passphrase
+    from lhn_desktop.errors import ValidationError
+    from lhn_desktop.services.maintenance import unlock as unlock_database
+
+    path = _path(args)
+    if args.passphrase:
+        kept_in = unlock_database(path, passphrase=center_passphrase(confirm=False))
+    else:
+        recovery = args.recovery_key or ask_secret("Recovery key")
+        if not recovery:
+            raise ValidationError("Give the recovery key with --recovery-key KEY (or type it at the terminal), or "
+                                  "use --passphrase for the center passphrase.")  # fmt: skip
+        kept_in = unlock_database(path, recovery_key=recovery)
+    if args.json:
+        emit_json({"path": path, "kept_in": kept_in})
+    else:
+        emit(f"Unlocked {path}; this workstation keeps its key in {kept_in} again.")
+    return 0
+
+
+def passphrase(args: argparse.Namespace) -> int:
+    from lhn_desktop.cli.output import center_passphrase
+    from lhn_desktop.services.maintenance import set_passphrase
+
+    path = _path(args)
+    set_passphrase(path, None if args.remove else center_passphrase(confirm=True))
+    if args.json:
+        emit_json({"path": path, "passphrase": not args.remove})
+    elif args.remove:
+        emit("The center passphrase no longer unlocks the database; its recovery key still does.")
+    else:
+        emit("The center passphrase now unlocks the database too (with 'lhn-desktop db unlock --passphrase').")
+    return 0

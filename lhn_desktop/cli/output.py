@@ -56,3 +56,53 @@ class TextProgress:
             print(f"\r{text}", end="\n" if finished else "", file=sys.stderr, flush=True)
         else:
             print(text, file=sys.stderr, flush=True)
+
+    def say(self, text: str) -> None:
+        """One step of a job told in words, on its own line."""
+        if not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+
+PASSPHRASE_ENV = "LHN_CENTER_PASSPHRASE"
+
+
+def ask_secret(what: str, *, env: str | None = None, confirm: bool = False) -> str | None:
+    """A secret from the environment variable ``env`` or asked at the terminal (never echoed); ``None`` when
+    neither gives one (a script without the variable)."""
+    import os
+
+    if env and os.environ.get(env):
+        return os.environ[env]
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass(f"{what}: ")
+    if confirm and first and getpass.getpass(f"{what} again: ") != first:
+        from lhn_desktop.errors import ValidationError
+
+        raise ValidationError(f"The two entries of the {what.lower()} differ; nothing was changed. Try again.")
+    return first or None
+
+
+def center_passphrase(*, confirm: bool) -> str:
+    """The center passphrase (LHN_CENTER_PASSPHRASE, or asked at the terminal); refused when none is given."""
+    from lhn_desktop.errors import ValidationError
+
+    passphrase = ask_secret("Center passphrase", env=PASSPHRASE_ENV, confirm=confirm)
+    if not passphrase:
+        raise ValidationError(f"Give the center passphrase at the terminal, or in {PASSPHRASE_ENV}.")
+    if len(passphrase) < 10:
+        raise ValidationError("A center passphrase has at least 10 characters; a few words are easiest to type.")
+    return passphrase
+
+
+def recovery_key_lines(recovery_key: str) -> list[str]:
+    """How a new recovery key is shown once at the terminal."""
+    return [
+        "",
+        f"  Recovery key: {recovery_key}",
+        "",
+        "Write it down or print it now, and keep it locked away from this computer: it is shown only this once.",
+        "With it, 'lhn-desktop db unlock' opens the data on a new workstation or after the credential store is lost.",
+    ]

@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from lhn_desktop import APP_NAME, __version__
 from lhn_desktop.access import Actor
 from lhn_desktop.app import AppContext, resolve_db_path
-from lhn_desktop.errors import Cancelled, CorruptDatabase, LhnError
+from lhn_desktop.errors import Cancelled, CorruptDatabase, KeyNotFound, LhnError
 from lhn_desktop.gui import errors as gui_errors
 from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog, UnlockDialog
 from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.paths import app_dirs, is_frozen, resource_path
 from lhn_desktop.services.demo_center import DEMO_FILENAME
@@ -104,6 +105,8 @@ class Launcher:
             network=dialog.network.text().strip() or None,
             actor=Actor.workstation(),
         )
+        if info.recovery_key:  # shown once, before anything else
+            RecoveryKeyDialog(info.recovery_key, info.site_name).exec()
         return Path(info.db_path)
 
     def build_demo(self, path: Path) -> Path:
@@ -142,6 +145,10 @@ class Launcher:
         try:
             # The whole-file check runs in the background once the window shows (check_in_background).
             return AppContext.open(str(path), dirs=self.dirs, exclusive=True, full_check=False)
+        except KeyNotFound as exc:
+            if self.smoke:
+                raise self.fail(exc) from exc
+            return self.unlock(path)
         except CorruptDatabase as exc:
             if self.smoke or not exc.latest_backup:
                 raise self.fail(exc) from exc
@@ -161,6 +168,14 @@ class Launcher:
             return AppContext.open(str(path), dirs=self.dirs, exclusive=True)
         except LhnError as err:
             raise self.fail(err) from err
+
+    def unlock(self, path: Path) -> AppContext:
+        """The database's key is not kept here: the recovery key or the center passphrase opens it."""
+        from lhn_desktop.services.maintenance import unlock
+
+        if not UnlockDialog(str(path), unlock).exec():
+            raise StartupAborted(1)
+        return self.open_context(path)
 
     def restore(self, path: Path) -> None:
         from lhn_desktop.services.maintenance import restore_backup

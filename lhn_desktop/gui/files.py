@@ -42,9 +42,17 @@ def remember_folder(kind: str, path: str | Path) -> None:
     QSettings().setValue(_KEY + kind, str(Path(path).parent))
 
 
-def ask_save_path(parent: QWidget, title: str, kind: str, name: str, filters: list[str]) -> Path | None:
+PATIENT_DATA_WARNING = " (it holds patient data: keep it within the center)"
+
+
+def ask_save_path(
+    parent: QWidget, title: str, kind: str, name: str, filters: list[str], *, patient_data: bool = False
+) -> Path | None:
     """Ask where to save; ``filters`` like ``"PDF (*.pdf)"``, the first is the default. The chosen filter's
-    suffix is added when the name typed has none. ``None`` when the person cancels."""
+    suffix is added when the name typed has none. ``None`` when the person cancels. A document with
+    ``patient_data`` says so in the dialog's title: once saved, it is outside the encrypted database."""
+    if patient_data:
+        title += PATIENT_DATA_WARNING
     chosen_path, chosen_filter = QFileDialog.getSaveFileName(
         parent, title, str(start_folder(kind) / name), ";;".join(filters)
     )

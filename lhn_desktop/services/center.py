@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from hashlib import sha256
@@ -115,7 +116,7 @@ def create_center(
 
 
 def center_info(db: Database) -> CenterInfo:
-    from lhn_desktop.store import cipher
+    from lhn_desktop.store import cipher, custody
 
     node = db.local_node()
     encrypted = cipher.is_encrypted(db.path)
@@ -131,7 +132,7 @@ def center_info(db: Database) -> CenterInfo:
             db_path=str(Path(db.path)),
             clinic_phone=site.clinic_phone,
             encrypted=encrypted,
-            key_file=str(cipher.key_file_for(db.path)) if encrypted else None,
+            key_kept_in=custody.where_kept(db.path) if encrypted else None,
         )
 
 
@@ -151,9 +152,13 @@ def set_clinic_phone(db: Database, actor: Actor, phone: str | None) -> CenterInf
 
 def init_center_database(
     raw_path: str | Path, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor,
-    network_center: bool = False, encrypt: bool = False,
+    network_center: bool = False, encrypt: bool = True, passphrase: str | None = None,
 ) -> CenterInfo:  # fmt: skip
-    """Create a new center database file; never overwrites an existing one."""
+    """Create a new center database file; never overwrites an existing one.
+
+    With ``encrypt`` (the default) the database is encrypted under a new key kept on this workstation and wrapped
+    under a new recovery key, returned once in the result, and the center ``passphrase`` when one is given."""
+    from lhn_desktop.store import custody
     from lhn_desktop.store.location import check_database_path
 
     validate_site(site_code, name, network_center=network_center)  # bad input is refused before any file is made
@@ -164,13 +169,18 @@ def init_center_database(
             "a database."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database.open(path, backups_dir, create=True, encrypt=encrypt)
+    new = custody.create_key(path, passphrase=passphrase) if encrypt else None
     try:
-        return create_center(db, site_code, name, network=network, actor=actor, network_center=network_center)
+        db = Database.open(path, backups_dir, create=True, key=new.key if new else None)
+        try:
+            info = create_center(db, site_code, name, network=network, actor=actor, network_center=network_center)
+        finally:
+            db.close()
     except BaseException:
-        db.close()
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
+        if new is not None:  # nothing half-made is left: neither the kept key nor its wraps
+            custody.forget(path)
+            custody.wraps_file(path).unlink(missing_ok=True)
         raise
-    finally:
-        db.close()
+    return dataclasses.replace(info, recovery_key=new.recovery_key) if new else info

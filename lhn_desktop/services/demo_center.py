@@ -12,7 +12,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.center import DEMO_SITE, create_center
-from lhn_desktop.store import cipher
+from lhn_desktop.store import cipher, custody
 from lhn_desktop.store.backup import read_site_code
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.location import check_database_path
@@ -32,6 +32,7 @@ class DemoResult:
     path: str
     site_code: str
     summary: object  # lhn_desktop.demo.DemoSummary
+    recovery_key: str | None = None  # a new encrypted demo's recovery key, shown once
 
 
 def _is_demo_database(path: Path) -> bool:
@@ -53,7 +54,7 @@ def create_demo_database(
     replace: bool = False,
     progress: ProgressSink = no_progress,
     cancel: CancelToken | None = None,
-    encrypt: bool = False,
+    encrypt: bool = True,
 ) -> DemoResult:
     """Build a synthetic center in ``<path>.part`` and move it into place only when it is complete.
 
@@ -83,11 +84,13 @@ def create_demo_database(
         part = path.with_name(path.name + ".part")
         _remove_database_files(part)
         actor = Actor.workstation()
-        key = None
-        if encrypt:  # the key belongs to the final file: an existing demo's own, or a new key file
+        key = recovery = None
+        if encrypt:  # the key belongs to the final file: a replaced demo's own, or a new one
             key = cipher.key_for(path) if path.exists() else None
-            key = key or cipher.new_key_file(path)
-        db = Database.open(part, backups_dir, create=True, encrypt=encrypt, key=key)
+            if key is None:
+                new = custody.create_key(path)
+                key, recovery = new.key, new.recovery_key
+        db = Database.open(part, backups_dir, create=True, key=key)
         try:
             create_center(db, DEMO_SITE, DEMO_NAME, network=DEMO_NETWORK, actor=actor, demo=True)
             summary = generate_demo(
@@ -96,13 +99,19 @@ def create_demo_database(
         except BaseException:
             db.close()
             _remove_database_files(part)
+            if recovery is not None:  # a key made for this build only: not kept
+                custody.forget(path)
+                custody.wraps_file(path).unlink(missing_ok=True)
             raise
         db.close()
         _remove_database_files(path)
         os.replace(part, path)
         cipher.remember(part, None)
         cipher.remember(path, key)
+        if key is None:  # a plain demo in place of an encrypted one: its key is no longer kept
+            custody.forget(path)
+            custody.wraps_file(path).unlink(missing_ok=True)
         logger.info("Demo center created with %d synthetic patients", patients)
-        return DemoResult(str(path), DEMO_SITE, summary)
+        return DemoResult(str(path), DEMO_SITE, summary, recovery)
     finally:
         lock.release()

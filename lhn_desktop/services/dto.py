@@ -17,7 +17,8 @@ class CenterInfo:
     db_path: str
     clinic_phone: str | None = None  # printed on the visit summary
     encrypted: bool = False  # the database is encrypted at rest (SQLCipher)
-    key_file: str | None = None  # where an encrypted database's key is kept on this workstation
+    key_kept_in: str | None = None  # where this workstation keeps an encrypted database's key, in words
+    recovery_key: str | None = None  # only when the database was just made: shown once, kept nowhere
 
 
 @dataclass(frozen=True, slots=True)

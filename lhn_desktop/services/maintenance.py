@@ -28,6 +28,10 @@ from lhn_desktop.store.location import check_database_path
 from lhn_desktop.store.lock import DatabaseLock
 from lhn_desktop.store.migrate import SCHEMA_HEAD, current_revision
 
+# Encryption at rest, for the command line and the window: turning it on, a new key, unlocking with the recovery
+# key or the center passphrase, and setting that passphrase (lhn_desktop/store/rekey.py says how each works).
+from lhn_desktop.store.rekey import KeyChange, change_key, set_passphrase, unlock  # noqa: F401
+
 logger = logging.getLogger(__name__)
 
 

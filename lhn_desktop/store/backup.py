@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lhn_desktop.errors import DatabaseError
-from lhn_desktop.store import cipher
+from lhn_desktop.store import cipher, custody
 from lhn_desktop.store.location import create_private_file
 
 logger = logging.getLogger(__name__)
@@ -126,6 +126,8 @@ def online_backup(
     os.replace(part, target)
     cipher.remember(part, None)
     cipher.remember(target, key)
+    if key is not None:
+        custody.copy_wraps(db_path, target)  # the recovery key opens the backup too, on any workstation
     logger.info("Backup written: %s", target.name)
     return target
 
@@ -157,5 +159,6 @@ def prune_backups(folder: Path, db_path: Path, keep: int) -> list[Path]:
     removed = []
     for old in list_backups(folder, db_path)[max(1, keep) :]:
         old.unlink(missing_ok=True)
+        custody.wraps_file(old).unlink(missing_ok=True)
         removed.append(old)
     return removed

@@ -2,36 +2,29 @@
 
 An encrypted database, its write-ahead log and its backups are AES-256 pages: nothing in them can be read
 without the database key, a random 256-bit key given to SQLCipher raw (``x'…'``), so no slow key
-derivation runs per connection. The key is kept apart from the data, in a key file only its owner may read:
-by default ``<config folder>/keys/<database id>.key`` (the config folder is not the data folder, so a copy
-of the data folder or of a backup does not carry the key), or the file named by ``--key-file`` or the
-``LHN_DESKTOP_KEY_FILE`` environment variable. (The operating system's credential store and a printed
-recovery key are the next step of issue 20.)
+derivation runs per connection. The key is kept apart from the data (:mod:`lhn_desktop.store.custody`: a
+named key file, the operating system's credential store, or an owner-only key file in the config folder), and
+wrapped beside the database under its recovery key and the center passphrase.
 
 Every connection to a center database goes through :func:`connect` (or the engine's ``pysqlcipher`` dialect
 with the same key), so the engine, the backups, the checks and the workstation guard read an encrypted file
-the same way. A plain database (created before encryption, or with ``--plain``) opens as before.
+the same way. A plain database (created before encryption, or with ``--plain``) opens as before. Every SQLCipher
+connection keeps its temporary tables and sorts in memory (``temp_store = MEMORY``), so no plain temporary file
+is ever written beside it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from lhn_desktop.errors import DatabaseError
-from lhn_desktop.paths import app_dirs
+from lhn_desktop.errors import DatabaseError, KeyNotFound
+from lhn_desktop.store import custody
 
-KEY_ENV = "LHN_DESKTOP_KEY_FILE"
-KEY_BYTES = 32
+KEY_ENV = custody.KEY_ENV
 #: the first 16 bytes of every plain SQLite file; an encrypted file starts with random bytes instead
 PLAIN_HEADER = b"SQLite format 3\x00"
-
-
-class KeyNotFound(DatabaseError):
-    """An encrypted database whose key is neither known to this process nor in its key file."""
 
 
 _known: dict[str, bytes] = {}  # database path -> key, for the databases opened in this process
@@ -45,51 +38,6 @@ def is_encrypted(path: str | Path) -> bool:
     except OSError:
         return False
     return len(head) == len(PLAIN_HEADER) and head != PLAIN_HEADER
-
-
-def default_key_file(path: str | Path) -> Path:
-    """Where the key of the database at ``path`` is kept unless a key file is named: in the config folder,
-    under a name made from the database's full path (never the center's name)."""
-    digest = hashlib.sha256(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:20]
-    return app_dirs().config / "keys" / f"{digest}.key"
-
-
-def key_file_for(path: str | Path) -> Path:
-    named = os.environ.get(KEY_ENV)
-    return Path(named).expanduser() if named else default_key_file(path)
-
-
-def new_key_file(path: str | Path) -> bytes:
-    """A new random key for the database at ``path``, written owner-only to its key file (never over one)."""
-    target = key_file_for(path)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, as the file itself
-    key = os.urandom(KEY_BYTES)
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise DatabaseError(
-            f"A key file already exists at {target}; it may protect another database. Name a new key file with "
-            f"--key-file, or move that one away if its database is gone."
-        ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex() + "\n")
-    return key
-
-
-def read_key_file(target: Path) -> bytes:
-    try:
-        text = target.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise DatabaseError(f"The key file {target} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatabaseError(f"The key file {target} could not be read ({type(exc).__name__}).") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise DatabaseError(f"{target} is not a database key file (it must hold 64 hexadecimal characters).")
-    return key
 
 
 def remember(path: str | Path, key: bytes | None) -> None:
@@ -113,15 +61,19 @@ def key_for(path: str | Path) -> bytes | None:
         if _opens_with(path, known):
             _known[name] = known
             return known
-    target = key_file_for(path)
-    if not target.exists():
-        raise KeyNotFound(
-            f"{path} is encrypted, and its key was not found at {target}. Give its key file with --key-file "
-            f"(or the {KEY_ENV} environment variable)."
-        )
-    key = read_key_file(target)
+    key = custody.kept_key(path)
+    if key is None:
+        raise KeyNotFound(missing_key_message(path))
     _known[name] = key
     return key
+
+
+def missing_key_message(path: str | Path) -> str:
+    return (
+        f"{path} is encrypted, and this workstation does not keep its key (it looked in "
+        f"{custody.where_kept(path)}). Unlock it with its recovery key or the center passphrase: "
+        f"'lhn-desktop db unlock --db {path}' (or the window's Unlock dialog); or give its key file with --key-file."
+    )
 
 
 def has_key(path: str | Path) -> bool:
@@ -194,6 +146,7 @@ def connect(path: str | Path, *, read_only: bool = False, key: bytes | None = No
     conn = sqlcipher.connect(target, uri=read_only, **options)
     try:
         conn.execute(key_pragma(key))
+        conn.execute("PRAGMA temp_store = MEMORY")  # no plain temporary file beside an encrypted database
         if Path(path).exists() and Path(path).stat().st_size > 0:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a wrong key fails here
     except sqlcipher.DatabaseError:

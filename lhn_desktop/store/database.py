@@ -19,9 +19,9 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lhn_desktop.access import Actor
-from lhn_desktop.errors import CorruptDatabase, DatabaseError
+from lhn_desktop.errors import CorruptDatabase, DatabaseError, KeyNotFound
 from lhn_desktop.models.team import LocalNode
-from lhn_desktop.store import capture, cipher
+from lhn_desktop.store import capture, cipher, custody
 from lhn_desktop.store.backup import backup_name, header_problems, integrity_problems, list_backups, online_backup
 from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
 from lhn_desktop.store.location import check_database_path, create_private_file
@@ -72,7 +72,6 @@ class Database:
         create: bool = False,
         now_ms: Callable[[], int] = capture.wall_clock_ms,
         full_check: bool = True,
-        encrypt: bool = False,
         key: bytes | None = None,
     ) -> Database:
         """Open (or with ``create``, create) a database file, migrating it if it is older.
@@ -82,23 +81,24 @@ class Database:
         :func:`lhn_desktop.store.backup.integrity_problems` soon after (the window does it in the
         background once it is shown).
 
-        With ``create`` and ``encrypt`` a new database is encrypted under ``key``, or a new random key written to
-        its key file (:mod:`lhn_desktop.store.cipher`); an existing file is opened as it is, plain or encrypted
-        (an encrypted one without its key is refused with what to do).
+        With ``create`` and a ``key`` (made by :func:`lhn_desktop.store.custody.create_key`) a new database is
+        encrypted under it; an existing file is opened as it is, plain or encrypted (an encrypted one without its
+        key is refused with what to do).
         """
         path = check_database_path(raw_path, must_exist=not create)
         existed = path.exists() and path.stat().st_size > 0
-        if not existed and create and encrypt:
-            cipher.remember(path, key or cipher.new_key_file(path))
+        if not existed and create and key is not None:
+            cipher.remember(path, key)
         elif existed and cipher.is_encrypted(path):
             try:
                 cipher.check_key(path)  # a key file that is not this database's is named, not taken for damage
-            except cipher.KeyNotFound:
+            except KeyNotFound:
+                if custody.wraps_file(path).exists():  # surely an encrypted center database: no talk of damage
+                    raise
                 err = corrupt_message(path, backups_dir)
                 err.message = (
-                    f"{path} cannot be read. If it is an encrypted center database, its key was not found at "
-                    f"{cipher.key_file_for(path)}: give its key file with --key-file (or the {cipher.KEY_ENV} "
-                    f"environment variable). If it is not encrypted, it is damaged: {err.message}"
+                    f"{cipher.missing_key_message(path)} If it is not an encrypted center database, it is damaged: "
+                    f"{err.message}"
                 )
                 raise err from None
         if existed:

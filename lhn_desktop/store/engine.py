@@ -42,6 +42,11 @@ def _set_pragmas(dbapi_conn, _record) -> None:
         )
 
 
+def _temp_in_memory(dbapi_conn, _record) -> None:
+    """Temporary tables, indices and sorts of an encrypted database stay in memory: never a plain temporary file."""
+    dbapi_conn.execute("PRAGMA temp_store = MEMORY")
+
+
 def _begin(conn) -> None:
     if conn.get_execution_options().get(IMMEDIATE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -65,6 +70,8 @@ def create_db_engine(path: Path) -> Engine:
         url = URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
     engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     event.listen(engine, "connect", _set_pragmas)
+    if key is not None:
+        event.listen(engine, "connect", _temp_in_memory)
     event.listen(engine, "begin", _begin)
     return engine
 

@@ -13,6 +13,7 @@ import pytest
 
 from lhn_desktop import __version__
 from lhn_desktop.cli import main
+from lhn_desktop.store import cipher
 from tests.unit.test_huddle_sheet import pages
 
 
@@ -168,11 +169,12 @@ def test_demo_default_location_and_determinism(capsys, lhn_home: Path) -> None:
     assert code == 0
     path = Path(json.loads(out)["path"])
     assert path == lhn_home / "data" / "demo-center.sqlite3"
-    conn = sqlite3.connect(path)
+    assert cipher.is_encrypted(path)  # as a real center's database is
+    conn = cipher.connect(path)  # its key, kept on this workstation
     first = conn.execute("SELECT id, mrn, given_name, birth_date FROM patient ORDER BY id").fetchall()
     conn.close()
-    assert run(capsys, *args, "--replace")[0] == 0
-    conn = sqlite3.connect(path)
+    assert run(capsys, *args, "--replace")[0] == 0  # rebuilt under the same key
+    conn = cipher.connect(path)
     second = conn.execute("SELECT id, mrn, given_name, birth_date FROM patient ORDER BY id").fetchall()
     conn.close()
     assert first == second

@@ -84,6 +84,7 @@ def _forms(ctx, tmp_path: Path) -> dict[str, Callable[[], QDialog]]:
     from lhn_desktop.gui.export_dialog import ExportDialog
     from lhn_desktop.gui.goal_dialogs import FollowUpDialog, TaskDialog
     from lhn_desktop.gui.goal_dialogs import GoalDialog as PatientGoalDialog
+    from lhn_desktop.gui.key_dialogs import UnlockDialog
     from lhn_desktop.gui.lock import LockDialog
     from lhn_desktop.gui.measure_dialogs import BaselineDialog, EnterMonthDialog, NoteDialog, PhaseDialog
     from lhn_desktop.gui.pages.commons import AdaptDialog, ResourceDialog
@@ -145,6 +146,7 @@ def _forms(ctx, tmp_path: Path) -> dict[str, Callable[[], QDialog]]:
         "export": lambda: ExportDialog(ctx, InlineTaskRunner(None)),
         "CSV columns": lambda: CsvMappingDialog(ctx, _csv_report(tmp_path)),
         "lock": lambda: LockDialog(ctx, None, "Locked after 10 quiet minutes.", lambda: False),
+        "unlock the data": lambda: UnlockDialog(str(ctx.db.path), lambda _path, **_secret: "the key file"),
     }
 
 
@@ -154,7 +156,7 @@ FORMS = ["new patient", "patient's record", "patient's goal", "goal follow-up", 
          "pre-visit plan", "new phase", "chart note", "baseline", "month by hand", "improvement goal",
          "driver diagram box", "progress score", "close out a goal", "PDSA worksheet", "commons resource",
          "adapt a resource", "trusted key", "center details", "team", "sign in", "first start", "export",
-         "CSV columns", "lock"]  # fmt: skip
+         "CSV columns", "lock", "unlock the data"]  # fmt: skip
 #: the lock dialog is left only by a PIN or by signing in as someone else: Escape keeps the window locked (test_lock)
 CLOSED_BY_ESCAPE = [name for name in FORMS if name != "lock"]
 #: the visit form starts at the first value to record, below its date, clinician and visit type, which come filled

@@ -114,9 +114,16 @@ def test_ctrl_i_imports_the_schedule_report_with_its_columns_kept(window: MainWi
 def test_huddle_sheet_from_the_board(window: MainWindow, qtbot, monkeypatch, tmp_path: Path) -> None:
     page = _page(window)
     target = tmp_path / "sheet.pdf"
-    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    titles: list[str] = []
+
+    def save_dialog(_parent, title, *_rest, **_kw):
+        titles.append(title)
+        return str(target), ""
+
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName", save_dialog)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert titles == ["Save the huddle sheet (it holds patient data: keep it within the center)"]
     data = target.read_bytes()
     assert data[:4] == b"%PDF"
     assert 2 <= pages(target) <= 1 + math.ceil(len(page.model.rows) / 2)  # a summary page, two patients a page

@@ -12,7 +12,9 @@ from lhn_desktop.app import AppContext
 from lhn_desktop.gui import app as gui_app
 from lhn_desktop.gui.app import Launcher, StartupAborted
 from lhn_desktop.gui.dialogs import FirstRunDialog
+from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog, UnlockDialog
 from lhn_desktop.services.maintenance import backup_database
+from lhn_desktop.store import cipher, custody
 from tests.gui.conftest import when_dialog_opens
 
 
@@ -21,20 +23,53 @@ def launcher(qapp) -> Launcher:
     return Launcher(qapp, None, smoke=False)
 
 
-def test_first_run_new_center(qtbot, launcher: Launcher, lhn_home: Path) -> None:
+def test_first_run_new_center_is_encrypted_and_its_recovery_key_unlocks_it(qtbot, launcher, lhn_home, presented):
     dialog = FirstRunDialog()
     qtbot.addWidget(dialog)
     dialog.new.setChecked(True)
     qtbot.keyClicks(dialog.site, "ctr-042")
     qtbot.keyClicks(dialog.name, "Riverside Children's IBD Center")
+    shown: list[str] = []
+
+    def keep_the_recovery_key(box: RecoveryKeyDialog) -> None:
+        shown.append(box.key_label.text())
+        assert not box.ok.isEnabled()  # not before the person says it is kept
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+        assert box.isVisible()  # Escape does not skip it either
+        box.kept.setChecked(True)
+        qtbot.mouseClick(box.ok, Qt.MouseButton.LeftButton)
+
+    when_dialog_opens(keep_the_recovery_key)
     path = launcher.create_first_database(dialog)
     assert path == lhn_home / "data" / "center.sqlite3"
+    assert len(shown) == 1 and len(shown[0].split("-")) == 8
+    assert cipher.is_encrypted(path)  # encrypted by default
     ctx = launcher.open_context(path)
     try:
         assert ctx.center().site_name == "Riverside Children's IBD Center"
         assert ctx.team.list_members() == []
     finally:
         ctx.close()
+    cipher._known.clear()
+    custody.default_key_file(path).unlink()  # the workstation's stored key is lost
+    tries: list[str] = []
+
+    def unlock(box: UnlockDialog) -> None:
+        tries.append(box.windowTitle())
+        qtbot.keyClicks(box.recovery, "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567" if len(tries) == 1 else shown[0])
+        box.buttons.button(box.buttons.StandardButton.Ok).click()
+        if box.isVisible():  # refused: it stays open with what was typed, for another try
+            box.recovery.clear()
+            unlock(box)
+
+    when_dialog_opens(unlock)
+    ctx = launcher.open_context(path)
+    try:
+        assert ctx.center().site_name == "Riverside Children's IBD Center"
+    finally:
+        ctx.close()
+    assert presented == ["That recovery key does not open this database. Check it against the printed copy."]
+    assert custody.default_key_file(path).exists()  # kept here again
 
 
 def test_first_run_demo_is_built_through_the_task_runner(qtbot, launcher: Launcher, lhn_home: Path) -> None:

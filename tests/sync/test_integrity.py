@@ -15,7 +15,6 @@ import io
 import json
 import random
 import signal
-import sqlite3
 import stat
 import string
 import struct
@@ -38,8 +37,9 @@ from lhn_desktop.models.improvement import ImprovementGoal
 from lhn_desktop.services.center import init_center_database, key_id
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import KeyCard, TrustService
-from lhn_desktop.store import sync_apply
+from lhn_desktop.store import cipher, sync_apply
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.rekey import table_digests
 from lhn_desktop.sync import bundle as bundle_module
 from lhn_desktop.sync.bundle import SIGNATURE_TAG, BundleRejected, Signer, VerifiedBundle, read_bundle, write_bundle
 
@@ -59,18 +59,20 @@ MiB = 1024 * 1024
 # -- databases --------------------------------------------------------------------------------------------------
 
 
-def dump(path: Path) -> list[str]:
-    """Every table of a database file as SQL (sqlite3's iterdump), for "nothing was changed"."""
-    conn = sqlite3.connect(path)
+def dump(path: Path) -> tuple[list[tuple], dict[str, tuple[int, str]]]:
+    """A database file's schema and every table's rows (count and digest), plain or encrypted, for "nothing was
+    changed"."""
+    conn = cipher.connect(path)
     try:
-        return list(conn.iterdump())
+        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        return schema, table_digests(conn)
     finally:
         conn.close()
 
 
 def data_dump(path: Path) -> list[tuple]:
     """The synced data only: every field version and every displayed syncable row (logs and clocks left out)."""
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path)
     try:
         out = []
         for table in ["sync_value", *sorted(t.name for t in sync_apply.syncable_tables().values())]:
@@ -81,7 +83,7 @@ def data_dump(path: Path) -> list[tuple]:
 
 
 def import_log(path: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path)
     try:
         return sorted(conn.execute("SELECT bundle_id, result FROM sync_import_log"))
     finally:
@@ -478,7 +480,7 @@ def test_workstations_of_one_center_set_up_on_their_own_exchange_bundles(db: Dat
         TrustService(db).add(ADMIN, card, card.fingerprint)
         path = SyncService(peer).export_center(ADMIN, folder(tmp_path / "share"), CENTER_KEY)
         assert SyncService(db).import_bundle(ADMIN, path, CENTER_KEY).added > 0
-        conn = sqlite3.connect(db.path)
+        conn = cipher.connect(db.path)
         try:
             assert conn.execute("SELECT code FROM site").fetchall() == [(SITE,)]
             assert conn.execute("SELECT title FROM improvement_goal WHERE id = ?", (goal,)).fetchall() == [
@@ -682,7 +684,7 @@ def test_fields_and_kinds_from_a_newer_minor_schema_are_kept_and_sent_on(pair, t
     )  # fmt: skip
     report = SyncService(b).import_bundle(ADMIN, newer, CENTER_KEY)
     assert report.added > 0
-    with sqlite3.connect(b.path) as raw:
+    with cipher.connect(b.path) as raw:
         assert raw.execute("SELECT title FROM improvement_goal WHERE id = ?", (goal,)).fetchone() == ("Model care",)
     sent_on = SyncService(b).export_center(ADMIN, folder(tmp_path / "from-b"), CENTER_KEY)
     received = SyncService(a).verify(sent_on, CENTER_KEY).rows

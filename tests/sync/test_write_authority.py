@@ -21,6 +21,7 @@ from lhn_desktop.errors import ValidationError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import TrustService
+from lhn_desktop.store import cipher
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import write_bundle
 from tests.sync.test_integrity import (
@@ -63,9 +64,7 @@ def send(src: Database, dst: Database, out: Path, audience: str | None = None):
 
 
 def title_of(db: Database, record: str) -> tuple:
-    import sqlite3
-
-    conn = sqlite3.connect(db.path)
+    conn = cipher.connect(db.path)
     try:
         return conn.execute("SELECT title, owner_site_id FROM resource WHERE id = ?", (record,)).fetchone()
     finally:

@@ -170,7 +170,7 @@ class CareTab(QWidget):
             return
         # named for the day, never the patient: a file name shows in folders and recent-file lists
         path = ask_save_path(self, "Save the visit summary", "visit-summary", suggested_name("Visit summary"),
-                             ["PDF (*.pdf)"])  # fmt: skip
+                             ["PDF (*.pdf)"], patient_data=True)  # fmt: skip
         if path is None:
             return
         if path.suffix.lower() != ".pdf":

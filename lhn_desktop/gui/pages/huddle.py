@@ -295,7 +295,7 @@ class HuddlePage(Page):
 
         day = self.selected_day()
         path = ask_save_path(self, "Save the huddle sheet", "huddle", suggested_name("Huddle sheet", day),
-                             ["PDF (*.pdf)"])  # fmt: skip
+                             ["PDF (*.pdf)"], patient_data=True)  # fmt: skip
         if path is None:
             return
         if path.suffix.lower() != ".pdf":

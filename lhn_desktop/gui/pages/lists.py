@@ -75,7 +75,7 @@ class ListsPage(Page):
 
         kind = self.kind.currentData()
         path = ask_save_path(self, "Export the list", "lists", suggested_name(self.kind.currentText(), suffix=".csv"),
-                             ["CSV for a spreadsheet (*.csv)"])  # fmt: skip
+                             ["CSV for a spreadsheet (*.csv)"], patient_data=True)  # fmt: skip
         if path is None:
             return
         try:

@@ -132,7 +132,7 @@ class WorkstationTab(QWidget):
             "key": info.key_id,
             "fingerprint": info.fingerprint,
             "db": info.db_path,
-            "encryption": f"yes; its key file is {info.key_file}" if info.encrypted else "no",
+            "encryption": f"yes; its key is kept in {info.key_kept_in}" if info.encrypted else "no",
             "records": f"{stats.records:,}",
             "versions": f"{stats.field_versions:,}",
             "audit": f"{stats.audit_events:,}",
