@@ -24,6 +24,7 @@ from lhn_desktop.errors import LhnError, NeedsConfirmation, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField, mark_problem
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import RecordsView, heading, note
 from lhn_desktop.localization import format_date
 
@@ -106,6 +107,7 @@ class _CorrectionForm(QDialog):
             show_error(self, exc)
             return
         self.accept()
+        announce(self, Changed.VISITS)
 
 
 class ObservationCorrectionDialog(_CorrectionForm):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import RecordsView, note
 from lhn_desktop.services.team import ROLE_CHOICES, secret_problem
 
@@ -293,9 +294,10 @@ class TeamDialog(QDialog):
     def _add(self) -> None:
         try:
             self.ctx.team.add_member(self.ctx.actor, self.form.name.text(), self.form.role.currentData())
-        except LhnError as exc:
+        except LhnError as exc:  # the dialog stays open with what was typed
             show_error(self, exc)
             return
+        announce(self, Changed.TEAM)
         self.form.name.clear()
         self.refresh()
 
@@ -335,6 +337,7 @@ class CenterDialog(QDialog):
             self.phone.setFocus()
             return
         self.accept()
+        announce(self, Changed.TEAM)
 
 
 class ShortcutsDialog(QDialog):

@@ -11,11 +11,15 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QV
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import note
 
 
 class FormDialog(QDialog):
-    """A form whose OK runs ``save``; a refused value shows its message and keeps what was typed."""
+    """A form whose OK runs ``save``; a refused value shows its message and keeps what was typed. Once saved, the
+    form announces ``changes`` (gui/operations.py), so every page showing that data reloads itself."""
+
+    changes = Changed.NOTHING
 
     def __init__(self, title: str, explanation: str, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -48,3 +52,4 @@ class FormDialog(QDialog):
             show_error(self, exc)
             return
         self.accept()
+        announce(self, self.changes)

@@ -23,6 +23,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DateField
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, TASK_RESPONSIBLE, collaborate_form
 
 GAS_CHOICES = (
@@ -36,6 +37,8 @@ GAS_CHOICES = (
 
 
 class GoalDialog(FormDialog):
+    changes = Changed.PLANS
+
     def __init__(self, ctx, patient_id: str, goals, parent: QWidget | None = None) -> None:
         super().__init__("New goal", "Write the goal in the patient's or parent's own words.", parent)
         self.ctx, self.patient_id = ctx, patient_id
@@ -73,6 +76,8 @@ class GoalDialog(FormDialog):
 
 
 class FollowUpDialog(FormDialog):
+    changes = Changed.PLANS
+
     def __init__(self, ctx, goal, parent: QWidget | None = None) -> None:
         super().__init__(f"Follow-up: {goal.text[:50]}", "How far did it go, compared with what was expected?", parent)
         self.ctx, self.goal = ctx, goal
@@ -91,6 +96,8 @@ class FollowUpDialog(FormDialog):
 
 
 class TaskDialog(FormDialog):
+    changes = Changed.PLANS
+
     def __init__(self, ctx, patient_id: str, parent: QWidget | None = None) -> None:
         super().__init__("New task", "What is to be done, by whom, and by when.", parent)
         self.ctx, self.patient_id = ctx, patient_id

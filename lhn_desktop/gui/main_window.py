@@ -20,6 +20,7 @@ from lhn_desktop import APP_NAME
 from lhn_desktop.gui.dialogs import CenterDialog, SignInDialog, TeamDialog
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.help import GETTING_STARTED
+from lhn_desktop.gui.operations import ChangeBus, Changed
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.commons import CommonsPage
 from lhn_desktop.gui.pages.huddle import HuddlePage
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.runner = runner
+        self.changes = ChangeBus(self)  # what operations changed: the page on screen reloads what it shows
         self.os_user = os_user
         self.setWindowTitle(f"{APP_NAME} — {ctx.center().site_name}")
         central = QWidget(self)
@@ -213,7 +215,7 @@ class MainWindow(QMainWindow):
         dialog = EhrImportDialog(self.ctx, self.runner, self)
         dialog.exec()
         if dialog.imported:  # every page reads the record again when shown; the current one now
-            self._show_page(self.nav.currentRow())
+            self.changes.changed.emit(Changed.PATIENTS | Changed.VISITS | Changed.PLANS)
 
     def export_center_data(self) -> None:
         from lhn_desktop.gui.export_dialog import ExportDialog

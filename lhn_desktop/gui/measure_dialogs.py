@@ -20,6 +20,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.localization import stored_month
 
 
@@ -34,6 +35,8 @@ def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
 
 class PhaseDialog(FormDialog):
     """Start a new phase: the centre line and limits are computed again from that month on."""
+
+    changes = Changed.MEASURES
 
     def __init__(self, ctx, measure, months: list[str], parent: QWidget | None = None) -> None:
         super().__init__(
@@ -62,6 +65,8 @@ class PhaseDialog(FormDialog):
 class NoteDialog(FormDialog):
     """A note on the chart at a date, optionally linked to a PDSA cycle."""
 
+    changes = Changed.MEASURES
+
     def __init__(self, ctx, measure, on: date, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Note on the chart: {measure.title}",
@@ -81,6 +86,8 @@ class NoteDialog(FormDialog):
 
 class BaselineDialog(FormDialog):
     """Which months make the baseline the centre line and limits are frozen on."""
+
+    changes = Changed.MEASURES
 
     def __init__(self, ctx, measure, months: list[str], current: int | None, chosen: bool, parent=None) -> None:
         super().__init__(
@@ -104,6 +111,8 @@ class BaselineDialog(FormDialog):
 
 class EnterMonthDialog(FormDialog):
     """A month's numerator and denominator typed in, e.g. from a paper audit."""
+
+    changes = Changed.MEASURES
 
     def __init__(self, ctx, measure, month: str, parent: QWidget | None = None) -> None:
         super().__init__(

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError, NeedsConfirmation, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import note, select_data
 from lhn_desktop.services.registry import (
     CROHN,
@@ -315,3 +316,4 @@ class PatientDialog(QDialog):
             show_error(self, exc)
             return
         self.accept()
+        announce(self, Changed.PATIENTS)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import select_data
 from lhn_desktop.services.improvement_rules import SCALE_UNITS, Cycle, Question, cycle_hints
 
@@ -236,3 +237,4 @@ class PdsaDialog(QDialog):
             show_error(self, exc)
             return
         self.accept()
+        announce(self, Changed.IMPROVEMENT)

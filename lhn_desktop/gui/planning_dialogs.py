@@ -5,11 +5,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from lhn_desktop.gui.forms import FormDialog
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.services.planning import AGENDA_KINDS, AGENDA_SOURCES, PLAN_STATUSES
 from lhn_desktop.services.schedule import VISIT_TYPES
 
 
 class AgendaItemDialog(FormDialog):
+    changes = Changed.PLANS
+
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Agenda item: {row.patient_name}",
@@ -34,6 +37,8 @@ class AgendaItemDialog(FormDialog):
 
 
 class PlanNotesDialog(FormDialog):
+    changes = Changed.PLANS
+
     def __init__(self, ctx, row, parent: QWidget | None = None) -> None:
         super().__init__(
             f"Pre-visit plan: {row.patient_name}",
@@ -63,6 +68,8 @@ def _date_edit(parent: QWidget, day):
 class AddVisitDialog(FormDialog):
     """A visit added by hand: the patient by MRN, the date, time, clinician and visit type."""
 
+    changes = Changed.VISITS
+
     def __init__(self, ctx, day, parent: QWidget | None = None) -> None:
         super().__init__("Add a visit", "Schedule a patient by hand (the EHR export can still be imported later).",
                          parent)  # fmt: skip
@@ -86,6 +93,8 @@ class AddVisitDialog(FormDialog):
 
 
 class MoveVisitDialog(FormDialog):
+    changes = Changed.VISITS
+
     def __init__(self, ctx, row, day, parent: QWidget | None = None) -> None:
         super().__init__(f"Move the visit: {row.patient_name}", "Choose the new date and time.", parent)
         self.ctx, self.huddle_row = ctx, row

@@ -41,6 +41,7 @@ from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.gui.clinical_widgets import DateField, LevelPicker, ValueField, chain, mark_problem
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.keyboard import DISCARD_QUESTION, NO_DISCARD_QUESTION
+from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.localization import format_date
 from lhn_desktop.services.schedule import VISIT_TYPES
 from lhn_desktop.services.visits import (
@@ -594,6 +595,7 @@ class VisitDialog(QDialog):
             return
         self._dirty = False
         self.accept()
+        announce(self, Changed.VISITS | Changed.PLANS)
 
     def reject(self) -> None:
         if self._dirty:

@@ -8,6 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import Changed, bus_of, runner_of
 from lhn_desktop.gui.widgets import heading, note
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ class Page(QWidget):
     patient_data = False
     #: Asks the window to show a patient (by id) on the Patients page.
     open_patient = Signal(str)
+    #: The data the page shows: an operation that changes any of it makes the page reload (``data_changed``).
+    shows = Changed.NOTHING
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,9 +38,22 @@ class Page(QWidget):
         self.layout_.addWidget(heading(self.title, self))
         if self.explanation:
             self.layout_.addWidget(note(self.explanation, self))
+        bus_of(self).changed.connect(self._changed)  # the window's bus (a page on its own: the shared one)
 
     def refresh(self) -> None:
         """Reload from the database. Called when the page is shown."""
+
+    def _changed(self, changes: Changed) -> None:
+        if self.shows & changes and self.isVisible():  # a hidden page reloads when it is shown
+            try:
+                self.data_changed(changes)
+            except Exception as exc:
+                show_error(self, exc)
+
+    def data_changed(self, changes: Changed) -> None:
+        """Data the page shows was changed by an operation while the page is on screen: reload it (a page that
+        keeps a selection across reloads says so in its own ``refresh``)."""
+        self.refresh()
 
     def say(self, message: str, ms: int = 5000) -> None:
         """A short word in the window's status bar (nothing when the page is shown on its own)."""
@@ -45,17 +62,8 @@ class Page(QWidget):
             bar().showMessage(message, ms)
 
     def runner(self) -> TaskRunner:
-        """The window's one runner for work off the window thread; a page shown on its own (outside the main
-        window) gets a runner of its own, with the same error presenter."""
-        from lhn_desktop.gui.errors import show_error
-        from lhn_desktop.gui.tasks import TaskRunner
-
-        runner = getattr(self.window(), "runner", None)
-        if isinstance(runner, TaskRunner):
-            return runner
-        if getattr(self, "_own_runner", None) is None:
-            self._own_runner = TaskRunner(self, on_error=lambda exc: show_error(self, exc))
-        return self._own_runner
+        """The window's one runner for work off the window thread (gui/operations.py)."""
+        return runner_of(self)
 
     def adopt_shortcuts(self) -> None:
         """Make every shortcut of the page's parts (a tab's tool bar) work wherever the focus is on the page."""

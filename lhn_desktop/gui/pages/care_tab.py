@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, GOAL_STATUSES, TASK_RESPONSIBLE
 
@@ -115,8 +116,7 @@ class CareTab(QWidget):
         self.summary.setText(f"{active} active goal(s) · {score} · {open_tasks} open task(s)")
 
     def _after(self, dialog) -> None:
-        if dialog.exec():
-            self.show_patient(self.patient_id)
+        dialog.exec()  # saved, the form announces it: the Patients page shows this patient again
 
     def new_goal(self) -> None:
         from lhn_desktop.gui.goal_dialogs import GoalDialog
@@ -144,24 +144,16 @@ class CareTab(QWidget):
         if task is None:
             show_error(self, LhnError("Choose the task in the tasks list first."))
             return
-        try:
-            self.ctx.goals.complete_task(self.ctx.actor, task.id, task.done_on is None)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.show_patient(self.patient_id)
+        run_op(self, lambda: self.ctx.goals.complete_task(self.ctx.actor, task.id, task.done_on is None),
+               changes=Changed.PLANS)  # fmt: skip
 
     def agenda_addressed(self) -> None:
         item = self.agenda.current_row()
         if item is None:
             show_error(self, LhnError("Choose the agenda item in the agenda list first."))
             return
-        try:
-            self.ctx.planning.set_agenda_addressed(self.ctx.actor, item.id, not item.addressed)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.show_patient(self.patient_id)
+        run_op(self, lambda: self.ctx.planning.set_agenda_addressed(self.ctx.actor, item.id, not item.addressed),
+               changes=Changed.PLANS)  # fmt: skip
 
     def visit_summary(self) -> None:
         from lhn_desktop.gui.files import ask_save_path, suggested_name
@@ -175,12 +167,12 @@ class CareTab(QWidget):
             return
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
-        try:
-            self.ctx.goals.visit_summary(self.ctx.actor, self.patient_id, path)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.summary.setText(f"{self.summary.text()} · visit summary saved to {path}")
+        patient = self.patient_id
+
+        def saved(_written: object) -> None:
+            self.summary.setText(f"{self.summary.text()} · visit summary saved to {path}")
+
+        run_query(self, lambda: self.ctx.goals.visit_summary(self.ctx.actor, patient, path), done=saved)
 
     def print_visit_summary(self) -> None:
         """The visit summary for the family, through the system's print dialog."""
@@ -189,12 +181,10 @@ class CareTab(QWidget):
         if not self.patient_id:
             return
         patient = self.patient_id
-        try:
+        pages = None
+        with reported(self):
             pages = print_document(self, "Visit summary",
                                    lambda pdf: self.ctx.goals.visit_summary(self.ctx.actor, patient, pdf))  # fmt: skip
-        except LhnError as exc:
-            show_error(self, exc)
-            return
         if pages:
             self.summary.setText(f"{self.summary.text()} · visit summary sent to the printer")
 

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError
-from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
 from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS
@@ -30,6 +29,8 @@ ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Paren
 
 
 class ResourceDialog(FormDialog):
+    changes = Changed.COMMONS
+
     def __init__(self, ctx, parent=None) -> None:
         super().__init__("New resource", "A tool, lesson or story for the commons. No patient information.", parent)
         self.ctx = ctx
@@ -59,6 +60,8 @@ class ResourceDialog(FormDialog):
 
 
 class AdaptDialog(FormDialog):
+    changes = Changed.COMMONS
+
     def __init__(self, ctx, detail, parent=None) -> None:
         super().__init__("Adapt for this center", "A local copy that keeps the link to the original.", parent)
         self.ctx, self.detail = ctx, detail
@@ -79,6 +82,7 @@ class CommonsPage(Page):
         "attachments; Adopt records that your center uses a resource; Adapt makes a local copy that keeps its "
         "origin and says what changed. Resources from other centers are read-only."
     )
+    shows = Changed.COMMONS | Changed.IMPROVEMENT | Changed.TEAM
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
@@ -163,6 +167,9 @@ class CommonsPage(Page):
         find.activated.connect(self.search.setFocus)
         find.setWhatsThis("Search the commons")
 
+    def data_changed(self, changes: Changed) -> None:
+        self.refresh(keep=self.current.row.id if self.current is not None else None)  # the same resource chosen
+
     def refresh(self, keep: str | None = None) -> None:
         rows = self.ctx.commons.search(self.search.text(), kind=self.kind.currentData(),
                                        local_only=self.local.isChecked())  # fmt: skip
@@ -227,12 +234,8 @@ class CommonsPage(Page):
     def adopt(self) -> None:
         if self.current is None:
             return
-        try:
-            self.ctx.commons.adopt(self.ctx.actor, self.current.row.id)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.refresh(keep=self.current.row.id)
+        resource = self.current.row.id
+        run_op(self, lambda: self.ctx.commons.adopt(self.ctx.actor, resource), changes=Changed.COMMONS)
 
     def adapt(self) -> None:
         if self.current is None:
@@ -244,10 +247,9 @@ class CommonsPage(Page):
     def save_attachment(self) -> None:
         if self.current is None or not self.current.attachment_name:
             return
-        try:
+        with reported(self) as step:
             self.ctx.commons.attachment(self.current.row.id)  # not here yet, or damaged: said before asking where
-        except LhnError as exc:
-            show_error(self, exc)
+        if not step.ok:
             return
         from lhn_desktop.gui.files import remember_folder, start_folder
 
@@ -255,7 +257,6 @@ class CommonsPage(Page):
         path, _ = QFileDialog.getSaveFileName(self, "Save the attachment", str(offered))
         if path:
             remember_folder("attachments", path)
-            try:
-                self.ctx.commons.save_attachment(self.current.row.id, path)
-            except LhnError as exc:
-                show_error(self, exc)
+            resource = self.current.row.id
+            run_query(self, lambda: self.ctx.commons.save_attachment(resource, path),
+                      done=lambda saved: self.say(f"Saved to {saved}."))  # fmt: skip

@@ -14,10 +14,9 @@ from PySide6.QtWidgets import (
     QTextBrowser,
 )
 
-from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.clinical_widgets import DayEdit
-from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.localization import format_date, format_datetime, format_month
@@ -55,6 +54,7 @@ class HuddlePage(Page):
         "Ctrl+D marks the pre-visit plan done (again to reopen it); Ctrl+G adds the family's agenda item; Ctrl+N "
         "edits the plan's notes."
     )
+    shows = Changed.PATIENTS | Changed.VISITS | Changed.PLANS
     patient_data = True
 
     def __init__(self, ctx, parent=None) -> None:
@@ -140,7 +140,7 @@ class HuddlePage(Page):
         self.days.activated.connect(self._pick_day)
         self._started = False
 
-    def refresh(self) -> None:
+    def refresh(self, keep_visit: str | None = None) -> None:
         days = self.ctx.overview.clinic_days()
         self.days.clear()
         for d in days:
@@ -154,7 +154,11 @@ class HuddlePage(Page):
             self.date.blockSignals(True)  # loaded once, just below
             self.date.set_day(first)
             self.date.blockSignals(False)
-        self._load_day()
+        self._load_day(keep_visit)
+
+    def data_changed(self, changes: Changed) -> None:
+        row = self.current()  # the day's list and its counts again, on the same visit
+        self.refresh(keep_visit=row.visit_id if row else None)
 
     def _pick_day(self, index: int) -> None:
         day: date | None = self.days.itemData(index)
@@ -202,13 +206,11 @@ class HuddlePage(Page):
         row = self.current()
         if row is None:
             return
-        try:
+        with reported(self) as step:
             dialog = VisitDialog(self.ctx, row.patient_id, self.selected_day(), self, visit_id=row.visit_id)
-        except LhnError as exc:
-            show_error(self, exc)
+        if not step.ok:
             return
-        if dialog.exec():
-            self._load_day(keep_visit=row.visit_id)
+        dialog.exec()  # once saved, the form announces the visit and this page reloads on the same row
         self.table.setFocus()
 
     def mark_missed(self) -> None:
@@ -223,54 +225,43 @@ class HuddlePage(Page):
         )  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.ctx.visits.mark_missed(self.ctx.actor, row.visit_id)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self._load_day(keep_visit=row.visit_id)
+        run_op(self, lambda: self.ctx.visits.mark_missed(self.ctx.actor, row.visit_id), changes=Changed.VISITS)
 
     def toggle_done(self) -> None:
         row = self.current()
         if row is None:
             return
         status = "not_started" if row.plan_status == "done" else "done"
-        try:
-            self.ctx.planning.set_plan_status(self.ctx.actor, row.visit_id, status)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self._load_day(keep_visit=row.visit_id)
-        self.table.setFocus()
+        run_op(self, lambda: self.ctx.planning.set_plan_status(self.ctx.actor, row.visit_id, status),
+               changes=Changed.PLANS, done=lambda _saved: self.table.setFocus())  # fmt: skip
 
     def add_agenda(self) -> None:
         from lhn_desktop.gui.planning_dialogs import AgendaItemDialog
 
         row = self.current()
-        if row is not None and AgendaItemDialog(self.ctx, row, self).exec():
-            self._load_day(keep_visit=row.visit_id)
+        if row is not None:
+            AgendaItemDialog(self.ctx, row, self).exec()
 
     def edit_notes(self) -> None:
         from lhn_desktop.gui.planning_dialogs import PlanNotesDialog
 
         row = self.current()
-        if row is not None and PlanNotesDialog(self.ctx, row, self).exec():
-            self._load_day(keep_visit=row.visit_id)
+        if row is not None:
+            PlanNotesDialog(self.ctx, row, self).exec()
 
     def add_visit(self) -> None:
         from lhn_desktop.gui.planning_dialogs import AddVisitDialog
 
         dialog = AddVisitDialog(self.ctx, self.selected_day(), self)
         if dialog.exec():
-            self.refresh()
-            self._load_day(keep_visit=dialog.visit_id)
+            self._load_day(keep_visit=dialog.visit_id)  # the new visit chosen
 
     def move_visit(self) -> None:
         from lhn_desktop.gui.planning_dialogs import MoveVisitDialog
 
         row = self.current()
-        if row is not None and MoveVisitDialog(self.ctx, row, self.selected_day(), self).exec():
-            self.refresh()
+        if row is not None:
+            MoveVisitDialog(self.ctx, row, self.selected_day(), self).exec()
 
     def cancel_visit(self) -> None:
         from PySide6.QtWidgets import QMessageBox
@@ -283,12 +274,7 @@ class HuddlePage(Page):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.ctx.schedule.cancel_visit(self.ctx.actor, row.visit_id)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.refresh()
+        run_op(self, lambda: self.ctx.schedule.cancel_visit(self.ctx.actor, row.visit_id), changes=Changed.VISITS)
 
     def huddle_sheet(self) -> None:
         from lhn_desktop.gui.files import ask_save_path, suggested_name
@@ -300,24 +286,19 @@ class HuddlePage(Page):
             return
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
-        try:
-            self.ctx.planning.huddle_sheet(self.ctx.actor, day, path)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.summary.setText(f"{self.summary.text()} · huddle sheet saved to {html.escape(str(path))}")
+        run_query(self, lambda: self.ctx.planning.huddle_sheet(self.ctx.actor, day, path),
+                  done=lambda _written: self.summary.setText(f"{self.summary.text()} · huddle sheet saved to "
+                                                             f"{html.escape(str(path))}"))  # fmt: skip
 
     def print_huddle_sheet(self) -> None:
         """The huddle sheet of the day shown, through the system's print dialog."""
         from lhn_desktop.gui.printing import print_document
 
         day = self.selected_day()
-        try:
+        pages = None
+        with reported(self):
             pages = print_document(self, "Huddle sheet",
                                    lambda pdf: self.ctx.planning.huddle_sheet(self.ctx.actor, day, pdf))  # fmt: skip
-        except LhnError as exc:
-            show_error(self, exc)
-            return
         if pages:
             self.summary.setText(f"{self.summary.text()} · huddle sheet sent to the printer ({pages} pages)")
 

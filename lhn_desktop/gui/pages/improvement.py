@@ -19,6 +19,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import display_text
+from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, detail_pane, page_actions
 from lhn_desktop.services.improvement import CLOSEOUT, NODE_KINDS
@@ -67,6 +68,8 @@ def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
 
 
 class GoalDialog(FormDialog):
+    changes = Changed.IMPROVEMENT
+
     def __init__(self, ctx, goal=None, parent=None) -> None:
         super().__init__("90-day goal" if goal is None else f"Goal: {goal.title}",
                          "One sentence that names the measure, how much and by when (SMART).", parent)  # fmt: skip
@@ -103,6 +106,8 @@ class GoalDialog(FormDialog):
 
 
 class BoxDialog(FormDialog):
+    changes = Changed.IMPROVEMENT
+
     def __init__(self, ctx, goal_id: str, parent_id: str | None, kind: str, node=None, parent=None) -> None:
         super().__init__(NODE_KINDS[kind], "The words that go in the box of the driver diagram.", parent)
         self.ctx, self.goal_id, self.parent_id, self.kind, self.node = ctx, goal_id, parent_id, kind, node
@@ -117,6 +122,8 @@ class BoxDialog(FormDialog):
 
 
 class ProgressDialog(FormDialog):
+    changes = Changed.IMPROVEMENT
+
     def __init__(self, ctx, goal_id: str, parent=None) -> None:
         suggested, reasons = ctx.improvement.suggest_progress(goal_id)
         super().__init__("Progress score", f"Suggested {suggested:.1f} (IHI scale): " + " ".join(reasons), parent)
@@ -133,6 +140,8 @@ class ProgressDialog(FormDialog):
 
 
 class CloseOutDialog(FormDialog):
+    changes = Changed.IMPROVEMENT
+
     def __init__(self, ctx, goal_id: str, parent=None) -> None:
         super().__init__("Close out the goal", "Was the aim met, and what did the team learn?", parent)
         self.ctx, self.goal_id = ctx, goal_id
@@ -154,6 +163,7 @@ class ImprovementPage(Page):
         "PDSA ramps testing each change idea. Enter opens a cycle's worksheet. Hints point out what good "
         "improvement practice would add; they never block."
     )
+    shows = Changed.IMPROVEMENT | Changed.MEASURES | Changed.TEAM
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
@@ -309,8 +319,7 @@ class ImprovementPage(Page):
     # -- actions -----------------------------------------------------------------------------------------------
 
     def _run(self, dialog) -> None:
-        if dialog.exec():
-            self.refresh()
+        dialog.exec()  # saved, the form announces the change: this page reloads, keeping the row chosen
 
     def new_goal(self) -> None:
         dialog = GoalDialog(self.ctx, None, self)
@@ -355,12 +364,7 @@ class ImprovementPage(Page):
         _goal, box = self._box()
         if box is None:
             return
-        try:
-            self.ctx.improvement.remove_driver(self.ctx.actor, box.id)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.refresh()
+        run_op(self, lambda: self.ctx.improvement.remove_driver(self.ctx.actor, box.id), changes=Changed.IMPROVEMENT)
 
     def new_cycle(self) -> None:
         from lhn_desktop.gui.pdsa_dialog import PdsaDialog
@@ -381,21 +385,19 @@ class ImprovementPage(Page):
         item = item or self._chosen()
         if item is None or item.data(0, ROLE)[0] != "cycle":
             return
-        dialog = PdsaDialog(self.ctx, self.ctx.improvement.cycle(item.data(0, ROLE)[1]), self)
-        if dialog.exec():
-            self.refresh()
+        PdsaDialog(self.ctx, self.ctx.improvement.cycle(item.data(0, ROLE)[1]), self).exec()
 
     def next_cycle(self) -> None:
         key = self._selected_key()
         if key is None or key[0] != "cycle":
             return
-        try:
-            new_id = self.ctx.improvement.next_cycle(self.ctx.actor, key[1])
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.refresh(("cycle", new_id))
-        self.open_cycle()
+
+        def made(new_id: str) -> None:
+            self.refresh(("cycle", new_id))  # the new cycle chosen, and its worksheet opened
+            self.open_cycle()
+
+        run_op(self, lambda: self.ctx.improvement.next_cycle(self.ctx.actor, key[1]), changes=Changed.IMPROVEMENT,
+               done=made)  # fmt: skip
 
     def progress(self) -> None:
         goal = self._goal_of(self._chosen())
@@ -417,18 +419,16 @@ class ImprovementPage(Page):
     def share(self) -> None:
         """Share the selected PDSA cycle or change idea as a commons resource, in one step."""
         key = self._selected_key()
-        try:
-            if key and key[0] == "cycle":
-                self.ctx.commons.share_pdsa(self.ctx.actor, key[1])
-            elif key and key[0] == "box" and self._box()[1].kind == "change_idea":
-                self.ctx.commons.share_change_idea(self.ctx.actor, key[1])
-            else:
-                show_error(self, LhnError("Choose a PDSA cycle or a change idea to share."))
-                return
-        except LhnError as exc:
-            show_error(self, exc)
+        if key and key[0] == "cycle":
+            share = self.ctx.commons.share_pdsa
+        elif key and key[0] == "box" and self._box()[1].kind == "change_idea":
+            share = self.ctx.commons.share_change_idea
+        else:
+            show_error(self, LhnError("Choose a PDSA cycle or a change idea to share."))
             return
-        self.detail.setText(self.detail.text() + "<br><br><b>Shared to the commons.</b>")
+        shared = "<br><br><b>Shared to the commons.</b>"
+        run_op(self, lambda: share(self.ctx.actor, key[1]), changes=Changed.COMMONS,
+               done=lambda _rid: self.detail.setText(self.detail.text() + shared))  # fmt: skip
 
     def _pdsa_choice(self, only_cycle: bool):
         """The goal, the chosen cycle (or None) and what the document is called, for saving or printing."""
@@ -453,13 +453,11 @@ class ImprovementPage(Page):
         if choice is None:
             return
         goal, cycle_id, only, name = choice
-        try:
+        pages = None
+        with reported(self):
             pages = print_document(
                 self, name, lambda pdf: self.ctx.improvement.ramp_pdf(goal.id, cycle_id, pdf, only_cycle=only)
             )
-        except LhnError as exc:
-            show_error(self, exc)
-            return
         if pages:
             self.say(f"{name}: sent to the printer.")
 
@@ -473,7 +471,5 @@ class ImprovementPage(Page):
         path = ask_save_path(self, "Save the PDSA", "pdsa", suggested_name(name, self.ctx.today()), ["PDF (*.pdf)"])
         if path is None:
             return
-        try:
-            self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path, only_cycle=only)
-        except LhnError as exc:
-            show_error(self, exc)
+        run_query(self, lambda: self.ctx.improvement.ramp_pdf(goal.id, cycle_id, path, only_cycle=only),
+                  done=lambda _written: self.say(f"{name}: saved to {path}."))  # fmt: skip

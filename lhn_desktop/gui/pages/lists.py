@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.planning import POPULATIONS
@@ -18,6 +19,7 @@ class ListsPage(Page):
         "Active patients who may need outreach, as of today. Choose a list, narrow it by name, MRN or diagnosis, "
         "press Enter to open a patient, or export the list as CSV (Ctrl+E) for phone calls or the registry."
     )
+    shows = Changed.PATIENTS | Changed.VISITS | Changed.PLANS
     patient_data = True
 
     def __init__(self, ctx, parent=None) -> None:

@@ -17,6 +17,7 @@ from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.files import ask_chart_path
 from lhn_desktop.gui.models import ROW_ROLE, Column, Month
+from lhn_desktop.gui.operations import Changed, reported
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
 from lhn_desktop.localization import format_date, format_month, stored_month
@@ -41,6 +42,7 @@ class MeasuresPage(Page):
         "runs rules found non-random variation; red points are beyond the control limits. Point at a month to "
         "see its counts. Start a new phase only when the process changed, and say why."
     )
+    shows = Changed.MEASURES | Changed.VISITS | Changed.PATIENTS | Changed.PLANS | Changed.IMPROVEMENT
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
@@ -298,11 +300,9 @@ class MeasuresPage(Page):
         if self.chart is None:
             return
         code, title = self.chart.measure.code, self.chart.measure.title
-        try:
+        pages = None
+        with reported(self):
             pages = print_document(self, f"Chart: {title}", lambda pdf: self.ctx.measures.render(code, pdf))
-        except LhnError as exc:
-            show_error(self, exc)
-            return
         if pages:
             self.say(f"{title}: chart sent to the printer ({pages} page{'s' if pages > 1 else ''}).")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
-from lhn_desktop.errors import LhnError
-from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import reported
 
 #: (key, text, shortcut, method name) of the Patients page's tool bar.
 PATIENT_ACTIONS = (
@@ -19,7 +18,8 @@ PATIENT_ACTIONS = (
 
 
 class PatientActions:
-    """Mixed into the Patients page: each action opens its form and shows the patient again afterwards."""
+    """Mixed into the Patients page: each action opens its form; a saved form announces what it changed, and the
+    page shows the patient again (``PatientsPage.data_changed``)."""
 
     def _patient_id(self) -> str | None:
         pid = self.detail.patient_id
@@ -38,7 +38,7 @@ class PatientActions:
 
         dialog = PatientDialog(self.ctx, self)
         if dialog.exec() and dialog.saved_id:
-            self._reload(dialog.saved_id)
+            self._reload(dialog.saved_id)  # the new patient shown (the list already has them)
             self.table.setFocus()
 
     def edit_patient(self) -> None:
@@ -47,9 +47,7 @@ class PatientActions:
         pid = self._patient_id()
         if pid is None:
             return
-        dialog = PatientDialog(self.ctx, self, patient_id=pid)
-        if dialog.exec():
-            self._reload(pid)
+        PatientDialog(self.ctx, self, patient_id=pid).exec()  # saved, it announces the change: this page reloads
 
     def schedule_visit(self) -> None:
         from lhn_desktop.gui.planning_dialogs import AddVisitDialog
@@ -60,8 +58,7 @@ class PatientActions:
         dialog = AddVisitDialog(self.ctx, self.ctx.today(), self)
         dialog.mrn.setText(self.detail.fields["mrn"].text())
         dialog.day.setFocus()
-        if dialog.exec():
-            self._reload(pid)
+        dialog.exec()
 
     def record_visit(self) -> None:
         from lhn_desktop.gui.visit_dialog import VisitDialog
@@ -69,13 +66,10 @@ class PatientActions:
         pid = self._patient_id()
         if pid is None:
             return
-        try:
+        with reported(self) as step:
             dialog = VisitDialog(self.ctx, pid, self.ctx.today(), self)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        if dialog.exec():
-            self._reload(pid)
+        if step.ok:
+            dialog.exec()
 
     def _selected(self):
         """(kind, row) of the entry chosen on the current tab, or (None, None)."""
@@ -100,7 +94,8 @@ class PatientActions:
                 "letter), choose the entry with the arrow keys, then press Ctrl+Shift+C.",
             )  # fmt: skip
             return
-        try:
+        dialog = None
+        with reported(self):
             if kind == "observation":
                 dialog = dialogs.ObservationCorrectionDialog(self.ctx, row, self)
             elif kind == "medication":
@@ -110,11 +105,8 @@ class PatientActions:
             else:
                 values = self.ctx.corrections.visit_values(self.ctx.actor, row.id)
                 dialog = dialogs.RemoveVisitDialog(self.ctx, row, values, self)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        if dialog.exec():
-            self._reload(pid)
+        if dialog is not None:
+            dialog.exec()
 
     def history(self) -> None:
         from lhn_desktop.gui.correction_dialogs import HistoryDialog

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from lhn_desktop.gui.models import ROW_ROLE, Column, RowsTableModel
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.patient_actions import PATIENT_ACTIONS, PatientActions
 from lhn_desktop.gui.widgets import RecordsView, note, page_actions
@@ -249,6 +250,7 @@ class PatientsPage(PatientActions, Page):
         "Search by name or MRN (Ctrl+F) and move through the list with the arrow keys; the patient's page shows on "
         "the right. New patient Ctrl+Shift+N, record a visit Ctrl+R, correct the chosen entry Ctrl+Shift+C."
     )
+    shows = Changed.PATIENTS | Changed.VISITS | Changed.PLANS
     patient_data = True
 
     def __init__(self, ctx, parent=None) -> None:
@@ -326,6 +328,13 @@ class PatientsPage(PatientActions, Page):
             self.detail.clear()  # the patient on the right is no longer in the list
         if self.detail.patient_id is None and rows:
             self.table.select_first()
+
+    def data_changed(self, changes: Changed) -> None:
+        """The list again, and the patient shown, on the same tab."""
+        if self.detail.patient_id is None:
+            self.refresh()
+        else:
+            self._reload(self.detail.patient_id)
 
     def _show_current(self) -> None:
         row = self.table.current_row()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column, display_text
+from lhn_desktop.gui.operations import Changed
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
 from lhn_desktop.gui.pages.sync_keys import TrustTab
@@ -228,6 +227,7 @@ class SyncPage(Page):
         "Move data by file: send a bundle to this center's other workstations or to the network, receive "
         "bundles from them, and decide what sync cannot decide alone. Nothing leaves without a review."
     )
+    shows = Changed.SYNC | Changed.TEAM
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(ctx, parent)
@@ -256,31 +256,10 @@ class SyncPage(Page):
         self.layout_.addWidget(self.tabs, 1)
 
     # -- shared by the tabs --------------------------------------------------------------------------------------
-    def run(
-        self,
-        job: Callable[[Callable[[int, int | None, str], None], Any], Any],
-        on_success: Callable[[Any], None],
-        *,
-        label: str,
-        on_error: Callable[[BaseException], None] | None = None,
-        cancellable: bool = False,
-        writes: bool = True,
-    ) -> None:
-        """Run ``job(progress, cancel)`` off the window's thread; errors go to the one error presenter."""
-
-        def failed(exc: BaseException) -> None:
-            if on_error is not None:
-                on_error(exc)
-            show_error(self, exc)
-
-        self.runner().submit(
-            job, on_success=on_success, on_error=failed, label=label, cancellable=cancellable, writes=writes
-        )
-
     def show_tab(self, tab: QWidget) -> None:
         self.tabs.setCurrentWidget(tab)
 
-    def data_changed(self) -> None:
+    def data_changed(self, changes: Changed = Changed.SYNC) -> None:
         """After an import, export or decision: counts, lists and tab titles again; the send review is stale."""
         self.send.mark_stale()
         self.refresh()

@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError
-from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, run_op
 from lhn_desktop.gui.pages.sync_send import GREEN
 from lhn_desktop.gui.widgets import RecordsView, note
 
@@ -170,20 +169,18 @@ class ConflictsTab(QWidget):
         if c is None or c.read_only or not 0 <= index < len(c.values):
             return
         value = c.values[index]
-        try:
-            self.page.review.resolve(self.page.ctx.actor, c.entity, c.record_id, c.field, value.value)
-        except LhnError as exc:
-            show_error(self, exc)
-            self.refresh()
-            return
-        self.current = None
-        self.status.setText(
-            f"<span style='color:{GREEN}'>Kept</span> “{escape(_short(value.text))}” for {escape(c.kind)} "
-            f"“{escape(c.record)}” ({escape(c.field_label)}). The other workstations get this choice with the next "
-            "bundle."
-        )
-        self.page.data_changed()
-        self.list.setFocus()
+
+        def kept(_result: object) -> None:
+            self.status.setText(
+                f"<span style='color:{GREEN}'>Kept</span> “{escape(_short(value.text))}” for {escape(c.kind)} "
+                f"“{escape(c.record)}” ({escape(c.field_label)}). The other workstations get this choice with the "
+                "next bundle."
+            )
+            self.list.setFocus()
+
+        # a kept value changes a record anywhere in the program: every page that shows one reloads
+        run_op(self, lambda: self.page.review.resolve(self.page.ctx.actor, c.entity, c.record_id, c.field, value.value),
+               changes=Changed.EVERYTHING, done=kept, failed=lambda _exc: self.refresh())  # fmt: skip
 
 
 class DeletedTab(QWidget):
@@ -242,19 +239,16 @@ class DeletedTab(QWidget):
         d = self.list.current_row()
         if d is None:
             return
-        actor = self.page.ctx.actor
-        try:
-            if restore:
-                self.page.review.restore(actor, d.entity, d.record_id)
-            else:
-                self.page.review.confirm_delete(actor, d.entity, d.record_id)
-        except LhnError as exc:
-            show_error(self, exc)
-        else:
-            what = "restored with the edits" if restore else "kept deleted"
+        actor, review = self.page.ctx.actor, self.page.review
+        decide = review.restore if restore else review.confirm_delete
+        what = "restored with the edits" if restore else "kept deleted"
+
+        def decided(_result: object) -> None:
             self.status.setText(f"{d.kind} “{d.record}” {what}.")
-        self.page.data_changed()
-        self.list.setFocus()
+            self.list.setFocus()
+
+        run_op(self, lambda: decide(actor, d.entity, d.record_id), changes=Changed.EVERYTHING, done=decided,
+               failed=lambda _exc: self.refresh())  # fmt: skip
 
     def restore(self) -> None:
         self._decide(True)

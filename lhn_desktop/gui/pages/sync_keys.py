@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError
-from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, reported, run_op
 from lhn_desktop.gui.pages.sync_send import RED
 from lhn_desktop.gui.widgets import RecordsView, note
 
@@ -42,6 +41,8 @@ def _fingerprint_font() -> QFont:
 
 class AddKeyDialog(FormDialog):
     """Trust a key card once the fingerprint read on the other workstation's screen is typed here."""
+
+    changes = Changed.SYNC
 
     def __init__(self, ctx, card: KeyCard, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -135,15 +136,14 @@ class TrustTab(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "The other workstation's key card", "", "Key cards (*.json)")
         if not path:
             return
-        try:
+        card = None
+        with reported(self):
             card = self.page.ctx.trust.read_card(path)
-        except LhnError as exc:
-            show_error(self, exc)
+        if card is None:
             return
-        dialog = AddKeyDialog(self.page.ctx, card, self)
+        dialog = AddKeyDialog(self.page.ctx, card, self)  # saved, it announces the new key: the page reloads
         if dialog.exec() and dialog.added is not None:
             self.status.setText(f"Trusted: the key of {card.site_id}, workstation {card.node_id[:8]}.")
-            self.page.data_changed()
 
     def revoke(self) -> None:
         key = self.list.current_row()
@@ -156,10 +156,5 @@ class TrustTab(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.page.ctx.trust.revoke(self.page.ctx.actor, key.key_id)
-        except LhnError as exc:
-            show_error(self, exc)
-            return
-        self.status.setText(f"Revoked the key {key.key_id} ({key.site_id}).")
-        self.page.data_changed()
+        run_op(self, lambda: self.page.ctx.trust.revoke(self.page.ctx.actor, key.key_id), changes=Changed.SYNC,
+               done=lambda _r: self.status.setText(f"Revoked the key {key.key_id} ({key.site_id})."))  # fmt: skip

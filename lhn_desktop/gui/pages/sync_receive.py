@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from lhn_desktop.errors import PermissionDenied
 from lhn_desktop.gui.errors import show_error
+from lhn_desktop.gui.operations import Changed, run_op
 from lhn_desktop.gui.pages.sync_send import GREEN, RED, CenterKeyBox
 from lhn_desktop.gui.widgets import note
 from lhn_desktop.services.sync import SUFFIX, ImportReport
@@ -144,13 +145,9 @@ class ReceiveTab(QWidget):
             return key, sync.import_many(actor, paths, key, progress=step, cancelled=lambda: cancel.cancelled)
 
         self.import_button.setEnabled(False)
-        self.page.run(
-            job,
-            lambda result: self._imported(paths, result),
-            on_error=lambda _exc: self.import_button.setEnabled(True),
-            label="Importing bundles…",
-            cancellable=True,
-        )
+        run_op(self, job=job, changes=Changed.EVERYTHING, done=lambda result: self._imported(paths, result),
+               failed=lambda _exc: self.import_button.setEnabled(True), label="Importing bundles…",
+               cancellable=True)  # fmt: skip
 
     def _imported(self, paths: list[str], result) -> None:
         key, results = result
@@ -158,7 +155,6 @@ class ReceiveTab(QWidget):
             self.key_box.remember(key)
         self.results = results
         self.import_button.setEnabled(bool(self.paths))
-        self.page.data_changed()
         self.show_report(results, len(paths))
 
     def show_report(self, results: list, total: int) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
+from lhn_desktop.gui.operations import Changed, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView
 from lhn_desktop.services.sync import key_from_passphrase, read_key_file
 
@@ -352,13 +353,8 @@ class SendTab(QWidget):
             self._clear()
             self.summary.setText("The review could not be made, so nothing can be sent yet.")
 
-        self.page.run(
-            lambda _progress, _cancel: sync.preview(actor, scope, audience),
-            self.show_review,
-            on_error=failed,
-            label="Looking at what would leave…",
-            writes=False,
-        )
+        run_query(self, lambda: sync.preview(actor, scope, audience), done=self.show_review, failed=failed,
+                  label="Looking at what would leave…")  # fmt: skip
 
     def show_review(self, preview: ExportPreview) -> None:
         if preview.scope != self.scope():
@@ -461,7 +457,7 @@ class SendTab(QWidget):
 
             label = "Writing the network bundle…"
         self.written.setText("")
-        self.page.run(job, self._exported, label=label)
+        run_op(self, job=job, changes=Changed.SYNC, done=self._exported, label=label)
 
     def _exported(self, result) -> None:
         key, path = result
@@ -470,4 +466,3 @@ class SendTab(QWidget):
         self.written.setText(f"<span style='color:{GREEN}'><b>Written:</b></span> {escape(str(path))}")
         self.checked.setChecked(False)
         self.attestation.clear()
-        self.page.data_changed()
