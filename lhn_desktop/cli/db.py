@@ -111,26 +111,25 @@ def _print_key_change(args: argparse.Namespace, change, done: str) -> None:
         emit(line)
 
 
-def encrypt(args: argparse.Namespace) -> int:
+def _change_key(args: argparse.Namespace, *, require_plain: bool, done: str) -> int:
     from lhn_desktop.cli.output import TextProgress, center_passphrase
     from lhn_desktop.services.maintenance import change_key
 
     passphrase = center_passphrase(confirm=True) if args.passphrase else None
     progress = None if args.json else TextProgress().say
-    change = change_key(_path(args), app_dirs().backups, passphrase=passphrase, require_plain=True, progress=progress)
-    _print_key_change(args, change, "Encrypted")
+    change = change_key(
+        _path(args), app_dirs().backups, passphrase=passphrase, require_plain=require_plain, progress=progress
+    )
+    _print_key_change(args, change, done)
     return 0
+
+
+def encrypt(args: argparse.Namespace) -> int:
+    return _change_key(args, require_plain=True, done="Encrypted")
 
 
 def rekey(args: argparse.Namespace) -> int:
-    from lhn_desktop.cli.output import TextProgress, center_passphrase
-    from lhn_desktop.services.maintenance import change_key
-
-    passphrase = center_passphrase(confirm=True) if args.passphrase else None
-    progress = None if args.json else TextProgress().say
-    change = change_key(_path(args), app_dirs().backups, passphrase=passphrase, require_plain=False, progress=progress)
-    _print_key_change(args, change, "Put under a new key:")
-    return 0
+    return _change_key(args, require_plain=False, done="Put under a new key:")
 
 
 def unlock(args: argparse.Namespace) -> int:

@@ -102,6 +102,17 @@ def runner_of(widget: QWidget) -> TaskRunner:
     return own
 
 
+def _presented(owner: QWidget, failed: Callable[[BaseException], None] | None) -> Callable[[BaseException], None]:
+    """A failure shown by the one presenter, then the caller's own ``failed`` (to put a button back, say)."""
+
+    def report(exc: BaseException) -> None:
+        show_error(owner, exc)
+        if failed is not None:
+            failed(exc)
+
+    return report
+
+
 def run_op(
     owner: QWidget,
     work: Callable[[], T] | None = None,
@@ -125,12 +136,7 @@ def run_op(
         if done is not None:
             done(result)
 
-    def reported_failure(exc: BaseException) -> None:
-        show_error(owner, exc)
-        if failed is not None:
-            failed(exc)
-
-    return runner_of(owner).submit(task, on_success=succeeded, on_error=reported_failure, label=label,
+    return runner_of(owner).submit(task, on_success=succeeded, on_error=_presented(owner, failed), label=label,
                                    cancellable=cancellable, writes=True)  # fmt: skip
 
 
@@ -149,12 +155,7 @@ def run_query(
         raise TypeError("run_query takes read or job, not both")
     task = job if job is not None else (lambda _progress, _cancel: read())  # type: ignore[misc]
 
-    def reported_failure(exc: BaseException) -> None:
-        show_error(owner, exc)
-        if failed is not None:
-            failed(exc)
-
-    return runner_of(owner).submit(task, on_success=done, on_error=reported_failure, label=label,
+    return runner_of(owner).submit(task, on_success=done, on_error=_presented(owner, failed), label=label,
                                    cancellable=cancellable, writes=False)  # fmt: skip
 
 
