@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,18 @@ INDEX_CODES = ("PCDAI", "PUCAI", "wPCDAI")
 PGA_COLOUR = "#1f4e79"
 INDEX_COLOUR = "#d9822b"
 DRUG_COLOURS = ("#4a6785", "#6c5b7b", "#2e8b57", "#b9770e", "#7d3c98", "#117a65", "#a04000")
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    """A patient's activity chart: ``observations`` (date, code, value), ``medications`` (drug, start, stop)."""
+
+    observations: tuple[tuple[date, str, str], ...]
+    medications: tuple[tuple[str, date, date | None], ...]
+    today: date
+
+    def figure(self) -> Figure:
+        return activity_figure(self.observations, self.medications, self.today)
 
 
 def activity_figure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,6 +14,17 @@ COLUMNS = ("aim", "primary", "secondary", "change_idea")
 TITLES = ("Aim", "Primary drivers", "Secondary drivers", "Change ideas")
 FILLS = ("#1f4e79", "#4a6785", "#8aa4bf", "#eef2f6")
 INKS = ("white", "white", "#1b2631", "#1b2631")
+
+
+@dataclass(frozen=True)
+class DiagramSpec:
+    """A goal's key driver diagram: ``nodes`` are (id, parent id, kind, text), kind one of :data:`COLUMNS`."""
+
+    nodes: tuple[tuple[str, str | None, str, str], ...]
+    title: str
+
+    def figure(self) -> Figure:
+        return diagram_figure(self.nodes, self.title)
 
 
 def diagram_figure(nodes: Sequence[tuple[str, str | None, str, str]], title: str) -> Figure:

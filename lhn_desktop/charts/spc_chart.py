@@ -177,6 +177,29 @@ def _legend_lines(result: SpcResult, marks: ChartMarks) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class SpcChartSpec:
+    """A run or control chart as the services describe it: the analysis (points, centre lines, limits, signals)
+    and the marks drawn with it. ``draw`` fills a figure the window already shows; ``figure`` makes one to save."""
+
+    result: SpcResult
+    marks: ChartMarks
+
+    @property
+    def points(self) -> int:
+        return len(self.result.points)
+
+    def draw(self, fig: Figure) -> Axes:
+        """Draw the chart as the only axes of ``fig`` (its margins as the caller set them); returns the axes."""
+        fig.clear()
+        ax = fig.add_subplot(1, 1, 1)
+        draw(ax, self.result, self.marks)
+        return ax
+
+    def figure(self) -> Figure:
+        return figure(self.result, self.marks)
+
+
 def figure(result: SpcResult, marks: ChartMarks, *, width: float = 9.0, height: float = 5.0) -> Figure:
     """A full chart with its reading underneath (signals in words and the numbered notes).
 

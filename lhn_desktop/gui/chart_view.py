@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 
 class ChartView(QWidget):
-    """Shows a figure from :mod:`lhn_desktop.charts`; ``point_chosen`` gives the index of a hovered or clicked point."""
+    """Shows a chart specification from the services; ``point_chosen`` gives the index of a hovered or clicked point."""
 
     point_chosen = Signal(int)
 
@@ -41,19 +41,19 @@ class ChartView(QWidget):
     def figure(self):
         return self.canvas.figure
 
-    def show_chart(self, result, marks) -> None:
-        from lhn_desktop.charts.spc_chart import draw
-
-        self.figure.clear()
-        self._axes = self.figure.add_subplot(1, 1, 1)
-        draw(self._axes, result, marks)
-        self._count = len(result.points)
+    def show_chart(self, spec) -> None:
+        """Show a run or control chart from its specification (a service's ``ChartData.spec``); its points are
+        reported as the mouse moves over them."""
+        self._axes = spec.draw(self.figure)
+        self._count = spec.points
         self.canvas.draw_idle()
 
-    def show_figure(self, figure) -> None:
-        """Show a ready-made figure (its own layout); points are not reported for it."""
+    def show_figure(self, spec) -> None:
+        """Show a picture with its own layout from its specification (a driver diagram, a patient's activity);
+        points are not reported for it."""
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
+        figure = spec.figure()
         old = self.canvas
         self._canvas = FigureCanvasQTAgg(figure)
         self._layout.replaceWidget(old, self._canvas)

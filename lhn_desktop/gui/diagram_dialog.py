@@ -13,13 +13,12 @@ class DiagramDialog(QDialog):
         super().__init__(parent)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
-        from lhn_desktop.charts.driver_diagram import diagram_figure
+        from lhn_desktop.services.improvement import driver_diagram
 
         self.ctx, self.goal = ctx, goal
         self.setWindowTitle(f"Key driver diagram: {goal.title}")
         self.resize(1100, 640)
-        nodes = [(d.id, d.parent_id, d.kind, d.text) for d in goal.drivers]
-        self.canvas = FigureCanvasQTAgg(diagram_figure(nodes, goal.title))
+        self.canvas = FigureCanvasQTAgg(driver_diagram(goal).figure())
         layout = QVBoxLayout(self)
         layout.addWidget(self.canvas, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -19,6 +20,9 @@ from lhn_desktop.models.improvement import DriverNode, ImprovementGoal, Improvem
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.services import improvement_rules as rules
 from lhn_desktop.store.database import Database
+
+if TYPE_CHECKING:
+    from lhn_desktop.charts.driver_diagram import DiagramSpec
 
 GOAL_DAYS = 90
 NODE_KINDS = {"aim": "Aim", "primary": "Primary driver", "secondary": "Secondary driver", "change_idea": "Change idea"}
@@ -68,6 +72,13 @@ class GoalDetail:
     hints: tuple[rules.Hint, ...]
     #: the linked measures' titles, in the order of ``measure_codes`` (people read titles, not codes)
     measure_titles: tuple[str, ...] = ()
+
+
+def driver_diagram(goal: GoalDetail) -> DiagramSpec:
+    """The goal's key driver diagram as a picture to show or save."""
+    from lhn_desktop.charts.driver_diagram import DiagramSpec
+
+    return DiagramSpec(tuple((d.id, d.parent_id, d.kind, d.text) for d in goal.drivers), goal.title)
 
 
 def _cycle(c: PdsaCycle) -> rules.Cycle:
@@ -305,12 +316,11 @@ class ImprovementService:
     def export_diagram(self, goal_id: str, path: str | Path) -> Path:
         """The key driver diagram as PNG or PDF."""
         from lhn_desktop.charts import spc_chart
-        from lhn_desktop.charts.driver_diagram import diagram_figure
 
         goal = self.goal(goal_id)
         if Path(path).suffix.lower() not in (".png", ".pdf", ".svg"):
             raise ValidationError("Save the diagram as .png or .pdf.")
-        figure = diagram_figure([(d.id, d.parent_id, d.kind, d.text) for d in goal.drivers], goal.title)
+        figure = driver_diagram(goal).figure()
         try:
             return spc_chart.save(figure, path)
         except OSError as exc:

@@ -21,6 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
-    from lhn_desktop.charts.spc_chart import ChartMarks
+    from lhn_desktop.charts.spc_chart import ChartMarks, SpcChartSpec
     from lhn_desktop.services import measure_library as lib
 
 DEFAULT_BASELINE = 12
@@ -130,6 +131,13 @@ class ChartData:
     def months(self) -> list[str]:
         return [v.month for v in self.values]
 
+    @property
+    def spec(self) -> SpcChartSpec:
+        """The chart as the window shows it and the command line saves it: the analysis and its marks."""
+        from lhn_desktop.charts.spc_chart import SpcChartSpec
+
+        return SpcChartSpec(self.result, chart_marks(self))
+
 
 def month_bounds(month: str) -> tuple[date, date]:
     match = _MONTH.match(month or "")
@@ -211,19 +219,11 @@ class MeasureService:
 
     def get(self, code: str) -> MeasureInfo:
         with self.db.read() as s:
-            d = s.scalar(select(MeasureDefinition).where(MeasureDefinition.code == code))
-            if d is None:
-                known = ", ".join(s.scalars(select(MeasureDefinition.code).order_by(MeasureDefinition.code)))
-                raise NotFound(f"There is no measure {code!r} in this center. Measures: {known or 'none yet'}.")
-            return _info(d)
+            return _get(s, code)
 
     def values(self, code: str) -> list[MonthValue]:
-        measure = self.get(code)
         with self.db.read() as s:
-            rows = s.scalars(
-                select(MeasureValue).where(MeasureValue.measure_id == measure.id).order_by(MeasureValue.month)
-            )
-            return [MonthValue(v.month, v.numerator, v.denominator, v.source) for v in rows]
+            return _values(s, _get(s, code))
 
     # -- computing and entering --------------------------------------------------------------------------------
 
@@ -349,26 +349,8 @@ class MeasureService:
 
     def annotations(self, code: str) -> list[Annotation]:
         """Notes, phases and the chosen baseline of a measure, plus the start of each linked PDSA cycle."""
-        measure = self.get(code)
         with self.db.read() as s:
-            rows = s.scalars(
-                select(ChartAnnotation)
-                .where(ChartAnnotation.measure_id == measure.id)
-                .order_by(ChartAnnotation.on_date)
-            ).all()
-            out = [Annotation(a.id, a.on_date, a.kind, a.text, a.reason, a.pdsa_id) for a in rows]
-            linked = {a.pdsa_id for a in rows if a.pdsa_id}
-            cycles = s.execute(
-                select(PdsaCycle.id, PdsaCycle.seq, PdsaCycle.title, PdsaCycle.start_date)
-                .join(ImprovementGoalMeasure, ImprovementGoalMeasure.goal_id == PdsaCycle.goal_id)
-                .where(ImprovementGoalMeasure.measure_id == measure.id, PdsaCycle.start_date.is_not(None))
-            ).all()
-        out += [
-            Annotation(None, start, "pdsa", f"PDSA {seq}: {title}", None, pid)
-            for pid, seq, title, start in cycles
-            if pid not in linked and start is not None  # the query asked for a start date
-        ]
-        return sorted(out, key=lambda a: (a.on_date, a.kind))
+            return _annotations(s, _get(s, code))
 
     def pdsa_choices(self) -> list[PdsaChoice]:
         with self.db.read() as s:
@@ -447,15 +429,19 @@ class MeasureService:
 
     # -- the chart ---------------------------------------------------------------------------------------------
 
-    def _charted_values(self, measure: MeasureInfo) -> tuple[list[MonthValue], int, int | None]:
+    def _charted_values(
+        self, measure: MeasureInfo, values: list[MonthValue] | None = None
+    ) -> tuple[list[MonthValue], int, int | None]:
         """The months a chart shows, how many earlier months it leaves off, and the reporting minimum.
 
         A chart starts at the first month with a reported value (or, when no month is reported yet, the first
         with any count), so the months before a center had data are neither drawn nor frozen into the baseline.
+        ``values``: the measure's values, when the caller has read them already.
         """
         from lhn_desktop.services import measure_library as lib
 
-        values = self.values(measure.code)
+        if values is None:
+            values = self.values(measure.code)
         if not values:
             raise NotFound(f"{measure.title} has no monthly values yet. Compute the measures or enter a month by hand.")
         spec = lib.load_library().get(measure.code)
@@ -474,10 +460,14 @@ class MeasureService:
         return values[first:], first, minimum
 
     def chart(self, code: str, *, western_electric: bool = False) -> ChartData:
-        """A measure's chart from its first month with data, with the baseline frozen on its first 12 such months."""
-        measure = self.get(code)
-        values, skipped, minimum = self._charted_values(measure)
-        annotations = self.annotations(code)
+        """A measure's chart from its first month with data, with the baseline frozen on its first 12 such months.
+
+        Everything it shows is read in one transaction: the measure, its values and its notes and phases."""
+        with self.db.read() as s:
+            measure = _get(s, code)
+            stored = _values(s, measure)
+            annotations = _annotations(s, measure)
+        values, skipped, minimum = self._charted_values(measure, stored)
         months = [v.month for v in values]
         phases = [a for a in annotations if a.kind == "phase"]
         cuts = sorted({_index_from(months, a.on_date) for a in phases} - {0, len(months)})
@@ -526,12 +516,9 @@ class MeasureService:
 
     def chart_figure(self, code: str) -> Figure:
         """A measure's chart as exported: its title, the center's name and the date it was made on the picture."""
-        from lhn_desktop.charts import spc_chart
-
-        chart = self.chart(code)
-        marks = chart_marks(chart)
-        marks.source = self.export_source()
-        return spc_chart.figure(chart.result, marks)
+        spec = self.chart(code).spec
+        spec.marks.source = self.export_source()
+        return spec.figure()
 
     def render(self, code: str, out: str | Path) -> Path:
         """Draw a measure's chart to PNG, SVG or PDF (by the file's suffix), titled and signed with center and date."""
@@ -560,8 +547,9 @@ class MeasureService:
         """Small multiples of ``charts`` on one page, titled, with the center's name and the date."""
         from lhn_desktop.charts import spc_chart
 
+        specs = [c.spec for c in charts]
         return spc_chart.small_multiples(
-            [(c.result, chart_marks(c)) for c in charts], title=PAGE_TITLE, source=self.export_source()
+            [(spec.result, spec.marks) for spec in specs], title=PAGE_TITLE, source=self.export_source()
         )
 
     def render_page(self, out: str | Path) -> Path:
@@ -590,6 +578,38 @@ class MeasureService:
                              _num(p.y), p.part, p.baseline, p.include, _num(p.cl), _num(p.lcl), _num(p.ucl),
                              p.runs_signal, p.sigma_signal, chart.measure.title])  # fmt: skip
         return buffer.getvalue()
+
+
+def _get(s: Session, code: str) -> MeasureInfo:
+    d = s.scalar(select(MeasureDefinition).where(MeasureDefinition.code == code))
+    if d is None:
+        known = ", ".join(s.scalars(select(MeasureDefinition.code).order_by(MeasureDefinition.code)))
+        raise NotFound(f"There is no measure {code!r} in this center. Measures: {known or 'none yet'}.")
+    return _info(d)
+
+
+def _values(s: Session, measure: MeasureInfo) -> list[MonthValue]:
+    rows = s.scalars(select(MeasureValue).where(MeasureValue.measure_id == measure.id).order_by(MeasureValue.month))
+    return [MonthValue(v.month, v.numerator, v.denominator, v.source) for v in rows]
+
+
+def _annotations(s: Session, measure: MeasureInfo) -> list[Annotation]:
+    rows = s.scalars(
+        select(ChartAnnotation).where(ChartAnnotation.measure_id == measure.id).order_by(ChartAnnotation.on_date)
+    ).all()
+    out = [Annotation(a.id, a.on_date, a.kind, a.text, a.reason, a.pdsa_id) for a in rows]
+    linked = {a.pdsa_id for a in rows if a.pdsa_id}
+    cycles = s.execute(
+        select(PdsaCycle.id, PdsaCycle.seq, PdsaCycle.title, PdsaCycle.start_date)
+        .join(ImprovementGoalMeasure, ImprovementGoalMeasure.goal_id == PdsaCycle.goal_id)
+        .where(ImprovementGoalMeasure.measure_id == measure.id, PdsaCycle.start_date.is_not(None))
+    ).all()
+    out += [
+        Annotation(None, start, "pdsa", f"PDSA {seq}: {title}", None, pid)
+        for pid, seq, title, start in cycles
+        if pid not in linked and start is not None  # the query asked for a start date
+    ]
+    return sorted(out, key=lambda a: (a.on_date, a.kind))
 
 
 def _has_data(value: MonthValue, percent: bool, minimum: int | None) -> bool:

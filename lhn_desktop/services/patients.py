@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -22,6 +23,9 @@ from lhn_desktop.services.dto import (
     VisitRow,
 )
 from lhn_desktop.store.database import Database
+
+if TYPE_CHECKING:
+    from lhn_desktop.charts.activity_chart import ActivitySpec
 
 #: Codes shown as columns of the results grid, in this order, with their column titles.
 RESULT_COLUMNS = (
@@ -111,6 +115,17 @@ def _detail_text(o) -> str | None:
     from lhn_desktop.services.corrections import _detail_text as text
 
     return text(o) if o.detail else None
+
+
+def activity_chart(detail: PatientDetail, today: date) -> ActivitySpec:
+    """The patient's disease activity over time with their medicines beneath, as a picture to show."""
+    from lhn_desktop.charts.activity_chart import ActivitySpec
+
+    return ActivitySpec(
+        tuple((o.observed_on, o.code, o.value) for o in detail.observations),
+        tuple((m.drug, m.start_date, m.stop_date) for m in detail.medications),
+        today,
+    )
 
 
 def age_on(birth: date, on: date) -> int:

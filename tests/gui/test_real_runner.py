@@ -1,6 +1,7 @@
-"""The window's long work through the real thread pool (not the tests' inline runner): the EHR import, the center's
-data export and the backup run off the window thread and report back on it; a job that fails reaches the one error
-presenter. (Bundle export and import through the real pool: tests/gui/test_sync_page.py.)"""
+"""The window's long work through the real thread pool (not the tests' inline runner): the EHR import, the
+center's data export, the page of every measure's chart and the backup run off the window thread and report
+back on it; a job that fails reaches the one error presenter. (Bundle export and import through the real pool:
+tests/gui/test_sync_page.py; the demo built at first start: tests/gui/test_startup.py.)"""
 
 from __future__ import annotations
 
@@ -79,4 +80,30 @@ def test_a_backup_that_fails_on_the_pool_reaches_the_error_presenter(qtbot, ctx,
     monkeypatch.setattr(ctx.maintenance, "backup", real)
     window.backup_action.trigger()
     qtbot.waitUntil(lambda: "Backup written" in window.statusBar().currentMessage(), timeout=30_000)
+    window.close()
+
+
+def test_every_measure_chart_is_read_and_laid_out_on_the_thread_pool(qtbot, ctx, runner) -> None:
+    from lhn_desktop.gui.pages.measures import MeasuresPage
+    from tests.gui.conftest import when_dialog_opens
+
+    threads: set[str] = set()
+    real = ctx.measures.page_charts
+
+    def spy(**kwargs):
+        threads.add(threading.current_thread().name)
+        return real(**kwargs)
+
+    ctx.measures.page_charts = spy
+    window = MainWindow(ctx, runner, "tester")
+    qtbot.addWidget(window)
+    window.show()
+    page = window.go_to(MeasuresPage)
+    shown: list[int] = []
+    when_dialog_opens(lambda box: (shown.append(len(box.canvas.figure.axes)), box.reject()))  # AllChartsDialog
+    page.show_all()
+    qtbot.waitUntil(lambda: bool(shown), timeout=60_000)
+    assert isinstance(page, MeasuresPage) and shown[0] >= 6  # one small chart per measure with data
+    assert threads and threading.main_thread().name not in threads
+    qtbot.waitUntil(lambda: page.actions_["all"].isEnabled(), timeout=5_000)
     window.close()

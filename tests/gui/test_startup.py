@@ -72,12 +72,26 @@ def test_first_run_new_center_is_encrypted_and_its_recovery_key_unlocks_it(qtbot
     assert custody.default_key_file(path).exists()  # kept here again
 
 
-def test_first_run_demo_is_built_through_the_task_runner(qtbot, launcher: Launcher, lhn_home: Path) -> None:
+def test_first_run_demo_is_built_through_the_task_runner(qtbot, launcher: Launcher, lhn_home: Path,
+                                                          monkeypatch) -> None:  # fmt: skip
+    import threading
+
+    from lhn_desktop.services import demo_center
+
     launcher.demo_patients = 8
+    threads: set[str] = set()
+    real = demo_center.create_demo_database
+
+    def spy(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(demo_center, "create_demo_database", spy)
     dialog = FirstRunDialog()
     qtbot.addWidget(dialog)
     assert dialog.wants_demo
     path = launcher.create_first_database(dialog)
+    assert threads and threading.main_thread().name not in threads  # built on the real pool, off the window thread
     assert path == lhn_home / "data" / "demo-center.sqlite3"
     ctx = launcher.open_context(path)
     try:

@@ -143,8 +143,6 @@ class MeasuresPage(Page):
         return m.code if m else None
 
     def show_measure(self) -> None:
-        from lhn_desktop.services.measures import chart_marks
-
         code = self.current_code()
         self.chart = None
         for key in NEEDS_CHART:
@@ -177,7 +175,7 @@ class MeasuresPage(Page):
             return
         for key in NEEDS_CHART:
             self.actions_[key].setEnabled(True)
-        self.chart_view.show_chart(self.chart.result, chart_marks(self.chart))
+        self.chart_view.show_chart(self.chart.spec)
         self.months_model.set_rows(self.chart.values)
         self.reading.setText(self._reading())
 

@@ -169,15 +169,9 @@ class PatientDetailView(QWidget):
         """Draw the activity chart when its tab is shown (matplotlib loads only then)."""
         if self._detail is None or self._chart_drawn or self.tabs.currentWidget() is not self.activity_chart:
             return
-        from lhn_desktop.charts.activity_chart import activity_figure
+        from lhn_desktop.services.patients import activity_chart
 
-        d = self._detail
-        fig = activity_figure(
-            [(o.observed_on, o.code, o.value) for o in d.observations],
-            [(m.drug, m.start_date, m.stop_date) for m in d.medications],
-            self.ctx.today(),
-        )
-        self.activity_chart.show_figure(fig)
+        self.activity_chart.show_figure(activity_chart(self._detail, self.ctx.today()))
         self._chart_drawn = True
 
     def clear(self) -> None:
