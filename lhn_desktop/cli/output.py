@@ -88,12 +88,13 @@ def ask_secret(what: str, *, env: str | None = None, confirm: bool = False) -> s
 def center_passphrase(*, confirm: bool) -> str:
     """The center passphrase (LHN_CENTER_PASSPHRASE, or asked at the terminal); refused when none is given."""
     from lhn_desktop.errors import ValidationError
+    from lhn_desktop.services.maintenance import check_passphrase
 
     passphrase = ask_secret("Center passphrase", env=PASSPHRASE_ENV, confirm=confirm)
     if not passphrase:
         raise ValidationError(f"Give the center passphrase at the terminal, or in {PASSPHRASE_ENV}.")
-    if len(passphrase) < 10:
-        raise ValidationError("A center passphrase has at least 10 characters; a few words are easiest to type.")
+    if confirm:  # a new passphrase; one given to unlock is checked against the database instead
+        check_passphrase(passphrase)
     return passphrase
 
 

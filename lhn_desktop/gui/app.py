@@ -104,6 +104,7 @@ class Launcher:
             dialog.name.text(),
             network=dialog.network.text().strip() or None,
             actor=Actor.workstation(),
+            passphrase=dialog.center_passphrase(),
         )
         if info.recovery_key:  # shown once, before anything else
             RecoveryKeyDialog(info.recovery_key, info.site_name).exec()

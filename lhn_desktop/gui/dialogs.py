@@ -214,6 +214,7 @@ class FirstRunDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to LHN Desktop")
+        self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         layout.addWidget(
             note(
@@ -234,7 +235,13 @@ class FirstRunDialog(QDialog):
         self.name.setPlaceholderText("e.g. Riverside Children's IBD Center")
         self.network = QLineEdit(self)
         self.network.setPlaceholderText("e.g. ImproveCareNow")
-        for label, w in (("&Site code:", self.site), ("Center &name:", self.name), ("Ne&twork:", self.network)):
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setPlaceholderText("optional: it opens the data on a new workstation")
+        self.repeat = QLineEdit(self)
+        for secret in (self.passphrase, self.repeat):
+            secret.setEchoMode(QLineEdit.EchoMode.Password)
+        for label, w in (("&Site code:", self.site), ("Center &name:", self.name), ("Ne&twork:", self.network),
+                         ("Center &passphrase:", self.passphrase), ("&Repeat it:", self.repeat)):  # fmt: skip
             lab = QLabel(label, self)
             lab.setBuddy(w)
             form.addRow(lab, w)
@@ -248,7 +255,7 @@ class FirstRunDialog(QDialog):
         self._toggle(False)
 
     def _toggle(self, new: bool) -> None:
-        for w in (self.site, self.name, self.network):
+        for w in (self.site, self.name, self.network, self.passphrase, self.repeat):
             w.setEnabled(new)
         if new:
             self.site.setFocus()
@@ -256,6 +263,16 @@ class FirstRunDialog(QDialog):
     @property
     def wants_demo(self) -> bool:
         return self.demo.isChecked()
+
+    def center_passphrase(self) -> str | None:
+        """The center passphrase typed twice, or ``None`` when none was typed; two that differ are refused."""
+        if not self.passphrase.text() and not self.repeat.text():
+            return None
+        if self.passphrase.text() != self.repeat.text():
+            self.repeat.clear()
+            raise ValidationError("The two passphrases differ. Type it again in the second box, or leave both empty.",
+                                  field="passphrase")  # fmt: skip
+        return self.passphrase.text()
 
 
 class TeamDialog(QDialog):

@@ -26,7 +26,8 @@ class FormDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        layout.addWidget(note(explanation, self))
+        self.explanation = note(explanation, self)
+        layout.addWidget(self.explanation)
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.buttons = QDialogButtonBox(

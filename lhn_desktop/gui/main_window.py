@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         center = bar.addMenu("&Center")
         self._action(center, "&Team…", lambda: TeamDialog(self.ctx, self).exec())
         self._action(center, "Center &details…", lambda: CenterDialog(self.ctx, self).exec())
+        self._action(center, "Database &protection…", self.show_protection)
         self._action(center, "&Switch user…", self.switch_user, QKeySequence("Ctrl+Shift+U"))
         self._action(center, "&Lock now", lambda: self.lock("Locked."), QKeySequence("Ctrl+L"))
         self._action(center, "Lock &after…", self.choose_lock_minutes)
@@ -221,6 +222,11 @@ class MainWindow(QMainWindow):
         from lhn_desktop.gui.export_dialog import ExportDialog
 
         ExportDialog(self.ctx, self.runner, self).exec()
+
+    def show_protection(self) -> None:
+        from lhn_desktop.gui.key_dialogs import ProtectionDialog
+
+        ProtectionDialog(self.ctx, self).exec()
 
     def switch_user(self) -> bool:
         """Another team member takes over: their name and their PIN (the dialog signs them in)."""

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import CorruptDatabase, DatabaseError, NotFound, ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
-from lhn_desktop.store import cipher
+from lhn_desktop.store import cipher, custody
 from lhn_desktop.store.backup import (
     backup_name,
     integrity_problems,
@@ -22,6 +23,7 @@ from lhn_desktop.store.backup import (
     prune_backups,
     read_site_code,
 )
+from lhn_desktop.store.custody import PASSPHRASE_MIN, check_passphrase  # noqa: F401  (for the front ends)
 from lhn_desktop.store.database import Database, corrupt_message
 from lhn_desktop.store.engine import read_pragmas
 from lhn_desktop.store.location import check_database_path
@@ -33,6 +35,16 @@ from lhn_desktop.store.migrate import SCHEMA_HEAD, current_revision
 from lhn_desktop.store.rekey import KeyChange, change_key, set_passphrase, unlock  # noqa: F401
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """How the open database is protected at rest, in the words the window shows."""
+
+    encrypted: bool
+    kept_in: str | None  # where this workstation keeps its key ("the key file ...", a credential store's name)
+    recovery_key: bool  # a recovery key, shown once at set-up or at the last new key, can unlock it
+    passphrase: bool  # the center passphrase can unlock it
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,3 +328,18 @@ class MaintenanceService:
 
     def damage(self) -> CorruptDatabase | None:
         return damage_report(self.db)
+
+    def protection(self) -> Protection:
+        if not cipher.is_encrypted(self.db.path):
+            return Protection(encrypted=False, kept_in=None, recovery_key=False, passphrase=False)
+        under = custody.wrapped_under(self.db.path)
+        return Protection(encrypted=True, kept_in=custody.where_kept(self.db.path), recovery_key="recovery" in under,
+                          passphrase="passphrase" in under)  # fmt: skip
+
+    def set_passphrase(self, actor: Actor, passphrase: str | None) -> Protection:
+        """Set, change or (with ``None``) remove the center passphrase that can unlock this database. Only a team
+        member who may see the patients may: the passphrase opens every record to whoever holds a copy."""
+        require_patient_access(actor)
+        set_passphrase(self.db.path, passphrase)
+        logger.info("center passphrase %s", "set" if passphrase else "removed")
+        return self.protection()

@@ -39,6 +39,7 @@ RECOVERY_BYTES = 20  # 160 bits: 32 characters of base32, written as 8 groups of
 SERVICE = "LHN Desktop database key"
 WRAPS_SUFFIX = ".keys"
 _FORMAT = "lhn-desktop database key wraps"
+PASSPHRASE_MIN = 10  # characters of a center passphrase: a few words
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}  # about 0.1 s and 32 MiB: slow to guess, quick to type once
 
 
@@ -362,9 +363,20 @@ def _write_wraps(path: str | Path, data: dict[str, Any]) -> None:
     os.replace(part, target)
 
 
+def check_passphrase(passphrase: str) -> None:
+    """A center passphrase long enough to resist guessing by someone who holds a copy of the database."""
+    if len(passphrase) < PASSPHRASE_MIN:
+        raise ValidationError(
+            f"A center passphrase has at least {PASSPHRASE_MIN} characters; a few words are easiest to type.",
+            field="passphrase",
+        )
+
+
 def create_key(path: str | Path, *, passphrase: str | None = None) -> NewKey:
     """A new random key for the database at ``path``: kept on this workstation, wrapped under a new recovery key
     (returned, to be shown once) and, when given, the center passphrase."""
+    if passphrase:
+        check_passphrase(passphrase)
     key = os.urandom(KEY_BYTES)
     old = _read_wraps(path)  # a left-over wraps file at this path (its database gone): its id is reused
     db_id = str(old["database_id"]) if old else str(uuid.uuid4())
@@ -375,6 +387,8 @@ def create_key(path: str | Path, *, passphrase: str | None = None) -> NewKey:
 
 def set_passphrase(path: str | Path, key: bytes, passphrase: str | None) -> None:
     """Wrap the key under the center passphrase (``None`` removes that wrap; the recovery key stays)."""
+    if passphrase:
+        check_passphrase(passphrase)
     wraps = _read_wraps(path)
     if wraps is None:
         raise DatabaseError(
@@ -388,8 +402,13 @@ def set_passphrase(path: str | Path, key: bytes, passphrase: str | None) -> None
 
 
 def has_passphrase(path: str | Path) -> bool:
+    return "passphrase" in wrapped_under(path)
+
+
+def wrapped_under(path: str | Path) -> frozenset[str]:
+    """What can unwrap the key of ``path`` besides this workstation: ``"recovery"``, ``"passphrase"``, both, none."""
     wraps = _read_wraps(path)
-    return wraps is not None and "passphrase" in wraps["wraps"]
+    return frozenset(wraps["wraps"]) if wraps is not None else frozenset()
 
 
 def recover(path: str | Path, *, recovery_key: str | None = None, passphrase: str | None = None) -> bytes:
