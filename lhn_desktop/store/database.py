@@ -183,10 +183,10 @@ class Database:
 def _idle_connection(path: Path) -> sqlite3.Connection:
     """A connection held open, idle, while the database is open.
 
-    Sessions get a new connection each (no pool). When the last connection to a WAL database closes,
-    SQLite copies the whole log into the file and syncs it; without this idle one, every save would
-    pay for that (about 4 ms, a fifth of recording a visit). With it, SQLite checkpoints as it
-    normally does, once the log reaches 1,000 pages, and at :meth:`Database.close`. It holds no lock
+    When the last connection to a WAL database closes, SQLite copies the whole log into the file and
+    syncs it; the engine's pool keeps its connections open, but this idle one makes sure that never
+    happens in the middle of the work (a pool emptied by an error, a test's engine). SQLite then
+    checkpoints as it normally does, once the log reaches 1,000 pages, and at :meth:`Database.close`. It holds no lock
     and no snapshot between statements, so it never blocks a writer, a checkpoint or a backup.
     """
     conn = cipher.connect(path, check_same_thread=False, isolation_level=None)

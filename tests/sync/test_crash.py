@@ -370,12 +370,14 @@ def test_a_full_disk_mid_import_rolls_back_and_is_reported(crash_setup, tmp_path
 
     event.listen(db.engine, "connect", small_disk)
     event.listen(db.engine, "after_cursor_execute", count)
+    db.engine.dispose()  # the connections opened so far close: every one from now on has the small disk
     try:
         with pytest.raises(BundleRejected) as caught:
             SyncService(db).import_bundle(ADMIN, s["bundle"], CENTER_KEY)
     finally:
         event.remove(db.engine, "connect", small_disk)
         event.remove(db.engine, "after_cursor_execute", count)
+        db.engine.dispose()  # space is free again: the connections from now on have no limit
     assert written, "the disk filled up before the import had written anything"
     assert caught.value.code == "E_APPLY"
     message = str(caught.value)

@@ -3,6 +3,7 @@ same records, and a resource that is not valid still named by file and line with
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,12 @@ def test_the_second_process_counts_what_is_not_valid(tmp_path) -> None:
     assert count_invalid([str(write_ndjson(tmp_path / "ok.ndjson", hospital()))]) == 0
 
 
-def test_validated_beside_the_import_it_gives_the_same_report_and_records(db, demo_db, admin, tmp_path, started):
+def test_validated_beside_the_import_it_gives_the_same_report_and_records(center_template, demo_db, admin, tmp_path,
+                                                                          started):  # fmt: skip
     exported = service(demo_db).export_fhir(admin, _folder(tmp_path), confirm_patient_data=True).folder
+    (tmp_path / "beside").mkdir()
+    shutil.copyfile(center_template, tmp_path / "beside" / "center.sqlite3")  # two new centers, each its own file
+    db = Database.open(tmp_path / "beside" / "center.sqlite3", tmp_path / "beside" / "backups")
     plain_db = _copy_of(db, tmp_path / "plain")
     try:
         background.FROM_BYTES = 10**15  # this one the plain way
@@ -68,6 +73,7 @@ def test_validated_beside_the_import_it_gives_the_same_report_and_records(db, de
         assert content(db) == content(plain_db) == content(demo_db)
     finally:
         plain_db.close()
+        db.close()
 
 
 def test_a_resource_that_is_not_valid_is_named_the_plain_way_and_nothing_is_written(db, admin, tmp_path, started):
@@ -113,8 +119,13 @@ def _folder(tmp_path: Path) -> Path:
 
 
 def _copy_of(db: Database, folder: Path) -> Database:
-    import shutil
+    import sqlite3
 
     folder.mkdir()
-    shutil.copyfile(db.path, folder / "center.sqlite3")
+    source, target = sqlite3.connect(db.path), sqlite3.connect(folder / "center.sqlite3")
+    try:
+        source.backup(target)  # a consistent copy with what is still in the log (the open database keeps one)
+    finally:
+        source.close()
+        target.close()
     return Database.open(folder / "center.sqlite3", folder / "backups")
