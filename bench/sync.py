@@ -49,8 +49,8 @@ TODAY = date(2026, 11, 23)
 def build(folder: Path, patients: int) -> tuple[Path, Path]:
     """The demo center, and an empty second workstation of it; returns their paths."""
     from lhn_desktop.access import Actor
-    from lhn_desktop.demo import generate_demo
     from lhn_desktop.services.center import DEMO_SITE, create_center
+    from lhn_desktop.services.demo import generate_demo
     from lhn_desktop.services.demo_center import DEMO_NAME, DEMO_NETWORK
     from lhn_desktop.services.maintenance import _rotate_node
     from lhn_desktop.store.database import Database

@@ -12,6 +12,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services.center import DEMO_SITE, create_center
+from lhn_desktop.services.demo import DemoSummary, generate_demo
 from lhn_desktop.store import cipher, custody
 from lhn_desktop.store.backup import read_site_code
 from lhn_desktop.store.database import Database
@@ -31,7 +32,7 @@ MAX_DEMO_PATIENTS = 20_000
 class DemoResult:
     path: str
     site_code: str
-    summary: object  # lhn_desktop.demo.DemoSummary
+    summary: DemoSummary
     recovery_key: str | None = None  # a new encrypted demo's recovery key, shown once
 
 
@@ -61,8 +62,6 @@ def create_demo_database(
     An existing file is replaced only with ``replace`` and only if it is itself a demo center, so a
     real center can never be overwritten by demo data.
     """
-    from lhn_desktop.demo import generate_demo
-
     if not 1 <= patients <= MAX_DEMO_PATIENTS:
         raise ValidationError(f"--patients must be between 1 and {MAX_DEMO_PATIENTS}; {patients} was given.")
     path = check_database_path(raw_path, must_exist=False)

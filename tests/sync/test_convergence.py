@@ -705,7 +705,7 @@ def test_a_bundle_claiming_a_clock_far_ahead_in_its_manifest_is_refused(replicas
 
 
 def test_a_full_export_of_a_demo_center_fills_an_empty_replica_exactly(center_path: Path, tmp_path: Path):
-    from lhn_desktop.demo import generate_demo
+    from lhn_desktop.services.demo import generate_demo
 
     x, empty = replica(center_path, tmp_path / "x"), replica(center_path, tmp_path / "empty")
     try:

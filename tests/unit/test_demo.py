@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lhn_desktop import demo
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import Cancelled, ValidationError
 from lhn_desktop.models import syncable_models
@@ -20,7 +19,10 @@ from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, 
 from lhn_desktop.models.planning import AgendaItem
 from lhn_desktop.models.team import Site, TeamMember
 from lhn_desktop.progress import CancelToken
+from lhn_desktop.services import demo
 from lhn_desktop.services.center import create_center
+from lhn_desktop.services.demo import content as demo_content
+from lhn_desktop.services.demo import dates
 from lhn_desktop.services.measure_library import value_id
 from lhn_desktop.store.database import Database
 
@@ -138,8 +140,8 @@ def test_scheduled_visits_fall_on_the_clinic_days(generated):
 
 
 def test_clinic_days_include_today_only_on_a_clinic_day():
-    assert demo.clinic_days(date(2026, 5, 12))[0] == date(2026, 5, 12)  # a Tuesday
-    wednesday = demo.clinic_days(date(2026, 5, 13))
+    assert dates.clinic_days(date(2026, 5, 12))[0] == date(2026, 5, 12)  # a Tuesday
+    wednesday = dates.clinic_days(date(2026, 5, 13))
     assert wednesday[:3] == (date(2026, 5, 14), date(2026, 5, 19), date(2026, 5, 21))
 
 
@@ -157,7 +159,7 @@ def test_nothing_is_observed_after_today_and_values_are_exact_text(generated):
             number = Decimal(value)
             assert number.is_finite() and number >= 0 and str(number) == value, (code, value)
         elif code == "PGA":
-            assert value in demo.PGA_STATES
+            assert value in demo_content.PGA_STATES
         else:
             assert code == "TPMT" and value in ("normal", "intermediate", "low")
 
@@ -204,7 +206,7 @@ def test_cancel_after_a_few_patients_rolls_everything_back(make_db):
 def test_progress_reports_every_patient(make_db):
     calls = []
     demo.generate_demo(make_db(), Actor.workstation(), patients=5, today=TODAY, progress=lambda *a: calls.append(a))
-    assert calls == [(i, 5, demo.PROGRESS_LABEL) for i in range(1, 6)]
+    assert calls == [(i, 5, demo_content.PROGRESS_LABEL) for i in range(1, 6)]
 
 
 def test_a_database_with_patients_is_refused(generated):
@@ -219,12 +221,12 @@ def test_every_name_is_obviously_synthetic(generated):
     with db.read() as s:
         patients = s.scalars(select(Patient)).all()
     for p in patients:
-        assert p.family_name in demo.FAMILY_NAMES
+        assert p.family_name in demo_content.FAMILY_NAMES
         assert p.mrn.startswith("DEMO-")
         assert p.email.endswith("@example.org") and p.email == p.email.lower()
         assert p.phone.startswith("555-01")
-        assert 3 <= demo.age_on(p.birth_date, TODAY) <= 20
-        assert demo.add_years(p.birth_date, 2) < p.diagnosis_date < TODAY
+        assert 3 <= dates.age_on(p.birth_date, TODAY) <= 20
+        assert dates.add_years(p.birth_date, 2) < p.diagnosis_date < TODAY
 
 
 # -- the demo and the services cannot drift ----------------------------------------------------------------------
