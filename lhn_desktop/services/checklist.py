@@ -6,8 +6,8 @@ vocabulary (a patient field, something recorded at every visit, something repeat
 something done before a medication started, a dose check, a safety check, visit cadence). A rule
 gives one of the statuses clinics know from their EHR's health maintenance, with the reason in words.
 
-Evaluation is a pure function of a :class:`PatientFacts` and a date, so it is tested at its boundary
-dates without a database.
+Evaluation is a pure function of a patient's facts (:class:`lhn_desktop.services.facts.PatientFacts`) and a
+date, so it is tested at its boundary dates without a database.
 """
 
 from __future__ import annotations
@@ -15,16 +15,19 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.localization import format_date
+
+if TYPE_CHECKING:
+    from lhn_desktop.services.facts import PatientFacts
 
 
 class Status(StrEnum):
@@ -233,33 +236,6 @@ def pack_for(diagnosis: str | None) -> Pack | None:
 
 
 # -- the facts a rule looks at ----------------------------------------------------------------------------------
-
-
-@dataclass
-class MedicationFact:
-    drug: str
-    drug_class: str
-    dose: str | None
-    start: date
-    stop: date | None
-
-    def taken_on(self, day: date) -> bool:
-        return self.start <= day and (self.stop is None or self.stop > day)
-
-
-@dataclass
-class PatientFacts:
-    birth_date: date
-    diagnosis: str | None
-    diagnosis_date: date | None
-    disease_classification: str | None
-    #: code -> [(date, value, visit id)] sorted by date
-    observations: dict[str, list[tuple[date, str, str | None]]] = field(default_factory=dict)
-    medications: list[MedicationFact] = field(default_factory=list)
-    #: (code, date, result) sorted by date
-    events: list[tuple[str, date, str | None]] = field(default_factory=list)
-    #: completed visit dates, sorted
-    visits: list[date] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -474,7 +450,7 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         return result(Status.COMPLETED, f"{text}: within {limit:g} mg/kg/day.")
 
     if isinstance(check, VisitWithin):
-        before = [v for v in p.visits if v < day]
+        before = [v for v, _ in p.visits if v < day]
         if not before:
             return result(Status.DUE, "No completed visit before this date.", day)
         due = before[-1] + timedelta(days=check.days)
@@ -484,7 +460,7 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
 
     if isinstance(check, VisitCount):
         since = day - timedelta(days=check.window_days)
-        count = sum(1 for v in p.visits if since < v <= day)
+        count = sum(1 for v, _ in p.visits if since < v <= day)
         if count >= check.count:
             return result(Status.COMPLETED, f"{count} visits in the last {check.window_days} days.")
         return result(Status.DUE, f"{count} of {check.count} visits in the last {check.window_days} days.")

@@ -19,11 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lhn_desktop.errors import LhnError
+
+if TYPE_CHECKING:
+    from lhn_desktop.services.facts import PatientFacts
 
 #: uuid5 namespace of measure records: ``measure/<code>`` names a definition, ``<site>/<code>/<YYYY-MM>``
 #: a monthly value, so two workstations computing the same thing make one record.
@@ -203,27 +206,6 @@ def load_library() -> MeasureLibrary:
 # -- counting ---------------------------------------------------------------------------------------------------
 
 
-def inactive_from(status: str | None, status_date: date | None) -> date | None:
-    """The first day a patient no longer counts (None while active); a status with no date counts from always."""
-    if status in (None, "active"):
-        return None
-    return status_date or date.min
-
-
-@dataclass
-class PatientFacts:
-    #: the first day the patient is no longer followed here (transferred, adult care, ...); None while active
-    inactive_from: date | None
-    diagnosis_date: date | None
-    fields: dict[str, object]
-    #: completed visit dates, ascending
-    seen: list[date] = field(default_factory=list)
-    #: observation code -> [(date, value)] ascending by date
-    observations: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
-    #: (drug class, start, stop or None)
-    medications: list[tuple[str, date, date | None]] = field(default_factory=list)
-
-
 @dataclass
 class VisitFacts:
     patient_id: str
@@ -250,13 +232,17 @@ class ClinicalData:
         return self.visits[bisect_left(self._visit_dates, first) : bisect_right(self._visit_dates, last)]
 
 
+def _visit_date(visit: tuple[date, str]) -> date:
+    return visit[0]
+
+
 def _seen_in(p: PatientFacts, start_exclusive: date, last: date) -> bool:
-    return bisect_right(p.seen, last) > bisect_right(p.seen, start_exclusive)
+    return bisect_right(p.visits, last, key=_visit_date) > bisect_right(p.visits, start_exclusive, key=_visit_date)
 
 
 def _latest_value(p: PatientFacts, code: str, start_exclusive: date, last: date) -> str | None:
     values = p.observations.get(code, [])
-    for on, value in reversed(values):
+    for on, value, _ in reversed(values):
         if on <= last:
             return value if on > start_exclusive else None
     return None
@@ -269,10 +255,7 @@ def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
         lookback = spec.lookback_days or population_days
         return _latest_value(p, criterion.code, last - timedelta(days=lookback), last) in criterion.values
     if isinstance(criterion, NotOnMedication):
-        return not any(
-            cls in criterion.drug_classes and start <= last and (stop is None or stop > last)
-            for cls, start, stop in p.medications
-        )
+        return not any(m.drug_class in criterion.drug_classes and m.taken_on(last) for m in p.medications)
     if isinstance(criterion, SeenWithin):
         return _seen_in(p, last - timedelta(days=criterion.days), last)
     raise AssertionError(criterion)  # the library validator keeps visit criteria off patient populations
@@ -305,7 +288,7 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
             assert isinstance(criterion, VisitRecorded)
             patient = data.patients.get(visit.patient_id)
             recorded = set(criterion.observations) <= visit.observation_codes
-            filled = patient is not None and all(patient.fields.get(f) for f in criterion.patient_fields)
+            filled = patient is not None and all(getattr(patient, f) for f in criterion.patient_fields)
             numerator += recorded and filled
         return numerator, denominator
     numerator = denominator = 0
@@ -317,40 +300,25 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
 
 
 def build_clinical_data(
-    patients: Iterable[tuple[str, date | None, date | None, Mapping[str, object]]],
-    completed_visits: Iterable[tuple[str, str, date]],
-    observations: Iterable[tuple[str, str | None, str, str, date]],
-    medications: Iterable[tuple[str, str, date, date | None]],
+    patients: Mapping[str, PatientFacts],
     planned_visits: Iterable[str] = (),
     collaborate: Iterable[tuple[date, tuple]] = (),
 ) -> ClinicalData:
-    """Facts from plain rows: patients (id, inactive from, diagnosis date, fields), completed visits (id, patient id,
-    date), observations (patient id, visit id, code, value, date) and medications (patient id, class, start, stop).
-    """
-    facts = {pid: PatientFacts(gone, diagnosed, dict(fields)) for pid, gone, diagnosed, fields in patients}
-    visits: dict[str, tuple[str, date]] = {}
-    for vid, pid, on in completed_visits:
-        visits[vid] = (pid, on)
-        if pid in facts:
-            facts[pid].seen.append(on)
-    visit_codes: dict[str, set[str]] = {}
-    for pid, visit_id, code, value, on in observations:
-        if pid in facts:
-            facts[pid].observations.setdefault(code, []).append((on, value))
-        if visit_id:
-            visit_codes.setdefault(visit_id, set()).add(code)
-    for pid, drug_class, start, stop in medications:
-        if pid in facts:
-            facts[pid].medications.append((drug_class, start, stop))
-    for p in facts.values():
-        p.seen.sort()
-        for entries in p.observations.values():
-            entries.sort()
+    """The measures' view of these patients' facts (see services.facts), the ids of the visits with a pre-visit plan
+    done, and the collaboRATE responses as (date answered, (item1, item2, item3))."""
     planned = set(planned_visits)
+    visit_codes: dict[str, set[str]] = {}
+    for p in patients.values():
+        for code, entries in p.observations.items():
+            for _, _, visit_id in entries:
+                if visit_id:
+                    visit_codes.setdefault(visit_id, set()).add(code)
     visit_facts = [
-        VisitFacts(pid, on, frozenset(visit_codes.get(vid, ())), vid in planned) for vid, (pid, on) in visits.items()
+        VisitFacts(p.id, on, frozenset(visit_codes.get(vid, ())), vid in planned)
+        for p in patients.values()
+        for on, vid in p.visits
     ]
-    return ClinicalData(facts, visit_facts, list(collaborate))
+    return ClinicalData(dict(patients), visit_facts, list(collaborate))
 
 
 def needed_observation_codes(specs: Iterable[MeasureSpec]) -> set[str]:

@@ -29,9 +29,9 @@ from lhn_desktop.localization import stored_month
 from lhn_desktop.models.goals import CollaborateResponse
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
-from lhn_desktop.models.patients import Medication, Observation, Patient, Visit
 from lhn_desktop.models.planning import PrevisitPlan
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services import facts
 from lhn_desktop.spc import SpcInput, SpcInputError, SpcOptions, SpcResult, analyze
 from lhn_desktop.store.database import Database
 
@@ -232,24 +232,7 @@ class MeasureService:
 
         codes = lib.needed_observation_codes(specs)
         with self.db.read() as s:
-            patients = [
-                (pid, lib.inactive_from(status, status_date), diagnosed,
-                 {"disease_classification": cls, "diagnosis": dx, "diagnosis_date": diagnosed})
-                for pid, status, status_date, diagnosed, cls, dx in s.execute(
-                    select(Patient.id, Patient.status, Patient.status_date, Patient.diagnosis_date,
-                           Patient.disease_classification, Patient.diagnosis)
-                )
-            ]  # fmt: skip
-            visits = s.execute(select(Visit.id, Visit.patient_id, Visit.visit_date).where(Visit.status == "completed"))
-            observations = s.execute(
-                select(Observation.patient_id, Observation.visit_id, Observation.code, Observation.value,
-                       Observation.observed_on)
-                .where(Observation.code.in_(codes), Observation.entered_in_error.is_(False))
-            )  # fmt: skip
-            medications = s.execute(
-                select(Medication.patient_id, Medication.drug_class, Medication.start_date, Medication.stop_date)
-                .where(Medication.entered_in_error.is_(False))
-            )  # fmt: skip
+            patients = facts.load(s, followed_only=False, observation_codes=codes)
             planned = s.scalars(select(PrevisitPlan.visit_id).where(PrevisitPlan.status == "done"))
             collaborate = [
                 (on, (a, b, c))
@@ -258,7 +241,7 @@ class MeasureService:
                            CollaborateResponse.item3)
                 )
             ]  # fmt: skip
-            return lib.build_clinical_data(patients, visits, observations, medications, planned, collaborate)
+            return lib.build_clinical_data(patients, planned, collaborate)
 
     def compute(
         self,

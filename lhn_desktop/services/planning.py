@@ -20,9 +20,10 @@ from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.localization import format_date
 from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import PatientGoal, Task
-from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
+from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
 from lhn_desktop.models.team import Site
+from lhn_desktop.services import facts as facts_of
 from lhn_desktop.store.database import Database
 
 PLAN_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -138,51 +139,6 @@ class Huddle:
         return " · ".join(parts)
 
 
-def load_facts(session, patient_ids: list[str] | None) -> dict:
-    """PatientFacts for these patients (None: every active patient), in five queries."""
-    from lhn_desktop.services.checklist import MedicationFact, PatientFacts
-
-    def only(column, query):
-        return query.where(column.in_(patient_ids)) if patient_ids is not None else query
-
-    patients = select(Patient) if patient_ids is not None else select(Patient).where(Patient.active.is_(True))
-    facts = {
-        p.id: PatientFacts(p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification)
-        for p in session.scalars(only(Patient.id, patients))
-    }
-    # Entries marked "entered in error" stay in the record (and its history) but count for nothing.
-    observations = select(
-        Observation.patient_id, Observation.code, Observation.observed_on, Observation.value, Observation.visit_id
-    ).where(Observation.entered_in_error.is_(False))
-    for pid, code, on, value, vid in session.execute(only(Observation.patient_id, observations)):
-        if pid in facts:
-            facts[pid].observations.setdefault(code, []).append((on, value, vid))
-    for m in session.scalars(
-        only(Medication.patient_id, select(Medication).where(Medication.entered_in_error.is_(False)))
-    ):
-        if m.patient_id in facts:
-            facts[m.patient_id].medications.append(
-                MedicationFact(m.drug, m.drug_class, m.dose, m.start_date, m.stop_date)
-            )
-    events = select(ClinicalEvent.patient_id, ClinicalEvent.code, ClinicalEvent.event_date, ClinicalEvent.result).where(
-        ClinicalEvent.entered_in_error.is_(False)
-    )
-    for pid, code, on, result in session.execute(only(ClinicalEvent.patient_id, events)):
-        if pid in facts:
-            facts[pid].events.append((code, on, result))
-    visits = select(Visit.patient_id, Visit.visit_date).where(Visit.status == "completed")
-    for pid, on in session.execute(only(Visit.patient_id, visits)):
-        if pid in facts:
-            facts[pid].visits.append(on)
-    for f in facts.values():
-        for entries in f.observations.values():
-            entries.sort(key=lambda e: e[0])
-        f.events.sort(key=lambda e: e[1])
-        f.visits.sort()
-        f.medications.sort(key=lambda m: m.start)
-    return facts
-
-
 def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tuple[ChecklistItem, ...]]:
     from lhn_desktop.services.checklist import evaluate, pack_for
 
@@ -255,7 +211,7 @@ class PlanningService:
                 .order_by(Visit.visit_time, Patient.family_name, Patient.given_name)
             ).all()
             ids = sorted({p.id for _, p in visits})
-            facts = load_facts(s, ids)
+            facts = facts_of.load(s, ids)
             tasks: dict[str, list[Task]] = {}
             for t in s.scalars(select(Task).where(Task.patient_id.in_(ids), Task.done_on.is_(None))):
                 tasks.setdefault(t.patient_id, []).append(t)
@@ -335,7 +291,7 @@ class PlanningService:
         today = self.today()
         needle = " ".join(text.lower().split())
         with self.db.read() as s:
-            facts = load_facts(s, None)
+            facts = facts_of.load(s, None)
             people = {p.id: p for p in s.scalars(select(Patient).where(Patient.active.is_(True)))}
             upcoming: dict[str, date] = {}
             for pid, on in s.execute(
@@ -349,7 +305,7 @@ class PlanningService:
             p = people[pid]
             if needle and needle not in f"{p.family_name} {p.given_name} {p.mrn} {p.diagnosis or ''}".lower():
                 continue
-            last = f.visits[-1] if f.visits else None
+            last = f.visits[-1][0] if f.visits else None
             pga, _ = _latest_pga(f)
             steroid = next(
                 (m.drug for m in f.medications if m.drug_class in STEROID_CLASSES and m.taken_on(today)), None
@@ -410,7 +366,7 @@ class PlanningService:
             visit = s.get(Visit, visit_id)
             if visit is None:
                 raise NotFound("That visit is no longer on the schedule.")
-            facts = load_facts(s, [visit.patient_id])[visit.patient_id]
+            facts = facts_of.load(s, [visit.patient_id])[visit.patient_id]
             return _checklist(facts, visit.visit_date, visit.id)
 
     def add_agenda_item(

@@ -318,7 +318,8 @@ class VisitService:
     # -- the form ---------------------------------------------------------------------------------------------
     def form(self, actor: Actor, patient_id: str, day: date, visit_id: str | None = None) -> VisitForm:
         """What the visit form shows for a patient on a day: the pack's fields, due items and current medicines."""
-        from lhn_desktop.services.planning import _checklist, load_facts
+        from lhn_desktop.services import facts as facts_of
+        from lhn_desktop.services.planning import _checklist
 
         require_patient_access(actor)
         with self.db.read() as s:
@@ -328,7 +329,7 @@ class VisitService:
             visit = self._visit_for(s, patient_id, day, visit_id)
             pack = form_spec(patient.diagnosis)
             vf = pack.visit_form if pack is not None else None
-            facts = load_facts(s, [patient_id])[patient_id]
+            facts = facts_of.load(s, [patient_id])[patient_id]
             _, items = _checklist(facts, day, visit.id if visit else None)
             due = tuple((i.status, i.title, i.reason) for i in items if i.status in ("Overdue", "Due", "Due soon"))
             meds = s.scalars(

@@ -10,14 +10,13 @@ import pytest
 from lhn_desktop.errors import LhnError
 from lhn_desktop.paths import content_dir
 from lhn_desktop.services.checklist import (
-    MedicationFact,
-    PatientFacts,
     Status,
     evaluate_rule,
     load_packs,
     pack_for,
     parse_pack,
 )
+from lhn_desktop.services.facts import MedicationFact, PatientFacts
 
 IBD = pack_for("Crohn disease")
 CF = pack_for("Cystic fibrosis")
@@ -29,7 +28,11 @@ def rule(pack, code: str):
 
 
 def patient(**kw) -> PatientFacts:
+    """A Crohn patient's facts; ``visits`` may be given as completed visit dates."""
+    if "visits" in kw:
+        kw["visits"] = [(on, f"visit-{i}") for i, on in enumerate(sorted(kw["visits"]))]
     base = dict(
+        id="patient",
         birth_date=date(2012, 5, 1),
         diagnosis="Crohn disease",
         diagnosis_date=date(2022, 1, 10),

@@ -11,6 +11,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import LhnError, NotFound, PermissionDenied, ValidationError
 from lhn_desktop.paths import content_dir
 from lhn_desktop.services import measure_library as lib
+from lhn_desktop.services.facts import PatientFacts, fill, inactive_from
 from lhn_desktop.services.measures import MeasureService, complete_months, month_bounds
 from lhn_desktop.services.team import TeamService
 from lhn_desktop.store.database import Database
@@ -74,16 +75,19 @@ def test_a_library_that_is_not_json_says_where():
 # -- counting -----------------------------------------------------------------------------------------------------
 
 
+def _patient(pid: str, inactive: date | None, diagnosed: date, classification: str | None = "L3") -> PatientFacts:
+    return PatientFacts(pid, date(2010, 1, 1), "Crohn disease", diagnosed, classification, inactive)
+
+
 def _data() -> lib.ClinicalData:
-    fields = {"disease_classification": "L3", "diagnosis": "Crohn disease", "diagnosis_date": date(2020, 1, 1)}
-    return lib.build_clinical_data(
-        patients=[
-            ("a", None, date(2020, 1, 1), fields),
-            ("b", None, date(2020, 1, 1), {**fields, "disease_classification": None}),
-            ("c", date(2026, 2, 20), date(2020, 1, 1), fields),  # moved to adult care on 20 February
-            ("d", None, date(2026, 2, 10), fields),  # diagnosed mid-February
+    facts = fill(
+        [
+            _patient("a", None, date(2020, 1, 1)),
+            _patient("b", None, date(2020, 1, 1), classification=None),
+            _patient("c", date(2026, 2, 20), date(2020, 1, 1)),  # moved to adult care on 20 February
+            _patient("d", None, date(2026, 2, 10)),  # diagnosed mid-February
         ],
-        completed_visits=[
+        visits=[
             ("v1", "a", date(2026, 2, 5)),
             ("v2", "b", date(2026, 2, 20)),
             ("v3", "a", date(2025, 1, 31)),  # 395 days before 2026-02-28 is 2025-01-29: inside
@@ -100,11 +104,19 @@ def _data() -> lib.ClinicalData:
             ("c", "v4", "PGA", "quiescent", date(2026, 2, 3)),
         ],
         medications=[
-            ("a", "corticosteroid", date(2026, 1, 1), date(2026, 2, 28)),  # stops on the last day: not on it
-            ("b", "corticosteroid", date(2026, 2, 1), None),
-            ("c", "thiopurine", date(2025, 1, 1), None),
+            (
+                "a",
+                "prednisone",
+                "corticosteroid",
+                None,
+                date(2026, 1, 1),
+                date(2026, 2, 28),
+            ),  # stops on the last day: not on it
+            ("b", "prednisone", "corticosteroid", None, date(2026, 2, 1), None),
+            ("c", "azathioprine", "thiopurine", None, date(2025, 1, 1), None),
         ],
     )
+    return lib.build_clinical_data(facts)
 
 
 FEBRUARY = (date(2026, 2, 1), date(2026, 2, 28))
@@ -138,9 +150,9 @@ def test_a_patient_leaves_every_denominator_from_their_status_date():
         c.inactive_from = date.min  # an older record marked inactive with no date: out of every month
         assert lib.count_month(_spec(code), data, *FEBRUARY)[1] == february[1], code
         c.inactive_from = date(2026, 2, 20)
-    assert lib.inactive_from("active", None) is None
-    assert lib.inactive_from("adult_care", date(2026, 2, 20)) == date(2026, 2, 20)
-    assert lib.inactive_from("inactive", None) == date.min
+    assert inactive_from("active", None) is None
+    assert inactive_from("adult_care", date(2026, 2, 20)) == date(2026, 2, 20)
+    assert inactive_from("inactive", None) == date.min
 
 
 def test_model_care_counts_visits_with_everything_recorded():
@@ -253,20 +265,15 @@ def test_annotations_come_from_notes_and_linked_pdsa_cycles(service: MeasureServ
 
 def test_previsit_planning_measure_counts_visits_with_a_done_plan():
     spec = _spec("previsit_planned")
-    data = lib.build_clinical_data(
-        patients=[("a", None, date(2020, 1, 1), {})],
-        completed_visits=[("v1", "a", date(2026, 2, 3)), ("v2", "a", date(2026, 2, 17)), ("v3", "a", date(2026, 3, 1))],
-        observations=[],
-        medications=[],
-        planned_visits=["v1", "v3"],
-    )
+    visits = [("v1", "a", date(2026, 2, 3)), ("v2", "a", date(2026, 2, 17)), ("v3", "a", date(2026, 3, 1))]
+    data = lib.build_clinical_data(fill([_patient("a", None, date(2020, 1, 1))], visits=visits), ["v1", "v3"])
     assert lib.count_month(spec, data, *FEBRUARY) == (1, 2)
 
 
 def test_collaborate_top_box_counts_complete_responses_and_hides_small_months(service: MeasureService):
     spec = _spec("collaborate_top_box")
     data = lib.build_clinical_data(
-        patients=[], completed_visits=[], observations=[], medications=[],
+        {},
         collaborate=[(date(2026, 2, 3), (9, 9, 9)), (date(2026, 2, 9), (9, 8, 9)), (date(2026, 2, 10), (9, None, 9)),
                      (date(2026, 3, 1), (9, 9, 9))],
     )  # fmt: skip

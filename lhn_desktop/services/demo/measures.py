@@ -10,12 +10,12 @@ from lhn_desktop.models.patients import Medication, Observation, Visit
 from lhn_desktop.models.planning import PrevisitPlan
 from lhn_desktop.services.demo.dates import last_months
 from lhn_desktop.services.demo.patients import CenterSimulator, PatientHistory
+from lhn_desktop.services.facts import PatientFacts, fill, inactive_from
 from lhn_desktop.services.measure_library import (
     ClinicalData,
     build_clinical_data,
     count_month,
     definition_id,
-    inactive_from,
     load_library,
     value_id,
 )
@@ -40,20 +40,20 @@ def clinical_data(histories: list[PatientHistory]) -> ClinicalData:
     patients, visits, observations, medications = [], [], [], []
     for h in histories:
         p = h.patient
-        fields = {"disease_classification": p.disease_classification, "diagnosis": p.diagnosis,
-                  "diagnosis_date": p.diagnosis_date}  # fmt: skip
-        patients.append((p.id, inactive_from(p.status, p.status_date), p.diagnosis_date, fields))
+        patients.append(PatientFacts(p.id, p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification,
+                                     inactive_from(p.status, p.status_date)))  # fmt: skip
         for r in h.records:
             if type(r) is Visit and r.status == "completed":
                 visits.append((r.id, p.id, r.visit_date))
             elif type(r) is Observation:
                 observations.append((p.id, r.visit_id, r.code, r.value, r.observed_on))
             elif type(r) is Medication:
-                medications.append((p.id, r.drug_class, r.start_date, r.stop_date))
+                medications.append((p.id, r.drug, r.drug_class, r.dose, r.start_date, r.stop_date))
+    facts = fill(patients, visits=visits, observations=observations, medications=medications)
     planned = [r.visit_id for h in histories for r in h.records if type(r) is PrevisitPlan and r.status == "done"]
     collaborate = [(r.answered_on, (r.item1, r.item2, r.item3)) for h in histories for r in h.records
                    if type(r) is CollaborateResponse]  # fmt: skip
-    return build_clinical_data(patients, visits, observations, medications, planned, collaborate)
+    return build_clinical_data(facts, planned, collaborate)
 
 
 def measure_values(
