@@ -3,7 +3,8 @@
 ``TaskRunner.submit(fn, ...)`` runs ``fn(progress, cancel)`` on a worker thread. Results, errors and
 progress come back to the GUI thread through queued Qt signals. A progress dialog appears only if
 the job runs longer than half a second. Jobs that write to the database go through a pool with a
-single thread, so writes never race. Tests use :class:`InlineTaskRunner`, which runs jobs at once.
+single thread, so writes never race. Most GUI tests run jobs at once with
+an inline runner of their own (``tests/gui/inline_runner.py``).
 """
 
 from __future__ import annotations
@@ -156,27 +157,3 @@ class _ProgressDialog(QProgressDialog):
             self.setMaximum(total)
             self.setValue(min(done, total))
         self.setLabelText(label)
-
-
-class InlineTaskRunner(TaskRunner):
-    """Runs every job at once on the calling thread (for tests), with the same callbacks."""
-
-    def submit(
-        self, fn: Job, *, on_success=None, on_error=None, on_cancelled=None, label=None, cancellable=False, writes=True
-    ):
-        token = CancelToken()
-        try:
-            result = fn(lambda d, t, label_: None, token)
-        except Cancelled:
-            if on_cancelled:
-                on_cancelled()
-            return token
-        except BaseException as exc:
-            handler = on_error or self._on_error
-            if handler is None:
-                raise
-            handler(exc)
-            return token
-        if on_success:
-            on_success(result)
-        return token

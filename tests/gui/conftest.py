@@ -11,8 +11,8 @@ from PySide6.QtCore import QSettings
 
 from lhn_desktop.app import AppContext
 from lhn_desktop.gui.main_window import MainWindow
-from lhn_desktop.gui.tasks import InlineTaskRunner
 from tests.conftest import DEMO_TODAY
+from tests.gui.inline_runner import InlineTaskRunner
 
 
 @pytest.fixture(autouse=True)

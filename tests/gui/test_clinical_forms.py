@@ -14,11 +14,11 @@ from lhn_desktop.gui.export_dialog import ExportDialog
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.patients import PatientsPage
 from lhn_desktop.gui.patient_dialog import PatientDialog
-from lhn_desktop.gui.tasks import InlineTaskRunner
 from lhn_desktop.gui.visit_dialog import VisitDialog
 from lhn_desktop.models.team import Role
 from tests.conftest import DEMO_TODAY
 from tests.gui.conftest import screenshot
+from tests.gui.inline_runner import InlineTaskRunner
 
 
 def answer(monkeypatch, button) -> list[str]:

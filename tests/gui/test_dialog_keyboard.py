@@ -93,9 +93,9 @@ def _forms(ctx, tmp_path: Path) -> dict[str, Callable[[], QDialog]]:
     from lhn_desktop.gui.patient_dialog import PatientDialog
     from lhn_desktop.gui.pdsa_dialog import PdsaDialog
     from lhn_desktop.gui.planning_dialogs import AddVisitDialog, AgendaItemDialog, MoveVisitDialog, PlanNotesDialog
-    from lhn_desktop.gui.tasks import InlineTaskRunner
     from lhn_desktop.gui.visit_dialog import VisitDialog
     from lhn_desktop.services.improvement_rules import Cycle
+    from tests.gui.inline_runner import InlineTaskRunner
 
     pid = _patient_id(ctx)
     goal = ctx.improvement.save_goal(ctx.actor, None, title="Checklist", aim="Raise model care to 85% by June 2026")

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 
 from lhn_desktop.gui.ehr_dialog import EhrImportDialog
 from lhn_desktop.gui.pages.patients import PatientsPage
-from lhn_desktop.gui.tasks import InlineTaskRunner
 from lhn_desktop.models.team import Role
 from tests.gui.conftest import screenshot
+from tests.gui.inline_runner import InlineTaskRunner
 from tests.unit.test_ehr import hospital
 
 

@@ -88,9 +88,9 @@ def test_the_minutes_before_the_lock_are_a_workstation_setting_kept_across_start
     from PySide6.QtWidgets import QInputDialog
 
     from lhn_desktop.gui.main_window import MainWindow
-    from lhn_desktop.gui.tasks import InlineTaskRunner
     from lhn_desktop.paths import app_dirs
     from lhn_desktop.settings import load_settings
+    from tests.gui.inline_runner import InlineTaskRunner
 
     window = MainWindow(ctx, InlineTaskRunner(None), "tester")
     qtbot.addWidget(window)
