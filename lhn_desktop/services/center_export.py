@@ -32,6 +32,7 @@ from lhn_desktop.errors import LhnError, NeedsConfirmation, NotFound, Validation
 from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, Observation, Patient, Visit
 from lhn_desktop.models.team import Site
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services.words import center as words
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
@@ -152,10 +153,8 @@ class CenterExportService:
             folder = new_export_folder(base, f"lhn-export-{site_code}-{when:%Y%m%d-%H%M%S}")
             about = (center, site_code, when, actor.name, counts)
             files = _write_files(folder, tables, about if xlsx else None, progress, cancel)
-            detail = ", ".join(f"{name} {n}" for name, n in counts.items())
             with self.db.write(actor) as s:
-                record_audit(s, "export", "center_data", None,
-                             f"{detail}; to {folder.name}; xlsx: {'yes' if xlsx else 'no'}")  # fmt: skip
+                record_audit(s, "export", "center_data", None, words.export_audit(counts, folder.name, xlsx))
         except BaseException as exc:  # cancelled, refused, failed: leave nothing behind
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lhn_desktop.errors import LhnError
-from lhn_desktop.localization import format_date
+from lhn_desktop.services.words import checklist as words
 
 if TYPE_CHECKING:
     from lhn_desktop.services.facts import PatientFacts
@@ -258,60 +258,32 @@ def _birthday(birth: date, years: int) -> date:
         return birth.replace(year=birth.year + years, day=28)
 
 
-def _d(day: date) -> str:
-    return format_date(day)  # a reason is a sentence for people: its dates as the locale shows them
-
-
-def _name(code: str) -> str:
-    """An observation as clinicians name it ("weight", "PGA"), from the observation catalog."""
-    from lhn_desktop.clinical.observations import short_label
-
-    return short_label(code)
-
-
-def _names(codes: tuple[str, ...] | list[str], joiner: str) -> str:
-    return joiner.join(_name(c) for c in codes)
-
-
-def _and(words) -> str:
-    """ "weight and height", "PGA, weight and height"."""
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
     """None when the rule applies, else the reason it does not."""
     cond = rule.applies_if
     if cond.diagnosis_in and p.diagnosis not in cond.diagnosis_in:
-        return f"for {' or '.join(cond.diagnosis_in)}"
+        return words.applies_for_diagnoses(cond.diagnosis_in)
     age = age_on(p.birth_date, day)
     if cond.min_age_years is not None and age < cond.min_age_years:
-        return f"from age {cond.min_age_years} (now {age})"
+        return words.applies_from_age(cond.min_age_years, age)
     if cond.max_age_years is not None and age > cond.max_age_years:
-        return f"up to age {cond.max_age_years} (now {age})"
+        return words.applies_up_to_age(cond.max_age_years, age)
     if cond.on_drug_classes and not any(
         m.drug_class in cond.on_drug_classes and m.taken_on(day) for m in p.medications
     ):
-        return f"only while taking {' or '.join(cond.on_drug_classes)}"
+        return words.applies_while_taking(cond.on_drug_classes)
     if cond.ever_drug_classes and not any(m.drug_class in cond.ever_drug_classes for m in p.medications):
-        return f"only with {' or '.join(cond.ever_drug_classes)}"
+        return words.applies_if_ever_taken(cond.ever_drug_classes)
     return None
 
 
 def _done_dates(check: _Sources, p: PatientFacts, until: date) -> list[tuple[date, str]]:
     """(date, label) of everything that satisfies ``check`` on or before ``until``, oldest first."""
-    out = [(on, _reading(code, value)) for code in check.observations for on, value, _ in p.observations.get(code, [])]
+    out = [
+        (on, words.reading(code, value)) for code in check.observations for on, value, _ in p.observations.get(code, [])
+    ]
     out += [(on, code) for code, on, _ in p.events if code in check.events]
     return sorted(x for x in out if x[0] <= until)
-
-
-def _reading(code: str, value: str) -> str:
-    """A recorded value as a sentence names it: "vitamin D 90 nmol/L", "TPMT normal" (never the code "VITD")."""
-    from lhn_desktop.clinical.observations import load_catalog
-
-    spec = load_catalog().get(code)
-    unit = f" {spec.unit}" if spec is not None and spec.unit and value[-1:].isdigit() else ""
-    return f"{_name(code)} {value}{unit}".strip()
 
 
 def _timed(due: date, day: date, due_soon_days: int) -> Status:
@@ -343,19 +315,18 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
 
     not_applicable = _applies(rule, p, day)
     if not_applicable is not None:
-        return result(Status.NOT_APPLICABLE, f"Applies {not_applicable}.")
+        return result(Status.NOT_APPLICABLE, not_applicable)
     check = rule.check
 
     if isinstance(check, PatientField):
         value = getattr(p, check.field)
         if value:
-            return result(Status.COMPLETED, f"Recorded: {value}.")
-        name = check.field.replace("_", " ")
+            return result(Status.COMPLETED, words.field_recorded(value))
+        not_recorded = words.field_missing(check.field, p.diagnosis_date)
         if p.diagnosis_date is not None:
             due = p.diagnosis_date + timedelta(days=check.overdue_after_days)
-            status = Status.OVERDUE if day > due else Status.DUE
-            return result(status, f"{name.capitalize()} not recorded; diagnosed {_d(p.diagnosis_date)}.", due)
-        return result(Status.DUE, f"{name.capitalize()} not recorded.")
+            return result(Status.OVERDUE if day > due else Status.DUE, not_recorded, due)
+        return result(Status.DUE, not_recorded)
 
     if isinstance(check, EachVisit):
 
@@ -365,51 +336,50 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         def last_of(codes: tuple[str, ...]) -> str:
             before = sorted((e[0], code, e[1]) for code in codes for e in p.observations.get(code, []) if e[0] < day)
             if not before:
-                return f"no {_names(codes, ' or ')} yet"
+                return words.none_yet(codes)
             on, code, value = before[-1]
-            return f"last {_reading(code, value)} on {_d(on)}"
+            return words.last_reading(code, value, on)
 
         missing_codes = [code for code in check.observations if not at_visit(code)]
-        missing = [_names([code], "") for code in missing_codes]
+        missing = [words.observation_name(code) for code in missing_codes]
         lasts = [last_of((code,)) for code in missing_codes]
         found_any = [code for code in check.any_of if at_visit(code)]
         if check.any_of and not found_any:
-            missing.append(_names(check.any_of, " or "))
+            missing.append(words.one_of(check.any_of))
             lasts.append(last_of(check.any_of))
         if not missing:
             recorded = (*check.observations, *found_any[:1])
-            return result(Status.COMPLETED, f"Recorded at this visit ({_and(_name(c) for c in recorded)}).")
-        return result(Status.DUE, f"Record {_and(missing)} at this visit; {'; '.join(lasts)}.", day)
+            return result(Status.COMPLETED, words.recorded_at_visit(recorded))
+        return result(Status.DUE, words.record_at_visit(missing, lasts), day)
 
     if isinstance(check, Recurring):
         done = _done_dates(check, p, day)
         if done:
             last_on, label = done[-1]
             if last_on == day:
-                return result(Status.COMPLETED, f"{label} on {_d(last_on)}.")
+                return result(Status.COMPLETED, words.done_today(label, last_on))
             due = last_on + timedelta(days=check.interval_days)
             status = _timed(due, day, check.due_soon_days)
-            verb = "was due" if status is Status.OVERDUE else "due"
-            last = label if check.observations and not check.events else f"{check.what}: {label}"
-            return result(status, f"Last {last} on {_d(last_on)}; {verb} {_d(due)}.", due)
+            what = None if check.observations and not check.events else check.what
+            return result(status, words.last_done(what, label, last_on, due, status is Status.OVERDUE), due)
         first = _first_due(rule, p)
         if first is None or first >= day:
-            return result(Status.DUE, f"No {check.what} recorded.", first)
-        return result(Status.OVERDUE, f"No {check.what} recorded; due since {_d(first)}.", first)
+            return result(Status.DUE, words.never_done(check.what, None), first)
+        return result(Status.OVERDUE, words.never_done(check.what, first), first)
 
     if isinstance(check, BeforeMedication):
         meds = sorted((m for m in p.medications if m.drug_class in check.drug_classes), key=lambda m: m.start)
         first_med = meds[0]
         done = _done_dates(check, p, date.max)
-        started = f"{first_med.drug} {'starts' if first_med.start > day else 'started'} {_d(first_med.start)}"
+        drug, start = first_med.drug, first_med.start
         if not done:
-            status = Status.DUE if first_med.start > day else Status.OVERDUE
-            return result(status, f"{check.what} not recorded; {started}.", first_med.start)
-        done_before = [d for d in done if d[0] <= first_med.start]
+            status = Status.DUE if start > day else Status.OVERDUE
+            return result(status, words.missing_before_medication(check.what, drug, start, day), start)
+        done_before = [d for d in done if d[0] <= start]
         if done_before:
             on, label = done_before[-1]
-            return result(Status.COMPLETED, f"{label} on {_d(on)}, before {first_med.drug} ({_d(first_med.start)}).")
-        return result(Status.COMPLETED, f"{check.what} recorded {_d(done[0][0])}, after {started}.")
+            return result(Status.COMPLETED, words.done_before_medication(label, on, drug, start))
+        return result(Status.COMPLETED, words.done_after_medication(check.what, done[0][0], drug, start, day))
 
     if isinstance(check, NoEventWhileOn):
         meds = [m for m in p.medications if m.drug_class in check.drug_classes]
@@ -417,10 +387,9 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             if code in check.events:
                 during = next((m for m in meds if m.start <= on and (m.stop is None or m.stop > on)), None)
                 if during is not None:
-                    return result(Status.OVERDUE, f"{code} ({check.what}) given {_d(on)} while taking {during.drug}; "
-                                                  "review with the team.")  # fmt: skip
-        current = ", ".join(sorted({m.drug for m in meds if m.taken_on(day)}))
-        return result(Status.COMPLETED, f"No {check.what} recorded while immunosuppressed; taking {current}.")
+                    return result(Status.OVERDUE, words.given_while_taking(code, check.what, on, during.drug))
+        current = sorted({m.drug for m in meds if m.taken_on(day)})
+        return result(Status.COMPLETED, words.none_while_taking(check.what, current))
 
     if isinstance(check, ThiopurineDose):
         thiopurines = [m for m in p.medications if m.drug_class == "thiopurine" and m.taken_on(day)]
@@ -430,40 +399,38 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         weight = [e for e in p.observations.get(check.weight_observation, []) if e[0] <= day]
         match = _DAILY_MG.match(med.dose or "")
         if limits is None:
-            return result(Status.DUE, f"No TPMT dose limits for {med.drug} in this pack; check the dose by hand.")
+            return result(Status.DUE, words.no_dose_limits(med.drug))
         if not tpmt:
-            return result(Status.DUE, f"TPMT not recorded; check the {med.drug} dose ({med.dose or 'no dose'}).")
+            return result(Status.DUE, words.no_tpmt(med.drug, med.dose))
         status_text = tpmt[-1][1].strip().lower()
         if status_text not in limits:
-            return result(Status.DUE, f"TPMT result {tpmt[-1][1]!r} is not one of {', '.join(limits)}; check by hand.")
+            return result(Status.DUE, words.unknown_tpmt(tpmt[-1][1], limits))
         if not weight or match is None:
-            what = "no weight recorded" if not weight else f"dose {med.dose!r} is not in mg daily"
-            return result(Status.DUE, f"Cannot check the {med.drug} dose: {what}.")
+            return result(Status.DUE, words.dose_unreadable(med.drug, med.dose, bool(weight)))
         kg = float(weight[-1][1])
         per_kg = float(match.group(1)) / kg if kg > 0 else float("inf")
         limit = limits[status_text]
-        text = f"{med.drug} {med.dose} = {per_kg:.2f} mg/kg/day at {kg:g} kg; TPMT {status_text}"
+        dose = (med.drug, med.dose, per_kg, kg, status_text)
         if limit == 0:
-            return result(Status.OVERDUE, f"{text}: this pack advises against {med.drug}; review.")
+            return result(Status.OVERDUE, words.advised_against(*dose))
         if per_kg > limit + 1e-9:
-            return result(Status.OVERDUE, f"{text}: above {limit:g} mg/kg/day; review the dose.")
-        return result(Status.COMPLETED, f"{text}: within {limit:g} mg/kg/day.")
+            return result(Status.OVERDUE, words.dose_above(*dose, limit))
+        return result(Status.COMPLETED, words.dose_within(*dose, limit))
 
     if isinstance(check, VisitWithin):
         before = [v for v, _ in p.visits if v < day]
         if not before:
-            return result(Status.DUE, "No completed visit before this date.", day)
+            return result(Status.DUE, words.no_visit_before(), day)
         due = before[-1] + timedelta(days=check.days)
         status = _timed(due, day, check.due_soon_days)
-        gap = (day - before[-1]).days
-        return result(status, f"Last completed visit {_d(before[-1])} ({gap} days before); due by {_d(due)}.", due)
+        return result(status, words.last_visit(before[-1], (day - before[-1]).days, due), due)
 
     if isinstance(check, VisitCount):
         since = day - timedelta(days=check.window_days)
         count = sum(1 for v, _ in p.visits if since < v <= day)
         if count >= check.count:
-            return result(Status.COMPLETED, f"{count} visits in the last {check.window_days} days.")
-        return result(Status.DUE, f"{count} of {check.count} visits in the last {check.window_days} days.")
+            return result(Status.COMPLETED, words.visits_in_window(count, None, check.window_days))
+        return result(Status.DUE, words.visits_in_window(count, check.count, check.window_days))
 
     raise AssertionError(check)
 

@@ -24,6 +24,7 @@ from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.improvement import DriverNode, PdsaCycle
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import TeamMember
+from lhn_desktop.services.words import commons as words
 from lhn_desktop.store.attachments import AttachmentStore, attachments_folder  # noqa: F401 (re-exported)
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES
@@ -307,8 +308,8 @@ class CommonsService:
             raise ValidationError("Say what your center changed: it is the provenance others learn from.")
         origin = self.get(resource_id)
         new_id = self.add_resource(
-            actor, title=title or f"{origin.row.title} (adapted)", kind=origin.row.kind,
-            summary=f"{origin.row.summary}\n\nAdapted: {change}", tags=origin.row.tags or "",
+            actor, title=title or words.adapted_title(origin.row.title), kind=origin.row.kind,
+            summary=words.adapted_summary(origin.row.summary, change), tags=origin.row.tags or "",
             body=body if body is not None else (origin.body or ""), disease=origin.row.disease,
             audience=origin.row.audience, contributor_role=None, licence=origin.licence,
         )  # fmt: skip
@@ -326,24 +327,19 @@ class CommonsService:
             c = s.get(PdsaCycle, cycle_id)
             if c is None:
                 raise NotFound("That PDSA cycle is no longer recorded.")
-            lines = [
-                f"Objective: {c.objective or '-'}",
-                f"Plan: {c.plan_what or '-'} (who: {c.plan_who or '-'})",
-                f"Study: {c.study_summary or '-'}",
-                f"Act: {c.act_decision or 'not decided'}. {c.act_next_step or ''}",
-            ]
-            title, scale = c.title, f"{c.scale_n or '?'} {c.scale_unit or ''}".strip()
-        return self.add_resource(actor, title=f"PDSA: {title}", kind="pdsa_writeup",
-                                 summary=f"A PDSA cycle at the scale of {scale}.", body="\n".join(lines),
-                                 tags="PDSA", contributor_role="improver")  # fmt: skip
+            body = words.pdsa_body(c.objective, c.plan_what, c.plan_who, c.study_summary, c.act_decision,
+                                   c.act_next_step)  # fmt: skip
+            title, summary = words.pdsa_title(c.title), words.pdsa_summary(c.scale_n, c.scale_unit)
+        return self.add_resource(actor, title=title, kind="pdsa_writeup", summary=summary, body=body, tags="PDSA",
+                                 contributor_role="improver")  # fmt: skip
 
     def share_change_idea(self, actor: Actor, node_id: str) -> str:
         with self.db.read() as s:
             node = s.get(DriverNode, node_id)
             if node is None or node.kind != "change_idea":
                 raise NotFound("That change idea is no longer in the driver diagram.")
-            words = node.text
-        return self.add_resource(actor, title=words[:200], kind="change_idea", summary=words,
+            idea = node.text
+        return self.add_resource(actor, title=idea[:200], kind="change_idea", summary=idea,
                                  tags="change idea", contributor_role="improver")  # fmt: skip
 
     # -- engagement ----------------------------------------------------------------------------------------------

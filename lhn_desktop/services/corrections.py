@@ -29,6 +29,7 @@ from lhn_desktop.models.patients import ClinicalEvent, Correction, Medication, O
 from lhn_desktop.models.planning import AgendaItem, PlanItem, PrevisitPlan
 from lhn_desktop.services.registry import FIELD_LABELS as REGISTRY_FIELDS
 from lhn_desktop.services.registry import shown
+from lhn_desktop.services.words import record as words
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
@@ -94,8 +95,7 @@ class CorrectionService:
             s.add(Correction(patient_id=patient_id, entity=entity, record_id=record_id, field=name, action=action,
                              old_value=shown(old), new_value=shown(new), reason=reason, corrected_at=at,
                              corrected_by=actor.name, corrected_by_member_id=actor.member_id))  # fmt: skip
-        fields = ", ".join(name for name, _, _ in changes)
-        record_audit(s, action, entity, record_id, f"{fields}; reason: {reason}")
+        record_audit(s, action, entity, record_id, words.correction_audit((name for name, _, _ in changes), reason))
 
     @staticmethod
     def _get(s, entity: str, record_id: str):
@@ -402,7 +402,7 @@ def _detail_text_of(origin: str, detail: str, index) -> str:
     from lhn_desktop.clinical import indices
 
     if origin == "outside":
-        return f"total from {detail}"
+        return words.index_total_from(detail)
     try:
         levels = indices.parse_score_text(detail)
     except ValueError:

@@ -54,6 +54,7 @@ from lhn_desktop.services.registry import (
     new_patient,
 )
 from lhn_desktop.services.visits import drug_class_for
+from lhn_desktop.services.words import ehr as words
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
@@ -68,7 +69,6 @@ CONFIRM = (
     "Keep it on this computer or an encrypted drive, and delete it when it has served its purpose."
 )
 #: the reason a record whose patient is unknown is left out
-UNKNOWN_PATIENT = "its patient is neither in LHN Desktop (by MRN) nor in this import"
 #: how many places to name for each reason a resource was left out
 EXAMPLES = 5
 #: resources between two progress reports (and checks for Cancel)
@@ -117,12 +117,10 @@ class ImportReport:
     @property
     def advice(self) -> str | None:
         """What to do next when records were left out for want of their patient (a schedule before its patients)."""
-        unknown = sum(n for (_kind, reason), (n, _places) in self.skipped.items() if reason == UNKNOWN_PATIENT)
+        unknown = sum(n for (_kind, reason), (n, _places) in self.skipped.items() if reason == words.UNKNOWN_PATIENT)
         if not unknown:
             return None
-        return (f"{unknown} record(s) name a patient who is not in LHN Desktop: import the patients first (their "
-                "CSV report or the FHIR export), then import this again. Patients are never made from a schedule "
-                "or a result alone.")  # fmt: skip
+        return words.import_patients_first(unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +187,7 @@ class EhrService:
             fhir_files.write_export(folder, resources, when)
             counts = {kind: len(items) for kind, items in resources.items()}
             with self.db.write(actor) as s:
-                detail = ", ".join(f"{k} {n}" for k, n in counts.items())
-                record_audit(s, "export", "fhir", None, f"{detail}; to {folder.name}")
+                record_audit(s, "export", "fhir", None, words.export_audit(counts, folder.name))
         except BaseException as exc:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -312,8 +309,7 @@ class EhrService:
 
 
 def _audit_text(report: ImportReport, paths: list[Path]) -> str:
-    counts = "; ".join(f"{k}: {c.new} new, {c.changed} changed" for k, c in report.counts.items())
-    return f"{', '.join(p.name for p in paths)}: {counts}"
+    return words.import_audit([p.name for p in paths], {k: (c.new, c.changed) for k, c in report.counts.items()})
 
 
 def _read_all(
@@ -333,7 +329,7 @@ def _read_all(
     for n, item in enumerate(fhir_files.read_sources(paths)):
         if n % STEP == 0:
             cancel.raise_if_cancelled()
-            progress(n, None, f"Reading the export: {n:,} resources")
+            progress(n, None, words.reading_export(n))
         if isinstance(item, fhir_files.FileProblem):
             report.problems.append((item.where, item.message))
             continue
@@ -356,8 +352,7 @@ def _read_all(
     for item in by_reference:
         ref = fhir_map.reference_id(item.resource["medicationReference"], "Medication")
         if ref is None or medicines.get(ref) is None:
-            report.skip("medications", "a medicine given by reference to a Medication that is not in the files",
-                        item.where)  # fmt: skip
+            report.skip("medications", words.MEDICATION_NOT_IN_FILES, item.where)
             continue
         resource = {k: v for k, v in item.resource.items() if k != "medicationReference"}
         resource["medicationCodeableConcept"] = medicines[ref]
@@ -377,7 +372,7 @@ def _take(item, result, report: ImportReport, parsed: list, births: dict) -> Non
     if isinstance(result, fhir_map.InPatient):
         seen = births.setdefault(result.mrn, (result.birth_date, item.where))
         if seen[0] != result.birth_date:
-            report.problems.append((item.where, f"the same MRN as {seen[1]} with another birth date"))
+            report.problems.append((item.where, words.same_mrn(seen[1])))
             return
     parsed.append((item, result))
 
@@ -410,7 +405,7 @@ class _Importer:
     def _fresh(self, kind: str, rid: str, located) -> bool:
         """False (and counted as left out) when the same resource came earlier in this import."""
         if rid in self.added:
-            self.report.skip(kind, "the same resource twice in the files", located.where)
+            self.report.skip(kind, words.DUPLICATE_RESOURCE, located.where)
             return False
         self.added.add(rid)
         return True
@@ -427,7 +422,7 @@ class _Importer:
         self.done += 1
         if self.done % STEP == 0:
             self.cancel.raise_if_cancelled()
-            self.progress(self.done, self.total, f"Matching and writing: {self.done:,} of {self.total:,}")
+            self.progress(self.done, self.total, words.matching(self.done, self.total))
 
     def _run(self, parsed: list) -> None:
         self.total = len(parsed)
@@ -494,10 +489,9 @@ class _Importer:
             return False
         on, by = hand
         if differs == ["removed"]:
-            text = f"removed by hand on {on:%Y-%m-%d} by {by}; not added again"
+            text = words.removed_by_hand(on, by)
         else:
-            what = ", ".join(name.replace("_", " ") for name in differs)
-            text = f"corrected by hand on {on:%Y-%m-%d} by {by}; the export differs ({what}); the correction was kept"
+            text = words.corrected_by_hand(on, by, differs)
         self.report.clashes.append((kind, located.where, text))
         return True
 
@@ -531,8 +525,7 @@ class _Importer:
         self._step()
         counts = self.report.counts["patients"]
         if p.source_id in self.patients:
-            self.report.problems.append((located.where, "two patients with the same resource id; their records "
-                                                        "cannot be told apart"))  # fmt: skip
+            self.report.problems.append((located.where, words.SAME_RESOURCE_ID))
             return
         if not self._fresh("patients", f"mrn:{p.mrn}", located):
             return
@@ -550,7 +543,7 @@ class _Importer:
         try:
             clean = clean_patient(entry, self.today)
         except ValidationError as exc:
-            self.report.problems.append((located.where, f"the patient cannot be registered: {exc}"))
+            self.report.problems.append((located.where, words.cannot_register(exc)))
             return
         if existing is None:
             record = new_patient(clean, id=record_id("Patient", f"mrn:{p.mrn}"))  # one MRN, one id
@@ -559,8 +552,7 @@ class _Importer:
         else:
             record = existing
             if existing.birth_date != clean.birth_date:
-                self.report.problems.append((located.where, "this MRN belongs to a patient with another birth date "
-                                                            "in LHN Desktop; check the MRN"))  # fmt: skip
+                self.report.problems.append((located.where, words.MRN_OTHER_BIRTH_DATE))
                 return
             current = input_of(existing)
             differs = [name for name in INPUT_FIELDS if getattr(current, name) != getattr(clean, name)]
@@ -575,7 +567,7 @@ class _Importer:
     def _patient_of(self, kind: str, ref: str, located) -> Patient | None:
         patient = self.patients.get(ref)
         if patient is None:
-            self.report.skip(kind, UNKNOWN_PATIENT, located.where)
+            self.report.skip(kind, words.UNKNOWN_PATIENT, located.where)
         return patient
 
     def visit(self, located, v: fhir_map.InVisit) -> None:
@@ -637,7 +629,7 @@ class _Importer:
                 value, unit = reading.value, reading.unit
                 original_value, original_unit = reading.original_value, reading.original_unit
         except (ValidationError, LhnError) as exc:
-            self.report.skip("observations", f"a value that cannot be recorded: {exc}", located.where)
+            self.report.skip("observations", words.cannot_record_value(exc), located.where)
             return
         if original_value is None and o.original_value:
             original_value, original_unit = o.original_value, o.original_unit
@@ -669,8 +661,7 @@ class _Importer:
         counts = self.report.counts["medications"]
         drug_class = drug_class_for(m.drug, patient.diagnosis) or m.drug_class
         if not drug_class:
-            self.report.skip("medications", "a medicine without a class (not on the disease pack's list)",
-                             located.where)  # fmt: skip
+            self.report.skip("medications", words.MEDICINE_WITHOUT_CLASS, located.where)
             return
         mid = record_id(located.resource["resourceType"], m.source_id)
         if not self._fresh("medications", mid, located):

@@ -26,6 +26,7 @@ from lhn_desktop.ehr import fhir_map
 from lhn_desktop.ehr.csv_files import Table
 from lhn_desktop.errors import LhnError, ValidationError
 from lhn_desktop.services.schedule import column_key, date_order_of, parse_date, parse_time
+from lhn_desktop.services.words import ehr as ehr_words
 
 MAPPINGS_FILE = "csv_mappings.json"
 #: file names read as CSV reports (anything else is read as FHIR)
@@ -178,7 +179,7 @@ class RowPlace:
 
     @property
     def where(self) -> str:
-        return f"{self.file} line {self.line}"
+        return ehr_words.place(self.file, self.line)
 
 
 @cache

@@ -19,6 +19,7 @@ from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.improvement import DriverNode, ImprovementGoal, ImprovementGoalMeasure, PdsaCycle, ProgressScore
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.services import improvement_rules as rules
+from lhn_desktop.services.words import improvement as improvement_words
 from lhn_desktop.store.database import Database
 
 if TYPE_CHECKING:
@@ -408,7 +409,7 @@ class ImprovementService:
         if score * 2 != int(score * 2) or not 0.5 <= score <= 5.0:
             raise ValidationError("The IHI progress score runs from 0.5 to 5.0 in steps of 0.5.")
         suggested, reasons = self.suggest_progress(goal_id)
-        evidence = " ".join(reasons) + (f" Team: {note.strip()}" if note and note.strip() else "")
+        evidence = improvement_words.progress_evidence(reasons, note)
         with self.db.write(actor) as s:
             if s.get(ImprovementGoal, goal_id) is None:
                 raise NotFound("That 90-day goal is no longer recorded.")

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from lhn_desktop.services.words import improvement as words
+
 DECISIONS = ("adopt", "adapt", "abandon")
 SCALE_UNITS = ("patients", "clinicians", "days", "clinics", "families")
 RAMP_JUMP = 10  # from one or two to ten times as many at once is a leap, not a ramp
@@ -93,26 +95,22 @@ def cycle_hints(cycle: Cycle, *, has_follow_up: bool, today: date) -> list[Hint]
     hints = []
     for k, q in enumerate(cycle.questions, start=1):
         if q.text.strip() and not q.prediction.strip():
-            hints.append(Hint("no_prediction", f"Question {k} has no prediction: write what you expect to happen "
-                                               "before the test, so the study can compare."))  # fmt: skip
+            hints.append(Hint("no_prediction", words.no_prediction(k)))
     studied = cycle.status in ("studying", "done") or cycle.act_decision is not None
     if studied:
         for k, q in enumerate(cycle.questions, start=1):
             if q.text.strip() and not q.result.strip():
-                hints.append(Hint("no_result", f"The study has no result for question {k}: put what happened "
-                                               "beside the prediction."))  # fmt: skip
+                hints.append(Hint("no_result", words.no_result(k)))
         if not cycle.questions and not (cycle.study_summary or "").strip():
-            hints.append(Hint("no_result", "The study has no results: summarise what the data showed."))
+            hints.append(Hint("no_result", words.NO_RESULTS))
     if cycle.act_decision in ("adopt", "adapt") and not has_follow_up and not (cycle.act_next_step or "").strip():
-        hints.append(Hint("no_follow_up", f"Cycle {cycle.seq} decided to {cycle.act_decision} but has no next step "
-                                          "or next cycle: plan what comes next."))  # fmt: skip
+        hints.append(Hint("no_follow_up", words.no_follow_up(cycle.seq, cycle.act_decision)))
     if (
         cycle.act_decision is None
         and cycle.end_date is not None
         and today > cycle.end_date + timedelta(days=DECISION_GRACE_DAYS)
     ):
-        hints.append(Hint("no_follow_up", f"Cycle {cycle.seq} ended on {cycle.end_date} with no decision: study "
-                                          "the results and decide to adopt, adapt or abandon."))  # fmt: skip
+        hints.append(Hint("no_follow_up", words.no_decision(cycle.seq, cycle.end_date)))
     return hints
 
 
@@ -123,8 +121,7 @@ def ramp_hints(cycles: list[Cycle]) -> list[Hint]:
     for before, after in itertools.pairwise(ordered):
         if before.scale_n and after.scale_n and before.scale_n <= 2 and after.scale_n >= RAMP_JUMP * before.scale_n:
             unit = after.scale_unit or "people"
-            hints.append(Hint("ramp_jump", f"Cycle {after.seq} jumps from {before.scale_n} to {after.scale_n} {unit}: "
-                                           "test with a few more first (for example 3 to 5)."))  # fmt: skip
+            hints.append(Hint("ramp_jump", words.ramp_jump(after.seq, before.scale_n, after.scale_n, unit)))
     return hints
 
 
@@ -134,24 +131,22 @@ def goal_hints(
     """The gentle SMART check of a 90-day aim (a measure, a number, a date), and a goal without a measure."""
     hints = []
     text = aim or ""
-    words = {w for title in measure_titles for w in re.findall(r"[a-z]{5,}", title.lower())}
+    title_words = {w for title in measure_titles for w in re.findall(r"[a-z]{5,}", title.lower())}
     names_measure = re.search(r"%|percent|\brate\b|number of|share of|proportion", text, re.IGNORECASE) or any(
-        w in text.lower() for w in words
+        w in text.lower() for w in title_words
     )
     if not names_measure:
-        hints.append(Hint("aim_measure", "The aim names no measure: say what will be counted, for example "
-                                         "'the share of visits with model care'."))  # fmt: skip
+        hints.append(Hint("aim_measure", words.AIM_NO_MEASURE))
     if not re.search(r"\d", text):
-        hints.append(Hint("aim_number", "The aim has no number: say how much, for example 'from 62% to 80%'."))
+        hints.append(Hint("aim_number", words.AIM_NO_NUMBER))
     has_date = re.search(r"\b(by|before|until|end of)\b|\d{4}-\d{2}-\d{2}|\b(19|20)\d{2}\b", text, re.IGNORECASE)
     months = r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     if not has_date and not re.search(months, text, re.IGNORECASE):
-        hints.append(Hint("aim_date", "The aim has no date: say by when, for example 'by 30 June'."))
+        hints.append(Hint("aim_date", words.AIM_NO_DATE))
     if measures_linked == 0:
-        hints.append(Hint("no_measure", "No measure is linked: link one so the run chart shows whether the changes "
-                                        "are improvements."))  # fmt: skip
+        hints.append(Hint("no_measure", words.NO_MEASURE_LINKED))
     if end_date is None:
-        hints.append(Hint("aim_date", "The goal has no end date: a 90-day goal ends 90 days after it starts."))
+        hints.append(Hint("aim_date", words.NO_END_DATE))
     return hints
 
 
@@ -176,31 +171,31 @@ def suggest_progress(e: ProgressEvidence) -> tuple[float, list[str]]:
     """The IHI 0.5-5.0 score the evidence supports, and why (DOMAIN.md 3.3)."""
     why: list[str] = []
     if not e.aim_set:
-        return 0.5, ["No aim yet: intent to take part."]
-    why.append("Aim set.")
+        return 0.5, [words.NO_AIM]
+    why.append(words.AIM_SET)
     if not e.team_set:
-        return 1.0, [*why, "No team or owner named yet."]
-    why.append("Team named.")
+        return 1.0, [*why, words.NO_TEAM]
+    why.append(words.TEAM_NAMED)
     if not (e.drivers or e.cycles_planned or e.cycles_tested):
-        return 1.0, [*why, "No driver diagram or PDSA cycle yet."]
+        return 1.0, [*why, words.NO_PLAN]
     if not e.cycles_tested:
-        return 1.5, [*why, f"Planning begun ({e.drivers} drivers, {e.cycles_planned} cycles planned)."]
-    why.append(f"{e.cycles_tested} PDSA cycle(s) tested.")
+        return 1.5, [*why, words.planning_begun(e.drivers, e.cycles_planned)]
+    why.append(words.cycles_tested(e.cycles_tested))
     if not e.measures_charted:
-        return 2.0, [*why, "No measure charted yet: activity, but no data to show change."]
-    why.append(f"{e.measures_charted} measure(s) charted.")
+        return 2.0, [*why, words.NOTHING_CHARTED]
+    why.append(words.measures_charted(e.measures_charted))
     if not e.improvement_signal:
-        return 2.5, [*why, "No signal of improvement on the charts yet."]
-    why.append("The chart signals improvement.")
+        return 2.5, [*why, words.NO_SIGNAL]
+    why.append(words.SIGNAL)
     fraction = e.fraction_of_target
     if fraction is None or fraction < 0.2:
-        return 3.0, [*why, "Modest improvement (under 20% of the way to the target)."]
+        return 3.0, [*why, words.MODEST]
     if fraction < 0.5:
-        return 3.5, [*why, f"Improvement: {fraction:.0%} of the way to the target."]
+        return 3.5, [*why, words.improvement(fraction, significant=False)]
     if fraction < 1.0:
-        return 4.0, [*why, f"Significant improvement: {fraction:.0%} of the way to the target."]
+        return 4.0, [*why, words.improvement(fraction, significant=True)]
     if e.months_at_target < 3:
-        return 4.0, [*why, "Target reached; not yet sustained for three months."]
+        return 4.0, [*why, words.REACHED_NOT_SUSTAINED]
     if e.months_at_target < 6:
-        return 4.5, [*why, f"Target sustained for {e.months_at_target} months."]
-    return 5.0, [*why, f"Outstanding: target sustained for {e.months_at_target} months."]
+        return 4.5, [*why, words.sustained(e.months_at_target, outstanding=False)]
+    return 5.0, [*why, words.sustained(e.months_at_target, outstanding=True)]

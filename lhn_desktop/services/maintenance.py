@@ -14,6 +14,7 @@ from pathlib import Path
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import CorruptDatabase, DatabaseError, NotFound, ValidationError
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
+from lhn_desktop.services.words import center as words
 from lhn_desktop.store import cipher, custody
 from lhn_desktop.store.backup import (
     backup_name,
@@ -98,10 +99,7 @@ def check_database(raw_path: str | Path, backups_dir: Path) -> CheckReport:
             settings = {"journal_mode": journal_mode}
             revision = _revision_read_only(path)
         if revision != SCHEMA_HEAD:
-            problems.append(
-                f"the schema is at revision {revision!r}, this program expects {SCHEMA_HEAD!r} "
-                "(run 'lhn-desktop db upgrade', or update the program if the database is newer)"
-            )
+            problems.append(words.schema_mismatch(revision, SCHEMA_HEAD))
     return CheckReport(
         path=str(path),
         ok=not problems,

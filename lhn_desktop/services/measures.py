@@ -32,6 +32,7 @@ from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, Meas
 from lhn_desktop.models.planning import PrevisitPlan
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services import facts
+from lhn_desktop.services.words import measures as words
 from lhn_desktop.spc import SpcInput, SpcInputError, SpcOptions, SpcResult, analyze
 from lhn_desktop.store.database import Database
 
@@ -342,7 +343,7 @@ class MeasureService:
                     PdsaCycle.start_date, PdsaCycle.seq
                 )
             ).all()
-        return [PdsaChoice(pid, f"PDSA {seq}: {title}", start) for pid, seq, title, start in rows]
+        return [PdsaChoice(pid, words.pdsa(seq, title), start) for pid, seq, title, start in rows]
 
     def _add_annotation(self, actor: Actor, code: str, **fields) -> Annotation:
         measure = self.get(code)
@@ -381,7 +382,7 @@ class MeasureService:
             )
         if any(a.kind == "phase" and a.on_date == first for a in self.annotations(code)):
             raise ValidationError(f"A phase already starts in {month}; remove it first to give a different reason.")
-        text = f"New phase from {month}"
+        text = words.new_phase(month)
         return self._add_annotation(actor, code, on_date=first, kind="phase", text=text, reason=reason, pdsa_id=pdsa_id)
 
     def set_baseline(self, actor: Actor, code: str, last_month: str | None) -> None:
@@ -401,7 +402,7 @@ class MeasureService:
                 s.delete(old)
             if last_month is not None:
                 s.add(ChartAnnotation(measure_id=measure.id, on_date=first, kind="baseline",
-                                      text=f"Baseline: months up to {last_month}"))  # fmt: skip
+                                      text=words.baseline_note(last_month)))  # fmt: skip
 
     def remove_annotation(self, actor: Actor, annotation_id: str) -> None:
         with self.db.write(actor) as s:
@@ -434,9 +435,10 @@ class MeasureService:
             first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, None)), None)
         if first is None:
             noun = measure.denominator_text[:1].lower() + measure.denominator_text[1:]
-            span = f"from {stored_month(values[0].month)} to {stored_month(values[-1].month)}"
+            first_month, last_month = stored_month(values[0].month), stored_month(values[-1].month)
             raise NotFound(
-                f"{measure.title} has no month with data yet: {span} there were no {noun}. The chart starts at "
+                f"{measure.title} has no month with data yet: from {first_month} to {last_month} there were no {noun}. "
+                "The chart starts at "
                 "the first month with data: enter a month by hand, or compute the measures again once the first "
                 "visits are recorded."
             )
@@ -492,10 +494,9 @@ class MeasureService:
 
     def export_source(self) -> str:
         """Who made an exported chart and when: the center's name and today's date."""
-        from lhn_desktop.localization import format_date
         from lhn_desktop.services.center import center_info
 
-        return f"{center_info(self.db).site_name} · made {format_date(self.today())}"
+        return words.made_by(center_info(self.db).site_name, self.today())
 
     def chart_figure(self, code: str) -> Figure:
         """A measure's chart as exported: its title, the center's name and the date it was made on the picture."""
@@ -518,7 +519,7 @@ class MeasureService:
         for k, m in enumerate(measures):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            progress(k, len(measures), f"Reading {m.title}")
+            progress(k, len(measures), words.reading(m.title))
             with contextlib.suppress(NotFound):  # no values, or no month with data yet: nothing to draw
                 charts.append(self.chart(m.code))
         progress(len(measures), len(measures), "Drawing the charts")
@@ -588,7 +589,7 @@ def _annotations(s: Session, measure: MeasureInfo) -> list[Annotation]:
         .where(ImprovementGoalMeasure.measure_id == measure.id, PdsaCycle.start_date.is_not(None))
     ).all()
     out += [
-        Annotation(None, start, "pdsa", f"PDSA {seq}: {title}", None, pid)
+        Annotation(None, start, "pdsa", words.pdsa(seq, title), None, pid)
         for pid, seq, title, start in cycles
         if pid not in linked and start is not None  # the query asked for a start date
     ]
@@ -656,23 +657,26 @@ def chart_marks(chart: ChartData) -> ChartMarks:
     for a in chart.notes:
         position = _note_position(months, a.on_date)
         if position is not None:
-            notes.append((position, f"{a.on_date:%d %b %Y}: {a.text}"))
+            notes.append((position, words.chart_note(a.on_date, a.text)))
     phases = [(_index_from(months, a.on_date), a.reason or a.text) for a in chart.phases]
-    kind = {"p": "p chart", "run": "run chart"}.get(m.chart, f"{m.chart} chart")
-    span = f"{month_label(months[0])} to {month_label(months[-1])}"
-    baseline = ""
-    if chart.freeze and chart.freeze < len(months):
-        baseline = f" · baseline {month_label(months[0])} to {month_label(months[chart.freeze - 1])}"
+    freeze = chart.freeze
+    baseline_last = month_label(months[freeze - 1]) if freeze and freeze < len(months) else None
     return ChartMarks(
         title=m.title,
-        y_label="percent" if m.percent else "value",
+        y_label=words.y_label(m.percent),
         x_labels=[month_label(x) for x in months],
         target=m.target,
         notes=notes,
         phases=[p for p in phases if 0 < p[0] < len(months)],
         percent=m.percent,
-        subtitle=f"{kind} · {span}{baseline} · each point: {m.numerator_text[0].lower()}{m.numerator_text[1:]}, out of "
-        f"{m.denominator_text[0].lower()}{m.denominator_text[1:]}",
+        subtitle=words.chart_subtitle(
+            m.chart,
+            month_label(months[0]),
+            month_label(months[-1]),
+            baseline_last,
+            m.numerator_text,
+            m.denominator_text,
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lhn_desktop.models.sync import SyncNode
+from lhn_desktop.services.words import center as words
 from lhn_desktop.store import cipher
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.machine import machine_digest
@@ -65,13 +66,9 @@ PUT_BACK = "this database is older than edits this workstation has already sent"
 def notice(reason: str | None) -> str | None:
     """What to tell the person at the workstation after the guard acted, or None."""
     if reason in (COPIED_ELSEWHERE, COPIED_HERE):
-        where = "another computer" if reason == COPIED_ELSEWHERE else "another database on this computer"
-        return (f"This database is a copy of {where}, so this workstation now has its own workstation id and key. "
-                "The center's other workstations and the coordinating center accept its bundles again once "
-                "they have its new key card (Sync, Keys). Nothing in the record changed.")  # fmt: skip
+        return words.copied(elsewhere=reason == COPIED_ELSEWHERE)
     if reason == PUT_BACK:
-        return ("This database is older than edits this workstation has already sent, so it now has a new "
-                "workstation id. Nothing in the record changed.")  # fmt: skip
+        return words.PUT_BACK
     return None
 
 

@@ -17,16 +17,17 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
-from lhn_desktop.localization import format_date
 from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import PatientGoal, Task
 from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
 from lhn_desktop.models.team import Site
 from lhn_desktop.services import facts as facts_of
+from lhn_desktop.services.words import planning as words
+from lhn_desktop.services.words.planning import AGENDA_KINDS, PLAN_STATUSES, POPULATIONS
+from lhn_desktop.services.words.record import patient_name
 from lhn_desktop.store.database import Database
 
-PLAN_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
 REMISSION_VALUES = frozenset({"quiescent", "inactive"})
 
 
@@ -39,7 +40,6 @@ class ChecklistItem:
     due_on: date | None
 
 
-AGENDA_KINDS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
 AGENDA_SOURCES = ("phone call", "portal message", "paper form", "at the visit", "family", "team")
 
 
@@ -98,22 +98,11 @@ class HuddleRow:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        out = []
-        if self.in_remission is False:
-            out.append(f"not in remission (PGA {self.latest_pga})")
-        elif self.in_remission is None and self.pack == "ibd":
-            out.append("no PGA on record")
-        if self.overdue_items:
-            out.append(f"{self.overdue_items} overdue")
-        if self.overdue_tasks:
-            out.append(f"{self.overdue_tasks} overdue task{'s' if self.overdue_tasks > 1 else ''}")
-        elif self.open_tasks:
-            out.append(f"{self.open_tasks} open task{'s' if self.open_tasks > 1 else ''}")
-        if self.new_agenda:
-            out.append(f"{self.new_agenda} agenda item{'s' if self.new_agenda > 1 else ''}")
-        if self.goals_due:
-            out.append("goal review due")
-        return tuple(out)
+        return words.flags(
+            latest_pga=self.latest_pga, in_remission=self.in_remission, wants_pga=self.pack == "ibd",
+            overdue_items=self.overdue_items, overdue_tasks=self.overdue_tasks, open_tasks=self.open_tasks,
+            new_agenda=self.new_agenda, goals_due=self.goals_due,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,20 +112,15 @@ class Huddle:
 
     @property
     def summary(self) -> str:
-        if not self.rows:
-            return "No patients scheduled."
         rows = self.rows
-        parts = [f"{len(rows)} patient{'s' if len(rows) != 1 else ''}"]
-        for count, words in (
-            (sum(r.in_remission is False for r in rows), "not in remission"),
-            (sum(bool(r.overdue_items) for r in rows), "with overdue items"),
-            (sum(bool(r.overdue_tasks) for r in rows), "with overdue tasks"),
-            (sum(bool(r.new_agenda) for r in rows), "with agenda items"),
-            (sum(r.plan_status == "done" for r in rows), "planned"),
-        ):
-            if count:
-                parts.append(f"{count} {words}")
-        return " · ".join(parts)
+        return words.summary(
+            len(rows),
+            not_in_remission=sum(r.in_remission is False for r in rows),
+            overdue_items=sum(bool(r.overdue_items) for r in rows),
+            overdue_tasks=sum(bool(r.overdue_tasks) for r in rows),
+            agenda=sum(bool(r.new_agenda) for r in rows),
+            planned=sum(r.plan_status == "done" for r in rows),
+        )
 
 
 def _checklist(facts, day: date, visit_id: str | None) -> tuple[str | None, tuple[ChecklistItem, ...]]:
@@ -163,7 +147,7 @@ def _latest_index(facts) -> str | None:
         ),
         default=None,
     )
-    return f"{short_label(latest[1])} {latest[2]} on {format_date(latest[0])}" if latest else None
+    return words.activity_index(short_label(latest[1]), latest[2], latest[0]) if latest else None
 
 
 def _latest_pga(facts) -> tuple[str | None, date | None]:
@@ -171,12 +155,6 @@ def _latest_pga(facts) -> tuple[str | None, date | None]:
     return (entries[-1][1], entries[-1][0]) if entries else (None, None)
 
 
-POPULATIONS: dict[str, str] = {
-    "no_visit_200": "No visit in 200 days",
-    "not_in_remission": "Not in remission",
-    "on_steroids": "On systemic steroids",
-    "overdue": "With overdue checklist items",
-}
 STEROID_CLASSES = frozenset({"corticosteroid"})
 
 
@@ -229,7 +207,7 @@ class PlanningService:
                     PatientGoal.patient_id.in_(ids), PatientGoal.status == "active", PatientGoal.review_date <= day
                 )
             ):
-                goals_due.setdefault(g.patient_id, []).append(f"{g.text} (review due {format_date(g.review_date)})")
+                goals_due.setdefault(g.patient_id, []).append(words.goal_line(g.text, g.review_date))
             plans = {
                 p.visit_id: p
                 for p in s.scalars(select(PrevisitPlan).where(PrevisitPlan.visit_id.in_([v.id for v, _ in visits])))
@@ -247,7 +225,7 @@ class PlanningService:
                         visit_id=v.id,
                         patient_id=p.id,
                         time=v.visit_time,
-                        patient_name=f"{p.family_name}, {p.given_name}",
+                        patient_name=patient_name(p.family_name, p.given_name),
                         mrn=p.mrn,
                         clinician=v.clinician,
                         visit_type=v.visit_type,
@@ -263,15 +241,11 @@ class PlanningService:
                         goals_due=len(goals_due.get(p.id, [])),
                         plan_status=plan.status if plan else "not_started",
                         plan_notes=plan.notes if plan else None,
-                        medications=tuple(
-                            f"{m.drug} {m.dose}" if m.dose else m.drug for m in f.medications if m.taken_on(day)
-                        ),
+                        medications=tuple(words.medicine(m.drug, m.dose) for m in f.medications if m.taken_on(day)),
                         pga_trend=tuple((on, value) for on, value, _ in f.observations.get("PGA", [])[-3:]),
                         activity_index=_latest_index(f),
                         task_lines=tuple(
-                            f"{t.what} ({t.responsible_name or t.responsible}"
-                            + (f", due {format_date(t.due_date)}" if t.due_date else "")
-                            + (", overdue)" if t.due_date and t.due_date < day else ")")
+                            words.task_line(t.what, t.responsible_name or t.responsible, t.due_date, day)
                             for t in sorted(open_tasks, key=lambda t: t.due_date or date.max)
                         ),
                         goal_lines=tuple(goals_due.get(p.id, [])),
@@ -319,8 +293,9 @@ class PlanningService:
                 "overdue": bool(overdue),
             }[kind]
             if member:
-                rows.append(PopulationRow(pid, f"{p.family_name}, {p.given_name}", p.mrn, p.diagnosis, last,
-                                          upcoming.get(pid), pga, steroid, overdue, p.phone))  # fmt: skip
+                name = patient_name(p.family_name, p.given_name)
+                rows.append(PopulationRow(pid, name, p.mrn, p.diagnosis, last, upcoming.get(pid), pga, steroid, overdue,
+                                          p.phone))  # fmt: skip
         return sorted(rows, key=lambda r: r.patient_name.lower())
 
     def population_csv(self, actor: Actor, kind: str, text: str = "") -> str:

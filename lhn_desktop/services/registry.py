@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NeedsConfirmation, NotFound, ValidationError
-from lhn_desktop.localization import format_date
 from lhn_desktop.models.patients import Correction, Patient
+from lhn_desktop.services.words import record as words
 from lhn_desktop.store.database import Database
 
 SEXES = {"female": "Female", "male": "Male", "other": "Other"}
@@ -250,8 +250,8 @@ def clean_patient(data: PatientInput, today: date) -> PatientInput:
     language = _text(data.preferred_language, 40, "preferred language", "preferred_language")
     if (data.status or "active") not in STATUSES:
         named = {k: v.split(" (")[0].lower() for k, v in STATUSES.items()}
-        words = ", ".join(f"{k} ({name})" if name != k else k for k, name in named.items())
-        raise ValidationError(f"The status is one of: {words}.", field="status")
+        choices = ", ".join(f"{k} ({name})" if name != k else k for k, name in named.items())
+        raise ValidationError(f"The status is one of: {choices}.", field="status")
     status = data.status or "active"
     status_date = data.status_date
     if status != "active" and status_date is None:
@@ -328,14 +328,10 @@ class RegistryService:
             )
         ).all()
         similar = tuple(
-            SimilarPatient(p.id, p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date)
+            SimilarPatient(p.id, p.mrn, words.patient_name(p.family_name, p.given_name), p.birth_date)
             for p in sorted(others, key=lambda p: p.mrn)
         )
-        warnings = tuple(
-            f"{p.name} (MRN {p.mrn}), born {format_date(p.birth_date)}, has the same name and birth date. Make sure "
-            "this is not the same person before you save."
-            for p in similar
-        )
+        warnings = tuple(words.same_name_and_birth(p.name, p.mrn, p.birth_date) for p in similar)
         return RegistryCheck(clean, warnings, similar)
 
     def add(self, actor: Actor, data: PatientInput, *, accept_warnings: bool = False) -> Saved:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from lhn_desktop.services.words import measures as words
+
 RHO = 0.3
 GAS_VALUES = (-2, -1, 0, 1, 2)
 COLLABORATE_MIN_REPORTED = 25
@@ -63,9 +65,7 @@ class CollaborateSummary:
 
     @property
     def text(self) -> str:
-        if not self.reported:
-            return f"fewer than {COLLABORATE_MIN_REPORTED}, not reported ({self.complete} complete)"
-        return f"top box {self.top_box_percent:.0f}% · mean {self.mean:.1f} ({self.complete} complete responses)"
+        return words.collaborate(self.complete, COLLABORATE_MIN_REPORTED, self.top_box_percent, self.mean)
 
 
 def is_complete(items: Sequence[int | None]) -> TypeGuard[Sequence[int]]:

@@ -36,6 +36,7 @@ from lhn_desktop.errors import NotFound, SyncIntegrityError, ValidationError
 from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
 from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
+from lhn_desktop.services.words import sync as words
 from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
@@ -75,7 +76,7 @@ def key_from_passphrase(passphrase: str, site_code: str) -> bytes:
 
     if len(passphrase or "") < 12:
         raise ValidationError("The center passphrase must have at least 12 characters.")
-    salt = hashlib.sha256(f"lhn-desktop center key/{site_code}".encode()).digest()
+    salt = hashlib.sha256(f"lhn-desktop center key/{site_code}".encode()).digest()  # an identifier, not a sentence
     return Scrypt(salt=salt, length=KEY_BYTES, n=2**15, r=8, p=1).derive(passphrase.encode())
 
 
@@ -114,22 +115,11 @@ class ImportReport:
 
     @property
     def summary(self) -> str:
-        if self.already_imported:
-            return f"{self.file}: already imported; nothing changed."
-        plural = "s" if self.attachments != 1 else ""
-        files = f"; {self.attachments} attached file{plural} stored" if self.attachments else ""
-        if not self.added:
-            if files:
-                return f"{self.file} from {self.sender}: no record changed{files}."
-            return f"{self.file} from {self.sender}: nothing new; this workstation already had everything in it."
-        kinds = ", ".join(f"{n} {label}" for label, n in sorted(self.kinds.items(), key=lambda x: -x[1])[:6])
-        noun = "record" if self.records == 1 else "records"
-        text = f"{self.file} from {self.sender}: {self.records:,} {noun} changed ({kinds})"
-        if self.conflicts:
-            text += f"; {self.conflicts} with values to choose between (Conflicts tab)"
-        if self.hidden:
-            text += f"; {self.hidden} hidden because the record they belong to was deleted"
-        return text + files + "."
+        return words.import_summary(
+            self.file, self.sender, already_imported=self.already_imported, changed=bool(self.added),
+            records=self.records, kinds=self.kinds, conflicts=self.conflicts, hidden=self.hidden,
+            attachments=self.attachments,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -385,10 +375,9 @@ class SyncService:
             s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,
                                 exported_by=actor.name, counts_json=json.dumps(counts, sort_keys=True),
                                 attestation=attestation))  # fmt: skip
-            detail = f"{scope} bundle {path.name} for {audience}" + (f" with {n} attached file(s)" if (n := len(
-                peek_manifest(path).get("attachments", []))) else "")  # fmt: skip
-            record_audit(s, "export", "bundle", bundle_id, detail + (f"; free-text check overridden: {attestation}"
-                                                                     if attestation else ""))  # fmt: skip
+            sent = len(peek_manifest(path).get("attachments", []))
+            record_audit(s, "export", "bundle", bundle_id,
+                         words.export_audit(scope, path.name, audience, sent, attestation))  # fmt: skip
         try:
             from lhn_desktop.paths import app_dirs
             from lhn_desktop.services.node_guard import note_sent
@@ -446,10 +435,7 @@ class SyncService:
         if not left:
             return []
         size = sum(a.bytes for a in left) / 1_048_576
-        titles = ", ".join(f"\u201c{a.title}\u201d" for a in left[:5]) + (" and more" if len(left) > 5 else "")
-        return [f"{len(left)} attached file(s) ({size:.0f} MB) do not fit in this bundle and stay on this computer: "
-                f"{titles}. A bundle carries at most {ATTACHMENT_BUDGET // 1_048_576} MB of attachments; link large "
-                "files (a video, a slide deck) from the resource instead of attaching them."]  # fmt: skip
+        return [words.attachments_left_behind([a.title for a in left], size, ATTACHMENT_BUDGET // 1_048_576)]
 
     def _store_received(self, verified: VerifiedBundle, name: str) -> set[str]:
         """Keep a bundle's attached files by their hash, before its rows are merged (a failed merge leaves only
@@ -624,6 +610,5 @@ def _small_denominators(rows: list[dict]) -> list[str]:
     out = []
     for r in rows:
         if r["field"] == "denominator" and isinstance(r["v"], int) and 0 < r["v"] < SMALL_CELL:
-            out.append(f"{months.get(r['id'], 'a month')}: denominator {r['v']} is below {SMALL_CELL}; the network "
-                       "will not show it to other centers.")  # fmt: skip
+            out.append(words.small_denominator(months.get(r["id"]), r["v"], SMALL_CELL))
     return sorted(out)

@@ -16,6 +16,7 @@ from typing import Any
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.localization import format_datetime
+from lhn_desktop.services.words import sync as words
 from lhn_desktop.store import sync_apply
 from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
@@ -111,12 +112,12 @@ def _winners(versions: list[sync_apply.StoredVersion]) -> dict[str, sync_apply.S
 def _record_label(entity: str, winners: dict[str, sync_apply.StoredVersion]) -> str:
     if entity == "measure_value":
         month = winners.get("month")
-        return f"month {month.value}" if month else "a month"
+        return words.month_record(month.value if month else None)
     for name in _LABEL_FIELDS:
         if name in winners and winners[name].value:
             text = str(winners[name].value)
             return text if len(text) <= 80 else text[:77] + "..."
-    return "(untitled)"
+    return words.UNTITLED
 
 
 class SyncReviewService:
@@ -124,7 +125,7 @@ class SyncReviewService:
         self.db = db
 
     def _workstation(self, node: str) -> str:
-        return "this workstation" if node == self.db.local_node().node_id else f"workstation {node[:8]}"
+        return words.workstation(node, node == self.db.local_node().node_id)
 
     def conflicts(self, actor: Actor) -> list[Conflict]:
         """Every field holding more than one value, with the values side by side (newest first)."""

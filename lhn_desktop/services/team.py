@@ -18,6 +18,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.services.dto import MemberInfo
+from lhn_desktop.services.words import center as words
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 
@@ -64,12 +65,12 @@ def secret_matches(stored: str | None, secret: str) -> bool:
 def secret_problem(secret: str) -> str | None:
     """Why a new PIN or passphrase is not good enough, or ``None``."""
     if len(secret) < SECRET_MIN:
-        return f"Choose a PIN or passphrase of at least {SECRET_MIN} characters."
+        return words.secret_too_short(SECRET_MIN)
     if len(secret) > SECRET_MAX:
-        return f"A passphrase has at most {SECRET_MAX} characters."
+        return words.secret_too_long(SECRET_MAX)
     runs = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz")
     if len(set(secret)) == 1 or any(secret.lower() in run for run in runs):
-        return "That PIN is too easy to guess (one character repeated, or a run like 123456); choose another."
+        return words.SECRET_TOO_EASY
     return None
 
 

@@ -32,6 +32,7 @@ from lhn_desktop.localization import format_date
 from lhn_desktop.models.base import new_id
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
 from lhn_desktop.services.schedule import booked_visit
+from lhn_desktop.services.words import record as record_words
 from lhn_desktop.store.database import Database
 
 EVENT_KINDS = {"immunization": "Immunization", "screening": "Screening"}
@@ -459,7 +460,7 @@ class VisitService:
         for e in entry.events:
             if e.kind not in EVENT_KINDS:
                 raise ValidationError("An event is an immunization or a screening.", field="event")
-            _clean_text(e.code, 60, f"{e.kind}'s name", "event", required=True)
+            _clean_text(e.code, 60, record_words.event_name(e.kind), "event", required=True)
             _clean_text(e.result, 200, "result", "event")
             if e.on is not None and e.on > entry.day:
                 raise ValidationError("An immunization or screening recorded at a visit is dated on or before it.",

@@ -1,6 +1,8 @@
 """The demo center's fictional content: names, the care team, clinical patterns, agendas and goals, the
-improvement goals' drivers and PDSA ramp, and the commons resources. Every English sentence the demo writes
-into a record lives here.
+improvement goals' drivers and PDSA ramp, and the commons resources.
+
+These are records, not the program's words: a center that uses the program in another language keeps the
+demo in English (see ``services/words``).
 """
 
 from __future__ import annotations
