@@ -360,46 +360,37 @@ class ImprovementService:
                 measure_id = s.scalar(select(MeasureDefinition.id).where(MeasureDefinition.code == code))
                 if s.scalar(select(MeasureValue.id).where(MeasureValue.measure_id == measure_id).limit(1)):
                     charted += 1
-        signal, fraction = self._chart_signal(detail)
+        reading = self._chart_reading(detail)
         tested = sum(1 for c in detail.cycles if c.status in ("studying", "done") or c.act_decision)
         return rules.ProgressEvidence(
             aim_set=bool(detail.aim), team_set=bool(detail.team or detail.owner_member_id),
             drivers=sum(1 for d in detail.drivers if d.kind != "aim"), cycles_planned=len(detail.cycles),
             cycles_tested=tested, measures_linked=len(detail.measure_codes), measures_charted=charted,
-            improvement_signal=signal, fraction_of_target=fraction,
+            improvement_signal=reading.signal, fraction_of_target=reading.fraction_of_target,
+            months_at_target=reading.months_at_target, has_target=reading.has_target,
         )  # fmt: skip
 
-    def _chart_signal(self, detail: GoalDetail) -> tuple[bool, float | None]:
-        """A runs or sigma signal in the better direction since the goal started, on any linked measure."""
+    def _chart_reading(self, detail: GoalDetail) -> rules.ChartReading:
+        """The best reading among the goal's linked measures' charts (see ``rules.read_chart``)."""
         from lhn_desktop.services.measures import MeasureService
 
         measures = MeasureService(self.db, today=self.today)
+        best = rules.ChartReading()
         for code in detail.measure_codes:
             try:
                 chart = measures.chart(code)
             except (NotFound, ValidationError):
-                continue
-            up = chart.measure.direction == "up"
-            points = [p for p in chart.result.points if p.y is not None]
-            if not points:
-                continue
-            baseline_cl = points[0].cl
-            recent = [p for p in points if str(p.x) >= f"{detail.start_date:%Y-%m}"[:7]]
-            better = [p for p in recent if p.cl is not None and baseline_cl is not None
-                      and ((p.cl > baseline_cl) if up else (p.cl < baseline_cl))]  # fmt: skip
-            runs = any(p.runs_signal for p in recent) and bool(better)
-            sigma = any(
-                p.sigma_signal and p.y is not None and p.cl is not None and ((p.y > p.cl) if up else (p.y < p.cl))
-                for p in recent
-            )
-            if not (runs or sigma):
-                continue
-            fraction = None
-            target = chart.measure.target
-            if target is not None and baseline_cl is not None and recent and target != baseline_cl:
-                fraction = (recent[-1].cl - baseline_cl) / (target - baseline_cl) if recent[-1].cl is not None else None
-            return True, fraction
-        return False, None
+                continue  # no month with data yet: nothing to read
+            # the goal's own target and baseline when the team wrote them as numbers, else the measure's target
+            # and the chart's baseline
+            target = rules.level_of(detail.target)
+            reading = rules.read_chart(
+                chart.result.points, up=chart.measure.direction == "up", since=detail.start_date or self.today(),
+                target=chart.measure.target if target is None else target,
+                before=rules.level_of(detail.baseline) if target is not None else None,
+            )  # fmt: skip
+            best = max(best, reading, key=rules.ChartReading.rank)
+        return best
 
     def suggest_progress(self, goal_id: str) -> tuple[float, list[str]]:
         return rules.suggest_progress(self.evidence(goal_id))

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from statistics import median
+from typing import Protocol
 
 from lhn_desktop.services.words import improvement as words
 
@@ -150,6 +153,124 @@ def goal_hints(
     return hints
 
 
+def level_of(text: str | None) -> float | None:
+    """The number in a goal's baseline or target as the team wrote it ("62%", "62 %", "about 62"), or None."""
+    found = re.search(r"-?\d+(?:\.\d+)?", text or "")
+    return float(found.group()) if found else None
+
+
+class ChartPoint(Protocol):
+    """What reading a chart needs of one plotted month (an ``spc.SpcPoint`` has it)."""
+
+    @property
+    def x(self) -> object: ...
+    @property
+    def y(self) -> float | None: ...
+    @property
+    def cl(self) -> float | None: ...
+    @property
+    def lcl(self) -> float | None: ...
+    @property
+    def ucl(self) -> float | None: ...
+    @property
+    def baseline(self) -> bool: ...
+    @property
+    def runs_signal(self) -> bool: ...
+    @property
+    def sigma_signal(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ChartReading:
+    """What one measure's chart shows of a goal: a signal in the better direction, how far the latest months
+    have come from the baseline toward the target, and for how many months at the end the target was met."""
+
+    signal: bool = False
+    fraction_of_target: float | None = None
+    months_at_target: int = 0
+    has_target: bool = False
+
+    def rank(self) -> tuple[bool, float, int]:
+        return self.signal, self.fraction_of_target or 0.0, self.months_at_target
+
+
+#: how many of the latest months give the current level (their median)
+CURRENT_MONTHS = 3
+
+
+def _month(x: object) -> str:
+    return str(x)[:7]
+
+
+def _longest_run_side(points: list[ChartPoint]) -> int:
+    """+1 or -1: the side of the centre line (above or below) of the longest run of points; 0 without runs."""
+    best_side, best, side, length = 0, 0, 0, 0
+    for p in points:
+        if p.y is None or p.cl is None or p.y == p.cl:
+            continue  # a point on the centre line neither breaks nor extends a run
+        here = 1 if p.y > p.cl else -1
+        length = length + 1 if here == side else 1
+        side = here
+        if length > best:
+            best_side, best = side, length
+    return best_side
+
+
+def read_chart(
+    points: Sequence[ChartPoint], *, up: bool, target: float | None, since: date, before: float | None = None
+) -> ChartReading:
+    """Read a goal's measure the way the team reads its chart at the meeting.
+
+    The months that count are those after the chart's baseline (or, with no baseline, those since the goal
+    started). A *signal* is a runs signal (a shift or too few crossings) whose longest run lies on the better
+    side of the centre line, or a point beyond the control limit on the better side. The *level before* is the
+    goal's own baseline when given (``before``), else the chart baseline's centre line (or the median before
+    the goal started); the *current level* is the median of the latest three months. ``fraction_of_target`` is
+    how far the current level has moved from the level before toward the target (1.0: reached);
+    ``months_at_target`` counts the latest months in a row at or beyond it.
+    """
+    plotted = [p for p in points if p.y is not None]
+    baseline = [p for p in plotted if p.baseline]
+    start = f"{since:%Y-%m}"
+    period = [p for p in plotted if not p.baseline] if baseline else [p for p in plotted if _month(p.x) >= start]
+    if not period:
+        return ChartReading(has_target=target is not None)
+    sign = 1 if up else -1
+
+    def better(value: float, than: float) -> bool:
+        return (value - than) * sign > 0
+
+    runs = any(p.runs_signal for p in period) and _longest_run_side(period) == sign
+    beyond = any(
+        p.sigma_signal and p.y is not None and (limit := p.ucl if up else p.lcl) is not None and better(p.y, limit)
+        for p in period
+    )
+    before_points = baseline or [p for p in plotted if _month(p.x) < start]
+    if before is not None:
+        pass  # the goal's own baseline, as the team wrote it
+    elif baseline and baseline[-1].cl is not None:
+        before = baseline[-1].cl
+    elif before_points:
+        before = median(p.y for p in before_points if p.y is not None)
+    else:
+        before = period[0].cl
+    values = [p.y for p in period if p.y is not None]
+    current = median(values[-CURRENT_MONTHS:])
+    fraction = None
+    at_target = 0
+    if target is not None:
+        for value in reversed(values):
+            if better(value, target) or value == target:
+                at_target += 1
+            else:
+                break
+        if before is not None and better(target, before):
+            fraction = (current - before) / (target - before)
+        elif before is not None:  # the level before already met the target: reached if it still does
+            fraction = 1.0 if at_target else 0.0
+    return ChartReading(runs or beyond, fraction, at_target, target is not None)
+
+
 @dataclass(frozen=True)
 class ProgressEvidence:
     aim_set: bool = False
@@ -162,8 +283,10 @@ class ProgressEvidence:
     improvement_signal: bool = False
     #: how far the latest centre line has moved from the baseline toward the target (1.0 = target reached)
     fraction_of_target: float | None = None
-    #: consecutive months at or beyond the target
+    #: consecutive months at or beyond the target, up to the latest
     months_at_target: int = 0
+    #: a linked measure has a target to measure progress against
+    has_target: bool = True
     reasons: tuple[str, ...] = field(default=())
 
 
@@ -188,7 +311,9 @@ def suggest_progress(e: ProgressEvidence) -> tuple[float, list[str]]:
         return 2.5, [*why, words.NO_SIGNAL]
     why.append(words.SIGNAL)
     fraction = e.fraction_of_target
-    if fraction is None or fraction < 0.2:
+    if fraction is None:
+        return 3.0, [*why, words.NO_TARGET if not e.has_target else words.MODEST]
+    if fraction < 0.2:
         return 3.0, [*why, words.MODEST]
     if fraction < 0.5:
         return 3.5, [*why, words.improvement(fraction, significant=False)]

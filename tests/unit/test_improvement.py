@@ -100,6 +100,10 @@ def test_progress_suggestion_on_the_demo_goal_and_history(improvement, demo_db, 
     assert 0.5 <= score <= 5.0 and reasons
     evidence = improvement.evidence(goal_id)
     assert evidence.aim_set and evidence.cycles_tested >= 2 and evidence.measures_linked >= 1
+    # the model care chart runs above its frozen baseline: a signal the suggestion reads (it once said "no signal")
+    assert improvement.goal(goal_id).measure_codes == ("model_care",)
+    assert evidence.improvement_signal and "The chart signals improvement." in reasons
+    assert score >= 3.0 and evidence.fraction_of_target is not None  # measured against the goal's own target
     before = len(improvement.goal(goal_id).progress)
     improvement.record_progress(admin, goal_id, 3.0, "Coach agrees")
     history = improvement.goal(goal_id).progress

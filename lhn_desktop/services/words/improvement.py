@@ -62,6 +62,7 @@ NOTHING_CHARTED = "No measure charted yet: activity, but no data to show change.
 NO_SIGNAL = "No signal of improvement on the charts yet."
 SIGNAL = "The chart signals improvement."
 MODEST = "Modest improvement (under 20% of the way to the target)."
+NO_TARGET = "No target is set on the measure, so how far the improvement has come cannot be said: set one."
 REACHED_NOT_SUSTAINED = "Target reached; not yet sustained for three months."
 
 
