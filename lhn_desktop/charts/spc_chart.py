@@ -47,6 +47,8 @@ class ChartMarks:
     subtitle: str = ""
     #: who made the picture and when ("Riverside IBD Center · made 2 Mar 2026"), on exported charts
     source: str = ""
+    #: the values count whole things (people, events): the y axis is marked in whole numbers only
+    whole: bool = False
 
 
 def _nan(v: float | None) -> float:
@@ -152,6 +154,11 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
         # percentages near the top are read on a zoomed axis (a 5-point change must be visible)
         bottom = 0.0 if low < 40 else math.floor((low - 5) / 10) * 10
         ax.set_ylim(bottom=bottom, top=101)
+    if marks.whole:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
     ax.set_ylabel("" if compact else marks.y_label, fontsize=small)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6,
@@ -270,6 +277,19 @@ def small_multiples(
     if source:
         fig.supxlabel(source, x=0.99, ha="right", fontsize=8, color=LIMIT, parse_math=False)
     return fig
+
+
+@dataclass(frozen=True)
+class SmallMultiplesSpec:
+    """Several run or control charts on one page (see :func:`small_multiples`), as the services describe it."""
+
+    charts: tuple[tuple[SpcResult, ChartMarks], ...]
+    title: str = ""
+    source: str = ""
+    columns: int = 2
+
+    def figure(self) -> Figure:
+        return small_multiples(self.charts, columns=self.columns, title=self.title, source=self.source)
 
 
 #: the words matplotlib's writers take for a picture's title, maker and date, by format

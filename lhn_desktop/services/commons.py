@@ -13,8 +13,9 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Float, func, select, text
 
@@ -24,7 +25,11 @@ from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.improvement import DriverNode, PdsaCycle
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import TeamMember
+from lhn_desktop.services.engagement import LEVELS, EngagementMonth
+from lhn_desktop.services.engagement import engagement as levels_by_month
 from lhn_desktop.services.words import commons as words
+from lhn_desktop.services.words import measures as measure_words
+from lhn_desktop.services.words.commons import LEVEL_NAMES  # noqa: F401 (for the front ends)
 from lhn_desktop.store.attachments import AttachmentStore, attachments_folder  # noqa: F401 (re-exported)
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES
@@ -40,6 +45,9 @@ KINDS = {
 }
 CONTRIBUTOR_ROLES = ("clinician", "improver", "parent", "patient")
 TEXT_SUFFIXES = (".txt", ".md", ".csv")
+if TYPE_CHECKING:
+    from lhn_desktop.charts.spc_chart import SmallMultiplesSpec
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -71,14 +79,6 @@ class ResourceDetail:
     adapted_from: ResourceRow | None
     adaptations: tuple[ResourceRow, ...]
     what_changed: str | None
-
-
-@dataclass(frozen=True)
-class MonthEngagement:
-    month: str
-    producers: dict[str, int]
-    users: dict[str, int]
-    adoptions: int
 
 
 @dataclass(frozen=True)
@@ -293,6 +293,32 @@ class CommonsService:
 
     # -- adopt and adapt ---------------------------------------------------------------------------------------
 
+    def record_view(self, actor: Actor, resource_id: str) -> bool:
+        """Note that a team member looked at a resource, once a day each (the awareness level of engagement).
+
+        Returns whether a view was recorded: not for a workstation's own jobs, nor twice in a day.
+        """
+        if actor.member_id is None:
+            return False
+        since = datetime.combine(self.today(), time.min)
+        seen = (
+            select(UsageEvent.id)
+            .where(UsageEvent.resource_id == resource_id, UsageEvent.member_id == actor.member_id,
+                   UsageEvent.kind == "viewed", UsageEvent.at >= since)
+            .limit(1)
+        )  # fmt: skip
+        with self.db.read() as s:
+            if s.scalar(seen) is not None:
+                return False
+        with self.db.write(actor) as s:
+            if s.get(Resource, resource_id) is None:
+                raise NotFound("That resource is no longer in the commons.")
+            if s.scalar(seen) is not None:
+                return False  # another window of this workstation noted it a moment ago
+            s.add(UsageEvent(resource_id=resource_id, member_id=actor.member_id, kind="viewed",
+                             at=datetime.now().replace(microsecond=0)))  # fmt: skip
+        return True
+
     def adopt(self, actor: Actor, resource_id: str, note: str | None = None) -> None:
         """Record that this center uses the resource."""
         with self.db.write(actor) as s:
@@ -344,28 +370,29 @@ class CommonsService:
 
     # -- engagement ----------------------------------------------------------------------------------------------
 
-    def engagement(self, months: list[str]) -> list[MonthEngagement]:
-        """Per month: people producing resources and people using them, by role; and adoptions (Keck 2021)."""
+    def engagement(self, months: list[str]) -> list[EngagementMonth]:
+        """Per month, how many people reached each of the four levels of engagement, by role (services.engagement)."""
         with self.db.read() as s:
-            # by member id; the audit and usage rows without a member look up None
-            roles: dict[str | None, str] = dict(s.execute(select(TeamMember.id, TeamMember.role)).all())
-            producers: dict[str, dict[str, set]] = {m: {} for m in months}
-            for actor_id, at in s.execute(
-                select(AuditEvent.actor_id, AuditEvent.at).where(AuditEvent.entity == "resource",
-                                                                AuditEvent.action == "create")
-            ):  # fmt: skip
-                key = f"{at:%Y-%m}"
-                if key in producers:
-                    producers[key].setdefault(roles.get(actor_id, "workstation"), set()).add(actor_id)
-            users: dict[str, dict[str, set]] = {m: {} for m in months}
-            adoptions = dict.fromkeys(months, 0)
-            for member, kind, at in s.execute(select(UsageEvent.member_id, UsageEvent.kind, UsageEvent.at)):
-                key = f"{at:%Y-%m}"
-                if key in users:
-                    users[key].setdefault(roles.get(member, "workstation"), set()).add(member)
-                    adoptions[key] += kind == "adopted"
-        return [MonthEngagement(m, {r: len(v) for r, v in producers[m].items()},
-                                {r: len(v) for r, v in users[m].items()}, adoptions[m]) for m in months]  # fmt: skip
+            return levels_by_month(s, months, self.today())
+
+    def engagement_chart(self, months: list[str]) -> SmallMultiplesSpec:
+        """A run chart per level of the people at it each month, on one shared scale (the newest month last)."""
+        from lhn_desktop.charts.spc_chart import ChartMarks, SmallMultiplesSpec
+        from lhn_desktop.services.center import center_info
+        from lhn_desktop.services.measures import month_bounds, month_label
+        from lhn_desktop.spc import SpcInput, analyze
+
+        ordered = sorted(months)
+        rows = self.engagement(ordered)
+        labels = [month_label(m) for m in ordered]
+        starts = tuple(month_bounds(m)[0] for m in ordered)
+        charts = []
+        for level in LEVELS:
+            result = analyze(SpcInput(chart="run", y=tuple(float(r.count(level)) for r in rows), x=starts))
+            marks = ChartMarks(title=words.LEVEL_NAMES[level], y_label=words.PEOPLE, x_labels=labels, whole=True)
+            charts.append((result, marks))
+        source = measure_words.made_by(center_info(self.db).site_name, self.today())
+        return SmallMultiplesSpec(tuple(charts), title=words.ENGAGEMENT_TITLE, source=source)
 
     def profile_cards(self) -> list[ProfileCard]:
         """Who is who on the team, patient and parent partners included, with what they shared and adopted."""

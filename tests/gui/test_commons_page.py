@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.commons import CommonsPage
 from lhn_desktop.gui.pages.improvement import ImprovementPage
-from tests.gui.conftest import when_dialog_opens
+from tests.gui.conftest import screenshot, when_dialog_opens
 
 
 def test_search_add_adopt_and_adapt(window: MainWindow, qtbot) -> None:
@@ -45,3 +47,20 @@ def test_share_a_pdsa_cycle_from_the_improvement_page(window: MainWindow) -> Non
     improvement.actions_["share"].trigger()
     assert "Shared to the commons" in improvement.detail.text()
     assert window.ctx.commons.search(goal.cycles[0].title.split()[0])
+
+
+def test_a_resource_looked_at_counts_as_awareness_and_the_engagement_chart_shows_four_levels(
+    window: MainWindow, qtbot
+) -> None:
+    page = window.go_to(CommonsPage)
+    assert isinstance(page, CommonsPage)
+    month = f"{date.today():%Y-%m}"  # when the view is noted, by the computer's clock
+    before = window.ctx.commons.engagement([month])[0]
+    page._looked.setInterval(20)  # a few seconds in use; a moment here
+    page.table.selectRow(1)
+    qtbot.waitUntil(lambda: window.ctx.commons.engagement([month])[0].count("awareness") > before.count("awareness"))
+    assert window.ctx.commons.engagement([month])[0].by_role().get("physician") == 1
+    page.tabs.setCurrentIndex(1)
+    titles = [ax.get_title(loc="left") for ax in page.engagement_chart.canvas.figure.axes]
+    assert titles == ["Aware", "Taking part", "Contributing", "Owning"]
+    screenshot(page, "commons-engagement")

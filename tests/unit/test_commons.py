@@ -108,7 +108,7 @@ def test_engagement_and_profile_cards(commons, db, admin):
     commons.adopt(nurse, rid)
     month = f"{date.today():%Y-%m}"
     figures = {m.month: m for m in commons.engagement([month])}[month]
-    assert figures.producers == {"parent_partner": 1} and figures.users == {"nurse": 1} and figures.adoptions == 1
+    assert figures.people == {"ownership": {"parent_partner": 1}, "participation": {"nurse": 1}}
     cards = {c.name: c for c in commons.profile_cards()}
     assert cards["Pat Parent"].produced == 1 and cards["Casey Nurse"].adopted == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lhn_desktop.gui.chart_view import ChartView
 from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
-from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS
+from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS, LEVEL_NAMES, LEVELS
 
 ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Parent", "patient": "Patient"}
 
@@ -73,6 +74,10 @@ class AdaptDialog(FormDialog):
     def save(self) -> None:
         self.resource_id = self.ctx.commons.adapt(self.ctx.actor, self.detail.row.id, title=self.title_.text(),
                                                   what_changed=self.changed.toPlainText())  # fmt: skip
+
+
+#: how long a resource stays shown before it counts as looked at
+LOOKED_AT_MS = 3000
 
 
 class CommonsPage(Page):
@@ -138,22 +143,36 @@ class CommonsPage(Page):
             ],
             people_split,
         )
+        engagement = QSplitter(Qt.Orientation.Vertical, people_split)
         self.engagement = RecordsView(
             [
                 Column("Month", lambda m: m.month),
-                Column("People sharing", lambda m: sum(m.producers.values()), True),
-                Column("People using", lambda m: sum(m.users.values()), True),
-                Column("Adoptions", lambda m: m.adoptions, True),
+                *(Column(LEVEL_NAMES[level], lambda m, level=level: m.count(level), True) for level in LEVELS),
                 Column("By role", lambda m: "; ".join(f"{r.replace('_', ' ')} {n}" for r, n in
-                                                      sorted({**m.producers, **m.users}.items()))),
+                                                      sorted(m.by_role().items()))),
             ],
-            people_split,
+            engagement,
         )  # fmt: skip
+        self.engagement.setToolTip(
+            "Each person counts once a month, at the highest level they reached: aware (looked at a resource), "
+            "taking part (adopted one, or worked on a 90-day goal), contributing (adapted or improved a resource, "
+            "worked a step of a PDSA ramp), owning (created a resource, started a ramp, led a goal)."
+        )
+        self.engagement_chart = ChartView(engagement)
+        engagement.addWidget(self.engagement)
+        engagement.addWidget(self.engagement_chart)
+        engagement.setStretchFactor(0, 2)
+        engagement.setStretchFactor(1, 3)
         layout = QHBoxLayout(people)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(people_split)
         self.tabs.addTab(people, "&Who's who and engagement")
         self.layout_.addWidget(self.tabs, 1)
+        # a resource shown for a few seconds has been looked at: noted once a day (the awareness of engagement)
+        self._looked = QTimer(self)
+        self._looked.setSingleShot(True)
+        self._looked.setInterval(LOOKED_AT_MS)
+        self._looked.timeout.connect(self._note_view)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(120)
@@ -189,6 +208,12 @@ class CommonsPage(Page):
             months.append(f"{y:04d}-{m:02d}")
             y, m = (y - 1, 12) if m == 1 else (y, m - 1)
         self.engagement.rows_model.set_rows(self.ctx.commons.engagement(months))
+        run_query(self, lambda: self.ctx.commons.engagement_chart(months), done=self.engagement_chart.show_figure)
+
+    def _note_view(self) -> None:
+        if self.current is not None and self.isVisible() and self.tabs.currentIndex() == 0:
+            resource_id = self.current.row.id
+            run_op(self, lambda: self.ctx.commons.record_view(self.ctx.actor, resource_id))
 
     def _show(self) -> None:
         row = self.table.current_row()
@@ -196,6 +221,7 @@ class CommonsPage(Page):
             return
         d = self.ctx.commons.get(row.id)
         self.current = d
+        self._looked.start()
         r = d.row
         parts = [f"<b>{escape(r.title)}</b> · {escape(KINDS.get(r.kind, r.kind))} · version {d.version}",
                  escape(r.summary).replace("\n", "<br>")]  # fmt: skip

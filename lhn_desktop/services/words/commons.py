@@ -33,3 +33,14 @@ def pdsa_body(
         f"Study: {study or '-'}",
         f"Act: {decision or 'not decided'}. {next_step or ''}",
     ))  # fmt: skip
+
+
+#: the four levels of engagement as the team reads them, lowest first
+LEVEL_NAMES = {
+    "awareness": "Aware",
+    "participation": "Taking part",
+    "contribution": "Contributing",
+    "ownership": "Owning",
+}
+ENGAGEMENT_TITLE = "People at each level of engagement, by month"
+PEOPLE = "people"
