@@ -33,10 +33,12 @@ def list_measures(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([{"measure": m, "values": values} for m, values in rows])
         return 0
+    code_width = max((len(m.code) for m, _ in rows), default=0)
+    title_width = max((len(m.title) for m, _ in rows), default=0)
     for m, values in rows:
         latest = values[-1] if values else None
         shown = f"{latest.month}: {latest.numerator}/{latest.denominator}" if latest else "no values yet"
-        emit(f"{m.code:16} {m.title:44} {m.chart:4} {shown}")
+        emit(f"{m.code:{code_width}}  {m.title:{title_width}}  {m.chart:4} {shown}")
     if not rows:
         emit("No measures yet. Run 'lhn-desktop measures compute'.")
     return 0

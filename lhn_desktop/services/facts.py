@@ -50,6 +50,8 @@ class PatientFacts:
     events: list[tuple[str, date, str | None]] = field(default_factory=list)
     #: completed visits as (date, visit id), ascending by date
     visits: list[tuple[date, str]] = field(default_factory=list)
+    #: "female" or "male" (the growth charts'), None when not known
+    sex: str | None = None
 
 
 def inactive_from(status: str | None, status_date: date | None) -> date | None:
@@ -109,13 +111,13 @@ def load(
 
     people = select(
         Patient.id, Patient.birth_date, Patient.diagnosis, Patient.diagnosis_date, Patient.disease_classification,
-        Patient.status, Patient.status_date,
+        Patient.status, Patient.status_date, Patient.sex,
     )  # fmt: skip
     if patient_ids is None and followed_only:
         people = people.where(Patient.active.is_(True))
     patients = [
-        PatientFacts(pid, born, dx, diagnosed, cls, inactive_from(status, status_date))
-        for pid, born, dx, diagnosed, cls, status, status_date in session.execute(only(Patient.id, people))
+        PatientFacts(pid, born, dx, diagnosed, cls, inactive_from(status, status_date), sex=sex)
+        for pid, born, dx, diagnosed, cls, status, status_date, sex in session.execute(only(Patient.id, people))
     ]
     observations = select(
         Observation.patient_id, Observation.visit_id, Observation.code, Observation.value, Observation.observed_on

@@ -46,14 +46,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PatientsSeen(_Strict):
+class _Who(_Strict):
+    """Narrowing a patient population: by diagnosis, by age on the last day of the month (whole years, both ends
+    included), and to patients who had started a medication of these classes by then."""
+
+    diagnoses: tuple[str, ...] = ()
+    min_age: int | None = Field(default=None, ge=0, le=120)
+    max_age: int | None = Field(default=None, ge=0, le=120)
+    took: tuple[str, ...] = ()
+
+
+class PatientsSeen(_Who):
     """Patients with a completed visit in the look-back window ending on the last day of the month."""
 
     kind: Literal["patients_seen"]
     lookback_days: int = Field(gt=0, le=3650)
 
 
-class ActivePatients(_Strict):
+class ActivePatients(_Who):
     """Active patients diagnosed on or before the last day of the month."""
 
     kind: Literal["active_patients"]
@@ -93,6 +103,78 @@ class SeenWithin(_Strict):
     days: int = Field(gt=0, le=3650)
 
 
+class LatestValueInRange(_Strict):
+    """The patient's most recent numeric observation ``code`` in the look-back window is at least ``at_least``
+    and below ``below`` (either may be left out): an index in remission, a z-score, a lung function."""
+
+    kind: Literal["latest_value_in_range"]
+    code: str = Field(min_length=1)
+    at_least: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> LatestValueInRange:
+        if self.at_least is None and self.below is None:
+            raise ValueError("give 'at_least', 'below' or both")
+        if self.at_least is not None and self.below is not None and self.at_least >= self.below:
+            raise ValueError("'at_least' must be below 'below'")
+        return self
+
+
+class LatestGrowthAtLeast(_Strict):
+    """The z-score of the patient's most recent height (or BMI, from a height and a weight on the same day) in the
+    look-back window on the CDC 2000 charts is at least ``at_least``; ages 2 to 20 only."""
+
+    kind: Literal["latest_growth_at_least"]
+    chart: Literal["height", "bmi"]
+    at_least: float = Field(ge=-5, le=5)
+
+
+class SustainedAtVisits(_Strict):
+    """At every completed visit in the ``months`` ending on the last day of the month, ``code`` was recorded with
+    one of ``values``; and there were at least ``min_visits`` such visits."""
+
+    kind: Literal["sustained_at_visits"]
+    code: str = Field(min_length=1)
+    values: tuple[str, ...] = Field(min_length=1)
+    months: int = Field(default=12, ge=1, le=60)
+    min_visits: int = Field(default=3, ge=1, le=50)
+
+
+class RecordedBeforeMedication(_Strict):
+    """``code`` was recorded on or before the first day the patient took a medication of these classes."""
+
+    kind: Literal["recorded_before_medication"]
+    code: str = Field(min_length=1)
+    drug_classes: tuple[str, ...] = Field(min_length=1)
+
+
+_Simple = Annotated[
+    LatestObservationIs
+    | NotOnMedication
+    | SeenWithin
+    | LatestValueInRange
+    | LatestGrowthAtLeast
+    | SustainedAtVisits
+    | RecordedBeforeMedication,
+    Field(discriminator="kind"),
+]
+
+
+class AllOf(_Strict):
+    """Every one of ``criteria`` holds (steroid-free remission: in remission and not on a corticosteroid)."""
+
+    kind: Literal["all_of"]
+    criteria: tuple[_Simple, ...] = Field(min_length=2)
+
+
+class Exclusion(_Strict):
+    """Patients who meet ``criterion`` leave the population (numerator and denominator), for ``reason``."""
+
+    reason: str = Field(min_length=3)
+    criterion: _Simple
+
+
 class VisitRecorded(_Strict):
     """At the visit, every observation code was recorded and the patient record has every field."""
 
@@ -117,10 +199,23 @@ Population = Annotated[
     PatientsSeen | ActivePatients | VisitsInMonth | CollaborateResponsesInMonth, Field(discriminator="kind")
 ]
 Numerator = Annotated[
-    LatestObservationIs | NotOnMedication | SeenWithin | VisitRecorded | VisitPlanned | CollaborateTopBox,
+    LatestObservationIs
+    | NotOnMedication
+    | SeenWithin
+    | LatestValueInRange
+    | LatestGrowthAtLeast
+    | SustainedAtVisits
+    | RecordedBeforeMedication
+    | AllOf
+    | VisitRecorded
+    | VisitPlanned
+    | CollaborateTopBox,
     Field(discriminator="kind"),
 ]
-_PATIENT_CRITERIA = (LatestObservationIs, NotOnMedication, SeenWithin)
+_PATIENT_CRITERIA = (
+    LatestObservationIs, NotOnMedication, SeenWithin, LatestValueInRange, LatestGrowthAtLeast, SustainedAtVisits,
+    RecordedBeforeMedication, AllOf,
+)  # fmt: skip
 
 
 class MeasureSpec(_Strict):
@@ -137,6 +232,9 @@ class MeasureSpec(_Strict):
     numerator: Numerator
     numerator_text: str = Field(min_length=3)
     denominator_text: str = Field(min_length=3)
+    exclusions: tuple[Exclusion, ...] = ()
+    #: where the definition comes from, and whether a threshold is the network's own or this library's choice
+    source: str | None = None
 
     @model_validator(mode="after")
     def _numerator_fits_population(self) -> MeasureSpec:
@@ -150,6 +248,8 @@ class MeasureSpec(_Strict):
             raise ValueError(f"numerator {self.numerator.kind!r} counts patients but the population counts visits")
         if not per_visit and isinstance(self.numerator, VisitRecorded | VisitPlanned):
             raise ValueError(f"numerator {self.numerator.kind!r} counts visits; use the population 'visits_in_month'")
+        if per_visit and self.exclusions:
+            raise ValueError("exclusions remove patients; the population 'visits_in_month' counts visits")
         return self
 
 
@@ -248,26 +348,116 @@ def _latest_value(p: PatientFacts, code: str, start_exclusive: date, last: date)
     return None
 
 
-def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
-    criterion = spec.numerator
+def _lookback_start(spec: MeasureSpec, last: date) -> date:
+    """The day before a patient criterion's look-back window (the measure's, else its population's, else a year)."""
+    population_days = spec.population.lookback_days if isinstance(spec.population, PatientsSeen) else 365
+    return last - timedelta(days=spec.lookback_days or population_days)
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier (the month's last day when it has fewer days)."""
+    import calendar
+
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def _latest_growth_z(p: PatientFacts, chart: str, start_exclusive: date, last: date) -> float | None:
+    """The CDC z-score of the latest height (or BMI: height and weight of the same day) in the window."""
+    from lhn_desktop.clinical import growth
+
+    if p.sex not in ("female", "male"):
+        return None
+    heights = {on: _number(v) for on, v, _ in p.observations.get("HEIGHT", []) if start_exclusive < on <= last}
+    if chart == "bmi":
+        weights = {on: _number(v) for on, v, _ in p.observations.get("WEIGHT", []) if on in heights}
+        days = sorted(on for on, w in weights.items() if w and w > 0 and (heights[on] or 0) > 0)
+    else:
+        days = sorted(on for on, h in heights.items() if h and h > 0)
+    if not days:
+        return None
+    on = days[-1]
+    height = heights[on]
+    assert height is not None  # only days with a height are kept
+    value = growth.bmi(weights[on] or 0.0, height) if chart == "bmi" else height
+    score = growth.zscore(chart, p.sex, growth.age_in_months(p.birth_date, on), value)
+    return None if score is None else score.z
+
+
+def _holds(criterion: object, spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
+    """Whether a patient criterion holds for ``p`` on the last day of the month."""
+    if isinstance(criterion, AllOf):
+        return all(_holds(c, spec, p, last) for c in criterion.criteria)
     if isinstance(criterion, LatestObservationIs):
-        population_days = spec.population.lookback_days if isinstance(spec.population, PatientsSeen) else 365
-        lookback = spec.lookback_days or population_days
-        return _latest_value(p, criterion.code, last - timedelta(days=lookback), last) in criterion.values
+        return _latest_value(p, criterion.code, _lookback_start(spec, last), last) in criterion.values
     if isinstance(criterion, NotOnMedication):
         return not any(m.drug_class in criterion.drug_classes and m.taken_on(last) for m in p.medications)
     if isinstance(criterion, SeenWithin):
         return _seen_in(p, last - timedelta(days=criterion.days), last)
+    if isinstance(criterion, LatestValueInRange):
+        value = _number(_latest_value(p, criterion.code, _lookback_start(spec, last), last))
+        return (
+            value is not None
+            and (criterion.at_least is None or value >= criterion.at_least)
+            and (criterion.below is None or value < criterion.below)
+        )
+    if isinstance(criterion, LatestGrowthAtLeast):
+        z = _latest_growth_z(p, criterion.chart, _lookback_start(spec, last), last)
+        return z is not None and z >= criterion.at_least
+    if isinstance(criterion, SustainedAtVisits):
+        start = _months_before(last, criterion.months)
+        visits = [(on, vid) for on, vid in p.visits if start < on <= last]
+        entries = p.observations.get(criterion.code, [])
+
+        def at(on: date, vid: str) -> str | None:
+            return next((v for day, v, visit in reversed(entries) if visit == vid or (visit is None and day == on)),
+                        None)  # fmt: skip
+
+        return len(visits) >= criterion.min_visits and all(at(on, vid) in criterion.values for on, vid in visits)
+    if isinstance(criterion, RecordedBeforeMedication):
+        starts = [m.start for m in p.medications if m.drug_class in criterion.drug_classes and m.start <= last]
+        if not starts:
+            return False
+        first = min(starts)
+        return any(on <= first for on, _, _ in p.observations.get(criterion.code, []))
     raise AssertionError(criterion)  # the library validator keeps visit criteria off patient populations
+
+
+def _patient_hit(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
+    return _holds(spec.numerator, spec, p, last)
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
     if p.inactive_from is not None and p.inactive_from <= last:
         return False  # no longer followed here by the end of the month
     population = spec.population
+    assert isinstance(population, PatientsSeen | ActivePatients)  # the callers count patients
+    if population.diagnoses and p.diagnosis not in population.diagnoses:
+        return False
+    if population.min_age is not None or population.max_age is not None:
+        age = _age_on(p.birth_date, last)
+        if (population.min_age is not None and age < population.min_age) or (
+            population.max_age is not None and age > population.max_age
+        ):
+            return False
+    if population.took and not any(m.drug_class in population.took and m.start <= last for m in p.medications):
+        return False
     if isinstance(population, PatientsSeen):
-        return _seen_in(p, last - timedelta(days=population.lookback_days), last)
-    return p.diagnosis_date is not None and p.diagnosis_date <= last
+        counted = _seen_in(p, last - timedelta(days=population.lookback_days), last)
+    else:
+        counted = p.diagnosis_date is not None and p.diagnosis_date <= last
+    return counted and not any(_holds(x.criterion, spec, p, last) for x in spec.exclusions)
 
 
 def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int]:
@@ -321,11 +511,22 @@ def build_clinical_data(
     return ClinicalData(dict(patients), visit_facts, list(collaborate))
 
 
+def _codes_of(criterion: object) -> set[str]:
+    if isinstance(criterion, AllOf):
+        return set().union(*(_codes_of(c) for c in criterion.criteria))
+    if isinstance(criterion, LatestGrowthAtLeast):
+        return {"HEIGHT", "WEIGHT"}
+    if isinstance(criterion, VisitRecorded):
+        return set(criterion.observations)
+    code = getattr(criterion, "code", None)
+    return {code} if isinstance(code, str) else set()
+
+
 def needed_observation_codes(specs: Iterable[MeasureSpec]) -> set[str]:
+    """The observation codes these measures read (the loader reads only those)."""
     codes: set[str] = set()
     for spec in specs:
-        if isinstance(spec.numerator, LatestObservationIs):
-            codes.add(spec.numerator.code)
-        if isinstance(spec.numerator, VisitRecorded):
-            codes.update(spec.numerator.observations)
+        codes |= _codes_of(spec.numerator)
+        for exclusion in spec.exclusions:
+            codes |= _codes_of(exclusion.criterion)
     return codes

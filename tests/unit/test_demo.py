@@ -23,7 +23,7 @@ from lhn_desktop.services import demo
 from lhn_desktop.services.center import create_center
 from lhn_desktop.services.demo import content as demo_content
 from lhn_desktop.services.demo import dates
-from lhn_desktop.services.measure_library import value_id
+from lhn_desktop.services.measure_library import load_library, value_id
 from lhn_desktop.store.database import Database
 
 TODAY = date(2026, 5, 14)  # a Thursday, so today is itself a clinic day
@@ -115,7 +115,7 @@ def test_counts_match_the_summary(generated):
     assert summary.team_members == 9
     assert summary.improvement_goals == 2
     assert summary.pdsa_cycles == 3
-    assert summary.measure_values == 6 * 24
+    assert summary.measure_values == len(load_library().measures) * 24
     assert summary.resources == 5
     assert min(summary.visits, summary.observations, summary.medications, summary.events) > 0
     assert min(summary.patient_goals, summary.agenda_items, summary.tasks, summary.collaborate_responses) > 0

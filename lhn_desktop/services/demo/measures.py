@@ -41,7 +41,7 @@ def clinical_data(histories: list[PatientHistory]) -> ClinicalData:
     for h in histories:
         p = h.patient
         patients.append(PatientFacts(p.id, p.birth_date, p.diagnosis, p.diagnosis_date, p.disease_classification,
-                                     inactive_from(p.status, p.status_date)))  # fmt: skip
+                                     inactive_from(p.status, p.status_date), sex=p.sex))  # fmt: skip
         for r in h.records:
             if type(r) is Visit and r.status == "completed":
                 visits.append((r.id, p.id, r.visit_date))
