@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -149,16 +149,12 @@ class RecordedBeforeMedication(_Strict):
     drug_classes: tuple[str, ...] = Field(min_length=1)
 
 
-_Simple = Annotated[
-    LatestObservationIs
-    | NotOnMedication
-    | SeenWithin
-    | LatestValueInRange
-    | LatestGrowthAtLeast
-    | SustainedAtVisits
-    | RecordedBeforeMedication,
-    Field(discriminator="kind"),
-]
+#: the criteria a patient meets or not on the last day of the month
+_PatientCriterion = (
+    LatestObservationIs | NotOnMedication | SeenWithin | LatestValueInRange | LatestGrowthAtLeast | SustainedAtVisits
+    | RecordedBeforeMedication
+)  # fmt: skip
+_Simple = Annotated[_PatientCriterion, Field(discriminator="kind")]
 
 
 class AllOf(_Strict):
@@ -199,23 +195,9 @@ Population = Annotated[
     PatientsSeen | ActivePatients | VisitsInMonth | CollaborateResponsesInMonth, Field(discriminator="kind")
 ]
 Numerator = Annotated[
-    LatestObservationIs
-    | NotOnMedication
-    | SeenWithin
-    | LatestValueInRange
-    | LatestGrowthAtLeast
-    | SustainedAtVisits
-    | RecordedBeforeMedication
-    | AllOf
-    | VisitRecorded
-    | VisitPlanned
-    | CollaborateTopBox,
-    Field(discriminator="kind"),
+    _PatientCriterion | AllOf | VisitRecorded | VisitPlanned | CollaborateTopBox, Field(discriminator="kind")
 ]
-_PATIENT_CRITERIA = (
-    LatestObservationIs, NotOnMedication, SeenWithin, LatestValueInRange, LatestGrowthAtLeast, SustainedAtVisits,
-    RecordedBeforeMedication, AllOf,
-)  # fmt: skip
+_PATIENT_CRITERIA = (*get_args(_PatientCriterion), AllOf)
 
 
 class MeasureSpec(_Strict):
