@@ -124,6 +124,8 @@ class ChartData:
     min_denominator: int | None = None
     #: months left off the start of the chart because they had no data yet (a center that started mid-year)
     months_before_data: int = 0
+    #: where the network's definition comes from, and whose threshold it uses (the library's ``source``)
+    source: str | None = None
 
     def reported(self, value: MonthValue) -> bool:
         return self.min_denominator is None or (value.denominator or 0) >= self.min_denominator
@@ -490,7 +492,12 @@ class MeasureService:
         except SpcInputError as exc:
             raise ValidationError(f"The values of {measure.title} cannot be charted: {exc}") from None
         notes = [a for a in annotations if a.kind in ("note", "pdsa")]
-        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum, skipped)
+        from lhn_desktop.services import measure_library as lib
+
+        spec = lib.load_library().get(code)
+        source = spec.source if spec is not None else None
+        return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum, skipped,
+                         source)  # fmt: skip
 
     def export_source(self) -> str:
         """Who made an exported chart and when: the center's name and today's date."""

@@ -294,3 +294,8 @@ def test_collaborate_top_box_counts_complete_responses_and_hides_small_months(se
         else:
             assert point.y is not None
     assert any(not chart.reported(v) for v in chart.values)  # the 30-patient test center has small months
+
+
+def test_a_chart_says_where_its_definition_and_threshold_come_from(service: MeasureService):
+    assert "network's own" in (service.chart("satisfactory_growth").source or "")
+    assert service.chart("remission_pga").source is None  # written before definitions named their source

@@ -183,6 +183,8 @@ class MeasuresPage(Page):
         chart = self.chart
         m = chart.measure
         lines = [f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, out of {escape(m.denominator_text.lower())}."]
+        if chart.source:
+            lines.append(f"Definition: {escape(chart.source)}.")
         if chart.months_before_data:
             lines.append(
                 f"The chart starts in {stored_month(chart.months[0])}, the first month with data; the "
