@@ -19,6 +19,7 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 _ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.TextAlignmentRole,
         Qt.ItemDataRole.ForegroundRole,
         SORT_ROLE,
@@ -26,6 +27,8 @@ _ROLES = frozenset(
     }
 )
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+#: cells with more characters than this also show their whole text when the pointer rests on them
+TOOLTIP_FROM = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,10 @@ class RowsTableModel(QAbstractTableModel):
             return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.DisplayRole:
             return display_text(col.value(row))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # the whole text when a narrow column may cut it off ("Patients growing satisfactorily (...)")
+            text = display_text(col.value(row))
+            return text if len(text) > TOOLTIP_FROM else None
         if role == SORT_ROLE:
             return _sort_key(col.value(row))
         return row  # ROW_ROLE

@@ -153,3 +153,12 @@ def test_partners_see_charts_but_do_not_compute(qtbot, ctx) -> None:
     page.refresh()
     assert page.chart is not None
     assert not page.buttons["compute"].isEnabled()
+
+
+def test_a_long_title_cut_off_in_the_list_shows_whole_when_pointed_at(page: MeasuresPage) -> None:
+    model = page.table.model()
+    titles = {model.index(r, 0).data(): model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)
+              for r in range(model.rowCount())}  # fmt: skip
+    long = "Patients growing satisfactorily (height z-score -1 or more)"
+    assert titles[long] == long
+    assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) is None  # "76%" is never cut off
