@@ -375,15 +375,16 @@ class CommonsService:
         with self.db.read() as s:
             return levels_by_month(s, months, self.today())
 
-    def engagement_chart(self, months: list[str]) -> SmallMultiplesSpec:
-        """A run chart per level of the people at it each month, on one shared scale (the newest month last)."""
+    def engagement_chart(self, months: list[EngagementMonth]) -> SmallMultiplesSpec:
+        """A run chart per level of the people at it each month (``engagement``'s rows), on one shared scale,
+        oldest month first."""
         from lhn_desktop.charts.spc_chart import ChartMarks, SmallMultiplesSpec
         from lhn_desktop.services.center import center_info
         from lhn_desktop.services.measures import month_bounds, month_label
         from lhn_desktop.spc import SpcInput, analyze
 
-        ordered = sorted(months)
-        rows = self.engagement(ordered)
+        rows = sorted(months, key=lambda r: r.month)
+        ordered = [r.month for r in rows]
         labels = [month_label(m) for m in ordered]
         starts = tuple(month_bounds(m)[0] for m in ordered)
         charts = []

@@ -107,7 +107,7 @@ def test_the_engagement_chart_is_one_run_chart_per_level_in_whole_people(center)
     commons, _, people, admin = center
     commons.record_view(people["Casey Nurse"][1], _resource(commons, admin))
     previous = f"{TODAY.replace(day=1) - timedelta(days=1):%Y-%m}"
-    spec = commons.engagement_chart([MONTH, previous])
+    spec = commons.engagement_chart(commons.engagement([MONTH, previous]))
     assert [marks.title for _, marks in spec.charts] == ["Aware", "Taking part", "Contributing", "Owning"]
     aware, marks = spec.charts[0]
     assert [p.y for p in aware.points] == [0.0, 1.0] and marks.whole  # oldest month first

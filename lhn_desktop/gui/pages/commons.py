@@ -207,8 +207,18 @@ class CommonsPage(Page):
         for _ in range(12):
             months.append(f"{y:04d}-{m:02d}")
             y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-        self.engagement.rows_model.set_rows(self.ctx.commons.engagement(months))
-        run_query(self, lambda: self.ctx.commons.engagement_chart(months), done=self.engagement_chart.show_figure)
+        commons = self.ctx.commons
+
+        def read():
+            rows = commons.engagement(months)
+            return rows, commons.engagement_chart(rows)
+
+        def show(found) -> None:
+            rows, chart = found
+            self.engagement.rows_model.set_rows(rows)
+            self.engagement_chart.show_figure(chart)
+
+        run_query(self, read, done=show)
 
     def _note_view(self) -> None:
         if self.current is not None and self.isVisible() and self.tabs.currentIndex() == 0:
