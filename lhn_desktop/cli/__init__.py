@@ -327,11 +327,27 @@ def build_parser() -> argparse.ArgumentParser:
     q = measures.add_parser("enter", help="enter a month's values by hand (kept when measures are recomputed)")
     q.add_argument("measure", metavar="CODE")
     q.add_argument("month", metavar="YYYY-MM")
-    q.add_argument("numerator", type=int)
+    q.add_argument("numerator", type=int, help="the count; for a median or mean, how many patients it covers")
     q.add_argument("denominator", type=int, nargs="?")
+    q.add_argument("--value", type=float, metavar="X", help="a continuous measure's median or mean for the month")
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.measures:enter")
+    q = measures.add_parser(
+        "threshold",
+        help="show or set a threshold a center may set for itself",
+        description="With CODE alone, lists the measure's thresholds a center may set. With NAME VALUE --reason, "
+        "sets this center's own; with NAME --default, returns to the library's. Compute the measures again to "
+        "count with it.",
+    )
+    q.add_argument("measure", metavar="CODE")
+    q.add_argument("name", metavar="NAME", nargs="?")
+    q.add_argument("value", metavar="VALUE", type=float, nargs="?")
+    q.add_argument("--reason", default="", help="why the center counts with its own threshold")
+    q.add_argument("--default", action="store_true", help="return NAME to the library's default")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.measures:threshold")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""``measures compute | list | enter`` and ``chart render``."""
+"""``measures compute | list | enter | threshold`` and ``chart render``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,13 @@ def list_measures(args: argparse.Namespace) -> int:
     title_width = max((len(m.title) for m, _ in rows), default=0)
     for m, values in rows:
         latest = values[-1] if values else None
-        shown = f"{latest.month}: {latest.numerator}/{latest.denominator}" if latest else "no values yet"
+        if latest is None:
+            shown = "no values yet"
+        elif m.continuous:
+            reading = "no reading" if latest.value is None else f"{latest.value:g} ({m.unit})"
+            shown = f"{latest.month}: {reading}, {latest.numerator} of {latest.denominator} patients"
+        else:
+            shown = f"{latest.month}: {latest.numerator}/{latest.denominator}"
         emit(f"{m.code:{code_width}}  {m.title:{title_width}}  {m.chart:4} {shown}")
     if not rows:
         emit("No measures yet. Run 'lhn-desktop measures compute'.")
@@ -47,14 +53,46 @@ def list_measures(args: argparse.Namespace) -> int:
 def enter(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
-        value = ctx.measures.enter_value(ctx.actor, args.measure, args.month, args.numerator, args.denominator)
+        value = ctx.measures.enter_value(
+            ctx.actor, args.measure, args.month, args.numerator, args.denominator, args.value
+        )
     finally:
         ctx.close()
     if args.json:
         emit_json(value)
     else:
-        emit(f"Entered {args.measure} {value.month}: {value.numerator}/{value.denominator}. "
-             "Computing the measures again keeps this month as entered.")  # fmt: skip
+        what = f"{value.value:g} over {value.numerator} patients" if value.value is not None else (
+            f"{value.numerator}/{value.denominator}")  # fmt: skip
+        emit(f"Entered {args.measure} {value.month}: {what}. Computing the measures again keeps this month as "
+             "entered.")  # fmt: skip
+    return 0
+
+
+def threshold(args: argparse.Namespace) -> int:
+    from lhn_desktop.errors import ValidationError
+
+    ctx = _context(args)
+    try:
+        if args.name is None:
+            items = ctx.measures.thresholds(args.measure)
+        elif args.default == (args.value is not None):
+            raise ValidationError(
+                f"Give a value for {args.name} (with --reason), or --default to return to the library's."
+            )
+        else:
+            items = [ctx.measures.set_threshold(ctx.actor, args.measure, args.name, args.value, args.reason)]
+    finally:
+        ctx.close()
+    if args.json:
+        emit_json(items)
+        return 0
+    if not items:
+        emit(f"{args.measure} has no threshold a center may set: its definition is the network's own.")
+    for t in items:
+        own = f"this center's own: {t.value:g} ({t.reason})" if t.value is not None else "the library's default"
+        emit(f"{t.name}: {t.label} {t.in_use:g}, {own}; allowed {t.lowest:g} to {t.highest:g}, default {t.default:g}.")
+    if args.name is not None:
+        emit("Compute the measures again to count with it.")
     return 0
 
 

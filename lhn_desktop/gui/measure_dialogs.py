@@ -1,4 +1,5 @@
-"""Dialogs of the Measures page: a new phase, a chart note, the baseline, a month entered by hand, all charts."""
+"""Dialogs of the Measures page: a new phase, a chart note, the baseline, a month entered by hand, the center's own
+thresholds, all charts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -110,28 +113,86 @@ class BaselineDialog(FormDialog):
 
 
 class EnterMonthDialog(FormDialog):
-    """A month's numerator and denominator typed in, e.g. from a paper audit."""
+    """A month's numerator and denominator typed in, e.g. from a paper audit; for a continuous measure, the month's
+    median or mean and how many patients it covers."""
 
     changes = Changed.MEASURES
 
     def __init__(self, ctx, measure, month: str, parent: QWidget | None = None) -> None:
+        continuous = measure.continuous
+        explanation = (
+            f"Value: {measure.numerator_text}. Patients: {measure.denominator_text}."
+            if continuous
+            else f"Numerator: {measure.numerator_text}. Denominator: {measure.denominator_text}."
+        )
         super().__init__(
             f"Enter a month: {measure.title}",
-            f"Numerator: {measure.numerator_text}. Denominator: {measure.denominator_text}. A month entered by "
-            "hand is kept when the measures are computed again.",
+            f"{explanation} A month entered by hand is kept when the measures are computed again.",
             parent,
         )
         self.ctx, self.code = ctx, measure.code
         self.month = self.row("&Month (YYYY-MM):", QLineEdit(month, self))
-        self.numerator = self.row("&Numerator:", QSpinBox(self))
-        self.denominator = self.row("&Denominator:", QSpinBox(self))
+        self.value: QDoubleSpinBox | None = None
+        if continuous:
+            self.value = self.row(f"&Value ({measure.unit}):", QDoubleSpinBox(self))
+            self.value.setRange(-100_000, 100_000)
+            self.value.setDecimals(2)
+        self.numerator = self.row("Patients with a &reading:" if continuous else "&Numerator:", QSpinBox(self))
+        self.denominator = self.row("&Patients in the measure:" if continuous else "&Denominator:", QSpinBox(self))
         for box in (self.numerator, self.denominator):
             box.setRange(0, 1_000_000)
 
     def save(self) -> None:
         self.ctx.measures.enter_value(
-            self.ctx.actor, self.code, self.month.text().strip(), self.numerator.value(), self.denominator.value()
+            self.ctx.actor,
+            self.code,
+            self.month.text().strip(),
+            self.numerator.value(),
+            self.denominator.value(),
+            None if self.value is None else self.value.value(),
         )
+
+
+class ThresholdsDialog(FormDialog):
+    """The thresholds of a definition a center may set for itself, where the network's own is not public."""
+
+    changes = Changed.MEASURES
+
+    def __init__(self, ctx, measure, parent: QWidget | None = None) -> None:
+        super().__init__(
+            f"This center's thresholds: {measure.title}",
+            "Where the network's own threshold is not public, the library uses its own and a center may set the "
+            "one it was given. The chart then says which it uses and why, and its months are marked as counted with "
+            "the center's own threshold. Set a box back to the default to use the library's.",
+            parent,
+        )
+        self.ctx, self.code = ctx, measure.code
+        self.items = ctx.measures.thresholds(measure.code)
+        self.boxes: list[QDoubleSpinBox] = []
+        for t in self.items:
+            box = QDoubleSpinBox(self)
+            box.setDecimals(0 if t.whole else 2)
+            box.setSingleStep(1 if t.whole else 0.1)
+            box.setRange(t.lowest, t.highest)
+            box.setValue(t.in_use)
+            box.setToolTip(f"Allowed {t.lowest:g} to {t.highest:g}; the library's default is {t.default:g}.")
+            self.boxes.append(self.row(f"{t.label} (default {t.default:g}):", box))
+        self.reason = self.row("&Why:", QLineEdit(self))
+        self.reason.setText(next((t.reason for t in self.items if t.reason), ""))
+        self.reason.setPlaceholderText("e.g. the network's definition as sent to our center in March")
+        note = QLabel("Compute the measures again (F5) to count with the new thresholds.", self)
+        note.setWordWrap(True)
+        self.layout().insertWidget(self.layout().count() - 1, note)
+
+    def save(self) -> None:
+        for t, box in zip(self.items, self.boxes, strict=True):
+            value = box.value()
+            same = value == t.default
+            if same and t.value is None:
+                continue  # left at the library's default
+            self.ctx.measures.set_threshold(
+                self.ctx.actor, self.code, t.name, None if same else value, self.reason.text()
+            )
 
 
 class AllChartsDialog(QDialog):

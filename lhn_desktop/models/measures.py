@@ -26,6 +26,8 @@ class MeasureDefinition(Syncable, Base):
     target: Mapped[str | None] = mapped_column(String(20))
     owner: Mapped[str] = mapped_column(String(10), default="network")  # network, center
     version: Mapped[int] = mapped_column(default=1)
+    #: what a continuous measure's values are in, as the chart's axis says it ("FEV1 % predicted"); None for counts
+    unit: Mapped[str | None] = mapped_column(String(60))
 
 
 class MeasureValue(Syncable, Base):
@@ -40,7 +42,28 @@ class MeasureValue(Syncable, Base):
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     numerator: Mapped[int]
     denominator: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(10), default="computed")  # computed, entered, network
+    #: continuous measures: the month's median or mean as decimal text; the counts say how many patients it covers
+    value: Mapped[str | None] = mapped_column(String(20))
+    #: computed, entered, network; "adjusted": computed with thresholds this center set for itself
+    source: Mapped[str] = mapped_column(String(10), default="computed")
+
+
+class MeasureSetting(Syncable, Base):
+    """A threshold a center set for itself where the network's own is not public (the library's ``adjustable``).
+
+    Its id is the natural id of ``measure-setting/<measure code>/<name>``, so the center's workstations share one
+    record; it never travels to the network, whose values say they were counted with the center's own thresholds.
+    """
+
+    __tablename__ = "measure_setting"
+    __sync_entity__ = "measure_setting"
+
+    measure_id: Mapped[str] = mapped_column(fk("measure_definition.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    #: the center's value as decimal text
+    value: Mapped[str] = mapped_column(String(20))
+    #: why the center chose it, in the team's words
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class ChartAnnotation(Syncable, Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lhn_desktop.errors import LhnError
+from lhn_desktop.services.words import listed
 
 if TYPE_CHECKING:
     from lhn_desktop.services.facts import PatientFacts
@@ -97,10 +99,29 @@ class NotOnMedication(_Strict):
 
 
 class SeenWithin(_Strict):
-    """A completed visit in the ``days`` ending on the last day of the month."""
+    """At least ``times`` completed visits (one by default) in the ``days`` ending on the last day of the month."""
 
     kind: Literal["seen_within"]
     days: int = Field(gt=0, le=3650)
+    times: int = Field(default=1, ge=1, le=50)
+
+
+class RecordedWithin(_Strict):
+    """One of ``codes`` (an observation, or a screening, immunization or procedure) recorded on at least ``times``
+    different days in the ``days`` ending on the last day of the month: four respiratory cultures a year, a yearly
+    OGTT, a PHQ-9 recorded as a score or as a screening done."""
+
+    kind: Literal["recorded_within"]
+    codes: tuple[str, ...] = Field(min_length=1)
+    days: int = Field(gt=0, le=3650)
+    times: int = Field(default=1, ge=1, le=50)
+
+
+class OnMedication(_Strict):
+    """A medication of these classes is being taken on the last day of the month (for exclusions: on insulin)."""
+
+    kind: Literal["on_medication"]
+    drug_classes: tuple[str, ...] = Field(min_length=1)
 
 
 class LatestValueInRange(_Strict):
@@ -152,7 +173,7 @@ class RecordedBeforeMedication(_Strict):
 #: the criteria a patient meets or not on the last day of the month
 _PatientCriterion = (
     LatestObservationIs | NotOnMedication | SeenWithin | LatestValueInRange | LatestGrowthAtLeast | SustainedAtVisits
-    | RecordedBeforeMedication
+    | RecordedBeforeMedication | RecordedWithin | OnMedication
 )  # fmt: skip
 _Simple = Annotated[_PatientCriterion, Field(discriminator="kind")]
 
@@ -200,10 +221,37 @@ Numerator = Annotated[
 _PATIENT_CRITERIA = (*get_args(_PatientCriterion), AllOf)
 
 
+class ValueOf(_Strict):
+    """A continuous measure's number per patient: the latest, highest or lowest numeric ``code`` recorded in the
+    measure's look-back window (FEV1 % predicted: the best of the year). Patients with none have no value."""
+
+    kind: Literal["value_of"]
+    code: str = Field(min_length=1)
+    pick: Literal["latest", "highest", "lowest"] = "latest"
+
+
+class Adjustable(_Strict):
+    """A threshold of the definition a center may set for itself, where the network's own is not public.
+
+    ``path`` names the number in the definition, for example ``numerator.at_least``; its value there is the library's
+    default, and a center's own value must lie between ``lowest`` and ``highest``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    label: str = Field(min_length=3, max_length=120)
+    path: str = Field(pattern=r"^[a-z_]+(\.[a-z_0-9]+)+$")
+    lowest: float
+    highest: float
+    whole: bool = False
+
+
 class MeasureSpec(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,58}$")
     version: int = Field(ge=1)
     title: str = Field(min_length=3, max_length=200)
+    #: the disease pack whose patients the measure counts (None: every patient, such as collaboRATE)
+    pack: str | None = None
+    #: a proportion counts patients or visits; a continuous measure summarises a number per patient
+    kind: Literal["proportion", "continuous"] = "proportion"
     chart: Literal["run", "p", "pp", "i", "c", "u", "up"]
     direction: Literal["up", "down"]
     target: float | None = Field(default=None, ge=0, le=100)
@@ -211,15 +259,67 @@ class MeasureSpec(_Strict):
     #: months with a smaller denominator are not reported (collaboRATE: 25)
     min_denominator: int | None = Field(default=None, ge=1)
     population: Population
-    numerator: Numerator
+    numerator: Numerator | None = None
+    #: continuous measures: the number per patient, how the month sums them up, and what the axis shows
+    value: ValueOf | None = None
+    statistic: Literal["median", "mean"] | None = None
+    unit: str | None = Field(default=None, min_length=1, max_length=60)
+    #: continuous measures: months with fewer patients with a value are shown as too few, not charted
+    min_values: int | None = Field(default=None, ge=1)
     numerator_text: str = Field(min_length=3)
     denominator_text: str = Field(min_length=3)
     exclusions: tuple[Exclusion, ...] = ()
     #: where the definition comes from, and whether a threshold is the network's own or this library's choice
     source: str | None = None
+    adjustable: tuple[Adjustable, ...] = ()
+
+    @model_validator(mode="after")
+    def _continuous_or_proportion(self) -> MeasureSpec:
+        parts = {"value": self.value, "statistic": self.statistic, "unit": self.unit}
+        if self.kind == "continuous":
+            missing = [name for name, given in parts.items() if given is None]
+            if missing:
+                raise ValueError(f"a continuous measure needs {listed(repr(m) for m in missing)}")
+            if self.numerator is not None or self.min_denominator is not None:
+                raise ValueError("a continuous measure has a 'value', not a 'numerator' or 'min_denominator'")
+            if self.chart not in ("i", "run"):
+                raise ValueError("a continuous measure is charted as 'i' or 'run'")
+            if not isinstance(self.population, PatientsSeen | ActivePatients):
+                raise ValueError("a continuous measure summarises patients: use 'patients_seen' or 'active_patients'")
+            return self
+        given = [name for name, value in parts.items() if value is not None]
+        if self.min_values is not None:
+            given.append("min_values")
+        if given:
+            raise ValueError(f"{listed(repr(g) for g in given)} belong to continuous measures only")
+        if self.numerator is None:
+            raise ValueError("a proportion needs a 'numerator'")
+        return self
+
+    @model_validator(mode="after")
+    def _adjustables_name_numbers(self) -> MeasureSpec:
+        data = self.model_dump(mode="json")
+        for item in self.adjustable:
+            default = _at_path(data, item.path)
+            if isinstance(default, bool) or not isinstance(default, int | float):
+                raise ValueError(f"adjustable {item.name!r}: {item.path!r} does not name a number of this definition")
+            if not item.lowest <= default <= item.highest:
+                raise ValueError(f"adjustable {item.name!r}: the default {default:g} is outside its range")
+        names = [a.name for a in self.adjustable]
+        if len(set(names)) != len(names):
+            raise ValueError("adjustable names must be unique within a measure")
+        return self
+
+    def default_of(self, name: str) -> float:
+        item = next(a for a in self.adjustable if a.name == name)
+        value = _at_path(self.model_dump(mode="json"), item.path)
+        assert isinstance(value, int | float)  # checked when the library was read
+        return float(value)
 
     @model_validator(mode="after")
     def _numerator_fits_population(self) -> MeasureSpec:
+        if self.numerator is None:
+            return self  # a continuous measure (checked above)
         surveys = isinstance(self.population, CollaborateResponsesInMonth)
         if surveys != isinstance(self.numerator, CollaborateTopBox):
             raise ValueError("'collaborate_top_box' and 'collaborate_responses_in_month' go together")
@@ -233,6 +333,33 @@ class MeasureSpec(_Strict):
         if per_visit and self.exclusions:
             raise ValueError("exclusions remove patients; the population 'visits_in_month' counts visits")
         return self
+
+
+def _at_path(data: object, path: str) -> object:
+    for step in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(step)
+        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
+            data = data[int(step)]
+        else:
+            return None
+    return data
+
+
+def with_settings(spec: MeasureSpec, settings: Mapping[str, float]) -> MeasureSpec:
+    """The definition with a center's own thresholds (by adjustable name) in place of the library's defaults."""
+    if not settings:
+        return spec
+    data = spec.model_dump(mode="json")
+    for item in spec.adjustable:
+        if item.name in settings:
+            *parents, last = item.path.split(".")
+            holder = data
+            for step in parents:
+                holder = holder[int(step)] if isinstance(holder, list) else holder[step]
+            value = settings[item.name]
+            holder[last] = int(value) if item.whole else float(value)
+    return MeasureSpec.model_validate(data)
 
 
 class MeasureLibrary(_Strict):
@@ -280,9 +407,30 @@ def parse_library(text: str, source: str = LIBRARY_FILE) -> MeasureLibrary:
 def load_library() -> MeasureLibrary:
     """The measure library shipped with the program (validated once per process)."""
     from lhn_desktop.paths import content_dir
+    from lhn_desktop.services.checklist import load_packs
 
     path = content_dir() / LIBRARY_FILE
-    return parse_library(path.read_text(encoding="utf-8"), str(path))
+    library = parse_library(path.read_text(encoding="utf-8"), str(path))
+    known = {p.pack for p in load_packs()}
+    for spec in library.measures:
+        if spec.pack is not None and spec.pack not in known:
+            raise LhnError(
+                f"The measure library {path} has a mistake at {spec.code} > pack: there is no disease pack "
+                f"{spec.pack!r} (packs: {', '.join(sorted(known))}). Reinstall LHN Desktop or correct the file."
+            )
+    return library
+
+
+@cache
+def pack_diagnoses(pack: str) -> frozenset[str]:
+    """The diagnoses of a disease pack: the patients a measure of that pack counts."""
+    from lhn_desktop.services.checklist import load_packs
+
+    return frozenset(d for p in load_packs() if p.pack == pack for d in p.diagnoses)
+
+
+def _of_pack(spec: MeasureSpec, p: PatientFacts | None) -> bool:
+    return spec.pack is None or (p is not None and p.diagnosis in pack_diagnoses(spec.pack))
 
 
 # -- counting ---------------------------------------------------------------------------------------------------
@@ -382,7 +530,17 @@ def _holds(criterion: object, spec: MeasureSpec, p: PatientFacts, last: date) ->
     if isinstance(criterion, NotOnMedication):
         return not any(m.drug_class in criterion.drug_classes and m.taken_on(last) for m in p.medications)
     if isinstance(criterion, SeenWithin):
-        return _seen_in(p, last - timedelta(days=criterion.days), last)
+        start = last - timedelta(days=criterion.days)
+        return bisect_right(p.visits, last, key=_visit_date) - bisect_right(p.visits, start, key=_visit_date) >= (
+            criterion.times
+        )
+    if isinstance(criterion, RecordedWithin):
+        start = last - timedelta(days=criterion.days)
+        days = {on for code in criterion.codes for on, _, _ in p.observations.get(code, []) if start < on <= last}
+        days |= {on for code, on, _ in p.events if code in criterion.codes and start < on <= last}
+        return len(days) >= criterion.times
+    if isinstance(criterion, OnMedication):
+        return any(m.drug_class in criterion.drug_classes and m.taken_on(last) for m in p.medications)
     if isinstance(criterion, LatestValueInRange):
         value = _number(_latest_value(p, criterion.code, _lookback_start(spec, last), last))
         return (
@@ -423,6 +581,8 @@ def _age_on(birth: date, day: date) -> int:
 def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
     if p.inactive_from is not None and p.inactive_from <= last:
         return False  # no longer followed here by the end of the month
+    if not _of_pack(spec, p):
+        return False
     population = spec.population
     assert isinstance(population, PatientsSeen | ActivePatients)  # the callers count patients
     if population.diagnoses and p.diagnosis not in population.diagnoses:
@@ -442,8 +602,43 @@ def _in_population(spec: MeasureSpec, p: PatientFacts, last: date) -> bool:
     return counted and not any(_holds(x.criterion, spec, p, last) for x in spec.exclusions)
 
 
+def _patient_value(spec: MeasureSpec, p: PatientFacts, last: date) -> float | None:
+    assert spec.value is not None  # a continuous measure
+    start = _lookback_start(spec, last)
+    entries = [_number(v) for on, v, _ in p.observations.get(spec.value.code, []) if start < on <= last]
+    numbers = [v for v in entries if v is not None]
+    if not numbers:
+        return None
+    pick = spec.value.pick
+    return numbers[-1] if pick == "latest" else max(numbers) if pick == "highest" else min(numbers)
+
+
+def measure_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int, float | None]:
+    """One measure for the month ``first``..``last``: (numerator, denominator, value).
+
+    Proportions: the counts, and no value. Continuous measures: how many patients of the population had a value,
+    how many were in the population, and the median or mean of their values (None when nobody had one).
+    """
+    if spec.kind == "proportion":
+        return (*count_month(spec, data, first, last), None)
+    values = []
+    denominator = 0
+    for patient in data.patients.values():
+        if _in_population(spec, patient, last):
+            denominator += 1
+            value = _patient_value(spec, patient, last)
+            if value is not None:
+                values.append(value)
+    if not values:
+        return 0, denominator, None
+    summary = statistics.median(values) if spec.statistic == "median" else statistics.fmean(values)
+    return len(values), denominator, summary
+
+
 def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) -> tuple[int, int]:
-    """(numerator, denominator) of one measure for the month ``first``..``last``."""
+    """(numerator, denominator) of one proportion for the month ``first``..``last``."""
+    if spec.kind != "proportion":
+        raise ValueError(f"{spec.code} is a continuous measure; use measure_month")
     if isinstance(spec.population, CollaborateResponsesInMonth):
         complete = [
             items for on, items in data.collaborate if first <= on <= last and all(v is not None for v in items)
@@ -453,6 +648,8 @@ def count_month(spec: MeasureSpec, data: ClinicalData, first: date, last: date) 
         criterion = spec.numerator
         numerator = denominator = 0
         for visit in data.visits_between(first, last):
+            if not _of_pack(spec, data.patients.get(visit.patient_id)):
+                continue
             denominator += 1
             if isinstance(criterion, VisitPlanned):
                 numerator += visit.planned
@@ -500,6 +697,8 @@ def _codes_of(criterion: object) -> set[str]:
         return {"HEIGHT", "WEIGHT"}
     if isinstance(criterion, VisitRecorded):
         return set(criterion.observations)
+    if isinstance(criterion, RecordedWithin):
+        return set(criterion.codes)
     code = getattr(criterion, "code", None)
     return {code} if isinstance(code, str) else set()
 
@@ -508,7 +707,7 @@ def needed_observation_codes(specs: Iterable[MeasureSpec]) -> set[str]:
     """The observation codes these measures read (the loader reads only those)."""
     codes: set[str] = set()
     for spec in specs:
-        codes |= _codes_of(spec.numerator)
+        codes |= _codes_of(spec.numerator) | _codes_of(spec.value)
         for exclusion in spec.exclusions:
             codes |= _codes_of(exclusion.criterion)
     return codes

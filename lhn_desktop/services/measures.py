@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.localization import stored_month
+from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import CollaborateResponse
 from lhn_desktop.models.improvement import ImprovementGoalMeasure, PdsaCycle
-from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureValue
+from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition, MeasureSetting, MeasureValue
 from lhn_desktop.models.planning import PrevisitPlan
 from lhn_desktop.progress import CancelToken, ProgressSink, no_progress
 from lhn_desktop.services import facts
@@ -64,11 +65,19 @@ class MeasureInfo:
     lookback_days: int | None
     owner: str
     version: int
+    #: "proportion" (counts of patients or visits) or "continuous" (a median or mean of a number per patient)
+    kind: str = "proportion"
+    #: what a continuous measure's values are in ("FEV1 % predicted")
+    unit: str | None = None
+
+    @property
+    def continuous(self) -> bool:
+        return self.kind == "continuous"
 
     @property
     def percent(self) -> bool:
         """Values are shown as percentages (numerator over denominator × 100)."""
-        return self.chart in PERCENT_CHARTS
+        return not self.continuous and self.chart in PERCENT_CHARTS
 
 
 @dataclass(frozen=True)
@@ -77,10 +86,31 @@ class MonthValue:
     numerator: int
     denominator: int | None
     source: str
+    #: a continuous measure's median or mean (its numerator: how many patients had a value)
+    value: float | None = None
 
     @property
     def percent(self) -> float | None:
         return 100 * self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A threshold of a definition a center may set for itself (the library's ``adjustable``)."""
+
+    name: str
+    label: str
+    default: float
+    lowest: float
+    highest: float
+    whole: bool
+    #: the center's own value and why, or None while the library's default applies
+    value: float | None = None
+    reason: str | None = None
+
+    @property
+    def in_use(self) -> float:
+        return self.default if self.value is None else self.value
 
 
 @dataclass(frozen=True)
@@ -126,9 +156,13 @@ class ChartData:
     months_before_data: int = 0
     #: where the network's definition comes from, and whose threshold it uses (the library's ``source``)
     source: str | None = None
+    #: continuous measures: months with fewer patients with a value are not reported
+    min_values: int | None = None
+    #: thresholds this center set for itself (only those it changed)
+    own_thresholds: list[Threshold] = field(default_factory=list)
 
     def reported(self, value: MonthValue) -> bool:
-        return self.min_denominator is None or (value.denominator or 0) >= self.min_denominator
+        return _reported(value, self.measure, self.min_denominator, self.min_values)
 
     @property
     def months(self) -> list[str]:
@@ -174,7 +208,25 @@ def _info(d: MeasureDefinition) -> MeasureInfo:
         lookback_days=d.lookback_days,
         owner=d.owner,
         version=d.version,
+        kind=d.kind or "proportion",
+        unit=d.unit,
     )
+
+
+def _decimal_text(value: float | None) -> str | None:
+    """A month's median or mean as stored: decimal text with at most two decimals (SYNC.md 1.2)."""
+    return None if value is None else f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+
+def _float(text: str | None) -> float | None:
+    return None if text in (None, "") else float(text)
+
+
+def _reported(value: MonthValue, measure: MeasureInfo, min_denominator: int | None, min_values: int | None) -> bool:
+    """Whether a month is reported: enough patients with a value (continuous), a large enough denominator (counts)."""
+    if measure.continuous:
+        return value.value is not None and (min_values is None or value.numerator >= min_values)
+    return min_denominator is None or (value.denominator or 0) >= min_denominator
 
 
 def _target_text(value: float | None) -> str | None:
@@ -202,7 +254,8 @@ class MeasureService:
                     continue
                 record = current or MeasureDefinition(id=lib.definition_id(spec.code), code=spec.code)
                 record.title = spec.title
-                record.kind = "proportion"
+                record.kind = spec.kind
+                record.unit = spec.unit
                 record.chart_type = spec.chart
                 record.numerator = spec.numerator_text
                 record.denominator = spec.denominator_text
@@ -217,8 +270,11 @@ class MeasureService:
         return changed
 
     def list_measures(self) -> list[MeasureInfo]:
+        """This center's measures (another network's, which count none of its patients, are left out)."""
         with self.db.read() as s:
-            return [_info(d) for d in s.scalars(select(MeasureDefinition).order_by(MeasureDefinition.title))]
+            foreign = foreign_measure_ids(s)
+            definitions = s.scalars(select(MeasureDefinition).order_by(MeasureDefinition.title))
+            return [_info(d) for d in definitions if d.id not in foreign]
 
     def get(self, code: str) -> MeasureInfo:
         with self.db.read() as s:
@@ -261,15 +317,20 @@ class MeasureService:
         if not 1 <= months <= 120:
             raise ValidationError("Compute between 1 and 120 months.")
         self.install_library(actor)
-        specs = list(lib.load_library().measures)
+        settings = self._settings()
+        specs = [lib.with_settings(spec, settings.get(spec.code, {})) for spec in lib.load_library().measures]
         data = self._clinical_data(specs)
+        # a measure of a disease pack none of this center's patients has is another network's: nothing to count
+        diagnoses = {p.diagnosis for p in data.patients.values()}
+        specs = [s for s in specs if s.pack is None or diagnoses & lib.pack_diagnoses(s.pack)]
         periods = complete_months(self.today(), months)
-        counts: dict[tuple[str, str], tuple[int, int]] = {}
+        counts: dict[tuple[str, str], tuple[int, int, str | None]] = {}
         for k, (month, first, last) in enumerate(periods):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             for spec in specs:
-                counts[spec.code, month] = lib.count_month(spec, data, first, last)
+                numerator, denominator, summary = lib.measure_month(spec, data, first, last)
+                counts[spec.code, month] = numerator, denominator, _decimal_text(summary)
             progress(k + 1, len(periods), "Computing monthly measures")
         written = unchanged = kept = 0
         with self.db.write(actor) as s:
@@ -279,34 +340,45 @@ class MeasureService:
                 (v.measure_id, v.month): v
                 for v in s.scalars(select(MeasureValue).where(MeasureValue.site_code == site))
             }
-            for (code, month), (numerator, denominator) in counts.items():
+            for (code, month), (numerator, denominator, value) in counts.items():
                 current = existing.get((ids[code], month))
+                source = "adjusted" if settings.get(code) else "computed"
                 if current is None:
                     s.add(
                         MeasureValue(id=lib.value_id(site, code, month), measure_id=ids[code], site_code=site,
-                                     month=month, numerator=numerator, denominator=denominator, source="computed")
+                                     month=month, numerator=numerator, denominator=denominator, value=value,
+                                     source=source)
                     )  # fmt: skip
                     written += 1
                 elif current.source == "entered":
                     kept += 1
-                elif (current.numerator, current.denominator, current.source) == (numerator, denominator, "computed"):
+                elif (current.numerator, current.denominator, current.value, current.source) == (
+                    numerator, denominator, value, source
+                ):  # fmt: skip
                     unchanged += 1
                 else:
-                    current.numerator, current.denominator, current.source = numerator, denominator, "computed"
+                    current.numerator, current.denominator, current.value = numerator, denominator, value
+                    current.source = source
                     written += 1
         return ComputeReport(periods[0][0], periods[-1][0], len(specs), written, unchanged, kept)
 
-    def enter_value(self, actor: Actor, code: str, month: str, numerator: int, denominator: int | None) -> MonthValue:
-        """Record a month by hand (replacing a computed value for that month, which a recompute then keeps)."""
+    def enter_value(
+        self, actor: Actor, code: str, month: str, numerator: int, denominator: int | None, value: float | None = None
+    ) -> MonthValue:
+        """Record a month by hand (replacing a computed value for that month, which a recompute then keeps).
+
+        A continuous measure's month is its ``value`` (the median or mean), the number of patients it covers
+        (``numerator``) and the number in the population (``denominator``, when known)."""
         from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
 
         measure = self.get(code)
         first, _ = month_bounds(month)
         if first > self.today():
             raise ValidationError(f"{month} has not started yet; enter values for past or current months.")
-        for name, value in (("numerator", numerator), ("denominator", denominator)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        for name, count in (("numerator", numerator), ("denominator", denominator)):
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
                 raise ValidationError(f"The {name} is a count: a whole number, 0 or more.")
+        stored = self._checked_value(measure, numerator, denominator, value)
         if measure.percent and denominator is None:
             raise ValidationError(
                 f"{measure.title} is a percentage: enter the denominator ({measure.denominator_text})."
@@ -325,11 +397,116 @@ class MeasureService:
             if current is None:
                 s.add(
                     MeasureValue(id=lib.value_id(site, code, month), measure_id=measure.id, site_code=site,
-                                 month=month, numerator=numerator, denominator=denominator, source="entered")
+                                 month=month, numerator=numerator, denominator=denominator, value=stored,
+                                 source="entered")
                 )  # fmt: skip
             else:
-                current.numerator, current.denominator, current.source = numerator, denominator, "entered"
-        return MonthValue(month, numerator, denominator, "entered")
+                current.numerator, current.denominator, current.value = numerator, denominator, stored
+                current.source = "entered"
+        return MonthValue(month, numerator, denominator, "entered", _float(stored))
+
+    @staticmethod
+    def _checked_value(
+        measure: MeasureInfo, numerator: int, denominator: int | None, value: float | None
+    ) -> str | None:
+        """A continuous month's value as stored, checked; None for counts (which must not have one)."""
+        if not measure.continuous:
+            if value is not None:
+                raise ValidationError(f"{measure.title} is a count of patients or visits: enter the counts only.")
+            return None
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValidationError(
+                f"{measure.title} sums up a number per patient: enter the month's value "
+                f"({measure.unit or 'a number'}) as well as how many patients it covers."
+            )
+        if not -1e6 < value < 1e6:
+            raise ValidationError(f"{value:g} is not a plausible {measure.unit or 'value'}; check the number.")
+        if numerator < 1:
+            raise ValidationError("Enter how many patients the value covers (1 or more).")
+        if denominator is not None and numerator > denominator:
+            raise ValidationError(
+                f"The value covers {numerator} patients, more than the {denominator} in the population. "
+                "Check both counts."
+            )
+        return _decimal_text(value)
+
+    # -- thresholds a center sets for itself -------------------------------------------------------------------
+
+    def _settings(self) -> dict[str, dict[str, float]]:
+        """The center's own thresholds by measure code and name."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(MeasureDefinition.code, MeasureSetting.name, MeasureSetting.value).join(
+                    MeasureDefinition, MeasureDefinition.id == MeasureSetting.measure_id
+                )
+            ).all()
+        out: dict[str, dict[str, float]] = {}
+        for code, name, value in rows:
+            with contextlib.suppress(ValueError):  # a value from a newer workstation this one cannot read
+                out.setdefault(code, {})[name] = float(value)
+        return out
+
+    def thresholds(self, code: str) -> list[Threshold]:
+        """The thresholds of a measure a center may set for itself, with the center's own values where it set them."""
+        from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+        measure = self.get(code)
+        spec = lib.load_library().get(measure.code)
+        if spec is None:
+            return []
+        with self.db.read() as s:
+            own = {r.name: r for r in s.scalars(select(MeasureSetting).where(MeasureSetting.measure_id == measure.id))}
+        out = []
+        for item in spec.adjustable:
+            row = own.get(item.name)
+            out.append(
+                Threshold(item.name, item.label, spec.default_of(item.name), item.lowest, item.highest, item.whole,
+                          _float(row.value) if row else None, row.reason if row else None)
+            )  # fmt: skip
+        return out
+
+    def set_threshold(self, actor: Actor, code: str, name: str, value: float | None, reason: str = "") -> Threshold:
+        """Set this center's own threshold (``value`` None: back to the library's default). The measure counts with
+        it from the next computation; its values then say they were counted with the center's own threshold."""
+        require_patient_access(actor)  # a clinical decision, and recounting reads patient records
+        measure = self.get(code)
+        item = next((t for t in self.thresholds(code) if t.name == name), None)
+        if item is None:
+            names = ", ".join(t.name for t in self.thresholds(code))
+            raise NotFound(
+                f"{measure.title} has no threshold {name!r} a center may set."
+                + (f" Its thresholds: {names}." if names else " Its definition is the network's own.")
+            )
+        record_id = natural_id(f"measure-setting/{code}/{name}")
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                raise ValidationError(f"{item.label}: enter a number.")
+            if not item.lowest <= value <= item.highest:
+                raise ValidationError(
+                    f"{item.label}: choose a value from {item.lowest:g} to {item.highest:g}; {value:g} is outside "
+                    "what the definition allows."
+                )
+            if item.whole and value != int(value):
+                raise ValidationError(f"{item.label}: enter a whole number.")
+            if len(reason.strip()) < 3:
+                raise ValidationError(
+                    "Say why the center counts with its own threshold (for example, the network's definition as "
+                    "your center received it); the chart shows the reason."
+                )
+        with self.db.write(actor) as s:
+            current = s.get(MeasureSetting, record_id)
+            if value is None or value == item.default:
+                if current is not None:
+                    s.delete(current)
+                return Threshold(item.name, item.label, item.default, item.lowest, item.highest, item.whole)
+            text = _decimal_text(float(value)) or "0"
+            if current is None:
+                s.add(MeasureSetting(id=record_id, measure_id=measure.id, name=name, value=text,
+                                     reason=reason.strip()))  # fmt: skip
+            else:
+                current.value, current.reason = text, reason.strip()
+        return Threshold(item.name, item.label, item.default, item.lowest, item.highest, item.whole, float(text),
+                         reason.strip())  # fmt: skip
 
     # -- annotations, phases and the baseline ------------------------------------------------------------------
 
@@ -417,8 +594,9 @@ class MeasureService:
 
     def _charted_values(
         self, measure: MeasureInfo, values: list[MonthValue] | None = None
-    ) -> tuple[list[MonthValue], int, int | None]:
-        """The months a chart shows, how many earlier months it leaves off, and the reporting minimum.
+    ) -> tuple[list[MonthValue], int, int | None, int | None]:
+        """The months a chart shows, how many earlier months it leaves off, and the reporting minimums (of the
+        denominator, and of the patients with a value).
 
         A chart starts at the first month with a reported value (or, when no month is reported yet, the first
         with any count), so the months before a center had data are neither drawn nor frozen into the baseline.
@@ -432,9 +610,16 @@ class MeasureService:
             raise NotFound(f"{measure.title} has no monthly values yet. Compute the measures or enter a month by hand.")
         spec = lib.load_library().get(measure.code)
         minimum = spec.min_denominator if spec is not None else None
-        first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, minimum)), None)
+        min_values = spec.min_values if spec is not None else None
+        first = next((k for k, v in enumerate(values) if _has_data(v, measure, minimum, min_values)), None)
         if first is None:
-            first = next((k for k, v in enumerate(values) if _has_data(v, measure.percent, None)), None)
+            first = next((k for k, v in enumerate(values) if _has_data(v, measure, None, None)), None)
+        if first is None and measure.continuous:
+            raise NotFound(
+                f"{measure.title} has no month with a value yet: from {stored_month(values[0].month)} to "
+                f"{stored_month(values[-1].month)} no patient had one. The chart starts at the first month with a "
+                "value: enter a month by hand, or compute the measures again once the readings are recorded."
+            )
         if first is None:
             noun = measure.denominator_text[:1].lower() + measure.denominator_text[1:]
             first_month, last_month = stored_month(values[0].month), stored_month(values[-1].month)
@@ -444,7 +629,7 @@ class MeasureService:
                 "the first month with data: enter a month by hand, or compute the measures again once the first "
                 "visits are recorded."
             )
-        return values[first:], first, minimum
+        return values[first:], first, minimum, min_values
 
     def chart(self, code: str, *, western_electric: bool = False) -> ChartData:
         """A measure's chart from its first month with data, with the baseline frozen on its first 12 such months.
@@ -454,7 +639,7 @@ class MeasureService:
             measure = _get(s, code)
             stored = _values(s, measure)
             annotations = _annotations(s, measure)
-        values, skipped, minimum = self._charted_values(measure, stored)
+        values, skipped, minimum, min_values = self._charted_values(measure, stored)
         months = [v.month for v in values]
         phases = [a for a in annotations if a.kind == "phase"]
         cuts = sorted({_index_from(months, a.on_date) for a in phases} - {0, len(months)})
@@ -464,19 +649,24 @@ class MeasureService:
             freeze = _index_from(months, chosen.on_date) + 1
         else:
             freeze = DEFAULT_BASELINE if len(values) > DEFAULT_BASELINE else None
-        if not any(_has_data(v, measure.percent, minimum) for v in values):
+        if not any(_has_data(v, measure, minimum, min_values) for v in values):
             freeze = None  # nothing reported yet to freeze a centre line on
         if cuts:
             freeze = None  # each phase has its own centre line (qicharts2 ignores freeze with phases)
 
         def shown(v: MonthValue) -> bool:
-            return minimum is None or (v.denominator or 0) >= minimum
+            return _reported(v, measure, minimum, min_values)
+
+        def y(v: MonthValue) -> float | None:
+            if not shown(v):
+                return None  # too few to report: a gap in the chart, never a 0
+            return v.value if measure.continuous else float(v.numerator)
 
         percent = measure.percent
         request = SpcInput(
             chart=measure.chart,
             x=tuple(month_bounds(m)[0] for m in months),
-            y=tuple(float(v.numerator) if shown(v) else None for v in values),
+            y=tuple(y(v) for v in values),
             n=tuple(None if v.denominator is None or not shown(v) else float(v.denominator) for v in values)
             if percent
             else None,
@@ -496,8 +686,9 @@ class MeasureService:
 
         spec = lib.load_library().get(code)
         source = spec.source if spec is not None else None
+        own = [t for t in self.thresholds(code) if t.value is not None] if spec is not None and spec.adjustable else []
         return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum, skipped,
-                         source)  # fmt: skip
+                         source, min_values, own)  # fmt: skip
 
     def export_source(self) -> str:
         """Who made an exported chart and when: the center's name and today's date."""
@@ -571,6 +762,25 @@ class MeasureService:
         return buffer.getvalue()
 
 
+def foreign_measure_ids(s: Session) -> set[str]:
+    """Measures of another network: of a disease pack none of this center's patients has, and without values (a
+    coordinating center, which holds no patients, keeps every measure it receives values of)."""
+    from lhn_desktop.models.patients import Patient
+    from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
+
+    diagnoses = set(s.scalars(select(Patient.diagnosis).distinct()))
+    if not diagnoses:
+        return set()  # no patients yet: every measure, so a new center can see and enter them
+    with_values = set(s.scalars(select(MeasureValue.measure_id).distinct()))
+    return {
+        lib.definition_id(spec.code)
+        for spec in lib.load_library().measures
+        if spec.pack is not None
+        and not diagnoses & lib.pack_diagnoses(spec.pack)
+        and lib.definition_id(spec.code) not in with_values
+    }
+
+
 def _get(s: Session, code: str) -> MeasureInfo:
     d = s.scalar(select(MeasureDefinition).where(MeasureDefinition.code == code))
     if d is None:
@@ -581,7 +791,7 @@ def _get(s: Session, code: str) -> MeasureInfo:
 
 def _values(s: Session, measure: MeasureInfo) -> list[MonthValue]:
     rows = s.scalars(select(MeasureValue).where(MeasureValue.measure_id == measure.id).order_by(MeasureValue.month))
-    return [MonthValue(v.month, v.numerator, v.denominator, v.source) for v in rows]
+    return [MonthValue(v.month, v.numerator, v.denominator, v.source, _float(v.value)) for v in rows]
 
 
 def _annotations(s: Session, measure: MeasureInfo) -> list[Annotation]:
@@ -603,11 +813,14 @@ def _annotations(s: Session, measure: MeasureInfo) -> list[Annotation]:
     return sorted(out, key=lambda a: (a.on_date, a.kind))
 
 
-def _has_data(value: MonthValue, percent: bool, minimum: int | None) -> bool:
-    """A month counts as data when it has a denominator (at least the reporting minimum); counts always do."""
-    if not percent:
+def _has_data(value: MonthValue, measure: MeasureInfo, min_denominator: int | None, min_values: int | None) -> bool:
+    """A month counts as data when it is reported: a denominator of at least the minimum, or a continuous value from
+    enough patients; counts always do."""
+    if measure.continuous:
+        return _reported(value, measure, None, min_values)
+    if not measure.percent:
         return True
-    return bool(value.denominator) and (minimum is None or (value.denominator or 0) >= minimum)
+    return bool(value.denominator) and _reported(value, measure, min_denominator, None)
 
 
 def _num(v: float | None) -> str:
@@ -670,7 +883,7 @@ def chart_marks(chart: ChartData) -> ChartMarks:
     baseline_last = month_label(months[freeze - 1]) if freeze and freeze < len(months) else None
     return ChartMarks(
         title=m.title,
-        y_label=words.y_label(m.percent),
+        y_label=m.unit if m.continuous and m.unit else words.y_label(m.percent),
         x_labels=[month_label(x) for x in months],
         target=m.target,
         notes=notes,
@@ -683,6 +896,7 @@ def chart_marks(chart: ChartData) -> ChartMarks:
             baseline_last,
             m.numerator_text,
             m.denominator_text,
+            among=m.continuous,
         ),
     )
 

@@ -67,7 +67,24 @@ class MeasureOverview:
     title: str
     direction: str
     target: str | None
-    months: tuple[tuple[str, int, int | None], ...]
+    #: (month, numerator, denominator, value): a continuous measure's value is its median or mean, else None
+    months: tuple[tuple[str, int, int | None, float | None], ...]
+    #: what a continuous measure's values are in; None for counts
+    unit: str | None = None
+
+    @property
+    def continuous(self) -> bool:
+        return self.unit is not None
+
+    @property
+    def latest(self) -> str:
+        """The last month as the list shows it: a percentage, or a continuous measure's value."""
+        if not self.months:
+            return ""
+        _, numerator, denominator, value = self.months[-1]
+        if self.continuous:
+            return "" if value is None else f"{value:g}"
+        return f"{100 * numerator / denominator:.0f}%" if denominator else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,17 +193,27 @@ class OverviewService:
             return out
 
     def measures(self) -> list[MeasureOverview]:
+        from lhn_desktop.services.measures import foreign_measure_ids
+
         with self.db.read() as s:
-            defs = s.scalars(select(MeasureDefinition).order_by(MeasureDefinition.title)).all()
+            foreign = foreign_measure_ids(s)
+            defs = [
+                d for d in s.scalars(select(MeasureDefinition).order_by(MeasureDefinition.title)) if d.id not in foreign
+            ]
             values = s.execute(
                 select(
-                    MeasureValue.measure_id, MeasureValue.month, MeasureValue.numerator, MeasureValue.denominator
+                    MeasureValue.measure_id, MeasureValue.month, MeasureValue.numerator, MeasureValue.denominator,
+                    MeasureValue.value,
                 ).order_by(MeasureValue.month)
-            ).all()
-        by_measure: dict[str, list[tuple[str, int, int | None]]] = {}
-        for measure_id, month, num, den in values:
-            by_measure.setdefault(measure_id, []).append((month, num, den))
-        return [MeasureOverview(d.code, d.title, d.direction, d.target, tuple(by_measure.get(d.id, ()))) for d in defs]
+            ).all()  # fmt: skip
+        by_measure: dict[str, list[tuple[str, int, int | None, float | None]]] = {}
+        for measure_id, month, num, den, value in values:
+            by_measure.setdefault(measure_id, []).append((month, num, den, None if value is None else float(value)))
+        return [
+            MeasureOverview(d.code, d.title, d.direction, d.target, tuple(by_measure.get(d.id, ())),
+                            d.unit if d.kind == "continuous" else None)
+            for d in defs
+        ]  # fmt: skip
 
     def resources(self) -> list[ResourceOverview]:
         adopted = (

@@ -33,7 +33,7 @@ KIND_LABELS = {
     "patient_goal": "patient goal", "goal_follow_up": "goal follow-up", "task": "task",
     "collaborate_response": "collaboRATE response", "checklist_rule": "checklist rule",
     "previsit_plan": "pre-visit plan", "plan_item": "plan item", "agenda_item": "agenda item",
-    "correction": "correction",
+    "correction": "correction", "measure_setting": "center's own measure threshold",
 }  # fmt: skip
 
 FIELD_LABELS = {

@@ -43,7 +43,7 @@ from lhn_desktop.sync.scope import NCC_ONLY, network_refused
 
 FORMAT = "qi-sync-bundle"
 FORMAT_VERSION = 1
-SYNC_SCHEMA = "1.0"
+SYNC_SCHEMA = "1.1"
 SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
 SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024

@@ -22,10 +22,10 @@ NETWORK_FIELDS: dict[str, frozenset[str]] = {
         "attachment_sha256", "attachment_bytes",
     }),
     "usage_event": frozenset({"resource_id", "kind", "at", "note"}),
-    "measure_value": frozenset({"measure_id", "site_code", "month", "numerator", "denominator", "source"}),
+    "measure_value": frozenset({"measure_id", "site_code", "month", "numerator", "denominator", "value", "source"}),
     "measure_definition": frozenset({
         "code", "title", "kind", "chart_type", "numerator", "denominator", "lookback_days", "direction",
-        "target", "owner", "version",
+        "target", "owner", "version", "unit",
     }),
 }
 # fmt: on
@@ -40,7 +40,7 @@ PATIENT_ENTITIES = frozenset({
 })
 NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
     "team_member", "improvement_goal", "improvement_goal_measure", "driver_node", "pdsa_cycle", "progress_score",
-    "chart_annotation", "checklist_rule",
+    "chart_annotation", "checklist_rule", "measure_setting",
 }
 # fmt: on
 NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {
@@ -64,7 +64,7 @@ NETWORK_TEXT: dict[str, tuple[str, ...]] = {
     "usage_event": ("note",),
     "measure_value": (),
     "measure_definition": ("code", "title", "numerator", "denominator", "kind", "chart_type", "direction", "target",
-                           "owner"),
+                           "owner", "unit"),
 }
 NETWORK_STRUCTURED: dict[str, dict[str, str]] = {
     "site": {},
@@ -72,7 +72,7 @@ NETWORK_STRUCTURED: dict[str, dict[str, str]] = {
                  "attachment_sha256": "sha256", "attachment_bytes": "number"},
     "usage_event": {"resource_id": "id", "at": "datetime", "kind": "usage"},
     "measure_value": {"measure_id": "id", "month": "month", "numerator": "number", "denominator": "number",
-                      "site_code": "site", "source": "source"},
+                      "value": "decimal", "site_code": "site", "source": "source"},
     "measure_definition": {"lookback_days": "number", "version": "number"},
 }
 # fmt: on
@@ -85,7 +85,8 @@ _SHAPES = {
     "month": re.compile(r"\d{4}-\d{2}"),
     "site": re.compile(r"[a-z0-9][a-z0-9-]{0,39}"),
     "usage": re.compile(r"viewed|adopted|adapted"),
-    "source": re.compile(r"computed|entered|network"),
+    "source": re.compile(r"computed|entered|network|adjusted"),
+    "decimal": re.compile(r"-?\d{1,6}(?:\.\d{1,4})?"),
 }
 
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.measures import MeasuresPage
 from lhn_desktop.localization import stored_month as month_text
-from tests.gui.conftest import make_window, when_dialog_opens
+from tests.gui.conftest import make_window, screenshot, when_dialog_opens
 
 
 @pytest.fixture
@@ -162,3 +162,98 @@ def test_a_long_title_cut_off_in_the_list_shows_whole_when_pointed_at(page: Meas
     long = "Patients growing satisfactorily (height z-score -1 or more)"
     assert titles[long] == long
     assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) is None  # "76%" is never cut off
+
+
+def test_a_center_sets_its_own_threshold_by_keyboard_and_the_chart_says_so(page: MeasuresPage, qtbot) -> None:
+    _select(page, "remission_pga")
+    assert not page.actions_["thresholds"].isEnabled()  # the network's own definition
+    _select(page, "satisfactory_growth")
+    assert page.actions_["thresholds"].isEnabled()
+    labels: list[str] = []
+
+    def fill(dialog: QDialog) -> None:
+        labels.append(dialog.windowTitle())
+        screenshot(dialog, "measures_thresholds")
+        box = dialog.boxes[0]
+        box.selectAll()
+        qtbot.keyClicks(box, "-1.5")
+        qtbot.keyClicks(dialog.reason, "the network's definition as sent to us")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+    seen = when_dialog_opens(fill)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    assert seen and labels == ["This center's thresholds: " + page.chart.measure.title]
+    (own,) = page.ctx.measures.thresholds("satisfactory_growth")
+    assert (own.value, own.reason) == (-1.5, "the network's definition as sent to us")
+    assert "This center counts with its own threshold" in page.reading.text()
+    assert "-1.5 (the library's default is -1)" in page.reading.text()
+
+
+def test_a_threshold_without_a_reason_is_refused_and_nothing_changes(page: MeasuresPage, qtbot, presented) -> None:
+    _select(page, "sustained_remission")
+
+    def fill(dialog: QDialog) -> None:
+        dialog.boxes[1].setValue(2)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)  # no reason: the presenter says why and the dialog stays
+        dialog.reject()
+
+    when_dialog_opens(fill)
+    page.buttons["thresholds"].click()
+    assert presented and "Say why" in str(presented[0])
+    assert all(t.value is None for t in page.ctx.measures.thresholds("sustained_remission"))
+
+
+def test_a_continuous_measure_is_entered_and_charted_in_its_unit(qtbot, empty_measures_ctx) -> None:
+    window = make_window(qtbot, empty_measures_ctx)
+    window.go_to(MeasuresPage)
+    page = window.stack.currentWidget()
+    assert isinstance(page, MeasuresPage)
+    _choose(page, "cf_fev1_median")
+    for month, value, patients in (("2026-01", 91.5, 6), ("2026-02", 93.25, 7)):
+
+        def enter(dialog: QDialog, month=month, value=value, patients=patients) -> None:
+            dialog.month.setText(month)
+            dialog.value.setValue(value)
+            dialog.numerator.setValue(patients)
+            dialog.denominator.setValue(9)
+            qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+        when_dialog_opens(enter)
+        page.buttons["enter"].click()
+    chart = page.chart
+    assert chart is not None and [p.y for p in chart.result.points] == [91.5, 93.25]
+    headers = [page.months_model.headerData(k, Qt.Orientation.Horizontal) for k in range(5)]
+    assert headers == ["Month", "Value", "With a reading", "Patients", "Source"]
+    assert page.months_model.data(page.months_model.index(1, 1)) == "93.25"
+    assert "among" in page.reading.text()
+    row = next(k for k, m in enumerate(page.model.rows) if m.code == "cf_fev1_median")
+    assert page.model.rows[row].latest == "93.25"
+    page.show_point(1)
+    assert "FEV1 % predicted from 7 of 9 patients with a reading = 93.25" in page.point_info.text()
+    screenshot(window, "measures_continuous")
+
+
+def _choose(page: MeasuresPage, code: str) -> None:
+    row = next(k for k, m in enumerate(page.model.rows) if m.code == code)
+    page.table.selectRow(row)
+
+
+@pytest.fixture
+def empty_measures_ctx(lhn_home: Path):
+    """A center with no patients yet whose measures were computed once: every measure listed, none with data."""
+    from lhn_desktop.access import Actor
+    from lhn_desktop.app import AppContext
+    from lhn_desktop.services.center import init_center_database
+    from lhn_desktop.services.team import TeamService
+    from tests.conftest import DEMO_TODAY
+
+    path = lhn_home / "data" / "center.sqlite3"
+    init_center_database(path, lhn_home / "data" / "backups", "ctr-cf", "Lakeside CF", network="CF Learning Network",
+                         actor=Actor.workstation())  # fmt: skip
+    ctx = AppContext.open(str(path), exclusive=True, today=lambda: DEMO_TODAY)
+    ctx.measures.compute(ctx.actor, months=2)
+    member = TeamService(ctx.db).add_member(ctx.actor, "Dr. Robin Sample", "physician")
+    ctx.sign_in(member.id, "tester")
+    yield ctx
+    ctx.close()

@@ -27,8 +27,27 @@ def percent(num: int, den: int | None) -> str:
     return f"{100 * num / den:.0f}%" if den else ""
 
 
-def _latest(m):
-    return m.months[-1] if m.months else None
+SOURCES = {"computed": "computed", "entered": "entered by hand", "adjusted": "computed, center's own threshold"}
+
+
+def month_columns(continuous: bool) -> list[Column]:
+    """The monthly values' columns: counts and a percentage, or a continuous measure's value and who it covers."""
+    source = Column("Source", lambda r: SOURCES.get(r.source, r.source))
+    if continuous:
+        return [
+            Column("Month", lambda r: Month.of(r.month)),
+            Column("Value", lambda r: "" if r.value is None else f"{r.value:g}", True),
+            Column("With a reading", lambda r: r.numerator, True),
+            Column("Patients", lambda r: "" if r.denominator is None else r.denominator, True),
+            source,
+        ]
+    return [
+        Column("Month", lambda r: Month.of(r.month)),
+        Column("Numerator", lambda r: r.numerator, True),
+        Column("Denominator", lambda r: "" if r.denominator is None else r.denominator, True),
+        Column("Percent", lambda r: percent(r.numerator, r.denominator), True),
+        source,
+    ]
 
 
 #: actions that work on the chosen measure: disabled until one is chosen
@@ -52,8 +71,8 @@ class MeasuresPage(Page):
         self.table = RecordsView(
             [
                 Column("Measure", lambda m: m.title),
-                Column("Latest", lambda m: percent(_latest(m)[1], _latest(m)[2]) if m.months else "", True),
-                Column("Goal", lambda m: f"{m.target}%" if m.target else ""),
+                Column("Latest", lambda m: m.latest, True),
+                Column("Goal", lambda m: "" if not m.target else m.target if m.continuous else f"{m.target}%"),
                 Column("Months", lambda m: len(m.months), True),
             ],
             splitter,
@@ -73,6 +92,7 @@ class MeasuresPage(Page):
                 ("note", "Note…", "Alt+N", self.add_note),
                 ("baseline", "Baseline…", "Alt+B", self.choose_baseline),
                 ("enter", "Enter a month…", "Alt+M", self.enter_month),
+                ("thresholds", "Thresholds…", "Alt+T", self.edit_thresholds),
                 ("export", "Export…", "Ctrl+E", self.export),
                 ("print", "Print chart…", "Ctrl+P", self.print_chart),
                 ("all", "All measures", "Alt+A", self.show_all),
@@ -89,18 +109,7 @@ class MeasuresPage(Page):
         column.addWidget(self.point_info)
         self.reading = detail_pane(right)
         column.addWidget(self.reading)
-        self.months = RecordsView(
-            [
-                Column("Month", lambda r: Month.of(r.month)),
-                Column("Numerator", lambda r: r.numerator, True),
-                Column("Denominator", lambda r: "" if r.denominator is None else r.denominator, True),
-                Column("Percent", lambda r: percent(r.numerator, r.denominator), True),
-                Column(
-                    "Source", lambda r: {"computed": "computed", "entered": "entered by hand"}.get(r.source, r.source)
-                ),
-            ],
-            right,
-        )
+        self.months = RecordsView(month_columns(continuous=False), right)
         self.months_model = self.months.rows_model
         self.months.setMaximumHeight(180)
         column.addWidget(self.months, 1)
@@ -148,6 +157,13 @@ class MeasuresPage(Page):
         for key in NEEDS_CHART:
             self.actions_[key].setEnabled(False)
         self.actions_["enter"].setEnabled(code is not None)
+        adjustable = code is not None and bool(self.ctx.measures.thresholds(code))
+        self.actions_["thresholds"].setEnabled(adjustable)
+        self.actions_["thresholds"].setToolTip(
+            "Set the thresholds this center counts with, where the network's own are not public"
+            if adjustable
+            else "This measure's definition is the network's own: there is no threshold a center sets for itself"
+        )
         self.actions_["all"].setEnabled(bool(self.model.rows) and not self._drawing_all)
         may_compute = self.ctx.actor is not None and self.ctx.actor.sees_patient_data
         self.actions_["compute"].setEnabled(may_compute)
@@ -176,15 +192,24 @@ class MeasuresPage(Page):
         for key in NEEDS_CHART:
             self.actions_[key].setEnabled(True)
         self.chart_view.show_chart(self.chart.spec)
+        self.months_model.columns = month_columns(self.chart.measure.continuous)
         self.months_model.set_rows(self.chart.values)
         self.reading.setText(self._reading())
 
     def _reading(self) -> str:
         chart = self.chart
         m = chart.measure
-        lines = [f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, out of {escape(m.denominator_text.lower())}."]
+        joiner = "among" if m.continuous else "out of"
+        lines = [
+            f"<b>{escape(m.title)}</b>: {escape(m.numerator_text)}, {joiner} {escape(m.denominator_text.lower())}."
+        ]
         if chart.source:
             lines.append(f"Definition: {escape(chart.source)}.")
+        for t in chart.own_thresholds:
+            lines.append(
+                f"<b>This center counts with its own threshold</b>: {escape(t.label)} {t.in_use:g} (the library's "
+                f"default is {t.default:g}), because {escape(t.reason or '')}."
+            )
         if chart.months_before_data:
             lines.append(
                 f"The chart starts in {stored_month(chart.months[0])}, the first month with data; the "
@@ -220,15 +245,20 @@ class MeasuresPage(Page):
         unit = "%" if self.chart.measure.percent else ""
 
         def fmt(v):
-            return "–" if v is None else f"{v:.1f}{unit}"
+            if v is None:
+                return "–"
+            return f"{v:.1f}{unit}" if unit else f"{v:.2f}".rstrip("0").rstrip(".")
 
         if not self.chart.reported(value):
-            self.point_info.setText(
-                f"<b>{stored_month(value.month)}</b>: {value.denominator or 0} responses, fewer than "
-                f"{self.chart.min_denominator}: not reported"
-            )
+            self.point_info.setText(f"<b>{stored_month(value.month)}</b>: {self._too_few(value)}")
             return
-        counts = f"{value.numerator} of {value.denominator}" if value.denominator is not None else f"{value.numerator}"
+        if self.chart.measure.continuous:
+            of = f" of {value.denominator}" if value.denominator is not None else ""
+            counts = f"{self.chart.measure.unit} from {value.numerator}{of} patients with a reading"
+        else:
+            counts = (
+                f"{value.numerator} of {value.denominator}" if value.denominator is not None else f"{value.numerator}"
+            )
         limits = f", limits {fmt(point.lcl)} to {fmt(point.ucl)}" if point.ucl is not None else ""
         flags = " · beyond the limits" if point.sigma_signal else ""
         flags += " · excluded from the calculations" if not point.include else ""
@@ -240,6 +270,18 @@ class MeasuresPage(Page):
             model_row = next((r for r, v in enumerate(self.months_model.rows) if v.month == value.month), None)
             if model_row is not None:
                 self.months.selectRow(model_row)
+
+    def _too_few(self, value) -> str:
+        """Why a month is not reported: too few patients with a reading, or too small a denominator."""
+        chart = self.chart
+        if chart.measure.continuous:
+            return (
+                f"{value.numerator} patient(s) with a reading, fewer than {chart.min_values}: too few to report"
+                if chart.min_values
+                else "no patient had a reading"
+            )
+        noun = chart.measure.denominator_text.split(" ")[0].lower() or "counted"
+        return f"{value.denominator or 0} {noun}, fewer than {chart.min_denominator}: too few to report"
 
     # -- actions ---------------------------------------------------------------------------------------------------
 
@@ -265,6 +307,14 @@ class MeasuresPage(Page):
         if self.chart is not None:
             c = self.chart
             self._run(BaselineDialog(self.ctx, c.measure, c.months, c.freeze, c.baseline_chosen, self))
+
+    def edit_thresholds(self) -> None:
+        from lhn_desktop.gui.measure_dialogs import ThresholdsDialog
+
+        code = self.current_code()
+        if code is None:
+            return
+        self._run(ThresholdsDialog(self.ctx, self.ctx.measures.get(code), self))
 
     def enter_month(self) -> None:
         from lhn_desktop.gui.measure_dialogs import EnterMonthDialog

@@ -13,6 +13,7 @@ from lhn_desktop.services.demo.patients import CenterSimulator, PatientHistory
 from lhn_desktop.services.facts import PatientFacts, fill, inactive_from
 from lhn_desktop.services.measure_library import (
     ClinicalData,
+    MeasureSpec,
     build_clinical_data,
     count_month,
     definition_id,
@@ -20,17 +21,25 @@ from lhn_desktop.services.measure_library import (
     value_id,
 )
 
+#: the demo center's patients have IBD: its measures are the IBD pack's and those of every center
+DEMO_PACK = "ibd"
+
+
+def demo_measures() -> list[MeasureSpec]:
+    """The library's measures that count the demo's patients (another network's, such as CF, count nobody here)."""
+    return [spec for spec in load_library().measures if spec.pack in (None, DEMO_PACK)]
+
 
 def measure_definitions(gen: CenterSimulator, existing: dict[str, MeasureDefinition]) -> list[MeasureDefinition]:
     """The shipped library's measures; definitions the database already holds are reused, not duplicated."""
     out = []
-    for spec in load_library().measures:
+    for spec in demo_measures():
         gen.new_id()  # drawn as before, so the random stream (and the whole demo) stays the same
         out.append(existing.get(spec.code) or MeasureDefinition(
-            id=definition_id(spec.code), code=spec.code, title=spec.title, kind="proportion", chart_type=spec.chart,
+            id=definition_id(spec.code), code=spec.code, title=spec.title, kind=spec.kind, chart_type=spec.chart,
             numerator=spec.numerator_text, denominator=spec.denominator_text, lookback_days=spec.lookback_days,
             direction=spec.direction, target=None if spec.target is None else f"{spec.target:g}", owner="network",
-            version=spec.version,
+            version=spec.version, unit=spec.unit,
         ))  # fmt: skip
     return out
 
@@ -65,7 +74,7 @@ def measure_values(
     data = clinical_data(histories)
     values, percent = [], {}
     for month, first, last in last_months(today):
-        for spec in load_library().measures:
+        for spec in demo_measures():
             num, den = count_month(spec, data, first, last)
             values.append(MeasureValue(id=value_id(site, spec.code, month), measure_id=by_code[spec.code].id,
                                        site_code=site, month=month, numerator=num, denominator=den,

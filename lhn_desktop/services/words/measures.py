@@ -49,13 +49,22 @@ def chart_note(on: date, text: str) -> str:
 
 
 def chart_subtitle(
-    chart: str, first: str, last: str, baseline_last: str | None, numerator: str, denominator: str
+    chart: str,
+    first: str,
+    last: str,
+    baseline_last: str | None,
+    numerator: str,
+    denominator: str,
+    *,
+    among: bool = False,
 ) -> str:
-    """ "p chart · Jan 2025 to Dec 2026 · baseline Jan 2025 to Jun 2025 · each point: visits ..., out of ..."."""
+    """ "p chart · Jan 2025 to Dec 2026 · baseline Jan 2025 to Jun 2025 · each point: visits ..., out of ...";
+    a continuous measure's point is a median or mean "among" its population."""
     kind = CHART_KINDS.get(chart, f"{chart} chart")
     baseline = f" · baseline {first} to {baseline_last}" if baseline_last else ""
+    joiner = "among" if among else "out of"
     return (
-        f"{kind} · {first} to {last}{baseline} · each point: {_lower_first(numerator)}, out of "
+        f"{kind} · {first} to {last}{baseline} · each point: {_lower_first(numerator)}, {joiner} "
         f"{_lower_first(denominator)}"
     )
 
