@@ -8,7 +8,7 @@ two are run interleaved, several times each; the medians are compared.
 
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
 ``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
-encryption: see ``bench/encryption.py``
+encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``
 (each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
@@ -132,7 +132,7 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
-BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption")
+BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption", "measures")
 
 
 def main() -> int:
@@ -175,6 +175,10 @@ def main() -> int:
 
     if "encryption" in chosen:
         bench_encryption(args.reps)
+    from measures import bench_measures  # bench/measures.py: every measure, 36 months, against raw SQL
+
+    if "measures" in chosen:
+        bench_measures(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

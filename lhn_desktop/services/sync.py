@@ -606,9 +606,14 @@ def _findings(text: str, known: KnownIdentifiers | None = None) -> tuple[str, ..
 
 
 def _small_denominators(rows: list[dict]) -> list[str]:
+    """Months counted from fewer patients than the small-cell threshold: a small denominator, or a continuous
+    measure's median or mean from few patients (from one patient it is that patient's own reading)."""
     months = {r["id"]: r["v"] for r in rows if r["field"] == "month"}
+    with_value = {r["id"] for r in rows if r["field"] == "value" and r["v"] is not None}
     out = []
     for r in rows:
         if r["field"] == "denominator" and isinstance(r["v"], int) and 0 < r["v"] < SMALL_CELL:
             out.append(words.small_denominator(months.get(r["id"]), r["v"], SMALL_CELL))
+        if r["field"] == "numerator" and r["id"] in with_value and isinstance(r["v"], int) and r["v"] < SMALL_CELL:
+            out.append(words.small_value(months.get(r["id"]), r["v"], SMALL_CELL))
     return sorted(out)

@@ -200,3 +200,17 @@ def test_a_network_bundle_meant_for_another_center_is_refused(network, tmp_path:
     with pytest.raises(BundleRejected) as caught:
         SyncService(b).import_bundle(ADMIN, path, None)
     assert caught.value.code == "E_WRONG_AUDIENCE"
+
+
+def test_the_export_review_warns_of_a_median_from_few_patients(network):
+    from lhn_desktop.services.measures import MeasureService
+
+    _a, b, _ncc = network
+    measures = MeasureService(b, today=lambda: date(2026, 3, 5))
+    measures.install_library(ADMIN)
+    measures.enter_value(ADMIN, "cf_fev1_median", "2026-01", 3, 40, 88.5)  # 3 readings: nearly individual values
+    measures.enter_value(ADMIN, "cf_fev1_median", "2026-02", 12, 40, 90.0)
+    warnings = SyncService(b).preview(ADMIN, "network").warnings
+    assert [w for w in warnings if "median" in w] == [
+        "2026-01: a median or mean from 3 patient(s) is below 11; the network will not show it to other centers."
+    ]

@@ -54,6 +54,7 @@ def test_the_shipped_library_has_the_network_measures():
     }
     for m in SHIPPED.measures:
         assert m.version >= 1 and m.numerator_text and m.denominator_text and m.direction in ("up", "down")
+        assert m.source, f"{m.code} says where its definition comes from"
 
 
 def _library_with(**changes) -> str:
@@ -305,4 +306,4 @@ def test_collaborate_top_box_counts_complete_responses_and_hides_small_months(se
 
 def test_a_chart_says_where_its_definition_and_threshold_come_from(service: MeasureService):
     assert "network's own" in (service.chart("satisfactory_growth").source or "")
-    assert service.chart("remission_pga").source is None  # written before definitions named their source
+    assert (service.chart("remission_pga").source or "").startswith("ImproveCareNow: remission by physician global")

@@ -60,6 +60,13 @@ def small_denominator(month: str | None, denominator: int, minimum: int) -> str:
     )
 
 
+def small_value(month: str | None, patients: int, minimum: int) -> str:
+    return (
+        f"{month or 'a month'}: a median or mean from {patients} patient(s) is below {minimum}; the network will not "
+        "show it to other centers."
+    )
+
+
 def month_record(month: object | None) -> str:
     """A monthly measure value as a conflict names it."""
     return f"month {month}" if month else "a month"
