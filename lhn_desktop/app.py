@@ -24,6 +24,7 @@ from lhn_desktop.services.goals import GoalService
 from lhn_desktop.services.improvement import ImprovementService
 from lhn_desktop.services.maintenance import MaintenanceService
 from lhn_desktop.services.measures import MeasureService
+from lhn_desktop.services.network import NetworkService
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.patients import PatientService
 from lhn_desktop.services.planning import PlanningService
@@ -107,6 +108,7 @@ class AppContext:
         self.ehr = EhrService(self.db, today=self.today, mappings_file=self.dirs.config / "csv_mappings.json")
         self.overview = OverviewService(self.db, today=self.today)
         self.measures = MeasureService(self.db, today=self.today)
+        self.network = NetworkService(self.db, today=self.today)
         self.planning = PlanningService(self.db, today=self.today)
         self.schedule = ScheduleService(self.db, today=self.today)
         self.goals = GoalService(self.db, today=self.today)
@@ -186,6 +188,12 @@ class AppContext:
         from lhn_desktop.services.center import set_clinic_phone
 
         return set_clinic_phone(self.db, self.actor, phone)
+
+    def set_named_in_network(self, named: bool) -> CenterInfo:
+        """Whether the other centers see this center's name in network comparisons (otherwise a stable code)."""
+        from lhn_desktop.services.center import set_named_in_network
+
+        return set_named_in_network(self.db, self.actor, named)
 
     def close(self) -> None:
         self.db.close()

@@ -28,6 +28,8 @@ OUTSIDE = "#c0392b"
 TARGET = "#2e8b57"
 BASELINE = "#eef2f6"
 NOTE = "#6c5b7b"
+NETWORK = "#c9d6e3"
+NETWORK_LINE = "#7d8fa1"
 EXPORT_FORMATS = (".png", ".svg", ".pdf")
 
 
@@ -49,6 +51,8 @@ class ChartMarks:
     source: str = ""
     #: the values count whole things (people, events): the y axis is marked in whole numbers only
     whole: bool = False
+    #: the network behind the chart: (median, first quartile, third quartile) of the centers for each point
+    band: Sequence[tuple[float | None, ...]] | None = None
 
 
 def _nan(v: float | None) -> float:
@@ -98,6 +102,8 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
                 sx, sy = _steps(values)
                 ax.plot([x + lo for x in sx], sy, color=LIMIT, linewidth=0.9, linestyle=":", zorder=2)
 
+    if marks.band:
+        _draw_band(ax, marks.band, compact)
     ax.plot(xs, ys, color=DATA, linewidth=1.3, marker="o", markersize=3.5 if compact else 4.5, zorder=3,
             linestyle="none" if result.dots_only else "-")  # fmt: skip
     excluded = [i for i, p in enumerate(points) if not p.include and p.y is not None]
@@ -163,6 +169,21 @@ def draw(ax: Axes, result: SpcResult, marks: ChartMarks, *, compact: bool = Fals
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(marks.title, fontsize=small + (1 if compact else 3), loc="left", pad=14 if marks.notes else 6,
                  parse_math=False)  # fmt: skip
+
+
+def _draw_band(ax: Axes, band: Sequence[tuple[float | None, ...]], compact: bool) -> None:
+    """The network's middle half of centers (first to third quartile) shaded, and its median dashed."""
+    xs = list(range(len(band)))
+    lows = [_nan(b[1]) for b in band]
+    highs = [_nan(b[2]) for b in band]
+    medians = [_nan(b[0]) for b in band]
+    ax.fill_between(xs, lows, highs, color=NETWORK, alpha=0.35, linewidth=0, zorder=0.5)
+    ax.plot(xs, medians, color=NETWORK_LINE, linewidth=1.0, linestyle=(0, (4, 2)), zorder=1)
+    shown = [i for i, m in enumerate(medians) if not math.isnan(m)]
+    if shown and not compact:
+        last = shown[-1]
+        ax.annotate("network median, middle half of centers", (last, medians[last]), xytext=(0, -10),
+                    textcoords="offset points", ha="right", fontsize=7, color=NETWORK_LINE)  # fmt: skip
 
 
 def _legend_lines(result: SpcResult, marks: ChartMarks) -> str:

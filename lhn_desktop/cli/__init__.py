@@ -136,8 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.center:center_show")
     q = center.add_parser("set", help="change the center's details")
-    q.add_argument("--clinic-phone", required=True, metavar="NUMBER",
+    q.add_argument("--clinic-phone", metavar="NUMBER",
                    help="the number families call between visits, on the visit summary ('' clears it)")  # fmt: skip
+    q.add_argument(
+        "--named-in-network",
+        choices=("yes", "no"),
+        help="show this center's name to the other centers in network comparisons (default: a code)",
+    )
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.center:center_set")
@@ -312,6 +317,29 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(q)
     _json_option(q)
     q.set_defaults(handler="lhn_desktop.cli.measures:render")
+
+    p = sub.add_parser("network", help="compare the centers of the network (at the coordinating center or a center)")
+    network = p.add_subparsers(dest="network_command", metavar="ACTION", required=True)
+    q = network.add_parser(
+        "compare",
+        help="each center against the network for one measure, with funnel plot limits",
+        description="At the coordinating center: every center's values. At a center: its own values beside what the "
+        "coordinating center sent back (other centers under a code, small counts hidden). Without --from and --to, "
+        "the latest month.",
+    )
+    q.add_argument("--measure", required=True, metavar="CODE", help="the measure (see 'lhn-desktop measures list')")
+    q.add_argument("--from", dest="first", metavar="YYYY-MM", help="the period's first month")
+    q.add_argument("--to", dest="last", metavar="YYYY-MM", help="the period's last month")
+    q.add_argument("--funnel", metavar="FILE", help="also draw the funnel plot to FILE.png, .svg or .pdf")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.network:compare")
+    q = network.add_parser("report", help="the monthly network report (PDF), at the coordinating center")
+    q.add_argument("--month", required=True, metavar="YYYY-MM")
+    q.add_argument("--pdf", required=True, metavar="FILE")
+    _db_option(q)
+    _json_option(q)
+    q.set_defaults(handler="lhn_desktop.cli.network:report")
 
     p = sub.add_parser("measures", help="compute, list or enter monthly measure values")
     measures = p.add_subparsers(dest="measures_command", metavar="ACTION", required=True)

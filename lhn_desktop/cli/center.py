@@ -136,12 +136,20 @@ def team_add(args: argparse.Namespace) -> int:
 
 def _center_summary(info) -> dict:
     return {"site_code": info.site_code, "site_name": info.site_name, "network": info.network,
-            "clinic_phone": info.clinic_phone}  # fmt: skip
+            "clinic_phone": info.clinic_phone, "named_in_network": info.named_in_network}  # fmt: skip
 
 
 def _print_center(info) -> None:
     emit(f"{info.site_name} ({info.site_code})" + (f", network {info.network}" if info.network else ""))
     emit(f"Clinic phone for families: {info.clinic_phone or 'not set (lhn-desktop center set --clinic-phone NUMBER)'}")
+    emit(
+        "In network comparisons the other centers see "
+        + (
+            "this center's name."
+            if info.named_in_network
+            else "a code, not this center's name (lhn-desktop center set --named-in-network yes to show it)."
+        )
+    )
 
 
 def _center_command(args: argparse.Namespace, act) -> int:
@@ -162,7 +170,20 @@ def center_show(args: argparse.Namespace) -> int:
 
 
 def center_set(args: argparse.Namespace) -> int:
-    return _center_command(args, lambda ctx: ctx.set_clinic_phone(args.clinic_phone))
+    from lhn_desktop.errors import ValidationError
+
+    if args.clinic_phone is None and args.named_in_network is None:
+        raise ValidationError("Say what to change: --clinic-phone NUMBER, --named-in-network yes|no, or both.")
+
+    def change(ctx):
+        info = ctx.center()
+        if args.clinic_phone is not None:
+            info = ctx.set_clinic_phone(args.clinic_phone)
+        if args.named_in_network is not None:
+            info = ctx.set_named_in_network(args.named_in_network == "yes")
+        return info
+
+    return _center_command(args, change)
 
 
 def team_reset_pin(args: argparse.Namespace) -> int:

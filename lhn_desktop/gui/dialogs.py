@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -340,6 +341,16 @@ class CenterDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note("Printed on every visit summary, so families know whom to call between visits. It "
                               "stays at this center: network bundles never carry it.", self))  # fmt: skip
+        self.named = QCheckBox("Show our &name to the other centers in network comparisons", self)
+        self.named.setChecked(info.named_in_network)
+        layout.addWidget(self.named)
+        layout.addWidget(
+            note(
+                "Otherwise the other centers see this center under a code, such as \u201cCenter 17\u201d. The choice "
+                "reaches the coordinating center with the next network bundle.",
+                self,
+            )
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
                                    parent=self)  # fmt: skip
         buttons.accepted.connect(self._save)
@@ -349,6 +360,8 @@ class CenterDialog(QDialog):
     def _save(self) -> None:
         try:
             self.ctx.set_clinic_phone(self.phone.text())
+            if self.named.isChecked() != self.ctx.center().named_in_network:
+                self.ctx.set_named_in_network(self.named.isChecked())
         except LhnError as exc:  # the dialog stays open with what was typed
             show_error(self, exc)
             self.phone.setFocus()

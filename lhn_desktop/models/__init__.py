@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from lhn_desktop.models import commons, goals, improvement, measures, patients, planning, sync, team
+from lhn_desktop.models import commons, goals, improvement, measures, network, patients, planning, sync, team
 from lhn_desktop.models.base import Base, Syncable
 
-__all__ = ["Base", "Syncable", "commons", "goals", "improvement", "measures", "patients", "planning", "sync", "team"]
+__all__ = [
+    "Base", "Syncable", "commons", "goals", "improvement", "measures", "network", "patients", "planning", "sync",
+    "team",
+]  # fmt: skip
 
 
 def syncable_models() -> list[type[Syncable]]:

@@ -56,6 +56,8 @@ class Site(Syncable, Base):
     network: Mapped[str | None] = mapped_column(String(100))
     #: the number families call between visits (printed on the visit summary); stays home
     clinic_phone: Mapped[str | None] = mapped_column(String(40))
+    #: the center chose to be shown to the other centers by its name rather than a code ("Center 17")
+    named_in_network: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class TeamMember(Syncable, Base):

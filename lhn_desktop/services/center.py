@@ -131,6 +131,7 @@ def center_info(db: Database) -> CenterInfo:
             fingerprint=fingerprint(node.public_key, node.site_code),
             db_path=str(Path(db.path)),
             clinic_phone=site.clinic_phone,
+            named_in_network=bool(site.named_in_network),
             encrypted=encrypted,
             key_kept_in=custody.where_kept(db.path) if encrypted else None,
         )
@@ -147,6 +148,18 @@ def set_clinic_phone(db: Database, actor: Actor, phone: str | None) -> CenterInf
     node = db.local_node()
     with db.write(actor) as s:
         s.scalars(select(Site).where(Site.code == node.site_code)).one().clinic_phone = value
+    return center_info(db)
+
+
+def set_named_in_network(db: Database, actor: Actor, named: bool) -> CenterInfo:
+    """Whether the other centers see this center's name in the network's comparisons (otherwise a stable code,
+    "Center 17"); the choice travels to the coordinating center in the next network bundle."""
+    from lhn_desktop.access import require_patient_access
+
+    require_patient_access(actor)  # a decision for the center's clinical team, not made for it
+    node = db.local_node()
+    with db.write(actor) as s:
+        s.scalars(select(Site).where(Site.code == node.site_code)).one().named_in_network = bool(named)
     return center_info(db)
 
 

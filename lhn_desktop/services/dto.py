@@ -19,6 +19,7 @@ class CenterInfo:
     encrypted: bool = False  # the database is encrypted at rest (SQLCipher)
     key_kept_in: str | None = None  # where this workstation keeps an encrypted database's key, in words
     recovery_key: str | None = None  # only when the database was just made: shown once, kept nowhere
+    named_in_network: bool = False  # the other centers see this center's name in comparisons, not "Center 17"
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,6 +160,8 @@ class ChartData:
     min_values: int | None = None
     #: thresholds this center set for itself (only those it changed)
     own_thresholds: list[Threshold] = field(default_factory=list)
+    #: the network's (median, q1, q3) of the centers by month, as the coordinating center sent them
+    band: list[tuple[float | None, ...]] | None = None
 
     def reported(self, value: MonthValue) -> bool:
         return _reported(value, self.measure, self.min_denominator, self.min_values)
@@ -281,8 +283,9 @@ class MeasureService:
             return _get(s, code)
 
     def values(self, code: str) -> list[MonthValue]:
+        """This center's monthly values; at the coordinating center, the network's (every center's counts added)."""
         with self.db.read() as s:
-            return _values(s, _get(s, code))
+            return _values(s, _get(s, code), self.db.local_node().site_code)
 
     # -- computing and entering --------------------------------------------------------------------------------
 
@@ -314,6 +317,11 @@ class MeasureService:
         from lhn_desktop.services import measure_library as lib  # pydantic: only when needed
 
         require_patient_access(actor)  # reads patient-level records, writes only counts
+        if self.db.local_node().site_code == "ncc":
+            raise ValidationError(
+                "The coordinating center holds no patient records, so there is nothing to count here: its measures "
+                "are the centers' values, which arrive in their network bundles."
+            )
         if not 1 <= months <= 120:
             raise ValidationError("Compute between 1 and 120 months.")
         self.install_library(actor)
@@ -637,9 +645,11 @@ class MeasureService:
         Everything it shows is read in one transaction: the measure, its values and its notes and phases."""
         with self.db.read() as s:
             measure = _get(s, code)
-            stored = _values(s, measure)
+            stored = _values(s, measure, self.db.local_node().site_code)
             annotations = _annotations(s, measure)
+            whole_band = _network_band(s, measure, [v.month for v in stored])
         values, skipped, minimum, min_values = self._charted_values(measure, stored)
+        band = whole_band[skipped:] if whole_band else None
         months = [v.month for v in values]
         phases = [a for a in annotations if a.kind == "phase"]
         cuts = sorted({_index_from(months, a.on_date) for a in phases} - {0, len(months)})
@@ -688,7 +698,7 @@ class MeasureService:
         source = spec.source if spec is not None else None
         own = [t for t in self.thresholds(code) if t.value is not None] if spec is not None and spec.adjustable else []
         return ChartData(measure, values, request, result, freeze, chosen is not None, phases, notes, minimum, skipped,
-                         source, min_values, own)  # fmt: skip
+                         source, min_values, own, band)  # fmt: skip
 
     def export_source(self) -> str:
         """Who made an exported chart and when: the center's name and today's date."""
@@ -789,9 +799,49 @@ def _get(s: Session, code: str) -> MeasureInfo:
     return _info(d)
 
 
-def _values(s: Session, measure: MeasureInfo) -> list[MonthValue]:
-    rows = s.scalars(select(MeasureValue).where(MeasureValue.measure_id == measure.id).order_by(MeasureValue.month))
-    return [MonthValue(v.month, v.numerator, v.denominator, v.source, _float(v.value)) for v in rows]
+def _values(s: Session, measure: MeasureInfo, site: str) -> list[MonthValue]:
+    """A center's own months; at the coordinating center (``ncc``) the network's: each month's counts added over
+    the centers (a continuous measure's value: the median of the centers' values)."""
+    if site != "ncc":
+        rows = s.scalars(
+            select(MeasureValue)
+            .where(MeasureValue.measure_id == measure.id, MeasureValue.site_code == site)
+            .order_by(MeasureValue.month)
+        )
+        return [MonthValue(v.month, v.numerator, v.denominator, v.source, _float(v.value)) for v in rows]
+    import statistics
+
+    by_month: dict[str, list[MeasureValue]] = {}
+    others = select(MeasureValue).where(MeasureValue.measure_id == measure.id, MeasureValue.site_code != site)
+    for v in s.scalars(others):
+        by_month.setdefault(v.month, []).append(v)
+    out = []
+    for month, values in sorted(by_month.items()):
+        readings = [float(v.value) for v in values if v.value is not None]
+        out.append(MonthValue(
+            month, sum(v.numerator for v in values), sum(v.denominator or 0 for v in values), "network",
+            statistics.median(readings) if measure.continuous and readings else None,
+        ))  # fmt: skip
+    return out
+
+
+def _network_band(s: Session, measure: MeasureInfo, months: list[str]) -> list[tuple[float | None, ...]] | None:
+    """The network's (median, first quartile, third quartile) of the centers for each month, in the chart's unit,
+    as the coordinating center sent them; None when it has sent none."""
+    from lhn_desktop.models.network import NetworkValue
+
+    rows = {r.month: r for r in s.scalars(select(NetworkValue).where(NetworkValue.measure_id == measure.id,
+                                                                     NetworkValue.center.is_(None)))}  # fmt: skip
+    if not rows:
+        return None
+    scale = 100.0 if measure.percent else 1.0
+
+    def shown(text: str | None) -> float | None:
+        value = _float(text)
+        return None if value is None else value * scale
+
+    return [(shown(rows[m].median), shown(rows[m].q1), shown(rows[m].q3)) if m in rows else (None, None, None)
+            for m in months]  # fmt: skip
 
 
 def _annotations(s: Session, measure: MeasureInfo) -> list[Annotation]:
@@ -889,6 +939,7 @@ def chart_marks(chart: ChartData) -> ChartMarks:
         notes=notes,
         phases=[p for p in phases if 0 < p[0] < len(months)],
         percent=m.percent,
+        band=chart.band,
         subtitle=words.chart_subtitle(
             m.chart,
             month_label(months[0]),

@@ -234,7 +234,10 @@ class SyncService:
             if entity not in NETWORK_FIELDS:
                 continue
             kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])]
-            if site == "ncc":  # the network relays every center's shared records, except the audience's own
+            if site == "ncc" and entity == "network_value":  # every center's coded row but the audience's own
+                about = {r["id"]: r["v"] for r in entity_rows if r["field"] == "about_site"}
+                kept = [r for r in kept if about.get(r["id"]) != audience]
+            elif site == "ncc":  # the network relays every center's shared records, except the audience's own
                 kept = [r for r in kept if r["owner"] != audience and not (entity == "measure_value"
                                                                           and r["owner"] != "ncc")]  # fmt: skip
             else:
@@ -333,6 +336,10 @@ class SyncService:
         member (not a partner) attests in words that it is not about a patient; the attestation is kept.
         """
         audience = self._audience("network", audience)
+        if self.db.local_node().site_code == "ncc":  # what goes back: the network's figures as they are now
+            from lhn_desktop.services.network import NetworkService
+
+            NetworkService(self.db).publish(actor)
         preview = self.preview(actor, "network", audience)
         note = (attestation or "").strip()
         if preview.blocked:

@@ -15,7 +15,7 @@ DELETED_FIELD = "_deleted"  # the delete marker every entity carries (store.capt
 #: Entity -> the fields a network bundle may carry (plus the delete marker).
 # fmt: off
 NETWORK_FIELDS: dict[str, frozenset[str]] = {
-    "site": frozenset({"code", "name", "network"}),
+    "site": frozenset({"code", "name", "network", "named_in_network"}),
     "resource": frozenset({
         "title", "kind", "summary", "body", "tags", "disease", "audience", "contributing_site", "contributor_role",
         "licence", "version", "published_on", "supersedes_id", "adapted_from_id", "attachment_name",
@@ -26,6 +26,9 @@ NETWORK_FIELDS: dict[str, frozenset[str]] = {
     "measure_definition": frozenset({
         "code", "title", "kind", "chart_type", "numerator", "denominator", "lookback_days", "direction",
         "target", "owner", "version", "unit",
+    }),
+    "network_value": frozenset({
+        "measure_id", "month", "center", "numerator", "denominator", "rate", "median", "q1", "q3", "centers",
     }),
 }
 # fmt: on
@@ -40,16 +43,17 @@ PATIENT_ENTITIES = frozenset({
 })
 NETWORK_REFUSED_ENTITIES = PATIENT_ENTITIES | {
     "team_member", "improvement_goal", "improvement_goal_measure", "driver_node", "pdsa_cycle", "progress_score",
-    "chart_annotation", "checklist_rule", "measure_setting",
+    "chart_annotation", "checklist_rule", "measure_setting", "center_code",
 }
 # fmt: on
 NETWORK_REFUSED_FIELDS: dict[str, frozenset[str]] = {
     "usage_event": frozenset({"member_id"}),
     "site": frozenset({"clinic_phone"}),  # for the center's own families; the network has no use for it
+    "network_value": frozenset({"about_site"}),  # which center a coded row is about stays at the coordinator
 }
 
 #: Entities only the network coordinating center may author (SYNC.md 0.6).
-NCC_ONLY = frozenset({"measure_definition"})
+NCC_ONLY = frozenset({"measure_definition", "network_value"})
 
 #: Every field that leaves in a network bundle is either scanned by the free-text gate and listed in the export
 #: review (NETWORK_TEXT), or holds a structured value of a shape the export checks (NETWORK_STRUCTURED: an id, a
@@ -65,15 +69,18 @@ NETWORK_TEXT: dict[str, tuple[str, ...]] = {
     "measure_value": (),
     "measure_definition": ("code", "title", "numerator", "denominator", "kind", "chart_type", "direction", "target",
                            "owner", "unit"),
+    "network_value": ("center",),
 }
 NETWORK_STRUCTURED: dict[str, dict[str, str]] = {
-    "site": {},
+    "site": {"named_in_network": "flag"},
     "resource": {"version": "number", "published_on": "date", "supersedes_id": "id", "adapted_from_id": "id",
                  "attachment_sha256": "sha256", "attachment_bytes": "number"},
     "usage_event": {"resource_id": "id", "at": "datetime", "kind": "usage"},
     "measure_value": {"measure_id": "id", "month": "month", "numerator": "number", "denominator": "number",
                       "value": "decimal", "site_code": "site", "source": "source"},
     "measure_definition": {"lookback_days": "number", "version": "number"},
+    "network_value": {"measure_id": "id", "month": "month", "numerator": "number", "denominator": "number",
+                      "rate": "decimal", "median": "decimal", "q1": "decimal", "q3": "decimal", "centers": "number"},
 }
 # fmt: on
 
@@ -86,6 +93,7 @@ _SHAPES = {
     "site": re.compile(r"[a-z0-9][a-z0-9-]{0,39}"),
     "usage": re.compile(r"viewed|adopted|adapted"),
     "source": re.compile(r"computed|entered|network|adjusted"),
+    "flag": re.compile(r"true|false"),
     "decimal": re.compile(r"-?\d{1,6}(?:\.\d{1,4})?"),
 }
 

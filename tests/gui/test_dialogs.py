@@ -161,3 +161,20 @@ def test_a_partner_may_go_on_without_a_pin_but_two_different_ones_are_refused(qt
     dialog.again.clear()
     dialog._accept_selected()
     assert dialog.result() == QDialog.DialogCode.Accepted and not ctx.team.get_member(partner.id).has_secret
+
+
+def test_a_center_chooses_to_be_named_in_network_comparisons(qtbot, ctx) -> None:
+    from lhn_desktop.gui.dialogs import CenterDialog
+    from tests.gui.conftest import screenshot
+
+    dialog = CenterDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert not dialog.named.isChecked()
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Tab)
+    qtbot.keyClick(dialog.named, Qt.Key.Key_Space)  # Tab to the box, Space ticks it
+    screenshot(dialog, "center_details_named")
+    dialog._save()
+    assert dialog.result() == QDialog.DialogCode.Accepted and ctx.center().named_in_network is True

@@ -96,6 +96,7 @@ class MeasuresPage(Page):
                 ("export", "Export…", "Ctrl+E", self.export),
                 ("print", "Print chart…", "Ctrl+P", self.print_chart),
                 ("all", "All measures", "Alt+A", self.show_all),
+                ("network", "Compare centers…", "Alt+W", self.compare_centers),
                 ("compute", "Compute now", "F5", self.compute),
             ),
         )
@@ -157,6 +158,7 @@ class MeasuresPage(Page):
         for key in NEEDS_CHART:
             self.actions_[key].setEnabled(False)
         self.actions_["enter"].setEnabled(code is not None)
+        self.actions_["network"].setEnabled(code is not None)
         adjustable = code is not None and bool(self.ctx.measures.thresholds(code))
         self.actions_["thresholds"].setEnabled(adjustable)
         self.actions_["thresholds"].setToolTip(
@@ -205,6 +207,15 @@ class MeasuresPage(Page):
         ]
         if chart.source:
             lines.append(f"Definition: {escape(chart.source)}.")
+        latest_band = next(((m, b) for m, b in zip(reversed(chart.months), reversed(chart.band or []), strict=False)
+                            if b[0] is not None), None)  # fmt: skip
+        if latest_band is not None:
+            month, (median, q1, q3) = latest_band
+            unit = "%" if m.percent else ""
+            lines.append(
+                f"Network, as the coordinating center sent it: in {stored_month(month)} the median center was at "
+                f"{median:.1f}{unit}, the middle half from {q1:.1f}{unit} to {q3:.1f}{unit} (the shaded band)."
+            )
         for t in chart.own_thresholds:
             lines.append(
                 f"<b>This center counts with its own threshold</b>: {escape(t.label)} {t.in_use:g} (the library's "
@@ -307,6 +318,13 @@ class MeasuresPage(Page):
         if self.chart is not None:
             c = self.chart
             self._run(BaselineDialog(self.ctx, c.measure, c.months, c.freeze, c.baseline_chosen, self))
+
+    def compare_centers(self) -> None:
+        from lhn_desktop.gui.network_dialog import NetworkDialog
+
+        code = self.current_code()
+        if code is not None:
+            NetworkDialog(self.ctx, self.ctx.measures.get(code), self).exec()
 
     def edit_thresholds(self) -> None:
         from lhn_desktop.gui.measure_dialogs import ThresholdsDialog

@@ -1,0 +1,94 @@
+"""Compare centers, in the window: the coordinating center's funnel plot, numbers, every center's chart and the
+center-by-month table; a center's chart with the network's band behind it and its own funnel plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from lhn_desktop.app import AppContext
+from lhn_desktop.gui.pages.measures import MeasuresPage
+from lhn_desktop.services.team import TeamService
+from tests.gui.conftest import make_window, screenshot, when_dialog_opens
+from tests.sync.test_network_comparison import TODAY, _round_trip, network  # noqa: F401 (the fixture)
+
+
+def _open(db, qtbot):
+    path = db.path
+    db.close()  # the window opens the file itself
+    ctx = AppContext.open(str(path), exclusive=True, today=lambda: TODAY)
+    member = TeamService(ctx.db).add_member(ctx.actor, "Dr. Robin Sample", "physician")
+    ctx.sign_in(member.id, "tester")
+    window = make_window(qtbot, ctx)
+    qtbot.waitUntil(window.isActiveWindow)  # keys go to the page only once the window is active
+    window.go_to(MeasuresPage)
+    page = window.stack.currentWidget()
+    assert isinstance(page, MeasuresPage)
+    row = next(k for k, m in enumerate(page.model.rows) if m.code == "remission_pga")
+    page.table.selectRow(row)
+    return ctx, window, page
+
+
+@pytest.fixture
+def sent(network, tmp_path: Path):  # noqa: F811 (the fixture imported above)
+    _round_trip(network, tmp_path)
+    return network
+
+
+def test_the_coordinator_compares_the_centers_by_keyboard(sent, qtbot) -> None:
+    ctx, _window, page = _open(sent["ncc"], qtbot)
+    try:
+        seen: dict = {}
+
+        def look(dialog: QDialog) -> None:
+            seen["tabs"] = [dialog.tabs.tabText(k) for k in range(dialog.tabs.count())]
+            seen["funnel"] = dialog.funnel_page.findChild(object, "funnel") is not None
+            seen["rows"] = [r[0] for r in dialog.table.rows_model.rows]
+            screenshot(dialog, "network_funnel_coordinator")
+            dialog.tabs.setCurrentIndex(3)
+            seen["months"] = [dialog.months_table.rows_model.headerData(k, Qt.Orientation.Horizontal)
+                              for k in range(3)]  # fmt: skip
+            seen["cells"] = dialog.months_table.rows_model.rows
+            screenshot(dialog, "network_table_coordinator")
+            dialog.tabs.setCurrentIndex(2)
+            screenshot(dialog, "network_centers_charts")
+            dialog.reject()
+
+        opened = when_dialog_opens(look)
+        assert page.actions_["network"].isEnabled()
+        page.table.setFocus()
+        qtbot.keyClick(page.table, Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+        assert opened
+        assert seen["tabs"] == ["&Funnel plot", "Centers' &numbers", "Every center's &chart", "By &month"]
+        assert seen["funnel"] and seen["rows"] == ["Network", "ctr-a", "ctr-b", "ctr-c"]
+        assert seen["months"] == ["Center", "Dec 2025", "Jan 2026"]
+        assert seen["cells"][0] == ("ctr-a", "28/58", "30/60")
+        # the coordinator's own chart is the network's, one point a month
+        assert page.chart is not None and page.chart.months == ["2025-12", "2026-01"]
+    finally:
+        ctx.close()
+
+
+def test_a_center_sees_the_network_band_and_itself_in_the_funnel(sent, qtbot) -> None:
+    ctx, window, page = _open(sent["ctr-a"], qtbot)
+    try:
+        assert page.chart is not None and page.chart.band is not None
+        qtbot.wait(100)  # the chart is drawn when the window next paints
+        screenshot(window, "network_band_center")
+        seen: dict = {}
+
+        def look(dialog: QDialog) -> None:
+            seen["rows"] = [r[0] for r in dialog.table.rows_model.rows]
+            seen["tabs"] = dialog.tabs.count()
+            screenshot(dialog, "network_funnel_center")
+            dialog.reject()
+
+        when_dialog_opens(look)
+        page.buttons["network"].click()
+        assert seen["tabs"] == 2  # no other center's chart or months at a center
+        assert seen["rows"] == ["Network", "Riverside", "Center 3", "Lakeside"]  # this center first
+    finally:
+        ctx.close()
