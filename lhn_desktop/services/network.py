@@ -53,6 +53,8 @@ K = suppress.DEFAULT_K
 #: a center's counts over the period: (center, numerator, denominator, value, this center)
 Counted = tuple[str, int | None, int | None, float | None, bool]
 #: populations that count events, whose months add up over a period
+#: the inputs each database's figures were last published from, in this process (see publish_if_changed)
+_PUBLISHED: dict[str, tuple[int, int]] = {}
 EVENT_POPULATIONS = frozenset({"visits_in_month", "collaborate_responses_in_month"})
 
 
@@ -393,6 +395,32 @@ class NetworkService:
                 codes[site] = max(codes.values(), default=0) + 1
                 s.add(CenterCode(id=natural_id(f"center-code/{site}"), site_code=site, number=codes[site]))
         return codes
+
+    def _inputs(self) -> tuple[int, int]:
+        """What the published figures are made from, in two counts: bundles imported, and the field versions of
+        the centers' months, sites and measures. Unchanged counts mean the figures are current."""
+        from sqlalchemy import func
+
+        from lhn_desktop.models.sync import SyncImportLog, SyncValue
+
+        with self.db.read() as s:
+            imports = s.scalar(select(func.count()).select_from(SyncImportLog)) or 0
+            versions = s.scalar(
+                select(func.count()).select_from(SyncValue)
+                .where(SyncValue.entity.in_(("measure_value", "site", "measure_definition")))
+            ) or 0  # fmt: skip
+        return imports, versions
+
+    def publish_if_changed(self, actor: Actor) -> int:
+        """Publish unless nothing the figures are made from has changed since this process last published them
+        (writing a bundle back to each of 300 centers publishes once, not 300 times)."""
+        key = str(self.db.path)
+        inputs = self._inputs()
+        if _PUBLISHED.get(key) == inputs:
+            return 0
+        changed = self.publish(actor)
+        _PUBLISHED[key] = inputs
+        return changed
 
     def publish(self, actor: Actor) -> int:
         """Write what the network sends back (``network_value``): every measure and month's aggregates and coded

@@ -227,8 +227,11 @@ class SyncService:
         workstation may send to ``audience`` (network). ``raw`` keeps center values as their stored JSON text."""
         if scope == "center":
             return sync_apply.export_rows(self.db, raw=raw)
-        rows = sync_apply.export_rows(self.db)
         site = self.db.local_node().site_code
+        # read only what may leave: the network's entities, and at the coordinating center only its own months
+        # (every center's months stay there; the network's figures go back as network_value instead)
+        owners = {"measure_value": ["ncc"]} if site == "ncc" else {e: [site] for e in NETWORK_FIELDS}
+        rows = sync_apply.export_rows(self.db, NETWORK_FIELDS, owners=owners)
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
             if entity not in NETWORK_FIELDS:
@@ -285,7 +288,9 @@ class SyncService:
         if scope == "center":
             require_patient_access(actor)
         audience = self._audience(scope, audience)
-        rows = self._outgoing(scope, audience)
+        return self._preview(scope, audience, self._outgoing(scope, audience))
+
+    def _preview(self, scope: str, audience: str, rows: dict[str, list[dict]]) -> ExportPreview:
         last = self._last_export(scope, audience)
         cutoff = last.hlc_max if last else ""
         tables = sync_apply.syncable_tables()
@@ -339,8 +344,9 @@ class SyncService:
         if self.db.local_node().site_code == "ncc":  # what goes back: the network's figures as they are now
             from lhn_desktop.services.network import NetworkService
 
-            NetworkService(self.db).publish(actor)
-        preview = self.preview(actor, "network", audience)
+            NetworkService(self.db).publish_if_changed(actor)
+        rows = self._outgoing("network", audience, raw=True)  # read once: reviewed, then written
+        preview = self._preview("network", audience, _decoded(rows))
         note = (attestation or "").strip()
         if preview.blocked:
             hits = [f"{t.kind} \u201c{t.record}\u201d ({t.field}): {'; '.join(t.findings)}" for t in preview.texts
@@ -355,10 +361,12 @@ class SyncService:
             if len(note) < 20:
                 raise ValidationError("Write the attestation in a full sentence (at least 20 characters): why the "
                                       "flagged text identifies no patient.")  # fmt: skip
-        return self._export(actor, "network", audience, folder, attestation=note if preview.blocked else None)
+        return self._export(actor, "network", audience, folder, attestation=note if preview.blocked else None,
+                            rows=rows)  # fmt: skip
 
     def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
-                center_key: bytes | None = None, attestation: str | None = None) -> Path:  # fmt: skip
+                center_key: bytes | None = None, attestation: str | None = None,
+                rows: dict[str, list[dict]] | None = None) -> Path:  # fmt: skip
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
@@ -369,7 +377,8 @@ class SyncService:
         key = load_der_private_key(node.private_key, password=None)
         assert isinstance(key, Ed25519PrivateKey)  # a workstation's signing key is Ed25519 (SYNC.md)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
-        rows = self._outgoing(scope, audience, raw=True)
+        if rows is None:
+            rows = self._outgoing(scope, audience, raw=True)
         _refuse_over_limit(rows)
         high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
         files = self._attachment_bytes(self._attachments(rows)[0])
@@ -610,6 +619,14 @@ def _findings(text: str, known: KnownIdentifiers | None = None) -> tuple[str, ..
     from lhn_desktop.sync.textgate import masked, scan
 
     return tuple(f"{f.label}: {masked(text, f, known)}" for f in scan(text, known))
+
+
+def _decoded(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Rows whose values were kept as stored JSON text, with the values decoded (for the export review)."""
+    return {
+        entity: [r | {"v": json.loads(r["v"])} if type(r["v"]) is RawJSON else r for r in entity_rows]
+        for entity, entity_rows in rows.items()
+    }
 
 
 def _small_denominators(rows: list[dict]) -> list[str]:

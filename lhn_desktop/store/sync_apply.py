@@ -11,7 +11,7 @@ checked at the end, and any failure rolls everything back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -69,9 +70,17 @@ def syncable_tables() -> dict[str, Any]:
     return out
 
 
-def export_rows(db: Database, entities: Iterable[str] | None = None, *, raw: bool = False) -> dict[str, list[dict]]:
+def export_rows(
+    db: Database,
+    entities: Iterable[str] | None = None,
+    *,
+    raw: bool = False,
+    owners: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, list[dict]]:
     """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot).
 
+    ``entities`` limits the entities read; ``owners`` limits an entity's records to those of these owners (a
+    coordinating center relays only its own monthly values, not every center's). Both are applied in the query.
     With ``raw``, the value and version vector stay the stored canonical JSON text (:class:`RawJSON`), for
     writing straight into a bundle; otherwise they are decoded.
     """
@@ -80,10 +89,12 @@ def export_rows(db: Database, entities: Iterable[str] | None = None, *, raw: boo
     loads = RawJSON if raw else json.loads
     query = select(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot,
                    SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json, SyncValue.owner)  # fmt: skip
+    if wanted is not None:
+        query = query.where(SyncValue.entity.in_(sorted(wanted)))
+    for entity, allowed in (owners or {}).items():
+        query = query.where(or_(SyncValue.entity != entity, SyncValue.owner.in_(sorted(set(allowed)))))
     with db.read() as s:
         for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(query):
-            if wanted is not None and entity not in wanted:
-                continue
             rows = out.get(entity)
             if rows is None:
                 rows = out[entity] = []
