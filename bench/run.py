@@ -8,7 +8,7 @@ two are run interleaved, several times each; the medians are compared.
 
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
 ``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
-encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``
+encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``; network: see ``bench/network.py``
 (each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
@@ -132,7 +132,9 @@ def bench_frozen(reps: int, patients: int) -> None:
     print(f"frozen start-up ratio (frozen / source): {frozen_median / source_median:.2f}  (aim 1.0 or better)")
 
 
-BENCHMARKS = ("startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption", "measures")
+BENCHMARKS = (
+    "startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption", "measures", "network",
+)  # fmt: skip
 
 
 def main() -> int:
@@ -179,6 +181,10 @@ def main() -> int:
 
     if "measures" in chosen:
         bench_measures(args.reps)
+    from network import bench_network  # bench/network.py: a coordinating center and its centers' bundles
+
+    if "network" in chosen:
+        bench_network(60)  # the smallest hub; 300 waits for delta bundles (see docs/performance.md)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0
