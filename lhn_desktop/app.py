@@ -37,6 +37,7 @@ from lhn_desktop.services.trust import TrustService
 from lhn_desktop.services.visits import VisitService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.engine import is_server_url
 from lhn_desktop.store.location import check_database_path, ensure_writable_dir
 from lhn_desktop.store.lock import DatabaseLock
 
@@ -133,6 +134,8 @@ class AppContext:
         """Open the center database; with ``exclusive`` (the window), hold its one-window lock."""
         dirs = dirs or app_dirs()
         settings = load_settings(dirs.config)
+        if is_server_url(db_arg):
+            return cls._open_server(str(db_arg), dirs, settings, create=create, today=today)
         if db_arg is None:
             ensure_writable_dir(dirs.data, "database")
         path = check_database_path(resolve_db_path(db_arg, dirs, settings), must_exist=not create)
@@ -159,6 +162,17 @@ class AppContext:
             settings.last_db = str(db.path)
             ctx.save_settings()
         return ctx
+
+    @classmethod
+    def _open_server(
+        cls, url: str, dirs: AppDirs, settings: Settings, *, create: bool, today: Callable[[], date]
+    ) -> AppContext:
+        """The coordinating center's database on a PostgreSQL server (decision 48). Several staff use it at once,
+        so there is no one-window lock, and it is no file that could be copied, so no workstation-id check; the
+        URL is not remembered as the database to open next (it may carry a password)."""
+        ensure_writable_dir(dirs.data, "server database's attachments")
+        db = Database.open(url, dirs.backups, create=create)
+        return cls(dirs=dirs, settings=settings, db=db, today=today)
 
     def save_settings(self) -> None:
         try:

@@ -19,6 +19,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from lhn_desktop.access import Actor
 from lhn_desktop.store.database import Database
 
+pytest_plugins = ["tests.pg"]  # pg_server, pg_url: a PostgreSQL server of the session's own
+
 SITE = "ctr-042"
 DEMO_TODAY = date(2026, 3, 2)  # a Monday; the demo's clinic days start the next day
 DEMO_PATIENTS = 30

@@ -79,6 +79,33 @@ def key_only_fingerprint(public_raw: bytes) -> str:
     return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
+def _init_server_database(
+    url: str, backups_dir: Path, site_code: str, name: str, *, network: str | None, actor: Actor,
+    network_center: bool, encrypt: bool,
+) -> CenterInfo:  # fmt: skip
+    """The coordinating center's database on a PostgreSQL server (decision 48): an empty database the server's
+    administrator made; only the coordinating center, and not encrypted by this program."""
+    if not network_center:
+        raise ValidationError(SERVER_IS_FOR_THE_NCC)
+    if encrypt:
+        raise ValidationError(
+            "LHN Desktop encrypts database files; a database on a PostgreSQL server is protected by the server "
+            "(its disk encryption, TLS to it, its accounts). Create it with --plain."
+        )
+    db = Database.open(url, backups_dir, create=True)
+    try:
+        return create_center(db, site_code, name, network=network, actor=actor, network_center=True)
+    finally:
+        db.close()
+
+
+#: why a center's database stays a file: its patients' records never leave its workstations (DESIGN.md section 3)
+SERVER_IS_FOR_THE_NCC = (
+    "Only the network coordinating center runs on a PostgreSQL server (--network-center); a center's database, "
+    "which holds its patients' records, is a file on its own workstation. Give --db a file path."
+)
+
+
 def create_center(
     db: Database, site_code: str, name: str, *, network: str | None, actor: Actor, demo: bool = False,
     network_center: bool = False,
@@ -89,9 +116,11 @@ def create_center(
     receives network bundles from the centers and relays their shared records to the others.
     """
     code, name = validate_site(site_code, name, demo=demo, network_center=network_center)
+    if db.on_server and not network_center:
+        raise ValidationError(SERVER_IS_FOR_THE_NCC)
     with db.read() as s:
         if s.scalars(select(LocalNode)).first() is not None:
-            raise ValidationError(f"{db.path} already holds a center. Choose another --db path for a new center.")
+            raise ValidationError(f"{db.location} already holds a center. Choose another --db path for a new center.")
     node_id = str(uuid.uuid4())
     public_raw, private_der = new_key_pair()
     with db.bootstrap(actor, node_id, code) as s:
@@ -129,7 +158,7 @@ def center_info(db: Database) -> CenterInfo:
             node_id=node.node_id,
             key_id=node.key_id,
             fingerprint=fingerprint(node.public_key, node.site_code),
-            db_path=str(Path(db.path)),
+            db_path=str(Path(db.path)) if not db.on_server else db.location,
             clinic_phone=site.clinic_phone,
             named_in_network=bool(site.named_in_network),
             encrypted=encrypted,
@@ -172,9 +201,15 @@ def init_center_database(
     With ``encrypt`` (the default) the database is encrypted under a new key kept on this workstation and wrapped
     under a new recovery key, returned once in the result, and the center ``passphrase`` when one is given."""
     from lhn_desktop.store import custody
+    from lhn_desktop.store.engine import is_server_url
     from lhn_desktop.store.location import check_database_path
 
     validate_site(site_code, name, network_center=network_center)  # bad input is refused before any file is made
+    if is_server_url(raw_path):
+        return _init_server_database(
+            str(raw_path), backups_dir, site_code, name, network=network, actor=actor,
+            network_center=network_center, encrypt=encrypt or passphrase is not None,
+        )  # fmt: skip
     path = check_database_path(raw_path, must_exist=False)
     if path.exists():
         raise ValidationError(

@@ -1,7 +1,8 @@
 """The knowledge commons: resources with provenance, full-text search, adopt and adapt, engagement figures.
 
 Search uses the local FTS5 index (migration 0002): title, summary, tags, body and the text of a text
-attachment, ranked by bm25. Attachments are stored once, by their SHA-256, in the data folder's
+attachment, ranked by bm25; on a PostgreSQL server (the coordinating center, decision 49) its full-text search
+over the same words, ranked by ``ts_rank``. Attachments are stored once, by their SHA-256, in the data folder's
 ``attachments`` directory, at most 20 MB each; the hash is checked again whenever one is opened.
 Resources from other centers are read-only here (change capture refuses edits of foreign records);
 "adapt" makes a local copy that points back to its origin and says what changed.
@@ -33,6 +34,7 @@ from lhn_desktop.services.words.commons import LEVEL_NAMES  # noqa: F401 (for th
 from lhn_desktop.store.attachments import AttachmentStore, attachments_folder  # noqa: F401 (re-exported)
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import ATTACHMENT_MAX_BYTES
+from lhn_desktop.store.search import index_attachment_words, pg_ranked_search_sql, pg_tsquery
 
 KINDS = {
     "tool": "Tool or form",
@@ -123,7 +125,8 @@ class CommonsService:
         limit: int = 200,
     ) -> list[ResourceRow]:
         """Resources matching every word (title, summary, tags, body, text attachment), best first."""
-        query = fts_query(words)
+        on_server = self.db.on_server
+        query = pg_tsquery(words) if on_server else fts_query(words)
         adopted = (
             select(UsageEvent.resource_id, func.count().label("n"))
             .where(UsageEvent.kind == "adopted")
@@ -134,7 +137,9 @@ class CommonsService:
         if query is not None:
             ranked = (
                 text(
-                    "SELECT resource_id, bm25(resource_fts, 0, 10.0, 4.0, 6.0, 1.0, 1.0) AS rank "
+                    pg_ranked_search_sql()
+                    if on_server
+                    else "SELECT resource_id, bm25(resource_fts, 0, 10.0, 4.0, 6.0, 1.0, 1.0) AS rank "
                     "FROM resource_fts WHERE resource_fts MATCH :query"
                 )
                 .columns(resource_id=Resource.id.type, rank=Float())
@@ -221,8 +226,7 @@ class CommonsService:
             s.add(r)
             s.flush()
             if stored and stored[3]:
-                s.execute(text("UPDATE resource_fts SET attachment = :t WHERE resource_id = :id"),
-                          {"t": stored[3], "id": r.id})  # fmt: skip
+                index_attachment_words(s, r.id, stored[3])
             return r.id
 
     def _store_attachment(self, source: Path) -> tuple[str, str, int, str]:
@@ -261,8 +265,7 @@ class CommonsService:
         if words:
             with self.db.write(actor) as s:
                 for resource_id, text_ in words.items():
-                    s.execute(text("UPDATE resource_fts SET attachment = :t WHERE resource_id = :id"),
-                              {"t": text_, "id": resource_id})  # fmt: skip
+                    index_attachment_words(s, resource_id, text_)
         return len(words)
 
     def attachment(self, resource_id: str) -> tuple[str, bytes]:

@@ -121,6 +121,8 @@ def backup_database(
     cancel: CancelToken | None = None,
 ) -> BackupResult:
     """An online backup to ``out`` or to the backups folder (where old automatic ones are pruned)."""
+    if db.on_server:
+        raise ValidationError(SERVER_BACKUP)
     start = time.perf_counter()
     if out is not None:
         out = Path(out).expanduser().absolute()
@@ -299,8 +301,19 @@ def upgrade_database(raw_path: str | Path, backups_dir: Path) -> UpgradeResult:
     return UpgradeResult(str(path), before, SCHEMA_HEAD, before != SCHEMA_HEAD)
 
 
+#: what a file's backup and whole-file check become on a PostgreSQL server (decision 48)
+SERVER_BACKUP = (
+    "The coordinating center's database is on a PostgreSQL server, which LHN Desktop does not back up: the server's "
+    "administrator backs it up with pg_dump or the server's own backups. Ask them, or run "
+    "pg_dump --format=custom on the server."
+)
+
+
 def damage_report(db: Database) -> CorruptDatabase | None:
-    """Run the whole-file check on an open database; the error to show if it found damage."""
+    """Run the whole-file check on an open database; the error to show if it found damage. A database on a server
+    has no file to check: the server checks its own pages (data checksums) and reports damage itself."""
+    if db.on_server:
+        return None
     problems = integrity_problems(db.path, quick=True)
     if not problems:
         return None
@@ -322,6 +335,8 @@ class MaintenanceService:
         return backup_database(self.db, out=out, keep=self._keep(), progress=progress, cancel=cancel)
 
     def newest_backup_age_hours(self) -> float | None:
+        if self.db.on_server:  # the server's backups are not in the backups folder
+            return None
         return newest_backup_age_hours(self.db.path, self.db.backups_dir)
 
     def damage(self) -> CorruptDatabase | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import URL, Engine, inspect, select
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,14 @@ from lhn_desktop.errors import CorruptDatabase, DatabaseError, KeyNotFound
 from lhn_desktop.models.team import LocalNode
 from lhn_desktop.store import capture, cipher, custody
 from lhn_desktop.store.backup import backup_name, header_problems, integrity_problems, list_backups, online_backup
-from lhn_desktop.store.engine import IMMEDIATE, create_db_engine
+from lhn_desktop.store.engine import (
+    IMMEDIATE,
+    create_db_engine,
+    create_server_engine,
+    describe_server,
+    is_server_url,
+    server_url,
+)
 from lhn_desktop.store.location import check_database_path, create_private_file
 from lhn_desktop.store.migrate import needs_upgrade, upgrade_to_head
 
@@ -46,21 +53,40 @@ def corrupt_message(path: Path, backups_dir: Path) -> CorruptDatabase:
 
 
 class Database:
-    """An open center database."""
+    """An open center database: an SQLite file, or the coordinating center's database on a PostgreSQL server.
+
+    On a server (``server`` is its URL) ``path`` is not the database but a name for it on this workstation, in
+    the data folder (:func:`server_anchor`): what is kept beside a database file (the attachments, the
+    workstation-id registry's entry) is kept beside that name.
+    """
 
     def __init__(
-        self, path: Path, engine: Engine, backups_dir: Path, now_ms: Callable[[], int] = capture.wall_clock_ms
-    ) -> None:
+        self, path: Path, engine: Engine, backups_dir: Path, now_ms: Callable[[], int] = capture.wall_clock_ms,
+        *, server: URL | None = None,
+    ) -> None:  # fmt: skip
         self.path = path
         self.engine = engine
         self.backups_dir = backups_dir
         self.now_ms = now_ms
+        self.server = server
         self._writer = sessionmaker(bind=engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
-        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        # a read sees one snapshot of the database, as an SQLite read transaction does
+        reader = engine if server is None else engine.execution_options(isolation_level="REPEATABLE READ")
+        self._reader = sessionmaker(bind=reader, expire_on_commit=False)
         capture.install(self._writer)
         capture.install(self._reader)
         self._node: LocalNode | None = None
-        self._keeper = _idle_connection(path)
+        self._keeper = _idle_connection(path) if server is None else None
+
+    @property
+    def on_server(self) -> bool:
+        """True for a database on a PostgreSQL server (the coordinating center's, decision 48)."""
+        return self.server is not None
+
+    @property
+    def location(self) -> str:
+        """Where the database is, in words: the file's path, or the server URL without its password."""
+        return str(self.path) if self.server is None else describe_server(self.server)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -85,6 +111,8 @@ class Database:
         encrypted under it; an existing file is opened as it is, plain or encrypted (an encrypted one without its
         key is refused with what to do).
         """
+        if is_server_url(raw_path):
+            return cls._open_server(str(raw_path), backups_dir, create=create, now_ms=now_ms)
         path = check_database_path(raw_path, must_exist=not create)
         existed = path.exists() and path.stat().st_size > 0
         if not existed and create and key is not None:
@@ -132,9 +160,51 @@ class Database:
             raise
         return cls(path, engine, backups_dir, now_ms)
 
+    @classmethod
+    def _open_server(cls, raw_url: str, backups_dir: Path, *, create: bool, now_ms: Callable[[], int]) -> Database:
+        """Open the coordinating center's database on a PostgreSQL server, migrating it if it is older.
+
+        What a file needs is left out or done the server's way: no file checks, lock, encryption or online backup
+        (the server's own backups and pg_dump keep it); ``quick_check`` has no counterpart, the server checks its
+        pages itself. The migration runs in one transaction (PostgreSQL's DDL is transactional), so a failed
+        upgrade leaves the database as it was.
+        """
+        url = server_url(raw_url)
+        where = describe_server(url)
+        engine = create_server_engine(url)
+        try:
+            try:
+                with engine.connect() as conn:
+                    tables = set(inspect(conn).get_table_names())
+            except SQLAlchemyDatabaseError as exc:
+                raise DatabaseError(
+                    f"The database server could not be reached or refused the connection ({where}). Check that the "
+                    "server is running and that the --db URL's user, password, host, port and database are right.",
+                    detail=type(exc.orig).__name__,
+                ) from None
+            if tables and "alembic_version" not in tables:
+                raise DatabaseError(
+                    f"The database {where} holds other tables and is not an LHN Desktop database. Give --db an "
+                    "empty database of its own."
+                )
+            if not tables and not create:
+                raise DatabaseError(
+                    f"The database {where} is empty. Create the coordinating center in it with "
+                    "'lhn-desktop init --network-center --name NAME --plain --db URL'."
+                )
+            if needs_upgrade(engine):
+                if tables:
+                    logger.info("Upgrading the server database's schema (the server's own backups keep it)")
+                upgrade_to_head(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(server_anchor(url, backups_dir), engine, backups_dir, now_ms, server=url)
+
     def close(self) -> None:
         self.engine.dispose()
-        self._keeper.close()  # the last connection: SQLite checkpoints the log into the file and removes it
+        if self._keeper is not None:
+            self._keeper.close()  # the last connection: SQLite checkpoints the log into the file and removes it
 
     # -- identity --------------------------------------------------------------------------------
     def local_node(self) -> LocalNode:
@@ -143,7 +213,7 @@ class Database:
                 node = s.scalars(select(LocalNode)).first()
                 if node is None:
                     raise DatabaseError(
-                        f"{self.path} has no center set up yet. Create the center with "
+                        f"{self.location} has no center set up yet. Create the center with "
                         "'lhn-desktop init --site CODE --name NAME --db PATH'."
                     )
                 s.expunge(node)
@@ -178,6 +248,14 @@ class Database:
         with self._reader() as session, session.begin():
             session.info["read_only"] = True
             yield session
+
+
+def server_anchor(url: URL, backups_dir: Path) -> Path:
+    """The name a server database has on this workstation: in the data folder (where the backups folder is), after
+    the server, port and database, so its attachments (``<name>-attachments``) are kept beside it."""
+    label = "-".join(str(part) for part in (url.host, url.port or 5432, url.database))
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    return backups_dir.parent / "servers" / f"{safe}.pg"
 
 
 def _idle_connection(path: Path) -> sqlite3.Connection:

@@ -87,3 +87,64 @@ def read_pragmas(engine: Engine) -> dict[str, object]:
     """The connection settings as SQLite reports them (used by ``db check`` and the tests)."""
     with engine.connect() as conn:
         return {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in REQUIRED_PRAGMAS}
+
+
+# -- the coordinating center on a PostgreSQL server (decision 48) ----------------------------------------------------
+
+#: the one driver a server URL may name: psycopg 3 (``pip install "lhn-desktop[postgresql]"``)
+SERVER_DRIVER = "postgresql+psycopg"
+#: the key of the transaction-level advisory lock every write transaction on a server takes first: writers queue
+#: as they do under SQLite's ``BEGIN IMMEDIATE`` (change capture numbers the workstation's dots one by one)
+WRITER_LOCK_KEY = 0x4C484E  # "LHN"
+
+
+def is_server_url(raw: object) -> bool:
+    """True when ``--db`` names a PostgreSQL server rather than a file."""
+    return isinstance(raw, str) and raw.strip().lower().startswith("postgresql")
+
+
+def server_url(raw: str) -> URL:
+    """The parsed server URL; refuses another driver or a URL without a database, saying how to write it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        url = None
+    if url is None or url.drivername != SERVER_DRIVER or not url.database or not url.host:
+        raise DatabaseError(
+            "A coordinating center's server database is given as "
+            "--db postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE (psycopg 3). Check the --db URL."
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "The PostgreSQL driver (psycopg 3) is not installed. Install it with "
+            'pip install "lhn-desktop[postgresql]", then open the database again.'
+        ) from None
+    return url
+
+
+def describe_server(url: URL) -> str:
+    """The server database in words for messages and the center's details: never its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def _begin_server(conn) -> None:
+    if conn.get_execution_options().get(IMMEDIATE):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+
+def create_server_engine(url: URL) -> Engine:
+    """An engine on a PostgreSQL database (callers check the URL first with :func:`server_url`).
+
+    Write transactions queue behind one advisory lock, as SQLite writers do behind ``BEGIN IMMEDIATE``; they run at
+    READ COMMITTED, so once a writer holds the lock it reads every earlier writer's work. The pool checks a
+    connection before handing it out (a server restarts; a file does not).
+    """
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True,
+                           hide_parameters=True)  # fmt: skip
+    event.listen(engine, "begin", _begin_server)
+    return engine

@@ -26,7 +26,12 @@ LOCAL_INDEX_TABLES = ("resource_fts",)
 
 
 def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
-    """Alembic ``include_name`` hook: skip the FTS5 index, which the models do not describe."""
+    """Alembic ``include_name`` hook: skip the full-text index (FTS5, or PostgreSQL's), which the models do not
+    describe."""
+    from lhn_desktop.store.search import PG_SEARCH_INDEXES
+
+    if type_ == "index" and name in PG_SEARCH_INDEXES:
+        return False
     return not (type_ == "table" and name is not None and name.startswith(LOCAL_INDEX_TABLES))
 
 

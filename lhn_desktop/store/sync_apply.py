@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -49,6 +50,12 @@ _INSERT_VALUE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _DELETE_VALUE = "DELETE FROM sync_value WHERE entity = ? AND record_id = ? AND field = ? AND node = ? AND dot = ?"
+
+
+def _driver_sql(conn, sql: str) -> str:
+    """``sql`` written with ``?`` placeholders, in the driver's own style (psycopg's is ``%s``; the statements
+    here have no literal ``?`` or ``%``)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 class WriteRefused(SyncIntegrityError):
@@ -318,9 +325,9 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                 siblings(record_id, name)
     # Plain executemany for the bulk of the work: SQLAlchemy's per-row parameter handling costs more than SQLite.
     if deletes:
-        conn.exec_driver_sql(_DELETE_VALUE, deletes)
+        conn.exec_driver_sql(_driver_sql(conn, _DELETE_VALUE), deletes)
     if inserts:
-        conn.exec_driver_sql(_INSERT_VALUE, inserts)
+        conn.exec_driver_sql(_driver_sql(conn, _INSERT_VALUE), inserts)
     counts["added"] += len(inserts)
     unchecked = {n: site for n, site in fresh.items() if n not in writers}
     if unchecked:  # before any displayed row is written from them
@@ -410,21 +417,43 @@ def _reshow_children(conn, tables: dict[str, Any], revived: set[str]) -> None:
 def _hide_orphans(conn, tables: dict[str, Any]) -> int:
     """Hide displayed records whose parent record is deleted or has not arrived yet (their field versions
     stay stored and travel on); returns how many were hidden. The displayed tables stay consistent."""
-    names = {t.name for t in tables.values()}
-    hidden: set[tuple[str, int]] = set()
+    names = {t.name: t for t in tables.values()}
+    sqlite = conn.dialect.name == "sqlite"
+    hidden: set[tuple[str, Any]] = set()
     for _ in range(32):
-        problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+        if sqlite:
+            problems = [(t, rowid) for t, rowid, _parent, _fk in conn.execute(text("PRAGMA foreign_key_check"))]
+        else:
+            problems = _missing_parents(conn)
         if not problems:
             return len(hidden)
-        for table_name, rowid, _parent, _fk in problems:
+        for table_name, rowid in problems:
             if table_name not in names:
                 raise SyncIntegrityError(
                     "The records on this workstation refer to missing records; nothing was changed.",
                     detail=f"foreign-key problem in {table_name}",
                 )
-            conn.execute(text(f'DELETE FROM "{table_name}" WHERE rowid = :r'), {"r": rowid})
+            if sqlite:
+                conn.execute(text(f'DELETE FROM "{table_name}" WHERE rowid = :r'), {"r": rowid})
+            else:
+                conn.execute(delete(names[table_name]).where(names[table_name].c.id == rowid))
             hidden.add((table_name, rowid))
     raise SyncIntegrityError("The records could not be made consistent; nothing was changed.")
+
+
+def _missing_parents(conn) -> list[tuple[str, Any]]:
+    """What SQLite's ``foreign_key_check`` reports, on a server: (table, key) of every row whose foreign key names a
+    row that is not there. Keys are deferred to the commit there too, so this runs before it."""
+    found: list[tuple[str, Any]] = []
+    for table in Base.metadata.sorted_tables:
+        key = next(iter(table.primary_key.columns))
+        for fk in table.foreign_key_constraints:
+            parent = fk.referred_table.alias("parent")
+            pairs = [(element.parent, parent.c[element.column.name]) for element in fk.elements]
+            there = exists().where(*(parent_col == col for col, parent_col in pairs))
+            query = select(key).where(*(col.is_not(None) for col, _ in pairs), ~there)
+            found.extend((table.name, row) for row in conn.execute(query).scalars())
+    return found
 
 
 @dataclass(frozen=True)

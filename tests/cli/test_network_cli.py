@@ -11,7 +11,7 @@ from tests.sync.test_network_comparison import _round_trip, network  # noqa: F40
 
 
 def _db(db) -> list[str]:
-    return ["--db", str(db.path)]
+    return ["--db", db.location]  # the file, or the coordinating center's server URL
 
 
 def test_compare_and_report_at_the_coordinator(network, tmp_path: Path, capsys) -> None:  # noqa: F811

@@ -50,15 +50,20 @@ MONTHS = {
 NAMES = {"ctr-a": "Riverside", "ctr-b": "Lakeside", "ctr-c": "Hillcrest"}
 
 
-@pytest.fixture
-def network(tmp_path: Path):
-    """The coordinating center and three centers that trust each other's keys, each center with its months."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def network(request: pytest.FixtureRequest, tmp_path: Path):
+    """The coordinating center and three centers that trust each other's keys, each center with its months.
+
+    The coordinating center's database is a file, or (the second run) on a PostgreSQL server (decision 48)."""
     dbs = {}
     for site in ("ncc", *NAMES):
         folder = tmp_path / site
         folder.mkdir()
+        where = folder / "center.sqlite3"
+        if site == "ncc" and request.param == "postgresql":
+            where = request.getfixturevalue("pg_url")
         init_center_database(
-            folder / "center.sqlite3",
+            where,
             folder / "backups",
             site,
             NAMES.get(site, "ImproveCareNow"),
@@ -67,7 +72,8 @@ def network(tmp_path: Path):
             network_center=site == "ncc",
             encrypt=False,
         )
-        dbs[site] = Database.open(folder / "center.sqlite3", folder / "backups")  # fmt: skip
+        dbs[site] = Database.open(where, folder / "backups")
+        assert dbs[site].on_server == (isinstance(where, str))
     cards = {site: TrustService.read_card(TrustService(db).export_card(tmp_path / f"{site}.card"))
              for site, db in dbs.items()}  # fmt: skip
     for site in NAMES:

@@ -108,7 +108,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("preferred_language", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("status", sa.String(length=20), server_default="active", nullable=False))
         batch_op.add_column(sa.Column("status_date", sa.Date(), nullable=True))
-    op.execute("UPDATE patient SET status = 'inactive' WHERE active = 0")
+    # a bound false: 0 under SQLite, false under PostgreSQL, whose booleans are not integers
+    op.execute(sa.text("UPDATE patient SET status = 'inactive' WHERE active = :no").bindparams(no=False))
 
 
 def downgrade() -> None:
