@@ -1,16 +1,20 @@
-"""Coordinating center benchmark: ingesting the centers' network bundles and writing the bundles back.
+"""Coordinating center benchmark: ingesting the centers' network bundles and writing bundles back, on SQLite and
+on PostgreSQL.
 
 Each center sends 36 months of 10 measures and 50 shared resources in a real, signed network bundle (made by
-``SyncService.export_network`` on its own database). The coordinating center imports every bundle
-(``SyncService.import_bundle``: verify, merge field versions, write the records) and then writes a network bundle
-back to every center (which publishes the network's figures first). Baselines, in the same run:
+``SyncService.export_network`` on its own database; building them is not timed). The coordinating center imports
+every bundle (``SyncService.import_bundle``: verify, merge field versions, write the records) and then writes a
+network bundle back to ``--write-back`` centers (publishing the network's figures first). Each bundle back carries
+every other center's coded values and resources, so it grows with the network; the time for all centers is given
+as an estimate from those written. Baselines, in the same run and on the same store:
 
-- ingest: the same records inserted with raw ``sqlite3`` ``executemany`` into an empty copy of the coordinating
-  center's database, one transaction;
+- ingest: the same records (decoded beforehand) written in one transaction into an empty coordinating center's
+  database with raw ``sqlite3`` ``executemany`` (SQLite) or ``COPY`` (PostgreSQL);
 - write-back: the same rows read with raw SQL and written as JSON lines into a zip file per center.
 
-Usage: ``python bench/network.py [--centers N]`` (default 300; building the centers' bundles takes a while and
-is not timed).
+The PostgreSQL run starts a server of its own (``tests/pg.py``); without PostgreSQL it says so and measures SQLite.
+
+Usage: ``python bench/network.py [--centers N] [--write-back M] [--no-server]`` (default 300 and 20).
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 MONTHS = 36
 MEASURES = 10
 RESOURCES = 50
-PROFILE = False
 
 
 def _months() -> list[str]:
@@ -99,8 +102,8 @@ def build_center(work: Path, site: str, number: int, ncc_card, ncc_fingerprint: 
         db.close()
 
 
-def _raw_ingest(empty: Path, bundles: list[Path]) -> float:
-    """The same records, decoded from the bundles beforehand, inserted with executemany in one transaction."""
+def _records(bundles: list[Path]) -> dict[str, dict[str, dict]]:
+    """The records the bundles carry, decoded beforehand (not timed), by entity and id."""
     records: dict[str, dict[str, dict]] = {}
     for bundle in bundles:
         with zipfile.ZipFile(bundle) as zf:
@@ -113,113 +116,182 @@ def _raw_ingest(empty: Path, bundles: list[Path]) -> float:
                     record = records.setdefault(entity, {}).setdefault(row["id"], {"owner_site_id": row["owner"]})
                     if row["field"] != "_deleted":
                         record[row["field"]] = row["v"]
+    return records
+
+
+def _table_rows(columns: set[str], by_id: dict[str, dict]) -> tuple[list[str], list[tuple]]:
+    names = sorted({f for rec in by_id.values() for f in rec if f in columns} - {"id", "has_conflict"})
+    return ["id", "has_conflict", *names], [(rid, False, *(rec.get(f) for f in names)) for rid, rec in by_id.items()]
+
+
+def _raw_ingest_sqlite(empty: Path, records: dict[str, dict[str, dict]]) -> float:
+    """The same records inserted with executemany into an empty coordinating center's file, one transaction."""
     raw = sqlite3.connect(empty)
     try:
         start = time.perf_counter()
         with raw:
             for entity, by_id in records.items():
                 columns = {r[1] for r in raw.execute(f"PRAGMA table_info({entity})")}
-                if not columns:
-                    continue
-                names = sorted({f for rec in by_id.values() for f in rec if f in columns})
-                rows = [(rid, 0, *(rec.get(f) for f in names)) for rid, rec in by_id.items()]
-                marks = ", ".join("?" * (len(names) + 2))
-                raw.executemany(f"INSERT OR REPLACE INTO {entity} (id, has_conflict, {', '.join(names)}) "
-                                f"VALUES ({marks})", rows)  # fmt: skip
+                if columns:
+                    names, rows = _table_rows(columns, by_id)
+                    raw.executemany(f"INSERT OR REPLACE INTO {entity} ({', '.join(names)}) "
+                                    f"VALUES ({', '.join('?' * len(names))})", rows)  # fmt: skip
         return time.perf_counter() - start
     finally:
         raw.close()
 
 
-def _raw_write_back(db_path: Path, sites: list[str], folder: Path) -> float:
+def _raw_ingest_server(url: str, records: dict[str, dict[str, dict]]) -> float:
+    """The same records written with COPY into an empty coordinating center's database, one transaction."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as raw:
+        start = time.perf_counter()
+        with raw.transaction(), raw.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
+            for entity, by_id in records.items():
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (entity,))
+                columns = {r[0] for r in cur.fetchall()}
+                if columns:
+                    cur.execute(f"DELETE FROM {entity}")  # the coordinating center's own site and measures
+                    names, rows = _table_rows(columns, by_id)
+                    with cur.copy(f"COPY {entity} ({', '.join(names)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+        return time.perf_counter() - start
+
+
+def _raw_write_back(connect, sites: list[str], folder: Path, mark: str) -> float:
     """The rows that go back, read with raw SQL and written as JSON lines into a zip per center."""
-    raw = sqlite3.connect(db_path)
+    raw = connect()
     try:
+        cursor = raw.cursor()
         start = time.perf_counter()
         for site in sites:
             with zipfile.ZipFile(folder / f"{site}.zip", "w", zipfile.ZIP_DEFLATED) as zf:
                 for table in ("resource", "network_value", "measure_definition", "site"):
-                    cursor = raw.execute(f"SELECT * FROM {table} WHERE owner_site_id != ?", (site,))
+                    cursor.execute(f"SELECT * FROM {table} WHERE owner_site_id != {mark}", (site,))
                     names = [d[0] for d in cursor.description]
                     zf.writestr(
                         f"data/{table}.ndjson",
-                        "".join(json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in cursor),
+                        "".join(json.dumps(dict(zip(names, row, strict=True)), default=str) + "\n" for row in cursor),
                     )
         return time.perf_counter() - start
     finally:
         raw.close()
 
 
-def bench_network(centers: int = 300) -> tuple[float, float]:
+def _centers(work: Path, count: int, ncc_card) -> tuple[list[str], list[Path], list]:
+    start = time.perf_counter()
+    outbox = work / "out"
+    outbox.mkdir()
+    sites, bundles, cards = [], [], []
+    values = resources = 0
+    for n in range(1, count + 1):
+        site = f"ctr-{n:03d}"
+        card, bundle, (values, resources) = build_center(work, site, n, ncc_card, ncc_card.fingerprint, outbox)
+        sites.append(site)
+        bundles.append(bundle)
+        cards.append(card)
+    print(f"network: built {count} centers' bundles ({values} monthly values and {resources} resources each) in "
+          f"{time.perf_counter() - start:.0f} s (not timed)")  # fmt: skip
+    return sites, bundles, cards
+
+
+def _coordinate(location: str | Path, backups: Path, work: Path, cards: list, bundles: list[Path], sites: list[str],
+                write_back: int) -> tuple[float, float, int]:  # fmt: skip
+    """Import every bundle at the coordinating center, then write bundles back to ``write_back`` centers."""
     from lhn_desktop.access import Actor
-    from lhn_desktop.services.center import init_center_database
     from lhn_desktop.services.sync import SyncService
     from lhn_desktop.services.trust import TrustService
     from lhn_desktop.store.database import Database
 
     admin = Actor.workstation()
+    ncc = Database.open(location, backups)
+    try:
+        for card in cards:
+            TrustService(ncc).add(admin, card, card.fingerprint, role="node")
+        sync = SyncService(ncc)
+        start = time.perf_counter()
+        for bundle in bundles:
+            sync.import_bundle(admin, bundle, None)
+        ingest = time.perf_counter() - start
+        back = work / f"back-{uuid.uuid4().hex[:6]}"
+        back.mkdir()
+        start = time.perf_counter()
+        for site in sites[:write_back]:
+            sync.export_network(admin, back, audience=site)
+        written = time.perf_counter() - start
+        return ingest, written, sum(p.stat().st_size for p in back.iterdir())
+    finally:
+        ncc.close()
+
+
+def _report(store: str, centers: int, ingest: float, raw: float, baseline: str, back: float, raw_back: float,
+            write_back: int, size: int) -> None:  # fmt: skip
+    print(f"network ({store}): ingest of {centers} bundles {ingest:.1f} s vs {baseline} {raw:.2f} s -> "
+          f"{ingest / raw:.1f}x")  # fmt: skip
+    print(f"network ({store}): writing {write_back} bundles back {back:.1f} s ({back / write_back:.2f} s and "
+          f"{size / write_back / 1e6:.1f} MB each; all {centers}: about {back / write_back * centers / 60:.0f} min) "
+          f"vs raw select and zip {raw_back:.2f} s -> {back / raw_back:.1f}x")  # fmt: skip
+
+
+def bench_network(centers: int = 300, write_back: int = 20, server: bool = True) -> None:
+    from lhn_desktop.access import Actor
+    from lhn_desktop.services.center import init_center_database
+    from lhn_desktop.services.trust import TrustService
+    from lhn_desktop.store.database import Database
+
+    admin = Actor.workstation()
+    write_back = min(write_back, centers)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "ncc").mkdir()
-        init_center_database(work / "ncc" / "n.sqlite3", work / "ncc" / "b", "ncc", "Bench NCC",
-                             network="Bench network", actor=admin, network_center=True, encrypt=False)  # fmt: skip
-        shutil.copy(work / "ncc" / "n.sqlite3", work / "empty.sqlite3")
-        ncc = Database.open(work / "ncc" / "n.sqlite3", work / "ncc" / "b")
+        ncc_file = work / "ncc" / "n.sqlite3"
+        init_center_database(ncc_file, work / "ncc" / "b", "ncc", "Bench NCC", network="Bench network",
+                             actor=admin, network_center=True, encrypt=False)  # fmt: skip
+        shutil.copy(ncc_file, work / "empty.sqlite3")
+        ncc = Database.open(ncc_file, work / "ncc" / "b")
         try:
             ncc_card = TrustService.read_card(TrustService(ncc).export_card(work / "ncc.card"))
-            outbox, back, raw_back = work / "out", work / "back", work / "raw-back"
-            for folder in (outbox, back, raw_back):
-                folder.mkdir()
-            start = time.perf_counter()
-            sites, bundles = [], []
-            for n in range(1, centers + 1):
-                site = f"ctr-{n:03d}"
-                card, bundle, (values, resources) = build_center(work, site, n, ncc_card, ncc_card.fingerprint,
-                                                                 outbox)  # fmt: skip
-                TrustService(ncc).add(admin, card, card.fingerprint, role="node")
-                sites.append(site)
-                bundles.append(bundle)
-            print(f"network: built {centers} centers' bundles ({values} monthly values and {resources} resources "
-                  f"each) in {time.perf_counter() - start:.0f} s")  # fmt: skip
-            sync = SyncService(ncc)
-            start = time.perf_counter()
-            for bundle in bundles:
-                sync.import_bundle(admin, bundle, None)
-            ingest = time.perf_counter() - start
-            start = time.perf_counter()
-            if PROFILE:
-                import cProfile
-                import pstats
-
-                profile = cProfile.Profile()
-                profile.enable()
-            for site in sites:
-                sync.export_network(admin, back, audience=site)
-            write_back = time.perf_counter() - start
-            if PROFILE:
-                profile.disable()
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
-            sizes = sum(p.stat().st_size for p in back.iterdir())
         finally:
             ncc.close()
-        raw_ingest = _raw_ingest(work / "empty.sqlite3", bundles)
-        raw_back_s = _raw_write_back(work / "ncc" / "n.sqlite3", sites, raw_back)
-    print(
-        f"network: ingest of {centers} bundles {ingest:.1f} s vs raw executemany {raw_ingest:.2f} s -> "
-        f"{ingest / raw_ingest:.1f}x"
-    )
-    print(
-        f"network: writing {centers} bundles back {write_back:.1f} s ({sizes / 1e6:.0f} MB) vs raw select and "
-        f"zip {raw_back_s:.2f} s -> {write_back / raw_back_s:.1f}x"
-    )
-    return ingest / raw_ingest, write_back / raw_back_s
+        sites, bundles, cards = _centers(work, centers, ncc_card)
+        records = _records(bundles)
+        ingest, back, size = _coordinate(ncc_file, work / "ncc" / "b", work, cards, bundles, sites, write_back)
+        raw = _raw_ingest_sqlite(work / "empty.sqlite3", records)
+        raw_back = _raw_write_back(lambda: sqlite3.connect(ncc_file), sites[:write_back], work, "?")
+        _report("SQLite", centers, ingest, raw, "raw executemany", back, raw_back, write_back, size)
+        if not server:
+            return
+        from tests.pg import Unavailable, running_server
+
+        try:
+            with running_server() as pg:
+                for name in ("bench_ncc", "bench_empty"):
+                    pg.admin(f'CREATE DATABASE "{name}"')
+                url, empty = pg.url("bench_ncc"), pg.url("bench_empty")
+                for target in (url, empty):
+                    init_center_database(target, work / "pg-b", "ncc", "Bench NCC", network="Bench network",
+                                         actor=admin, network_center=True, encrypt=False)  # fmt: skip
+                ingest, back, size = _coordinate(url, work / "pg-b", work, cards, bundles, sites, write_back)
+                raw = _raw_ingest_server(empty, records)
+                import psycopg
+
+                plain = url.replace("postgresql+psycopg://", "postgresql://")
+                raw_back = _raw_write_back(lambda: psycopg.connect(plain), sites[:write_back], work, "%s")
+                _report("PostgreSQL", centers, ingest, raw, "COPY", back, raw_back, write_back, size)
+        except Unavailable as exc:
+            print(f"network (PostgreSQL): not measured: {exc}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--centers", type=int, default=300)
+    parser.add_argument("--write-back", type=int, default=20, help="how many centers to write bundles back to")
+    parser.add_argument("--no-server", action="store_true", help="SQLite only")
     args = parser.parse_args()
-    bench_network(args.centers)
+    bench_network(args.centers, args.write_back, not args.no_server)
 
 
 if __name__ == "__main__":

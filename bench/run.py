@@ -184,7 +184,7 @@ def main() -> int:
     from network import bench_network  # bench/network.py: a coordinating center and its centers' bundles
 
     if "network" in chosen:
-        bench_network(60)  # the smallest hub; 300 waits for delta bundles (see docs/performance.md)
+        bench_network(60, 10)  # a small hub; bench/network.py alone runs 300 centers
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

@@ -86,24 +86,28 @@ def _run(argv: list[str], folder: Path) -> None:
         raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A PostgreSQL server of the test session's own, on a free loopback port; stopped at the end."""
+class Unavailable(RuntimeError):
+    """No PostgreSQL server can be started here; the message says why."""
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[PgServer]:
+    """Start a PostgreSQL server of our own on a free loopback port (as ``postgres`` when root); stop it after.
+    Raises :class:`Unavailable` when psycopg or PostgreSQL's binaries are missing (the benchmarks use it too)."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _unavailable("psycopg 3 is not installed.")
+        raise Unavailable("psycopg 3 is not installed.") from None
     bin_dir = find_pg_bin()
     if bin_dir is None or not (bin_dir / "pg_ctl").exists():
-        _unavailable("PostgreSQL's initdb and pg_ctl were not found (under /usr/lib/postgresql/*/bin or on PATH).")
-    assert bin_dir is not None
+        raise Unavailable("PostgreSQL's initdb and pg_ctl were not found (under /usr/lib/postgresql/*/bin or on PATH).")
     if os.geteuid() == 0:
         import pwd
 
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            _unavailable("The tests run as root, and there is no 'postgres' user to run the server as.")
+            raise Unavailable("The tests run as root, and there is no 'postgres' user to run the server as.") from None
     folder = Path(tempfile.mkdtemp(prefix="lhn-pg-"))  # not under pytest's root-only tmp folder: postgres reads it
     data = folder / "data"
     port = _free_port()
@@ -121,6 +125,21 @@ def pg_server() -> Iterator[PgServer]:
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of the test session's own, on a free loopback port; stopped at the end."""
+    try:
+        server = running_server()
+        started = server.__enter__()
+    except Unavailable as exc:
+        _unavailable(str(exc))
+        return
+    try:
+        yield started
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture
