@@ -342,8 +342,9 @@ class NetworkService:
             table.rows[site] = {m: (v.numerator, v.denominator, _float(v.value)) for m, v in by_month.items()}
         return table
 
-    def center_charts(self, code: str) -> SmallMultiplesSpec:
-        """Every center's chart of one measure, side by side on one scale (at the coordinating center)."""
+    def center_charts(self, code: str, most: int = 36) -> SmallMultiplesSpec:
+        """Every center's chart of one measure, side by side on one scale (at the coordinating center); a page holds
+        ``most`` of them, in the order of their codes, and its title says when there are more (the table has all)."""
         from lhn_desktop.charts.spc_chart import ChartMarks, SmallMultiplesSpec
         from lhn_desktop.services.measures import month_label
         from lhn_desktop.spc import SpcInput, SpcOptions, analyze
@@ -351,7 +352,7 @@ class NetworkService:
         table = self.center_months(code)
         measure = table.measure
         charts = []
-        for site, by_month in table.rows.items():
+        for site, by_month in list(table.rows.items())[:most]:
             months = [m for m in table.months if m in by_month]
             if not months:
                 continue
@@ -375,7 +376,8 @@ class NetworkService:
             charts.append((analyze(request), marks))
         if not charts:
             raise NotFound(words.no_values(measure.title, True))
-        return SmallMultiplesSpec(tuple(charts), title=words.centers_title(measure.title),
+        title = words.centers_title(measure.title, len(charts), len(table.rows))
+        return SmallMultiplesSpec(tuple(charts), title=title,
                                   source=self.measures.export_source(), columns=3)  # fmt: skip
 
     def _require_coordinator(self) -> None:

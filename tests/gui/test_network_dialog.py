@@ -17,9 +17,10 @@ from tests.sync.test_network_comparison import TODAY, _round_trip, network  # no
 
 
 def _open(db, qtbot):
-    path = db.path
-    db.close()  # the window opens the file itself
-    ctx = AppContext.open(str(path), exclusive=True, today=lambda: TODAY)
+    # the window opens the database itself: the file, or the coordinating center's server by its URL
+    where = db.engine.url.render_as_string(hide_password=False) if db.on_server else str(db.path)
+    db.close()
+    ctx = AppContext.open(where, exclusive=True, today=lambda: TODAY)
     member = TeamService(ctx.db).add_member(ctx.actor, "Dr. Robin Sample", "physician")
     ctx.sign_in(member.id, "tester")
     window = make_window(qtbot, ctx)

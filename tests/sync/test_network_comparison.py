@@ -142,6 +142,9 @@ def test_the_coordinator_keeps_the_centers_apart_and_compares_them(network, tmp_
     assert table.rows["ctr-c"] == {"2025-12": (12, 20, None), "2026-01": (8, 10, None)}
     charts = ncc.center_charts("remission_pga")
     assert [marks.title for _, marks in charts.charts] == ["ctr-a", "ctr-b", "ctr-c"]
+    assert charts.title.endswith("every center")
+    two = ncc.center_charts("remission_pga", most=2)
+    assert len(two.charts) == 2 and "the first 2 of 3 centers" in two.title
 
     # the coordinator's own measures page: the network's months, one per month (no longer twice, without a center)
     measures = MeasureService(network["ncc"], today=lambda: TODAY)

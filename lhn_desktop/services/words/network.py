@@ -25,7 +25,9 @@ def funnel_title(title: str, first: str, last: str, summed: bool) -> str:
     return f"{title}: centers against the network, {period(first, last, summed)}"
 
 
-def centers_title(title: str) -> str:
+def centers_title(title: str, shown: int, centers: int) -> str:
+    if shown < centers:
+        return f"{title}: the first {shown} of {centers} centers (the months table has them all)"
     return f"{title}: every center"
 
 
