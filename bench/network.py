@@ -4,7 +4,8 @@ on PostgreSQL.
 Each center sends 36 months of 10 measures and 50 shared resources in a real, signed network bundle (made by
 ``SyncService.export_network`` on its own database; building them is not timed). The coordinating center imports
 every bundle (``SyncService.import_bundle``: verify, merge field versions, write the records) and then writes a
-network bundle back to ``--write-back`` centers (publishing the network's figures first). Each bundle back carries
+network bundle back to ``--write-back`` centers with ``export_network_to_centers`` (the network's figures
+published, the rows read and the free text reviewed once, then a bundle written for each). Each bundle back carries
 every other center's coded values and resources, so it grows with the network; the time for all centers is given
 as an estimate from those written. Baselines, in the same run and on the same store:
 
@@ -219,8 +220,7 @@ def _coordinate(location: str | Path, backups: Path, work: Path, cards: list, bu
         back = work / f"back-{uuid.uuid4().hex[:6]}"
         back.mkdir()
         start = time.perf_counter()
-        for site in sites[:write_back]:
-            sync.export_network(admin, back, audience=site)
+        sync.export_network_to_centers(admin, back, centers=sites[:write_back])  # read and reviewed once
         written = time.perf_counter() - start
         return ingest, written, sum(p.stat().st_size for p in back.iterdir())
     finally:

@@ -245,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     q.add_argument("--out", required=True, metavar="DIR")
     q.add_argument("--to", metavar="SITE", help="network scope at the coordinating center: the receiving center")
+    q.add_argument(
+        "--to-every-center",
+        action="store_true",
+        help="network scope at the coordinating center: a bundle for every center, read and reviewed once",
+    )
     q.add_argument("--review", action="store_true", help="show what would leave (counts and free text); write nothing")
     q.add_argument(
         "--attest", metavar="TEXT", help="network scope: why flagged free text identifies no patient (audited)"

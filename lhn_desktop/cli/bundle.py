@@ -55,10 +55,20 @@ def export(args: argparse.Namespace) -> int:
         elif args.scope == "center":
             key = _center_key(args, ctx.center().site_code)
             path = service.export_center(ctx.actor, args.out, key)
+        elif args.to_every_center:
+            if args.to:
+                raise ValidationError("Give --to SITE for one center, or --to-every-center, not both.")
+            paths = service.export_network_to_centers(ctx.actor, args.out, attestation=args.attest)
         else:
             path = service.export_network(ctx.actor, args.out, audience=args.to, attestation=args.attest)
     finally:
         ctx.close()
+    if args.to_every_center and not args.review and args.scope == "network":
+        if args.json:
+            emit_json({"bundles": [str(p) for p in paths]})
+        else:
+            emit(f"Wrote {len(paths)} bundles, one for each center, into {args.out}.")
+        return 0
     if args.review:
         if args.json:
             emit_json(preview)

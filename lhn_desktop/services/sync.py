@@ -227,24 +227,39 @@ class SyncService:
         workstation may send to ``audience`` (network). ``raw`` keeps center values as their stored JSON text."""
         if scope == "center":
             return sync_apply.export_rows(self.db, raw=raw)
+        return self._for_audience(self._network_rows(), audience)
+
+    def _network_rows(self) -> dict[str, list[dict]]:
+        """Every row a network bundle from this workstation may carry, to whichever audience (see _for_audience).
+
+        Only what may leave is read: the network's entities, and at the coordinating center only its own months
+        (every center's months stay there; the network's figures go back as network_value instead). At the
+        coordinating center the rows saying which center a network_value is about are kept, to choose by."""
         site = self.db.local_node().site_code
-        # read only what may leave: the network's entities, and at the coordinating center only its own months
-        # (every center's months stay there; the network's figures go back as network_value instead)
         owners = {"measure_value": ["ncc"]} if site == "ncc" else {e: [site] for e in NETWORK_FIELDS}
         rows = sync_apply.export_rows(self.db, NETWORK_FIELDS, owners=owners)
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
-            if entity not in NETWORK_FIELDS:
-                continue
-            kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])]
-            if site == "ncc" and entity == "network_value":  # every center's coded row but the audience's own
+            kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])
+                    or (entity == "network_value" and r["field"] == "about_site")]  # fmt: skip
+            if site != "ncc":
+                kept = [r for r in kept if entity not in NCC_ONLY]
+            if kept:
+                out[entity] = kept
+        return out
+
+    def _for_audience(self, rows: dict[str, list[dict]], audience: str) -> dict[str, list[dict]]:
+        """The rows of ``_network_rows`` that go to ``audience``: at the coordinating center, every center's shared
+        records and coded network figures except the audience's own; the "about" rows never leave."""
+        if self.db.local_node().site_code != "ncc":
+            return rows
+        out: dict[str, list[dict]] = {}
+        for entity, entity_rows in rows.items():
+            if entity == "network_value":
                 about = {r["id"]: r["v"] for r in entity_rows if r["field"] == "about_site"}
-                kept = [r for r in kept if about.get(r["id"]) != audience]
-            elif site == "ncc":  # the network relays every center's shared records, except the audience's own
-                kept = [r for r in kept if r["owner"] != audience and not (entity == "measure_value"
-                                                                          and r["owner"] != "ncc")]  # fmt: skip
+                kept = [r for r in entity_rows if r["field"] != "about_site" and about.get(r["id"]) != audience]
             else:
-                kept = [r for r in kept if r["owner"] == site and entity not in NCC_ONLY]
+                kept = [r for r in entity_rows if r["owner"] != audience]
             if kept:
                 out[entity] = kept
         return out
@@ -346,7 +361,40 @@ class SyncService:
 
             NetworkService(self.db).publish_if_changed(actor)
         rows = self._outgoing("network", audience, raw=True)  # read once: reviewed, then written
-        preview = self._preview("network", audience, _decoded(rows))
+        note = self._gate(actor, self._preview("network", audience, _decoded(rows)), attestation)
+        return self._export(actor, "network", audience, folder, attestation=note, rows=rows)
+
+    def export_network_to_centers(
+        self, actor: Actor, folder: str | Path, *, centers: list[str] | None = None, attestation: str | None = None
+    ) -> list[Path]:
+        """At the coordinating center: a network bundle for each center (default: every center it knows), read,
+        published and reviewed once for all of them; each center's own records and figures are left out of its
+        bundle, as in ``export_network``."""
+        from lhn_desktop.models.team import Site
+        from lhn_desktop.services.network import NetworkService
+
+        if self.db.local_node().site_code != "ncc":
+            raise ValidationError(
+                "Only the coordinating center writes a bundle for every center; a center sends one bundle to the "
+                "coordinating center."
+            )
+        with self.db.read() as s:
+            known = sorted(s.scalars(select(Site.code).where(Site.code != "ncc")))
+        chosen = centers if centers is not None else known
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise NotFound(f"No center {', '.join(unknown)} has reported to this coordinating center yet.")
+        if not chosen:
+            raise NotFound("No center has sent a network bundle yet, so there is no one to send one back to.")
+        NetworkService(self.db).publish_if_changed(actor)
+        rows = self._network_rows()
+        union = {e: [r for r in rs if r["field"] != "about_site"] for e, rs in rows.items()}
+        note = self._gate(actor, self._preview("network", chosen[0], union), attestation)
+        return [self._export(actor, "network", center, folder, attestation=note, rows=self._for_audience(rows, center))
+                for center in chosen]  # fmt: skip
+
+    def _gate(self, actor: Actor, preview: ExportPreview, attestation: str | None) -> str | None:
+        """The free-text gate (SYNC.md 2.3 step 4): the attestation to keep, or a refusal saying what was found."""
         note = (attestation or "").strip()
         if preview.blocked:
             hits = [f"{t.kind} \u201c{t.record}\u201d ({t.field}): {'; '.join(t.findings)}" for t in preview.texts
@@ -361,8 +409,7 @@ class SyncService:
             if len(note) < 20:
                 raise ValidationError("Write the attestation in a full sentence (at least 20 characters): why the "
                                       "flagged text identifies no patient.")  # fmt: skip
-        return self._export(actor, "network", audience, folder, attestation=note if preview.blocked else None,
-                            rows=rows)  # fmt: skip
+        return note if preview.blocked else None
 
     def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
                 center_key: bytes | None = None, attestation: str | None = None,

@@ -50,3 +50,15 @@ def test_compare_at_a_center_and_the_choice_to_be_named(network, tmp_path: Path,
                  *_db(network["ctr-a"])]) == 2  # fmt: skip
     assert "Only the network's coordinating center" in capsys.readouterr().err
     assert main(["center", "set", *_db(network["ctr-a"])]) == 2
+
+
+def test_the_coordinator_writes_a_bundle_for_every_center_at_once(network, tmp_path: Path, capsys) -> None:  # noqa: F811
+    _round_trip(network, tmp_path)
+    out = tmp_path / "every"
+    out.mkdir()
+    assert main(["bundle", "export", "--scope", "network", "--to-every-center", "--out", str(out), "--json",
+                 *_db(network["ncc"])]) == 0  # fmt: skip
+    assert len(json.loads(capsys.readouterr().out)["bundles"]) == 3 == len(list(out.iterdir()))
+    assert main(["bundle", "export", "--scope", "network", "--to-every-center", "--to", "ctr-a", "--out", str(out),
+                 *_db(network["ncc"])]) == 2  # fmt: skip
+    assert "not both" in capsys.readouterr().err

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor
-from lhn_desktop.errors import ValidationError
+from lhn_desktop.errors import NotFound, ValidationError
 from lhn_desktop.models.network import NetworkValue
 from lhn_desktop.services.center import init_center_database, set_named_in_network
 from lhn_desktop.services.measures import MeasureService
@@ -36,6 +36,7 @@ from lhn_desktop.services.trust import TrustService
 from lhn_desktop.spc import funnel
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync import suppress
+from lhn_desktop.sync.bundle import peek_manifest
 
 ADMIN = Actor.workstation()
 TODAY = date(2026, 2, 10)
@@ -224,3 +225,28 @@ def test_the_funnel_plot_and_the_monthly_report_are_drawn(network, tmp_path: Pat
 
 def _measure_id(db: Database, code: str) -> str:
     return MeasureService(db).get(code).id
+
+
+def test_one_write_back_for_every_center_carries_what_each_would_get_alone(network, tmp_path: Path):
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    sync = SyncService(network["ncc"])
+    alone = {site: sync.export_network(ADMIN, _folder(tmp_path / f"alone-{site}"), audience=site) for site in NAMES}
+    together = sync.export_network_to_centers(ADMIN, _folder(tmp_path / "together"))
+    assert len(together) == 3
+    for bundle in together:
+        audience = peek_manifest(bundle)["audience"]["site_id"]
+        for entity in ("network_value", "resource", "site", "measure_definition"):
+            mine = {(r["id"], r["field"], json.dumps(r["v"])) for r in _rows(bundle, entity)}
+            assert mine == {(r["id"], r["field"], json.dumps(r["v"])) for r in _rows(alone[audience], entity)}
+        assert not [r for r in _rows(bundle, "network_value") if r["field"] == "about_site"]
+    SyncService(network["ctr-a"]).import_bundle(ADMIN, together[0], None)  # a real bundle its center accepts
+    with pytest.raises(NotFound, match="No center ctr-z"):
+        sync.export_network_to_centers(ADMIN, tmp_path, centers=["ctr-z"])
+    with pytest.raises(ValidationError, match="Only the coordinating center"):
+        SyncService(network["ctr-a"]).export_network_to_centers(ADMIN, tmp_path)
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
