@@ -21,11 +21,12 @@ LIMIT_STYLES = {"95": (":", 1.0), "99.8": ("--", 1.1)}
 
 @dataclass
 class FunnelSpec:
-    """A funnel plot as the services describe it: ``points`` are (center, denominator, rate 0-1, this center)."""
+    """A funnel plot as the services describe it: ``points`` are (center, denominator, rate 0-1, this center, and
+    "above" or "below" when outside the 99.8 % limits)."""
 
     title: str
     target: float | None
-    points: list[tuple[str, int | None, float, bool]]
+    points: list[tuple[str, int | None, float, bool, str | None]]
     #: centers left off because their rate cannot be shown (too few, or hidden by small-cell suppression)
     hidden: int = 0
     source: str = ""
@@ -49,7 +50,7 @@ class FunnelSpec:
 
 def draw(ax: Axes, spec: FunnelSpec, *, compact: bool = False) -> None:
     small = 7 if compact else 9
-    sizes = [n for _, n, _, _ in spec.points if n]
+    sizes = [n for _, n, _, _, _ in spec.points if n]
     largest = max(sizes, default=0)
     if spec.target is not None and largest:
         steps = funnel.curve(spec.target, int(largest * 1.15) + 1)
@@ -62,11 +63,9 @@ def draw(ax: Axes, spec: FunnelSpec, *, compact: bool = False) -> None:
                     label=f"{level}% limits")  # fmt: skip
         ax.axhline(100 * spec.target, color=CENTRE, linewidth=1.2, zorder=1, label=f"network {100 * spec.target:.1f}%")
     label_all = len(spec.points) <= 25 and not compact  # a few centers: each is named; many: only those outside
-    for center, n, rate, own in spec.points:
+    for center, n, rate, own, outside in spec.points:
         if not n:
             continue
-        limits = funnel.limits(n, spec.target) if spec.target is not None else None
-        outside = limits.outside(rate) if limits else None
         colour = SIGNAL if own else OUTSIDE if outside else DATA
         ax.plot([n], [100 * rate], marker="o", markersize=9 if own else 5.5, color=colour, linestyle="none", zorder=3)
         if own or label_all or (outside and not compact):

@@ -128,7 +128,7 @@ class Comparison:
         return FunnelSpec(
             title=words.funnel_title(self.measure.title, self.first, self.last, self.summed),
             target=self.network.rate,
-            points=[(c.center, c.denominator, c.rate, c.own) for c in self.centers
+            points=[(c.center, c.denominator, c.rate, c.own, c.outside) for c in self.centers
                     if c.rate is not None and c.denominator],
             hidden=sum(1 for c in self.centers if c.rate is None),
         )  # fmt: skip
@@ -444,10 +444,7 @@ class NetworkService:
         for (measure_id, month), centers in cells.items():
             centers.sort()
             for about, record in _published(kinds[measure_id], centers):
-                label = None
-                if about:
-                    name, named = names.get(about, (about, False))
-                    label = name if named else words.center_code(codes[about])
+                label = _label(about, names, codes) if about else None
                 key = natural_id(f"network-value/{measure_id}/{month}/{about}")
                 wanted[key] = {"measure_id": measure_id, "month": month, "about_site": about, "center": label,
                                **record}  # fmt: skip
@@ -510,25 +507,31 @@ class NetworkService:
         return network_report(pages, words.report_title(month), self.measures.export_source(), target)
 
     def _shared(self, actor: Actor, comparison: Comparison) -> Comparison:
-        """The comparison as it may leave the coordinating center: coded centers, small counts hidden."""
+        """The comparison as it may leave the coordinating center: what ``publish`` sends back (coded centers,
+        small counts hidden, the network's figures from the counts that can be shown), with the funnel limits."""
         names = self._site_names()
         codes = self._codes(actor, (c.center for c in comparison.centers))
-        table = [[c.numerator or 0, max(0, (c.denominator or 0) - (c.numerator or 0))] for c in comparison.centers]
-        hidden = suppress.suppress(table) if table else []
-        rows, _, _ = suppress.totals(table, hidden) if table else ([], [], None)
+        cells = [(c.center, c.numerator or 0, c.denominator or 0, c.rate if comparison.continuous else None)
+                 for c in comparison.centers]  # fmt: skip
+        shown = dict(_published(comparison.measure, cells))
         centers = []
-        for c, cells, denominator in zip(comparison.centers, hidden, rows, strict=True):
-            name, named = names.get(c.center, (c.center, False))
-            numerator = cells[0]
-            rate = numerator / denominator if numerator is not None and denominator else None
-            if comparison.continuous:
-                numerator = c.numerator if (c.numerator or 0) >= K else None
-                rate = c.rate if numerator is not None else None
-            centers.append(CenterResult(name if named else words.center_code(codes[c.center]), numerator,
-                                        denominator, rate, c.limits if rate is not None else None,
+        for c in comparison.centers:
+            row = shown[c.center]
+            rate = _float(row["rate"])
+            centers.append(CenterResult(_label(c.center, names, codes), row["numerator"], row["denominator"], rate,
+                                        c.limits if rate is not None else None,
                                         c.outside if rate is not None else None))  # fmt: skip
-        return Comparison(comparison.measure, comparison.first, comparison.last, comparison.network,
+        net = shown[""]
+        network = NetworkSummary(_float(net["rate"]), _float(net["median"]), _float(net["q1"]), _float(net["q3"]),
+                                 net["centers"], net["numerator"], net["denominator"])  # fmt: skip
+        return Comparison(comparison.measure, comparison.first, comparison.last, network,
                           sorted(centers, key=lambda c: c.center), comparison.summed, True)  # fmt: skip
+
+
+def _label(site: str, names: dict[str, tuple[str, bool]], codes: dict[str, int]) -> str:
+    """How a center is shown outside the coordinating center: its name if it chose so, else its stable code."""
+    name, named = names.get(site, (site, False))
+    return name if named else words.center_code(codes[site])
 
 
 def _published(measure: MeasureInfo, centers: list[tuple[str, int, int, float | None]]) -> list[tuple[str, dict]]:

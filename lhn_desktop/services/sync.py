@@ -360,8 +360,8 @@ class SyncService:
             from lhn_desktop.services.network import NetworkService
 
             NetworkService(self.db).publish_if_changed(actor)
-        rows = self._outgoing("network", audience, raw=True)  # read once: reviewed, then written
-        note = self._gate(actor, self._preview("network", audience, _decoded(rows)), attestation)
+        rows = self._outgoing("network", audience)  # read once: reviewed, then written
+        note = self._gate(actor, self._preview("network", audience, rows), attestation)
         return self._export(actor, "network", audience, folder, attestation=note, rows=rows)
 
     def export_network_to_centers(
@@ -666,14 +666,6 @@ def _findings(text: str, known: KnownIdentifiers | None = None) -> tuple[str, ..
     from lhn_desktop.sync.textgate import masked, scan
 
     return tuple(f"{f.label}: {masked(text, f, known)}" for f in scan(text, known))
-
-
-def _decoded(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """Rows whose values were kept as stored JSON text, with the values decoded (for the export review)."""
-    return {
-        entity: [r | {"v": json.loads(r["v"])} if type(r["v"]) is RawJSON else r for r in entity_rows]
-        for entity, entity_rows in rows.items()
-    }
 
 
 def _small_denominators(rows: list[dict]) -> list[str]:

@@ -217,7 +217,7 @@ def test_the_funnel_plot_and_the_monthly_report_are_drawn(network, tmp_path: Pat
         ncc.report(ADMIN, "2026-01", tmp_path / "report.png")
     at_a = NetworkService(network["ctr-a"], today=lambda: TODAY)
     spec = at_a.compare("remission_pga").funnel
-    assert [own for *_, own in spec.points].count(True) == 1 and spec.hidden == 1
+    assert [own for _, _, _, own, _ in spec.points].count(True) == 1 and spec.hidden == 1
     assert at_a.render_funnel(at_a.compare("remission_pga"), tmp_path / "mine.png").stat().st_size > 2000
     with pytest.raises(ValidationError, match="coordinating center holds every center"):
         at_a.center_months("remission_pga")
