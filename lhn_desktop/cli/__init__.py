@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     def key_option(q: argparse.ArgumentParser) -> None:
         q.add_argument("--key-file", metavar="FILE", help="the center key file (else the center passphrase)")
 
-    q = bundle.add_parser("export", help="write a full-state bundle into a folder (the shared folder, a USB drive)")
+    q = bundle.add_parser(
+        "export", help="write a bundle into a folder (the shared folder, a USB drive): what its receivers lack"
+    )
     q.add_argument(
         "--scope", choices=("center", "network"), default="center",
         help="center: everything, for this center's workstations; network: no patient data",
@@ -249,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--to-every-center",
         action="store_true",
         help="network scope at the coordinating center: a bundle for every center, read and reviewed once",
+    )
+    q.add_argument(
+        "--full",
+        action="store_true",
+        help="carry everything, not only what the receivers lack (for a new workstation, or when one asks for it)",
     )
     q.add_argument("--review", action="store_true", help="show what would leave (counts and free text); write nothing")
     q.add_argument(

@@ -51,16 +51,17 @@ def export(args: argparse.Namespace) -> int:
     try:
         service = ctx.sync
         if args.review:
-            preview = service.preview(ctx.actor, args.scope, args.to)
+            preview = service.preview(ctx.actor, args.scope, args.to, full=args.full)
         elif args.scope == "center":
             key = _center_key(args, ctx.center().site_code)
-            path = service.export_center(ctx.actor, args.out, key)
+            path = service.export_center(ctx.actor, args.out, key, full=args.full)
         elif args.to_every_center:
             if args.to:
                 raise ValidationError("Give --to SITE for one center, or --to-every-center, not both.")
-            paths = service.export_network_to_centers(ctx.actor, args.out, attestation=args.attest)
+            paths = service.export_network_to_centers(ctx.actor, args.out, attestation=args.attest, full=args.full)
         else:
-            path = service.export_network(ctx.actor, args.out, audience=args.to, attestation=args.attest)
+            path = service.export_network(ctx.actor, args.out, audience=args.to, attestation=args.attest,
+                                          full=args.full)  # fmt: skip
     finally:
         ctx.close()
     if args.to_every_center and not args.review and args.scope == "network":
@@ -84,7 +85,8 @@ def export(args: argparse.Namespace) -> int:
 
 def _print_review(preview) -> None:
     whom = "this center's workstations" if preview.scope == "center" else f"{preview.audience} (network bundle)"
-    emit(f"A bundle for {whom} would carry:")
+    what = "only what they do not have yet" if preview.delta else "everything this workstation holds for them"
+    emit(f"A bundle for {whom} would carry ({what}):")
     for c in preview.counts:
         emit(f"  {c.records:>7,} {c.label} ({c.versions:,} field values)")
     since = f" since the last export ({preview.last_export})" if preview.last_export else ""
@@ -161,7 +163,7 @@ def _outcome(result) -> dict:
         return fields | {"outcome": "already_imported" if result.already_imported else "imported"}
     return {"file": result.file, "outcome": "refused", "code": result.code, "reason": result.reason,
             "message": str(result), "already_imported": False, "added": 0, "records": 0, "conflicts": 0,
-            "hidden": 0, "sender": "", "kinds": {}, "attachments": 0}  # fmt: skip
+            "hidden": 0, "sender": "", "kinds": {}, "attachments": 0, "complete": False}  # fmt: skip
 
 
 def _tally(outcomes: list[dict]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base, utcnow
@@ -31,6 +31,12 @@ class SyncValue(Base):
     value_json: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(40))
 
+    __table_args__ = (
+        # the records with a stored delete, for the Sync page's "deleted while edited" without a scan of every version
+        Index("ix_sync_value_deleted", "entity", "record_id", sqlite_where=text("field = '_deleted'"),
+              postgresql_where=text("field = '_deleted'")),
+    )  # fmt: skip
+
 
 class SyncNode(Base):
     """Persisted clock state of a node: the next dot and the hybrid logical clock."""
@@ -41,6 +47,30 @@ class SyncNode(Base):
     next_dot: Mapped[int] = mapped_column(BigInteger, default=1)
     hlc_wall_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     hlc_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SyncKnown(Base):
+    """What this workstation holds of another workstation's field versions: every one up to ``dot`` (in the
+    scope it receives them in), as the bundles it imported said (docs/sync.md, delta bundles). Its own
+    workstation ids are not here: ``sync_node`` says how far they wrote."""
+
+    __tablename__ = "sync_known"
+
+    node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40))
+    dot: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncPeer(Base):
+    """What another workstation said it holds, in the last bundle imported from it: the start of the next delta
+    bundle to its center (docs/sync.md, delta bundles)."""
+
+    __tablename__ = "sync_peer"
+
+    node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40))
+    known_json: Mapped[str] = mapped_column(Text)  # {node: dot}
+    heard_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SyncImportLog(Base):

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
 from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.services.words import sync as words
-from lhn_desktop.store import sync_apply
+from lhn_desktop.store import knowledge, sync_apply
 from lhn_desktop.store.capture import record_audit
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import MAX_TEXT, too_long
@@ -112,13 +112,15 @@ class ImportReport:
     sender: str = ""
     kinds: dict[str, int] = field(default_factory=dict)  # records changed, by kind
     attachments: int = 0  # attached files stored that this workstation did not have
+    #: False when a delta bundle built on changes this workstation may not have had (docs/sync.md, delta bundles)
+    complete: bool = True
 
     @property
     def summary(self) -> str:
         return words.import_summary(
             self.file, self.sender, already_imported=self.already_imported, changed=bool(self.added),
             records=self.records, kinds=self.kinds, conflicts=self.conflicts, hidden=self.hidden,
-            attachments=self.attachments,
+            attachments=self.attachments, complete=self.complete,
         )  # fmt: skip
 
 
@@ -151,6 +153,8 @@ class ExportPreview:
     texts: list[TextItem]  # center scope: new or changed free text; network scope: every value that leaves as text
     warnings: list[str]
     last_export: str | None  # when this workstation last exported to the same audience
+    #: only what the audience lacks (a delta bundle), rather than everything
+    delta: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -222,14 +226,32 @@ class SyncService:
 
     # -- what would leave ---------------------------------------------------------------------------------------
 
-    def _outgoing(self, scope: str, audience: str, *, raw: bool = False) -> dict[str, list[dict]]:
+    def _outgoing(self, scope: str, audience: str, *, raw: bool = False,
+                  base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:  # fmt: skip
         """The bundle rows for a scope: everything (center), or the allowlisted fields of the records this
-        workstation may send to ``audience`` (network). ``raw`` keeps center values as their stored JSON text."""
+        workstation may send to ``audience`` (network); beyond ``base`` for a delta. ``raw`` keeps center values
+        as their stored JSON text."""
         if scope == "center":
-            return sync_apply.export_rows(self.db, raw=raw)
-        return self._for_audience(self._network_rows(), audience)
+            return sync_apply.export_rows(self.db, raw=raw, base=base)
+        if self.db.local_node().site_code == "ncc":  # every row is read: the "about" rows say who gets what
+            return self._for_audience(self._network_rows(), audience, base)
+        return self._network_rows(base)
 
-    def _network_rows(self) -> dict[str, list[dict]]:
+    def _start(self, audience: str, full: bool) -> dict[str, int]:
+        """Where a bundle to ``audience`` starts: after what every workstation there said it holds (a delta), or
+        from nothing (``full``, or when none was heard from)."""
+        if full:
+            return {}
+        with self.db.read() as s:
+            return knowledge.start_for(s.connection(), audience, self.db.local_node().node_id)
+
+    def _known(self) -> list[dict]:
+        """How far this workstation holds each workstation's versions, as a bundle carries it. Read before the
+        rows, so that a write made meanwhile goes with a later bundle rather than being claimed and missing."""
+        with self.db.read() as s:
+            return knowledge.known_entries(s.connection(), self.db.local_node().site_code)
+
+    def _network_rows(self, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
         """Every row a network bundle from this workstation may carry, to whichever audience (see _for_audience).
 
         Only what may leave is read: the network's entities, and at the coordinating center only its own months
@@ -237,7 +259,7 @@ class SyncService:
         coordinating center the rows saying which center a network_value is about are kept, to choose by."""
         site = self.db.local_node().site_code
         owners = {"measure_value": ["ncc"]} if site == "ncc" else {e: [site] for e in NETWORK_FIELDS}
-        rows = sync_apply.export_rows(self.db, NETWORK_FIELDS, owners=owners)
+        rows = sync_apply.export_rows(self.db, NETWORK_FIELDS, owners=owners, base=base)
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
             kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])
@@ -248,18 +270,26 @@ class SyncService:
                 out[entity] = kept
         return out
 
-    def _for_audience(self, rows: dict[str, list[dict]], audience: str) -> dict[str, list[dict]]:
-        """The rows of ``_network_rows`` that go to ``audience``: at the coordinating center, every center's shared
-        records and coded network figures except the audience's own; the "about" rows never leave."""
+    def _for_audience(self, rows: dict[str, list[dict]], audience: str,
+                      base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:  # fmt: skip
+        """The rows of ``_network_rows`` that go to ``audience``, beyond ``base``: at the coordinating center, every
+        center's shared records and coded network figures except the audience's own; the "about" rows never
+        leave (they are read whatever ``base`` says, to choose by)."""
         if self.db.local_node().site_code != "ncc":
             return rows
+        start = base or {}
+
+        def new(r: dict) -> bool:
+            return r["dot"] > start.get(r["node"], 0)
+
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
             if entity == "network_value":
                 about = {r["id"]: r["v"] for r in entity_rows if r["field"] == "about_site"}
-                kept = [r for r in entity_rows if r["field"] != "about_site" and about.get(r["id"]) != audience]
+                kept = [r for r in entity_rows
+                        if r["field"] != "about_site" and about.get(r["id"]) != audience and new(r)]  # fmt: skip
             else:
-                kept = [r for r in entity_rows if r["owner"] != audience]
+                kept = [r for r in entity_rows if r["owner"] != audience and new(r)]
             if kept:
                 out[entity] = kept
         return out
@@ -296,16 +326,18 @@ class SyncService:
             raise ValidationError("Choose the center this network bundle is for (its site code).")
         return audience
 
-    def preview(self, actor: Actor, scope: str = "center", audience: str | None = None) -> ExportPreview:
+    def preview(self, actor: Actor, scope: str = "center", audience: str | None = None, *,
+                full: bool = False) -> ExportPreview:  # fmt: skip
         """Exactly what an export would carry: counts per kind, and the free text (SYNC.md 2.3 step 4)."""
         if scope not in ("center", "network"):
             raise ValidationError("A bundle is either for this center's workstations or for the network.")
         if scope == "center":
             require_patient_access(actor)
         audience = self._audience(scope, audience)
-        return self._preview(scope, audience, self._outgoing(scope, audience))
+        base = self._start(audience, full)
+        return self._preview(scope, audience, self._outgoing(scope, audience, base=base), delta=bool(base))
 
-    def _preview(self, scope: str, audience: str, rows: dict[str, list[dict]]) -> ExportPreview:
+    def _preview(self, scope: str, audience: str, rows: dict[str, list[dict]], *, delta: bool = False) -> ExportPreview:
         last = self._last_export(scope, audience)
         cutoff = last.hlc_max if last else ""
         tables = sync_apply.syncable_tables()
@@ -339,17 +371,19 @@ class SyncService:
             warnings = _small_denominators(rows.get("measure_value", []))
         warnings += self._attachment_warnings(rows)
         when = last.exported_at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
-        return ExportPreview(scope, audience, counts, texts, warnings, when)
+        return ExportPreview(scope, audience, counts, texts, warnings, when, delta)
 
     # -- export -------------------------------------------------------------------------------------------------
 
-    def export_center(self, actor: Actor, folder: str | Path, center_key: bytes) -> Path:
-        """A full-state center bundle of everything this workstation holds, sealed under the center key."""
+    def export_center(self, actor: Actor, folder: str | Path, center_key: bytes, *, full: bool = False) -> Path:
+        """A center bundle sealed under the center key: what the center's other workstations lack (a delta), or
+        everything this workstation holds (``full``, or when none of them was heard from yet)."""
         require_patient_access(actor)  # center bundles carry patient data
-        return self._export(actor, "center", self.db.local_node().site_code, folder, center_key=center_key)
+        site = self.db.local_node().site_code
+        return self._export(actor, "center", site, folder, center_key=center_key, base=self._start(site, full))
 
     def export_network(self, actor: Actor, folder: str | Path, *, audience: str | None = None,
-                       attestation: str | None = None) -> Path:  # fmt: skip
+                       attestation: str | None = None, full: bool = False) -> Path:  # fmt: skip
         """A network bundle: the allowlisted, non-patient records, after the free-text gate.
 
         When the gate finds something that looks like an identifier, the export is refused unless a team
@@ -360,12 +394,20 @@ class SyncService:
             from lhn_desktop.services.network import NetworkService
 
             NetworkService(self.db).publish_if_changed(actor)
-        rows = self._outgoing("network", audience)  # read once: reviewed, then written
-        note = self._gate(actor, self._preview("network", audience, rows), attestation)
-        return self._export(actor, "network", audience, folder, attestation=note, rows=rows)
+        base = self._start(audience, full)
+        known = self._known()
+        rows = self._outgoing("network", audience, base=base)  # read once: reviewed, then written
+        note = self._gate(actor, self._preview("network", audience, rows, delta=bool(base)), attestation)
+        return self._export(actor, "network", audience, folder, attestation=note, rows=rows, base=base, known=known)
 
     def export_network_to_centers(
-        self, actor: Actor, folder: str | Path, *, centers: list[str] | None = None, attestation: str | None = None
+        self,
+        actor: Actor,
+        folder: str | Path,
+        *,
+        centers: list[str] | None = None,
+        attestation: str | None = None,
+        full: bool = False,
     ) -> list[Path]:
         """At the coordinating center: a network bundle for each center (default: every center it knows), read,
         published and reviewed once for all of them; each center's own records and figures are left out of its
@@ -387,11 +429,19 @@ class SyncService:
         if not chosen:
             raise NotFound("No center has sent a network bundle yet, so there is no one to send one back to.")
         NetworkService(self.db).publish_if_changed(actor)
+        bases = {center: self._start(center, full) for center in chosen}
+        held = self._known()
         rows = self._network_rows()
-        union = {e: [r for r in rs if r["field"] != "about_site"] for e, rs in rows.items()}
-        note = self._gate(actor, self._preview("network", chosen[0], union), attestation)
-        return [self._export(actor, "network", center, folder, attestation=note, rows=self._for_audience(rows, center))
-                for center in chosen]  # fmt: skip
+        going = {center: self._for_audience(rows, center, bases[center]) for center in chosen}
+        union: dict[str, dict[tuple, dict]] = {}  # every row that leaves to some center, reviewed once
+        for center_rows in going.values():
+            for entity, entity_rows in center_rows.items():
+                union.setdefault(entity, {}).update(((r["id"], r["field"], r["node"], r["dot"]), r)
+                                                    for r in entity_rows)  # fmt: skip
+        reviewed = {entity: list(by_key.values()) for entity, by_key in union.items()}
+        note = self._gate(actor, self._preview("network", chosen[0], reviewed), attestation)
+        return [self._export(actor, "network", center, folder, attestation=note, rows=going.pop(center),
+                             base=bases[center], known=held) for center in chosen]  # fmt: skip
 
     def _gate(self, actor: Actor, preview: ExportPreview, attestation: str | None) -> str | None:
         """The free-text gate (SYNC.md 2.3 step 4): the attestation to keep, or a refusal saying what was found."""
@@ -413,7 +463,8 @@ class SyncService:
 
     def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
                 center_key: bytes | None = None, attestation: str | None = None,
-                rows: dict[str, list[dict]] | None = None) -> Path:  # fmt: skip
+                rows: dict[str, list[dict]] | None = None, base: Mapping[str, int] | None = None,
+                known: list[dict] | None = None) -> Path:  # fmt: skip
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
@@ -424,13 +475,16 @@ class SyncService:
         key = load_der_private_key(node.private_key, password=None)
         assert isinstance(key, Ed25519PrivateKey)  # a workstation's signing key is Ed25519 (SYNC.md)
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
+        if known is None:
+            known = self._known()  # before the rows (see _known)
         if rows is None:
-            rows = self._outgoing(scope, audience, raw=True)
+            rows = self._outgoing(scope, audience, raw=True, base=base)
         _refuse_over_limit(rows)
         high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
         files = self._attachment_bytes(self._attachments(rows)[0])
         path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
-                            folder=target, center_key=center_key, attachments=files)  # fmt: skip
+                            folder=target, center_key=center_key, attachments=files, base=base,
+                            known=known)  # fmt: skip
         del files
         counts = {e: len(r) for e, r in rows.items()}
         bundle_id = peek_manifest(path)["bundle_id"]  # the file just written
@@ -557,6 +611,8 @@ class SyncService:
                 signer_key_id=m.source.key_id, site_id=m.source.site_id,
                 created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
                 hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000, progress=progress,
+                sender=sync_apply.Sender(m.source.node_id, m.scope, m.base if m.kind == "delta" else None,
+                                         tuple((k.node, k.site, k.dot) for k in m.known)),
             )  # fmt: skip
         except sync_apply.WriteRefused as exc:  # a sender writing what only another center may write
             logger.warning("Import of %s refused: it %s", name, exc.what)
@@ -581,7 +637,7 @@ class SyncService:
             CommonsService(self.db, self.attachments_dir).index_received(actor, stored)
         kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
         return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
-                            m.source.site_id, kinds, len(stored))  # fmt: skip
+                            m.source.site_id, kinds, len(stored), counts["complete"])  # fmt: skip
 
     def import_many(self, actor: Actor, paths: list[str | Path], center_key: bytes | None,
                     progress: Callable[[int, int, str], None] | None = None,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -37,6 +38,7 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
+from lhn_desktop.store import knowledge
 from lhn_desktop.store.capture import DELETED_FIELD, record_audit, write_versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import RawJSON
@@ -45,6 +47,7 @@ from lhn_desktop.sync.merge import Sibling, canonical_json, merge
 from lhn_desktop.sync.scope import NCC_ONLY
 
 _IN_CHUNK = 500
+_BASE_IN_QUERY = 200  # a delta's start naming more workstations is applied as the rows stream instead
 _INSERT_VALUE = (
     "INSERT INTO sync_value (entity, record_id, field, node, dot, hlc, vv_json, value_json, owner) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -67,6 +70,16 @@ class WriteRefused(SyncIntegrityError):
         self.what = what
 
 
+@dataclass(frozen=True)
+class Sender:
+    """What an import notes of the workstation that signed the bundle (docs/sync.md, delta bundles)."""
+
+    node: str
+    scope: str
+    base: Mapping[str, int] | None  # None: a full bundle
+    known: tuple[tuple[str, str, int], ...]  # (workstation, its center, dot)
+
+
 def syncable_tables() -> dict[str, Any]:
     """Entity name -> Table of every syncable model."""
     out = {}
@@ -83,13 +96,15 @@ def export_rows(
     *,
     raw: bool = False,
     owners: Mapping[str, Iterable[str]] | None = None,
+    base: Mapping[str, int] | None = None,
 ) -> dict[str, list[dict]]:
     """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot).
 
     ``entities`` limits the entities read; ``owners`` limits an entity's records to those of these owners (a
     coordinating center relays only its own monthly values, not every center's). Both are applied in the query.
-    With ``raw``, the value and version vector stay the stored canonical JSON text (:class:`RawJSON`), for
-    writing straight into a bundle; otherwise they are decoded.
+    ``base`` leaves out, per workstation, the versions up to its dot (a delta bundle's start); in the query too
+    while it names few workstations. With ``raw``, the value and version vector stay the stored canonical JSON
+    text (:class:`RawJSON`), for writing straight into a bundle; otherwise they are decoded.
     """
     wanted = set(entities) if entities is not None else None
     out: dict[str, list[dict]] = {}
@@ -100,8 +115,13 @@ def export_rows(
         query = query.where(SyncValue.entity.in_(sorted(wanted)))
     for entity, allowed in (owners or {}).items():
         query = query.where(or_(SyncValue.entity != entity, SyncValue.owner.in_(sorted(set(allowed)))))
+    start = dict(base or {})
+    if start and len(start) <= _BASE_IN_QUERY:
+        query = query.where(SyncValue.dot > case(start, value=SyncValue.node, else_=0))
     with db.read() as s:
         for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(query):
+            if start and dot <= start.get(node, 0):
+                continue
             rows = out.get(entity)
             if rows is None:
                 rows = out[entity] = []
@@ -185,16 +205,25 @@ def _decode(column, value: Any) -> Any:
 def apply_rows(
     db: Database, actor: Actor, rows: dict[str, list], *, bundle_id: str, sha256: str, signer_key_id: str,
     site_id: str, created_at: datetime, hlc_max_text: str, now_ms: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, sender: Sender | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts).
+    """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts, and
+    ``complete``: whether a delta started from what this workstation holds).
 
     Work is batched per entity and per chunk of records: the current siblings are read once, merged in
     memory, written with ``executemany``, and the displayed rows of the touched records are recomputed
-    from the merged siblings already in memory.
+    from the merged siblings already in memory. ``sender`` (the signing workstation, the bundle's scope, start
+    and knowledge) is noted in the same transaction (:mod:`lhn_desktop.store.knowledge`).
     """
     tables = syncable_tables()
-    counts: dict[str, Any] = {"added": 0, "records": 0, "conflicts": 0, "unknown_entities": 0, "kinds": {}}
+    counts: dict[str, Any] = {
+        "added": 0,
+        "records": 0,
+        "conflicts": 0,
+        "unknown_entities": 0,
+        "kinds": {},
+        "complete": True,
+    }
     total = sum(len(r) for r in rows.values())
     done = 0
     node = db.local_node()
@@ -231,6 +260,10 @@ def apply_rows(
             merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), incoming, now_ms)
             conn.execute(update(SyncNode).where(SyncNode.node_id == clock.node_id)
                          .values(hlc_wall_ms=merged.wall_ms, hlc_counter=merged.counter))  # fmt: skip
+        if sender is not None:
+            counts["complete"] = knowledge.note_bundle(
+                conn, local_site=node.site_code, local_node=node.node_id, sender_node=sender.node,
+                sender_site=site_id, scope=sender.scope, start=sender.base, known=sender.known)  # fmt: skip
         conn.execute(insert(SyncImportLog).values(
             bundle_id=bundle_id, sha256=sha256, signer_key_id=signer_key_id, site_id=site_id,
             created_at=created_at.replace(tzinfo=None), result="imported", counts_json=json.dumps(counts)))  # fmt: skip

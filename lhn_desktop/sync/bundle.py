@@ -27,7 +27,7 @@ import struct
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring as _quote  # the C string quoting json.dumps uses
@@ -43,7 +43,7 @@ from lhn_desktop.sync.scope import NCC_ONLY, network_refused
 
 FORMAT = "qi-sync-bundle"
 FORMAT_VERSION = 1
-SYNC_SCHEMA = "1.1"
+SYNC_SCHEMA = "1.2"
 SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
 SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024
@@ -161,12 +161,28 @@ class SealedCounts(BaseModel):
     counts: dict[str, Counts]
 
 
+class KnownEntry(BaseModel):
+    """How far the sender holds one workstation's versions (docs/sync.md, delta bundles)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    node: str = Field(min_length=1, max_length=40)
+    site: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    dot: int = Field(ge=1)
+
+
+MAX_KNOWN = 20_000  # workstations a manifest may name: a network of 300 centers with dozens of workstations each
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     format: Literal["qi-sync-bundle"]
     format_version: int
     bundle_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
-    kind: Literal["full"]
+    kind: Literal["full", "delta"]
+    #: a delta's start: per workstation, the dot up to which its versions were left out (the receiver holds them)
+    base: dict[str, int] | None = Field(default=None, max_length=MAX_KNOWN)
+    #: how far the sender holds each workstation's versions (from sync schema 1.2; before, none)
+    known: list[KnownEntry] = Field(default_factory=list, max_length=MAX_KNOWN)
     scope: Literal["center", "network"]
     source: Source
     audience: dict[str, str]
@@ -385,8 +401,13 @@ def write_bundle(
     bundle_id: str | None = None,
     schema: str = SYNC_SCHEMA,
     attachments: dict[str, bytes] | None = None,
+    base: Mapping[str, int] | None = None,
+    known: list[dict] | None = None,
 ) -> Path:
-    """Write a full-state bundle into ``folder`` as ``<name>.part`` then rename it; returns the path.
+    """Write a bundle into ``folder`` as ``<name>.part`` then rename it; returns the path.
+
+    ``rows`` are every version the receiver may lack: all of them (a full bundle, ``base`` empty or None), or
+    those beyond ``base`` (a delta). ``known`` is how far the sender holds each workstation's versions.
 
     ``attachments`` are the attached files to carry, by the SHA-256 of their content (the caller chooses
     them within ``MAX_ATTACHMENTS`` and ``ATTACHMENT_BUDGET``). A failed write leaves no ``.part`` behind.
@@ -419,10 +440,15 @@ def write_bundle(
         members.append((path, data))
         counts[entity] = {"records": len({r["id"] for r in ordered}), "rows": len(ordered)}
     manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "full", "scope": scope,
+        "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "delta" if base else "full",
+        "scope": scope,
         "source": source, "audience": {"site_id": audience_site}, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "hlc_max": hlc_max, "schema_version": schema, "min_reader_schema": f"{schema.split('.')[0]}.0", "files": files,
     }  # fmt: skip
+    if base:
+        manifest["base"] = dict(sorted(base.items()))
+    if known is not None:
+        manifest["known"] = known
     if scope == "center":  # how many patients a center has is itself patient data: the counts are sealed too
         plain = _CANONICAL.encode({"counts": counts}).encode()
         data, nonce = seal(SEALED.removesuffix(".enc"), plain)
@@ -714,6 +740,16 @@ def _check_layout(manifest: Manifest, reject: _Reject) -> None:
         reject("E_MANIFEST", "a center bundle's manifest lists neither sealed nor clear counts", "manifest.json")
 
 
+def _check_vectors(manifest: Manifest, reject: _Reject) -> None:
+    """A delta names where it starts and a full bundle does not; each workstation is named once, with a dot."""
+    if (manifest.kind == "delta") != bool(manifest.base):
+        reject("E_MANIFEST", "a delta bundle must say where it starts, and only a delta bundle may", "manifest.json")
+    if any(not 1 <= len(node) <= 40 or dot < 1 for node, dot in (manifest.base or {}).items()):
+        reject("E_MANIFEST", "a delta bundle's start names a workstation or a dot that cannot be", "manifest.json")
+    if len({entry.node for entry in manifest.known}) != len(manifest.known):
+        reject("E_MANIFEST", "the manifest names a workstation twice in what the sender holds", "manifest.json")
+
+
 def _sealed_counts(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], entry: SealedEntry,
                    center_key: bytes | None, site: str, reject: _Reject) -> dict[str, Counts]:  # fmt: skip
     """A center bundle's counts, read from its sealed member (checked against the signed hash, then opened)."""
@@ -800,6 +836,7 @@ def read_bundle(
     if manifest.scope == "network" and audience not in (local_site, "ncc" if is_ncc else local_site):
         reject("E_WRONG_AUDIENCE", f"it is a network bundle for {_site(audience)}")
     _check_layout(manifest, reject)
+    _check_vectors(manifest, reject)
     try:
         created = datetime.strptime(manifest.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:

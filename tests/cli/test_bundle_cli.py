@@ -102,7 +102,7 @@ def test_network_setup_review_export_and_import(capsys, demo_path: Path, tmp_pat
 
     code, out, _ = run(capsys, "bundle", "export", "--scope", "network", "--out", str(tmp_path), "--review", "--db",
                        str(demo_path))  # fmt: skip
-    kinds = out.split("would carry:")[1].split("Free text")[0]
+    kinds = out.split("would carry")[1].split("Free text")[0]
     assert code == 0 and "commons resource" in kinds and "measure month" in kinds
     assert not any(word in kinds for word in ("patient", "visit", "observation", "medication", "PDSA", "team"))
     share = tmp_path / "share"

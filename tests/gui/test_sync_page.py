@@ -24,6 +24,7 @@ from lhn_desktop.services.sync import SyncService, key_from_passphrase
 from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.services.trust import CARD_FORMAT, TrustService
 from lhn_desktop.store.database import Database
+from lhn_desktop.sync.bundle import peek_manifest
 from tests.conftest import DEMO_TODAY, SITE
 from tests.gui.conftest import make_window, screenshot, when_dialog_opens
 from tests.sync.test_apply import ADMIN, goal, remove, retitle, send, shown
@@ -180,6 +181,33 @@ def test_a_center_bundle_goes_to_the_other_workstation_and_comes_back_with_a_rep
 
 
 RED_HTML = "#b00020"
+
+
+def test_a_bundle_carries_what_the_others_lack_unless_everything_is_asked_for(
+    page: SyncPage, ctx, other: Database, qtbot, monkeypatch, tmp_path, errors
+):
+    key = key_from_passphrase(PASSPHRASE, SITE)
+    page.center_key.remember(key)
+    goal(other, "Written on the other workstation")
+    SyncService(ctx.db).import_bundle(ADMIN, SyncService(other).export_center(ADMIN, tmp_path, key), key)
+    goal(ctx.db, "Written here")
+    send_tab = page.send
+    page.show_tab(send_tab)
+    send_tab.review()
+    qtbot.waitUntil(lambda: send_tab.preview is not None)
+    assert send_tab.preview.delta and "what they do not have yet: 1 record of 1 kind" in send_tab.summary.text()
+    screenshot(page, "sync-send-delta")
+    send_tab.full.setFocus()
+    qtbot.keyClick(send_tab.full, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: send_tab.preview is not None and not send_tab.preview.delta)
+    assert sum(c.records for c in send_tab.preview.counts) > 1  # every record this workstation holds
+    assert "what they do not have yet" not in send_tab.summary.text()
+    folder = _choose_folder(monkeypatch, tmp_path / "shared")
+    qtbot.mouseClick(send_tab.export_button, Qt.MouseButton.LeftButton)
+    assert errors == []
+    (bundle,) = folder.iterdir()
+    assert peek_manifest(bundle)["kind"] == "full"
+    assert not send_tab.full.isChecked()  # asked for each time
 
 
 def _conflicting_goals(ctx: AppContext, other: Database, tmp_path: Path, n: int) -> list[str]:

@@ -242,9 +242,9 @@ def test_a_newer_minor_schema_may_add_network_fields_but_never_patient_data(tmp_
         path = write(tmp_path, rows={only: rows[only]}, scope="network", audience="ncc")
         with pytest.raises(BundleRejected, match="reading_time" if only == "resource" else "network_poll"):
             read(path, local_site="ncc", is_ncc=True)
-    signed = write(tmp_path, rows=rows, scope="network", audience="ncc", schema="1.2")
+    signed = write(tmp_path, rows=rows, scope="network", audience="ncc", schema="1.9")
     assert set(read(signed, local_site="ncc", is_ncc=True).rows) == {"resource", "network_poll"}
-    patient = write(tmp_path, rows={"patient": [row("p1", "mrn", "x")]}, scope="network", audience="ncc", schema="1.2")
+    patient = write(tmp_path, rows={"patient": [row("p1", "mrn", "x")]}, scope="network", audience="ncc", schema="1.9")
     with pytest.raises(BundleRejected, match="may not carry patient"):
         read(patient, local_site="ncc", is_ncc=True)
 

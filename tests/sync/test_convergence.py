@@ -153,10 +153,11 @@ def restore(db: Database, entity: str, record_id: str) -> None:
 # -- bundles -------------------------------------------------------------------------------------------------------
 
 
-def export(db: Database) -> Path:
+def export(db: Database, *, full: bool = False) -> Path:
+    """A center bundle: what the workstations this one heard from lack (a delta), or everything (``full``)."""
     folder = db.path.parent / "outbox"
     folder.mkdir(exist_ok=True)
-    return SyncService(db).export_center(ADMIN, folder, KEY)
+    return SyncService(db).export_center(ADMIN, folder, KEY, full=full)
 
 
 def deliver(db: Database, path: Path) -> ImportReport:
@@ -317,7 +318,8 @@ def run_op(db: Database, op: tuple[str, int, str]) -> None:
 
 
 class ThreeWorkstations(RuleBasedStateMachine):
-    """Three replicas write, export and import at random; in the end each imports the others' last bundles."""
+    """Three replicas write, export (deltas, and full bundles) and import at random, bundles lost, repeated and out
+    of order; in the end each imports the others' latest bundles, twice round."""
 
     base: Path
     root: Path
@@ -357,7 +359,11 @@ class ThreeWorkstations(RuleBasedStateMachine):
 
     @rule(r=REPLICA)
     def export(self, r: int) -> None:
-        self.sent.append(export(self.dbs[r]))
+        self.sent.append(export(self.dbs[r]))  # a delta once it has heard from another
+
+    @rule(r=REPLICA)
+    def export_full(self, r: int) -> None:
+        self.sent.append(export(self.dbs[r], full=True))
 
     @rule(src=REPLICA, dst=REPLICA)
     def send(self, src: int, dst: int) -> None:
@@ -371,11 +377,14 @@ class ThreeWorkstations(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
-            final = [export(db) for db in self.dbs]
-            for i, db in enumerate(self.dbs):
-                for j, path in enumerate(final):
-                    if i != j:
-                        deliver(db, path)
+            # Two rounds: in the first each hears from every other (a delta may have been made before the sender
+            # heard from a receiver, and so lack what that receiver misses); the second brings the rest.
+            for _round in range(2):
+                final = [export(db) for db in self.dbs]
+                for i, db in enumerate(self.dbs):
+                    for j, path in enumerate(final):
+                        if i != j:
+                            deliver(db, path)
             dumps = [dump(db) for db in self.dbs]
             assert dumps[0] == dumps[1] == dumps[2]
             for db in self.dbs:
@@ -456,14 +465,14 @@ def test_relay_through_a_restored_workstation_equals_direct_delivery(replicas, t
     deliver(b, from_a)
     backup = backup_database(b, out=tmp_path / "b-backup.sqlite3")
     set_field(b, "pdsa_cycle", cycle_id, "plan_what", "B after the backup")  # lost by the restore, but it travelled
-    before_restore = export(b)
+    before_restore = export(b, full=True)  # C has not been heard from: only everything reaches it at once
     b.close()
     restore_backup(b.path, b.backups_dir, source=Path(backup.path), force=True)
     b = Database.open(b.path, b.backups_dir)
     try:
         new_goal(b, "From restored B")
         enter_month(b, CODES[0], MONTHS[1], 7, 10)
-        from_b = export(b)
+        from_b = export(b, full=True)
         for path in (before_restore, from_b):  # relay: A's writes reach C only through B
             deliver(c, path)
         for path in (before_restore, from_a, from_b):  # direct: D has A's own bundle too
@@ -758,7 +767,12 @@ def test_a_restored_workstation_writes_under_a_new_node_and_converges(replicas, 
         assert b.local_node().node_id == result.new_node_id != old_node
         assert shown(b, "improvement_goal", after_backup) is None
         set_field(b, "pdsa_cycle", cycle, "study_summary", "B after the restore")
-        exchange(a, b)
+        from_a, from_b = export(a), export(b)
+        assert deliver(a, from_b).complete
+        # A's delta starts after what B's old id said it held, which the restore lost: the report says so ...
+        assert not deliver(b, from_a).complete
+        assert shown(b, "improvement_goal", after_backup) is None
+        exchange(a, b)  # ... and once A has heard from the restored workstation, its next delta brings the rest
         assert dump(a) == dump(b)
         with a.read() as s:
             ops: dict[tuple[str, int], set] = {}

@@ -47,6 +47,7 @@ VOLATILE = {
     "sync_import_log": {"imported_at"},
     "audit_event": {"at", "prev_hash", "hash"},
     "sync_node": {"hlc_wall_ms", "hlc_counter"},
+    "sync_peer": {"heard_at"},
 }
 
 IMPORT_CHILD = """

@@ -250,3 +250,32 @@ def test_one_write_back_for_every_center_carries_what_each_would_get_alone(netwo
 def _folder(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_after_the_first_round_each_way_carries_only_what_changed(network, tmp_path: Path):
+    """Delta bundles between centers and the coordinator (decision 50): each side learns from the other's bundle
+    what it holds, so a month changed at one center travels alone, and so do the figures it changed."""
+    first = _round_trip(network, tmp_path)
+    for site in ("ctr-b", "ctr-c"):  # their next bundles say they have the network's figures
+        _send(network[site], network["ncc"], tmp_path / f"{site}-again")
+    measures = MeasureService(network["ctr-a"], today=lambda: TODAY)
+    measures.enter_value(ADMIN, "remission_pga", "2026-01", 31, 60)
+    up = _send(network["ctr-a"], network["ncc"], tmp_path / "ctr-a-again")
+    assert peek_manifest(up)["kind"] == "delta"
+    changed = _rows(up, "measure_value")
+    assert {r["field"] for r in changed} == {"numerator"} and [r["v"] for r in changed] == [31]
+    assert not _rows(up, "resource") and not _rows(up, "site")
+    down = _send(network["ncc"], network["ctr-b"], tmp_path / "back-ctr-b-again", audience="ctr-b")
+    assert peek_manifest(down)["kind"] == "delta"
+    figures = _rows(down, "network_value")
+    assert figures and len(figures) < len(_rows(first["ctr-b"], "network_value")) / 4
+    assert not [r for r in figures if r["field"] == "about_site"]
+    # nothing is missing: a full bundle now brings ctr-b nothing new
+    full = SyncService(network["ncc"]).export_network(ADMIN, _folder(tmp_path / "full-b"), audience="ctr-b", full=True)
+    assert peek_manifest(full)["kind"] == "full"
+    assert SyncService(network["ctr-b"]).import_bundle(ADMIN, full, None).added == 0
+    # the write-back to every center: a delta for each, and each center's own figures still stay out of its bundle
+    together = SyncService(network["ncc"]).export_network_to_centers(ADMIN, _folder(tmp_path / "together-again"))
+    assert {peek_manifest(path)["kind"] for path in together} == {"delta"}
+    for path in together:
+        SyncService(network[peek_manifest(path)["audience"]["site_id"]]).import_bundle(ADMIN, path, None)

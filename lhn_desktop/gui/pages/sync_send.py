@@ -165,7 +165,8 @@ class SendTab(QWidget):
         layout = QVBoxLayout(self)
 
         scope_box = QHBoxLayout()
-        self.center_choice = QRadioButton("This center's &workstations: everything, sealed with the center key", self)
+        self.center_choice = QRadioButton("This center's &workstations: patient data too, sealed with the center key",
+                                          self)  # fmt: skip
         self.network_choice = QRadioButton("The &network: no patient data", self)
         self.scope_group = QButtonGroup(self)
         self.scope_group.addButton(self.center_choice)
@@ -181,6 +182,12 @@ class SendTab(QWidget):
         self.audience.setVisible(self.site_code == "ncc")
         scope_box.addWidget(self.audience, 0, Qt.AlignmentFlag.AlignBottom)
         scope_box.addStretch(1)
+        self.full = QCheckBox("E&verything, not only what they lack", self)
+        self.full.setToolTip(
+            "A bundle normally carries only what its receivers do not have yet (from what their own bundles said). "
+            "Send everything for a new workstation, or when a receiver asks for a full bundle."
+        )
+        scope_box.addWidget(self.full, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(scope_box)
         if ctx.actor.sees_patient_data:
             self.center_choice.setChecked(True)
@@ -300,6 +307,7 @@ class SendTab(QWidget):
 
         self.scope_group.buttonToggled.connect(self._scope_changed)
         self.audience.currentTextChanged.connect(lambda _t: self._scope_changed())
+        self.full.toggled.connect(lambda _b: self._scope_changed())
         self.checked.toggled.connect(lambda _b: self._update_export())
         self.attestation.textChanged.connect(lambda _t: self._update_export())
         self._scope_changed()
@@ -343,6 +351,7 @@ class SendTab(QWidget):
 
     def review(self) -> None:
         scope, audience, actor, sync = self.scope(), self.audience_code(), self.page.ctx.actor, self.page.sync
+        full = self.full.isChecked()
         if scope == "network" and self.site_code == "ncc" and not audience:
             self.summary.setText("Choose the center this network bundle is for.")
             return
@@ -353,7 +362,7 @@ class SendTab(QWidget):
             self._clear()
             self.summary.setText("The review could not be made, so nothing can be sent yet.")
 
-        run_query(self, lambda: sync.preview(actor, scope, audience), done=self.show_review, failed=failed,
+        run_query(self, lambda: sync.preview(actor, scope, audience, full=full), done=self.show_review, failed=failed,
                   label="Looking at what would leave…")  # fmt: skip
 
     def show_review(self, preview: ExportPreview) -> None:
@@ -369,8 +378,9 @@ class SendTab(QWidget):
             "the network" if preview.audience == "ncc" else f"{preview.audience} (from the network)")  # fmt: skip
         since = (f"The last bundle for {whom} was made on {preview.last_export}." if preview.last_export
                  else f"No bundle has been made for {whom} yet.")  # fmt: skip
+        what = "what they do not have yet: " if preview.delta else ""
         self.summary.setText(
-            f"A bundle for {whom} will carry {records:,} record{'s' if records != 1 else ''} of "
+            f"A bundle for {whom} will carry {what}{records:,} record{'s' if records != 1 else ''} of "
             f"{len(preview.counts)} kind{'s' if len(preview.counts) != 1 else ''} "
             f"({changes:,} changes). {since}"
         )
@@ -440,12 +450,12 @@ class SendTab(QWidget):
         if not folder:
             return
         self.last_folder = folder
-        actor, sync = self.page.ctx.actor, self.page.sync
+        actor, sync, full = self.page.ctx.actor, self.page.sync, self.full.isChecked()
         if preview.scope == "center":
 
             def job(_progress, _cancel):
                 key = make()
-                return key, sync.export_center(actor, folder, key)
+                return key, sync.export_center(actor, folder, key, full=full)
 
             label = "Writing the bundle for this center's workstations…"
         else:
@@ -453,7 +463,7 @@ class SendTab(QWidget):
             audience = preview.audience if self.site_code == "ncc" else None
 
             def job(_progress, _cancel):
-                return None, sync.export_network(actor, folder, audience=audience, attestation=attestation)
+                return None, sync.export_network(actor, folder, audience=audience, attestation=attestation, full=full)
 
             label = "Writing the network bundle…"
         self.written.setText("")
@@ -466,3 +476,4 @@ class SendTab(QWidget):
         self.written.setText(f"<span style='color:{GREEN}'><b>Written:</b></span> {escape(str(path))}")
         self.checked.setChecked(False)
         self.attestation.clear()
+        self.full.setChecked(False)  # a full bundle is the exception, asked for each time

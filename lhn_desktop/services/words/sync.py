@@ -13,11 +13,22 @@ from lhn_desktop.services.words import counted
 
 def import_summary(
     file: str, sender: str, *, already_imported: bool, changed: bool, records: int, kinds: Mapping[str, int],
-    conflicts: int, hidden: int, attachments: int,
+    conflicts: int, hidden: int, attachments: int, complete: bool = True,
 ) -> str:  # fmt: skip
-    """One sentence on what importing a bundle did, the most common kinds of record first (at most six)."""
+    """One sentence on what importing a bundle did, the most common kinds of record first (at most six); and,
+    when a delta bundle built on changes this workstation has not had yet, what brings them."""
     if already_imported:
         return f"{file}: already imported; nothing changed."
+    if not complete:
+        return _changed(file, sender, changed, records, kinds, conflicts, hidden, attachments) + (
+            " It was made for workstations that had earlier changes this one may not have yet: export a bundle "
+            "from here for them, and their next bundle brings the rest (or ask them for a full bundle)."
+        )
+    return _changed(file, sender, changed, records, kinds, conflicts, hidden, attachments)
+
+
+def _changed(file: str, sender: str, changed: bool, records: int, kinds: Mapping[str, int], conflicts: int,
+             hidden: int, attachments: int) -> str:  # fmt: skip
     files = f"; {counted(attachments, 'attached file')} stored" if attachments else ""
     if not changed:
         if files:
