@@ -49,8 +49,10 @@ from lhn_desktop.sync.bundle import (
     RawJSON,
     VerifiedBundle,
     bundle_scope,
+    canonical_line,
     peek_manifest,
     read_bundle,
+    row_order,
     write_bundle,
 )
 from lhn_desktop.sync.scope import (
@@ -431,7 +433,7 @@ class SyncService:
         NetworkService(self.db).publish_if_changed(actor)
         bases = {center: self._start(center, full) for center in chosen}
         held = self._known()
-        rows = self._network_rows()
+        rows = {entity: sorted(entity_rows, key=row_order) for entity, entity_rows in self._network_rows().items()}
         going = {center: self._for_audience(rows, center, bases[center]) for center in chosen}
         union: dict[str, dict[tuple, dict]] = {}  # every row that leaves to some center, reviewed once
         for center_rows in going.values():
@@ -440,8 +442,17 @@ class SyncService:
                                                     for r in entity_rows)  # fmt: skip
         reviewed = {entity: list(by_key.values()) for entity, by_key in union.items()}
         note = self._gate(actor, self._preview("network", chosen[0], reviewed), attestation)
+        lines: dict[int, bytes] = {}  # each row's line, made once for every bundle that carries it
+
+        def encode(row: dict) -> bytes:
+            line = lines.get(id(row))
+            if line is None:
+                line = lines[id(row)] = canonical_line(row)
+            return line
+
         return [self._export(actor, "network", center, folder, attestation=note, rows=going.pop(center),
-                             base=bases[center], known=held) for center in chosen]  # fmt: skip
+                             base=bases[center], known=held, encode=encode, presorted=True)
+                for center in chosen]  # fmt: skip
 
     def _gate(self, actor: Actor, preview: ExportPreview, attestation: str | None) -> str | None:
         """The free-text gate (SYNC.md 2.3 step 4): the attestation to keep, or a refusal saying what was found."""
@@ -464,7 +475,8 @@ class SyncService:
     def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
                 center_key: bytes | None = None, attestation: str | None = None,
                 rows: dict[str, list[dict]] | None = None, base: Mapping[str, int] | None = None,
-                known: list[dict] | None = None) -> Path:  # fmt: skip
+                known: list[dict] | None = None, encode: Callable[[dict], bytes] | None = None,
+                presorted: bool = False) -> Path:  # fmt: skip
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
@@ -484,7 +496,7 @@ class SyncService:
         files = self._attachment_bytes(self._attachments(rows)[0])
         path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
                             folder=target, center_key=center_key, attachments=files, base=base,
-                            known=known)  # fmt: skip
+                            known=known, encode=encode, presorted=presorted)  # fmt: skip
         del files
         counts = {e: len(r) for e, r in rows.items()}
         bundle_id = peek_manifest(path)["bundle_id"]  # the file just written

@@ -322,6 +322,12 @@ class RawJSON(str):
 _ROW_KEYS = ("dot", "field", "hlc", "id", "node", "owner", "v", "vv")
 
 
+def row_order(row: dict) -> tuple:
+    """The order of a bundle's lines: by record, field, workstation and dot (so the same data makes the same
+    bytes)."""
+    return row["id"], row["field"], row["node"], row["dot"]
+
+
 def canonical_line(row: dict) -> bytes:
     """One data line: the row as canonical JSON (sorted keys, no spaces)."""
     v, vv, dot, owner = row["v"], row["vv"], row["dot"], row["owner"]
@@ -403,11 +409,15 @@ def write_bundle(
     attachments: dict[str, bytes] | None = None,
     base: Mapping[str, int] | None = None,
     known: list[dict] | None = None,
+    encode: Callable[[dict], bytes] | None = None,
+    presorted: bool = False,
 ) -> Path:
     """Write a bundle into ``folder`` as ``<name>.part`` then rename it; returns the path.
 
     ``rows`` are every version the receiver may lack: all of them (a full bundle, ``base`` empty or None), or
     those beyond ``base`` (a delta). ``known`` is how far the sender holds each workstation's versions.
+    ``encode`` writes a row's line (:func:`canonical_line`; a caller writing many bundles of the same rows may
+    remember the lines), and ``presorted`` says the rows are already in :func:`row_order`.
 
     ``attachments`` are the attached files to carry, by the SHA-256 of their content (the caller chooses
     them within ``MAX_ATTACHMENTS`` and ``ATTACHMENT_BUDGET``). A failed write leaves no ``.part`` behind.
@@ -421,10 +431,11 @@ def write_bundle(
         assert center_key is not None  # only a center bundle is sealed, and it has its key (checked above)
         return _seal(center_key, path, plain, source["site_id"])
 
+    encode = encode or canonical_line
     files, members, counts = [], [], {}
     for entity in sorted(rows):
-        ordered = sorted(rows[entity], key=lambda r: (r["id"], r["field"], r["node"], r["dot"]))
-        plain = b"".join(canonical_line(r) + b"\n" for r in ordered)
+        ordered = rows[entity] if presorted else sorted(rows[entity], key=row_order)
+        plain = b"".join(encode(r) + b"\n" for r in ordered)
         path = f"data/{entity}.ndjson"
         nonce = None
         data = plain
