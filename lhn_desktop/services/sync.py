@@ -67,8 +67,10 @@ if TYPE_CHECKING:
     from lhn_desktop.sync.textgate import KnownIdentifiers
 
 KEY_BYTES = 32
+#: the audience of the write-back to every center, as its review names it
+EVERY_CENTER = "every center"
 #: for the front ends, which reach bundles only through this service
-__all__ = ["SUFFIX", "BundleRejected", "ExportBlocked", "ImportReport", "SyncService"]
+__all__ = ["EVERY_CENTER", "SUFFIX", "BundleRejected", "ExportBlocked", "ImportReport", "SyncService"]
 
 logger = logging.getLogger(__name__)
 
@@ -402,20 +404,9 @@ class SyncService:
         note = self._gate(actor, self._preview("network", audience, rows, delta=bool(base)), attestation)
         return self._export(actor, "network", audience, folder, attestation=note, rows=rows, base=base, known=known)
 
-    def export_network_to_centers(
-        self,
-        actor: Actor,
-        folder: str | Path,
-        *,
-        centers: list[str] | None = None,
-        attestation: str | None = None,
-        full: bool = False,
-    ) -> list[Path]:
-        """At the coordinating center: a network bundle for each center (default: every center it knows), read,
-        published and reviewed once for all of them; each center's own records and figures are left out of its
-        bundle, as in ``export_network``."""
+    def _chosen_centers(self, centers: list[str] | None) -> list[str]:
+        """The centers a write-back goes to (default: every center that reported), or a refusal saying why not."""
         from lhn_desktop.models.team import Site
-        from lhn_desktop.services.network import NetworkService
 
         if self.db.local_node().site_code != "ncc":
             raise ValidationError(
@@ -430,18 +421,48 @@ class SyncService:
             raise NotFound(f"No center {', '.join(unknown)} has reported to this coordinating center yet.")
         if not chosen:
             raise NotFound("No center has sent a network bundle yet, so there is no one to send one back to.")
-        NetworkService(self.db).publish_if_changed(actor)
+        return chosen
+
+    def _every_center(self, chosen: list[str], full: bool) -> tuple[dict, dict, dict]:
+        """What the write-back to every center reads once: where each center's bundle starts, every row sorted, and
+        the rows the free-text gate reviews (every row that leaves to some center, from the earliest start)."""
         bases = {center: self._start(center, full) for center in chosen}
-        held = self._known()
+        earliest = dict(bases[chosen[0]])
+        for base in bases.values():
+            earliest = {node: min(dot, base[node]) for node, dot in earliest.items() if node in base}
         rows = {entity: sorted(entity_rows, key=row_order) for entity, entity_rows in self._network_rows().items()}
-        going = {center: self._for_audience(rows, center, bases[center]) for center in chosen}
-        union: dict[str, dict[tuple, dict]] = {}  # every row that leaves to some center, reviewed once
-        for center_rows in going.values():
-            for entity, entity_rows in center_rows.items():
-                union.setdefault(entity, {}).update(((r["id"], r["field"], r["node"], r["dot"]), r)
-                                                    for r in entity_rows)  # fmt: skip
-        reviewed = {entity: list(by_key.values()) for entity, by_key in union.items()}
-        note = self._gate(actor, self._preview("network", chosen[0], reviewed), attestation)
+        reviewed = {}
+        for entity, entity_rows in rows.items():
+            kept = [r for r in entity_rows if r["field"] != "about_site" and r["dot"] > earliest.get(r["node"], 0)]
+            if kept:
+                reviewed[entity] = kept
+        return bases, rows, reviewed
+
+    def preview_every_center(self, actor: Actor, *, full: bool = False) -> ExportPreview:
+        """At the coordinating center: what the bundles to every center would carry between them (one review)."""
+        bases, _rows, reviewed = self._every_center(self._chosen_centers(None), full)
+        return self._preview("network", EVERY_CENTER, reviewed, delta=all(bases.values()))
+
+    def export_network_to_centers(
+        self,
+        actor: Actor,
+        folder: str | Path,
+        *,
+        centers: list[str] | None = None,
+        attestation: str | None = None,
+        full: bool = False,
+    ) -> list[Path]:
+        """At the coordinating center: a network bundle for each center (default: every center it knows), read,
+        published and reviewed once for all of them; each center's own records and figures are left out of its
+        bundle, as in ``export_network``, and each starts where that center's workstations said they were."""
+        from lhn_desktop.services.network import NetworkService
+
+        chosen = self._chosen_centers(centers)  # refused before anything is published
+        NetworkService(self.db).publish_if_changed(actor)
+        held = self._known()  # before the rows (see _known)
+        bases, rows, reviewed = self._every_center(chosen, full)
+        note = self._gate(actor, self._preview("network", EVERY_CENTER, reviewed), attestation)
+        del reviewed
         lines: dict[int, bytes] = {}  # each row's line, made once for every bundle that carries it
 
         def encode(row: dict) -> bytes:
@@ -450,8 +471,8 @@ class SyncService:
                 line = lines[id(row)] = canonical_line(row)
             return line
 
-        return [self._export(actor, "network", center, folder, attestation=note, rows=going.pop(center),
-                             base=bases[center], known=held, encode=encode, presorted=True)
+        return [self._export(actor, "network", center, folder, attestation=note, encode=encode, presorted=True,
+                             rows=self._for_audience(rows, center, bases[center]), base=bases[center], known=held)
                 for center in chosen]  # fmt: skip
 
     def _gate(self, actor: Actor, preview: ExportPreview, attestation: str | None) -> str | None:

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "collaborate_response": "collaboRATE response", "checklist_rule": "checklist rule",
     "previsit_plan": "pre-visit plan", "plan_item": "plan item", "agenda_item": "agenda item",
     "correction": "correction", "measure_setting": "center's own measure threshold",
+    "network_value": "network figure", "center_code": "center's code in the network",
 }  # fmt: skip
 
 FIELD_LABELS = {

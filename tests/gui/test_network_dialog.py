@@ -93,3 +93,35 @@ def test_a_center_sees_the_network_band_and_itself_in_the_funnel(sent, qtbot) ->
         assert seen["rows"] == ["Network", "Riverside", "Center 3", "Lakeside"]  # this center first
     finally:
         ctx.close()
+
+
+def test_the_coordinator_writes_a_bundle_for_every_center_from_the_sync_page(sent, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from lhn_desktop.gui.pages.sync import SyncPage
+    from lhn_desktop.sync.bundle import peek_manifest
+
+    ctx, window, _page = _open(sent["ncc"], qtbot)
+    try:
+        page = window.go_to(SyncPage)
+        assert isinstance(page, SyncPage)
+        send = page.send
+        page.show_tab(send)
+        send.network_choice.setChecked(True)
+        send.review_if_stale()
+        assert [send.audience.itemText(k) for k in range(send.audience.count())] == [
+            "every center", "ctr-a", "ctr-b", "ctr-c"]  # fmt: skip
+        send.audience.setCurrentIndex(0)
+        qtbot.waitUntil(lambda: send.preview is not None and send.preview.audience == "every center")
+        assert "One bundle for each center" in send.summary.text()
+        qtbot.wait(50)  # the layout settles once the key box is hidden
+        screenshot(page, "sync-send-every-center")
+        folder = tmp_path / "back"
+        folder.mkdir()
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: str(folder))
+        qtbot.mouseClick(send.export_button, Qt.MouseButton.LeftButton)
+        written = sorted(folder.iterdir())
+        assert sorted(peek_manifest(p)["audience"]["site_id"] for p in written) == ["ctr-a", "ctr-b", "ctr-c"]
+        assert "3 bundles, one for each center" in send.written.text()
+    finally:
+        ctx.close()

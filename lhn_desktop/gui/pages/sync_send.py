@@ -34,7 +34,7 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView
-from lhn_desktop.services.sync import key_from_passphrase, read_key_file
+from lhn_desktop.services.sync import EVERY_CENTER, key_from_passphrase, read_key_file
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage
@@ -178,8 +178,13 @@ class SendTab(QWidget):
         scope_box.addLayout(choices)
         self.audience = QComboBox(self)
         self.audience.setEditable(True)
-        self.audience.setToolTip("The center this network bundle is for (its site code)")
+        self.audience.setToolTip(
+            "The center this network bundle is for (its site code), or every center: one bundle for each, read and "
+            "reviewed once"
+        )
         self.audience.setVisible(self.site_code == "ncc")
+        self.audience.setMinimumContentsLength(14)  # "every center" and a site code show whole
+        self.audience.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         scope_box.addWidget(self.audience, 0, Qt.AlignmentFlag.AlignBottom)
         scope_box.addStretch(1)
         self.full = QCheckBox("E&verything, not only what they lack", self)
@@ -332,7 +337,7 @@ class SendTab(QWidget):
     def review_if_stale(self) -> None:
         if self.site_code == "ncc" and self.audience.count() == 0:
             sites = sorted({k.site_id for k in self.page.ctx.trust.list() if k.site_id != "ncc"})
-            self.audience.addItems(sites)
+            self.audience.addItems([EVERY_CENTER, *sites] if len(sites) > 1 else sites)
         if self.stale:
             self.review()
 
@@ -362,8 +367,12 @@ class SendTab(QWidget):
             self._clear()
             self.summary.setText("The review could not be made, so nothing can be sent yet.")
 
-        run_query(self, lambda: sync.preview(actor, scope, audience, full=full), done=self.show_review, failed=failed,
-                  label="Looking at what would leave…")  # fmt: skip
+        def query() -> ExportPreview:
+            if scope == "network" and audience == EVERY_CENTER:
+                return sync.preview_every_center(actor, full=full)
+            return sync.preview(actor, scope, audience, full=full)
+
+        run_query(self, query, done=self.show_review, failed=failed, label="Looking at what would leave…")
 
     def show_review(self, preview: ExportPreview) -> None:
         if preview.scope != self.scope():
@@ -379,11 +388,15 @@ class SendTab(QWidget):
         since = (f"The last bundle for {whom} was made on {preview.last_export}." if preview.last_export
                  else f"No bundle has been made for {whom} yet.")  # fmt: skip
         what = "what they do not have yet: " if preview.delta else ""
-        self.summary.setText(
-            f"A bundle for {whom} will carry {what}{records:,} record{'s' if records != 1 else ''} of "
-            f"{len(preview.counts)} kind{'s' if len(preview.counts) != 1 else ''} "
-            f"({changes:,} changes). {since}"
-        )
+        carried = (f"{records:,} record{'s' if records != 1 else ''} of {len(preview.counts)} "
+                   f"kind{'s' if len(preview.counts) != 1 else ''} ({changes:,} changes)")  # fmt: skip
+        if preview.audience == EVERY_CENTER:
+            self.summary.setText(
+                f"One bundle for each center; between them they carry {what}{carried}. Each center's bundle starts "
+                "from what that center's last bundle said it has."
+            )
+        else:
+            self.summary.setText(f"A bundle for {whom} will carry {what}{carried}. {since}")
         new = sum(1 for t in texts if t.new)
         flagged = sum(1 for t in texts if t.findings)
         if preview.scope == "center":
@@ -463,9 +476,12 @@ class SendTab(QWidget):
             audience = preview.audience if self.site_code == "ncc" else None
 
             def job(_progress, _cancel):
+                if audience == EVERY_CENTER:
+                    return None, sync.export_network_to_centers(actor, folder, attestation=attestation, full=full)
                 return None, sync.export_network(actor, folder, audience=audience, attestation=attestation, full=full)
 
-            label = "Writing the network bundle…"
+            label = "Writing a network bundle for every center…" if audience == EVERY_CENTER else (
+                "Writing the network bundle…")  # fmt: skip
         self.written.setText("")
         run_op(self, job=job, changes=Changed.SYNC, done=self._exported, label=label)
 
@@ -473,7 +489,11 @@ class SendTab(QWidget):
         key, path = result
         if key is not None:
             self.key_box.remember(key)
-        self.written.setText(f"<span style='color:{GREEN}'><b>Written:</b></span> {escape(str(path))}")
+        if isinstance(path, list):  # one bundle for each center
+            where = f"{len(path)} bundles, one for each center, in {path[0].parent}" if path else ""
+            self.written.setText(f"<span style='color:{GREEN}'><b>Written:</b></span> {escape(where)}")
+        else:
+            self.written.setText(f"<span style='color:{GREEN}'><b>Written:</b></span> {escape(str(path))}")
         self.checked.setChecked(False)
         self.attestation.clear()
         self.full.setChecked(False)  # a full bundle is the exception, asked for each time
