@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base, utcnow
 
+DELETED_NOW = text("field = '_deleted' AND value_json = 'true'")
+
 
 class SyncValue(Base):
     """One version (sibling) of one field of one record (SYNC.md 1.2).
@@ -27,15 +29,16 @@ class SyncValue(Base):
     node: Mapped[str] = mapped_column(String(36), primary_key=True)
     dot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hlc: Mapped[str] = mapped_column(String(19))
-    vv_json: Mapped[str] = mapped_column(Text)
+    vv_json: Mapped[str | None] = mapped_column(Text)  # NULL: only this version itself (store.capture.stored_vv)
     value_json: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
         # the records with a stored delete, for the Sync page's "deleted while edited" without a scan of every version
-        Index("ix_sync_value_deleted", "entity", "record_id", sqlite_where=text("field = '_deleted'"),
-              postgresql_where=text("field = '_deleted'")),
-    )  # fmt: skip
+        Index("ix_sync_value_deleted", "entity", "record_id", sqlite_where=DELETED_NOW, postgresql_where=DELETED_NOW),
+        # the primary key is the table (no second copy of entity, record, field, workstation and dot in an index)
+        {"sqlite_with_rowid": False},
+    )
 
 
 class SyncNode(Base):

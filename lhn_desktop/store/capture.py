@@ -184,16 +184,14 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         next_dot += 1
         clock = tick(clock, now)
         stamp = str(clock)
-        first_vv = canonical_json({ctx.node_id: dot})  # a field with no earlier sibling: this version alone
         for name, value in values.items():
             seen = existing.get((entity, record_id, name))
+            vv_json = None  # a field with no earlier sibling, or only this workstation's: this version alone
             if seen:
                 vv = pointwise_max(seen)
                 vv[ctx.node_id] = dot
-                vv_json = canonical_json(vv)
+                vv_json = stored_vv(ctx.node_id, dot, vv)
                 stale.append({"e": entity, "r": record_id, "f": name})
-            else:
-                vv_json = first_vv
             if type(value) is str and len(value) > MAX_TEXT:  # no bundle reader would take it
                 raise ValidationError(too_long(entity, name, len(value)), field=name)
             value_json = canonical_json(encode_value(value))
@@ -215,6 +213,17 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         .values(next_dot=next_dot, hlc_wall_ms=clock.wall_ms, hlc_counter=clock.counter)
     )
     _write_audit(conn, ctx, audit)
+
+
+def stored_vv(node: str, dot: int, vv: dict[str, int]) -> str | None:
+    """A version vector as ``sync_value`` stores it: NULL when it names only the version itself (most do: a field's
+    first write, or a rewrite of a field only this workstation wrote), else its canonical JSON (decision 51)."""
+    return None if len(vv) == 1 and vv.get(node) == dot else canonical_json(vv)
+
+
+def vv_text(node: str, dot: int, stored: str | None) -> str:
+    """The canonical JSON of a stored version vector (see :func:`stored_vv`)."""
+    return stored if stored is not None else canonical_json({node: dot})
 
 
 _VERSION_COLUMNS = ("entity", "record_id", "field", "node", "dot", "hlc", "vv_json", "value_json", "owner")
@@ -247,12 +256,12 @@ def _existing_versions(conn, ops) -> dict[tuple[str, str, str], list[dict[str, i
         for i in range(0, len(ids), _IN_CHUNK):
             chunk = ids[i : i + _IN_CHUNK]
             result = conn.execute(
-                select(SyncValue.record_id, SyncValue.field, SyncValue.vv_json).where(
+                select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot, SyncValue.vv_json).where(
                     SyncValue.entity == entity, SyncValue.record_id.in_(chunk)
                 )
             )
-            for record_id, name, vv_json in result:
-                found.setdefault((entity, record_id, name), []).append(json.loads(vv_json))
+            for record_id, name, node, dot, vv_json in result:
+                found.setdefault((entity, record_id, name), []).append(json.loads(vv_text(node, dot, vv_json)))
     return found
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 #: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
 LOCAL_INDEX_TABLES = ("resource_fts",)
 
@@ -78,9 +78,21 @@ def needs_upgrade(engine: Engine) -> bool:
     return True
 
 
+#: upgrading across this revision rewrites ``sync_value``; the file is compacted afterwards (SQLite)
+COMPACT_AFTER = "0011"
+
+
 def upgrade_to_head(engine: Engine) -> None:
     from alembic import command
 
+    before = current_revision(engine)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(_config(engine), "head")
     logger.info("Database schema upgraded to %s", SCHEMA_HEAD)
+    if engine.dialect.name == "sqlite" and before is not None and before < COMPACT_AFTER:
+        raw = engine.raw_connection()  # VACUUM runs outside a transaction, on the driver's own connection
+        try:
+            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        logger.info("Database file compacted after the upgrade")

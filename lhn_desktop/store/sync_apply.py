@@ -39,7 +39,7 @@ from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
 from lhn_desktop.store import knowledge
-from lhn_desktop.store.capture import DELETED_FIELD, record_audit, write_versions
+from lhn_desktop.store.capture import DELETED_FIELD, record_audit, stored_vv, vv_text, write_versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import RawJSON
 from lhn_desktop.sync.hlc import Hlc, receive
@@ -125,7 +125,8 @@ def export_rows(
             rows = out.get(entity)
             if rows is None:
                 rows = out[entity] = []
-            rows.append({"id": record_id, "field": name, "node": node, "dot": dot, "hlc": hlc, "vv": loads(vv_json),
+            rows.append({"id": record_id, "field": name, "node": node, "dot": dot, "hlc": hlc,
+                         "vv": loads(vv_text(node, dot, vv_json)),
                          "owner": owner, "v": loads(value_json)})  # fmt: skip
     return out
 
@@ -311,7 +312,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
         fields = current.setdefault(record_id, {})
         if name not in fields:
             versions = stored.get(record_id, {}).get(name, ())
-            fields[name] = [Sibling(node, dot, hlc, json.loads(vv_json), json.loads(value_json))
+            fields[name] = [Sibling(node, dot, hlc, json.loads(vv_text(node, dot, vv_json)), json.loads(value_json))
                             for node, dot, hlc, vv_json, value_json in versions]  # fmt: skip
         return fields[name]
 
@@ -333,7 +334,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             if r.field not in current.get(record_id, ()):
                 same = next((v for v in on_file.get(r.field, ()) if v[0] == r.node and v[1] == r.dot), None)
                 if same is not None:
-                    if same[3] != canonical_json(dict(r.vv)) or same[4] != canonical_json(r.v):
+                    if vv_text(r.node, r.dot, same[3]) != canonical_json(dict(r.vv)) or same[4] != canonical_json(r.v):
                         raise SyncIntegrityError(
                             "Two versions of a field carry the same identity but different content; the data is "
                             "corrupt or forged. Nothing was changed.", detail=f"{entity} dot={r.dot}")  # fmt: skip
@@ -346,7 +347,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             for x in before:
                 if x.key not in kept:
                     deletes.append((entity, record_id, r.field, x.node, x.dot))
-            inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, canonical_json(dict(r.vv)),
+            inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, stored_vv(r.node, r.dot, dict(r.vv)),
                             canonical_json(r.v), r.owner))  # fmt: skip
             if fresh.setdefault(r.node, r.owner) != r.owner or writers.get(r.node, r.owner) != r.owner:
                 raise WriteRefused("holds field versions from a workstation that belongs to another center")

@@ -22,6 +22,7 @@ from lhn_desktop.models.patients import Patient
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.store import capture
+from lhn_desktop.store.capture import vv_text
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.hlc import Hlc
 from lhn_desktop.sync.merge import dominates
@@ -68,7 +69,7 @@ def versions(db: Database, entity: str, record_id: str) -> dict[str, list[dict[s
     """The sync_value rows of one record, by field, with vv and value decoded."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in q(db, "SELECT * FROM sync_value WHERE entity = :e AND record_id = :r", e=entity, r=record_id):
-        r["vv"] = json.loads(r["vv_json"])
+        r["vv"] = json.loads(vv_text(r["node"], r["dot"], r["vv_json"]))
         r["value"] = json.loads(r["value_json"])
         out.setdefault(r["field"], []).append(r)
     return out
@@ -197,12 +198,15 @@ def test_a_local_edit_collapses_concurrent_siblings(db: Database, admin: Actor) 
             {"r": member_id, "n": other, "vv": json.dumps({other: 7}), "o": SITE},
         )
     assert len(versions(db, "team_member", member_id)["role"]) == 2
+    (mine,) = [r for r in versions(db, "team_member", member_id)["role"] if r["node"] == me]
+    assert mine["vv_json"] is None  # a vector naming only its own version is not stored (decision 51)
 
     with db.write(admin) as s:
         s.get(TeamMember, member_id).role = "qi_lead"
     [role] = versions(db, "team_member", member_id)["role"]
     assert role["value"] == "qi_lead"
     assert role["vv"] == {me: role["dot"], other: 7}
+    assert json.loads(role["vv_json"]) == role["vv"]  # one that names another workstation's version is
 
 
 def test_create_then_update_in_one_transaction_keeps_one_version_per_field(db: Database, admin: Actor) -> None:

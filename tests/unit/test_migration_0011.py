@@ -1,0 +1,43 @@
+"""Migration 0011 (lean sync storage) upgrades a 0010 center in place: every field version reads the same, the
+primary key is the table, trivial version vectors are not stored, and the file is compacted."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from lhn_desktop.app import AppContext
+from lhn_desktop.store.capture import vv_text
+from tests.conftest import DEMO_TODAY
+from tests.unit.test_migration_0003 import downgrade_file
+
+
+def _versions(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute(
+            "SELECT entity, record_id, field, node, dot, hlc, vv_json, value_json, owner FROM sync_value"
+        )
+        return sorted((e, r, f, n, d, h, vv_text(n, d, vv), v, o) for e, r, f, n, d, h, vv, v, o in rows)
+
+
+def test_a_0010_center_keeps_every_version_in_less_space(demo_path: Path) -> None:
+    downgrade_file(demo_path, "0010")
+    with sqlite3.connect(demo_path) as raw:
+        raw.execute("VACUUM")
+        assert raw.execute("SELECT count(*) FROM sync_value WHERE vv_json IS NULL").fetchone() == (0,)
+    before, size = _versions(demo_path), demo_path.stat().st_size
+    ctx = AppContext.open(str(demo_path), full_check=False, today=lambda: DEMO_TODAY)
+    try:
+        assert ctx.sync.preview(ctx.actor, "network").counts  # the store reads as before
+    finally:
+        ctx.close()
+    assert _versions(demo_path) == before
+    with sqlite3.connect(demo_path) as raw:
+        table = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'sync_value'").fetchone()[0]
+        indexes = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sync_value' AND "
+                                             "type = 'index'")]  # fmt: skip
+        nulls, total = raw.execute("SELECT count(*) - count(vv_json), count(*) FROM sync_value").fetchone()
+    assert "WITHOUT ROWID" in table
+    assert indexes == ["ix_sync_value_deleted"]  # no second copy of the key
+    assert nulls > 0.9 * total  # the demo's versions are nearly all first writes
+    assert demo_path.stat().st_size < 0.75 * size
