@@ -427,9 +427,7 @@ class SyncService:
         """What the write-back to every center reads once: where each center's bundle starts, every row sorted, and
         the rows the free-text gate reviews (every row that leaves to some center, from the earliest start)."""
         bases = {center: self._start(center, full) for center in chosen}
-        earliest = dict(bases[chosen[0]])
-        for base in bases.values():
-            earliest = {node: min(dot, base[node]) for node, dot in earliest.items() if node in base}
+        earliest = knowledge.lowest(bases.values())
         rows = {entity: sorted(entity_rows, key=row_order) for entity, entity_rows in self._network_rows().items()}
         reviewed = {}
         for entity, entity_rows in rows.items():

@@ -54,13 +54,19 @@ def start_for(conn, audience: str, local_node: str, *, now: datetime | None = No
     bundle) when none was heard from."""
     since = (now or utcnow()) - PEER_WINDOW
     query = select(SyncPeer.node_id, SyncPeer.known_json).where(SyncPeer.site == audience, SyncPeer.heard_at >= since)
-    claims = [json.loads(text) for node, text in conn.execute(query) if node != local_node]
-    if not claims:
-        return {}
-    start = dict(claims[0])
-    for claim in claims[1:]:
-        start = {node: min(dot, claim[node]) for node, dot in start.items() if node in claim}
-    return {node: dot for node, dot in start.items() if dot > 0}
+    return lowest([json.loads(text) for node, text in conn.execute(query) if node != local_node])
+
+
+def lowest(vectors: Iterable[Mapping[str, int]]) -> Vector:
+    """The pointwise minimum of some vectors (a workstation missing from one counts as 0, and is left out); empty
+    when there are none."""
+    out: Vector | None = None
+    for vector in vectors:
+        if out is None:
+            out = dict(vector)
+        else:
+            out = {node: min(dot, vector[node]) for node, dot in out.items() if node in vector}
+    return {node: dot for node, dot in (out or {}).items() if dot > 0}
 
 
 def covers(start: Mapping[str, int], vector: Mapping[str, int]) -> bool:

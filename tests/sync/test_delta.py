@@ -126,6 +126,12 @@ def test_knowledge_is_noted_with_the_merge_and_only_for_what_the_bundle_brings(r
     assert vector[a_wrote] == ("ctr-042", a_dot)  # placed at another center than known here: ignored
 
 
+def test_a_delta_to_several_workstations_starts_at_the_lowest_of_their_claims():
+    assert knowledge.lowest([]) == {}
+    assert knowledge.lowest([{"a": 3, "b": 2}, {"a": 1, "b": 5, "c": 9}]) == {"a": 1, "b": 2}  # c: one lacks it
+    assert knowledge.lowest([{"a": 0}]) == {}
+
+
 def test_a_delta_start_that_is_not_behind_what_the_receiver_holds_is_not_covered():
     assert knowledge.covers({"x": 3}, {"x": 3, "y": 1})
     assert not knowledge.covers({"x": 4}, {"x": 3})
