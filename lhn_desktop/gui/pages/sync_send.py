@@ -171,11 +171,6 @@ class SendTab(QWidget):
         self.scope_group = QButtonGroup(self)
         self.scope_group.addButton(self.center_choice)
         self.scope_group.addButton(self.network_choice)
-        choices = QVBoxLayout()
-        choices.addWidget(self.center_choice)
-        choices.addWidget(self.network_choice)
-        scope_box.addWidget(QLabel("Send to:", self), 0, Qt.AlignmentFlag.AlignTop)
-        scope_box.addLayout(choices)
         self.audience = QComboBox(self)
         self.audience.setEditable(True)
         self.audience.setToolTip(
@@ -185,14 +180,22 @@ class SendTab(QWidget):
         self.audience.setVisible(self.site_code == "ncc")
         self.audience.setMinimumContentsLength(14)  # "every center" and a site code show whole
         self.audience.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        scope_box.addWidget(self.audience, 0, Qt.AlignmentFlag.AlignBottom)
-        scope_box.addStretch(1)
         self.full = QCheckBox("E&verything, not only what they lack", self)
         self.full.setToolTip(
             "A bundle normally carries only what its receivers do not have yet (from what their own bundles said). "
             "Send everything for a new workstation, or when a receiver asks for a full bundle."
         )
-        scope_box.addWidget(self.full, 0, Qt.AlignmentFlag.AlignBottom)
+        network_row = QHBoxLayout()
+        network_row.addWidget(self.network_choice)
+        network_row.addWidget(self.audience)
+        network_row.addStretch(1)
+        choices = QVBoxLayout()
+        choices.addWidget(self.center_choice)
+        choices.addLayout(network_row)
+        choices.addWidget(self.full)
+        scope_box.addWidget(QLabel("Send to:", self), 0, Qt.AlignmentFlag.AlignTop)
+        scope_box.addLayout(choices)
+        scope_box.addStretch(1)
         layout.addLayout(scope_box)
         if ctx.actor.sees_patient_data:
             self.center_choice.setChecked(True)
