@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from lhn_desktop.models.base import utcnow
 from lhn_desktop.models.sync import SyncKnown, SyncNode, SyncPeer
@@ -67,6 +67,18 @@ def lowest(vectors: Iterable[Mapping[str, int]]) -> Vector:
         else:
             out = {node: min(dot, vector[node]) for node, dot in out.items() if node in vector}
     return {node: dot for node, dot in (out or {}).items() if dot > 0}
+
+
+def forget_misplaced(conn, writers: Mapping[str, str]) -> None:
+    """Versions just merged name each writing workstation's center (``writers``: workstation -> center); knowledge
+    noted earlier under another center for one of them (a claim made before its versions arrived here) is dropped,
+    so that no center can make this workstation claim to hold another center's versions."""
+    nodes = sorted(writers)
+    for first in range(0, len(nodes), 500):
+        query = select(SyncKnown.node_id, SyncKnown.site).where(SyncKnown.node_id.in_(nodes[first : first + 500]))
+        wrong = [node for node, site in conn.execute(query) if site != writers[node]]
+        if wrong:
+            conn.execute(delete(SyncKnown).where(SyncKnown.node_id.in_(wrong)))
 
 
 def covers(start: Mapping[str, int], vector: Mapping[str, int]) -> bool:

@@ -261,6 +261,7 @@ def apply_rows(
             merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), incoming, now_ms)
             conn.execute(update(SyncNode).where(SyncNode.node_id == clock.node_id)
                          .values(hlc_wall_ms=merged.wall_ms, hlc_counter=merged.counter))  # fmt: skip
+        knowledge.forget_misplaced(conn, writers)
         if sender is not None:
             counts["complete"] = knowledge.note_bundle(
                 conn, local_site=node.site_code, local_node=node.node_id, sender_node=sender.node,

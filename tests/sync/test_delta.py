@@ -126,6 +126,18 @@ def test_knowledge_is_noted_with_the_merge_and_only_for_what_the_bundle_brings(r
     assert vector[a_wrote] == ("ctr-042", a_dot)  # placed at another center than known here: ignored
 
 
+def test_a_claim_for_a_workstation_of_another_center_is_dropped_when_its_versions_arrive(replicas):
+    (a,) = replicas(1)
+    with a.write(ADMIN) as s:
+        conn = s.connection()
+        knowledge.note_bundle(conn, local_site="ncc", local_node=a.local_node().node_id, sender_node="n-a",
+                              sender_site="ctr-a", scope="network", start=None,
+                              known=(("n-early", "ctr-a", 1000),))  # fmt: skip
+        assert knowledge.own_vector(conn, "ncc")["n-early"] == ("ctr-a", 1000)
+        knowledge.forget_misplaced(conn, {"n-early": "ctr-b", "n-a": "ctr-a"})  # its versions are ctr-b's
+        assert "n-early" not in knowledge.own_vector(conn, "ncc")
+
+
 def test_a_delta_to_several_workstations_starts_at_the_lowest_of_their_claims():
     assert knowledge.lowest([]) == {}
     assert knowledge.lowest([{"a": 3, "b": 2}, {"a": 1, "b": 5, "c": 9}]) == {"a": 1, "b": 2}  # c: one lacks it
