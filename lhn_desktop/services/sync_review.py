@@ -9,6 +9,7 @@ it stays hidden, with the edit kept; the review lists it so the team can restore
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +121,18 @@ def _record_label(entity: str, winners: dict[str, sync_apply.StoredVersion]) -> 
     return words.UNTITLED
 
 
+def _versions(session, records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[sync_apply.StoredVersion]]:
+    """The stored versions of these records, read a few hundred records at a time rather than one by one."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, record_id in records:
+        by_entity.setdefault(entity, []).append(record_id)
+    out: dict[tuple[str, str], list[sync_apply.StoredVersion]] = {}
+    for entity, ids in by_entity.items():
+        found = sync_apply.records_versions(session, entity, ids)
+        out.update(((entity, record_id), found.get(record_id, [])) for record_id in ids)
+    return out
+
+
 class SyncReviewService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -137,8 +150,9 @@ class SyncReviewService:
                 if entity in PATIENT_ENTITIES and not actor.sees_patient_data:
                     continue
                 by_record.setdefault((entity, record_id), []).append(field)
+            stored = _versions(s, by_record)
             for (entity, record_id), fields in by_record.items():
-                versions = sync_apply.record_versions(s, entity, record_id)
+                versions = stored[entity, record_id]
                 winners = _winners(versions)
                 owner = sync_apply.record_owner(s, entity, record_id)
                 for field in fields:
@@ -172,10 +186,11 @@ class SyncReviewService:
         """Records hidden by a delete although someone edited them later, by the clocks of both workstations."""
         out: list[DeletedWhileEdited] = []
         with self.db.read() as s:
-            for entity, record_id in sync_apply.deleted_records(s):
-                if entity in PATIENT_ENTITIES and not actor.sees_patient_data:
-                    continue
-                versions = sync_apply.record_versions(s, entity, record_id)
+            records = [(entity, record_id) for entity, record_id in sync_apply.deleted_records(s)
+                       if entity not in PATIENT_ENTITIES or actor.sees_patient_data]  # fmt: skip
+            stored = _versions(s, records)
+            for entity, record_id in records:
+                versions = stored[entity, record_id]
                 winners = _winners(versions)
                 deleted = winners.get(DELETED_FIELD)
                 if deleted is None or deleted.value is not True:
