@@ -2,7 +2,7 @@
 
 The pages themselves are timed, offscreen, with their work run at once on the calling thread (the window runs
 it off the window thread, but a person still waits that long for the rows): every list of the Patient lists
-page chosen in turn with nothing kept (the first time after a start, a merge or a delete), then again once the
+page chosen in turn with nothing kept (the first time after a start, a merge or another day), then again once the
 overdue list's lines are kept, the overdue list after one reading is recorded, one keystroke in its "Narrow to"
 box, and the Sync page shown (its counts, conflicts and records deleted while edited). The centers are changed
 by the benchmark (a weight recorded per repetition): give it copies. The baseline, measured in the same run, is
@@ -92,7 +92,7 @@ def bench_center(db_path: Path, reps: int, deleted_index: bool) -> dict[str, flo
         lists.refresh()  # packs loaded, caches warm
 
         def forget() -> None:
-            ctx.planning._kept = None  # as after a start, a merge or a delete: nothing kept (no-op before it existed)
+            ctx.planning._kept = None  # as after a start or a merge: nothing kept (no-op before it existed)
 
         def choose(index: int) -> None:
             lists.kind.blockSignals(True)  # away from the list without loading anything, then back to it

@@ -464,12 +464,23 @@ def evaluate(
     return [evaluate_rule(rule, p, day, visit_id, reasons=reasons) for rule in pack.rules]
 
 
+def can_be_overdue(rule: Rule) -> bool:
+    """Whether the rule can ever say "Overdue": a reading at each visit, or a number of visits, is at most "Due"."""
+    return not isinstance(rule.check, EachVisit | VisitCount)
+
+
+def overdue_rules(pack: Pack) -> tuple[Rule, ...]:
+    """The pack's rules that can say "Overdue", in the pack's order: all a list of overdue items needs."""
+    return tuple(rule for rule in pack.rules if can_be_overdue(rule))
+
+
 @cache
-def observation_codes() -> frozenset[str]:
-    """Every observation code a rule of a shipped pack looks at: the facts a checklist needs, and no more."""
+def observation_codes(overdue_only: bool = False) -> frozenset[str]:
+    """Every observation code a rule of a shipped pack looks at (with ``overdue_only``, a rule that can say
+    "Overdue"): the facts a checklist needs, and no more."""
     codes: set[str] = set()
     for pack in load_packs():
-        for rule in pack.rules:
+        for rule in overdue_rules(pack) if overdue_only else pack.rules:
             check = rule.check
             if isinstance(check, EachVisit):
                 codes.update(check.observations, check.any_of)

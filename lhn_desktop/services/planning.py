@@ -275,8 +275,8 @@ _MOST_CHANGED = 2000
 
 def _changed_patients(s, since: int) -> set[str] | None:
     """The patients whose facts may have changed after audit entry ``since``; None when that cannot be told
-    patient by patient (a bundle merged, a record deleted, a great many changes): then every line is made again."""
-    from lhn_desktop.store.sync_apply import syncable_tables
+    patient by patient (a bundle merged, a great many changes): then every line is made again."""
+    from lhn_desktop.store.sync_apply import stored_values, syncable_tables
 
     entries = s.execute(
         select(AuditEvent.action, AuditEvent.entity, AuditEvent.record_id)
@@ -300,9 +300,12 @@ def _changed_patients(s, since: int) -> set[str] | None:
         found: dict[str, str] = {}
         for chunk in _chunks(sorted(ids)):
             found.update(s.execute(select(model.id, model.patient_id).where(model.id.in_(chunk))).all())
-        if len(found) < len(ids):
-            return None  # deleted since: whose it was is gone with it
         patients.update(found.values())
+        gone = ids - found.keys()  # deleted since: whose it was is in its stored versions
+        owners = stored_values(s, entity, gone, "patient_id") if gone else {}
+        if len(owners) < len(gone):
+            return None
+        patients.update(pid for values in owners.values() for pid in values if isinstance(pid, str))
     return patients
 
 
@@ -325,24 +328,27 @@ def _people(s, ids: Collection[str] | None, needle: str) -> dict[str, tuple[Any,
 
 
 def _lines(s, people: dict[str, tuple[Any, str]], ids: Collection[str] | None, day: date) -> dict[str, _Line]:
-    """The lines of ``ids`` among ``people`` (None: every followed patient) from their facts, the checklist
-    evaluated for its statuses alone."""
-    from lhn_desktop.services.checklist import Status, evaluate, observation_codes, pack_for
+    """The lines of ``ids`` among ``people`` (None: every followed patient) from their facts: of the checklist,
+    only the rules that can say "Overdue", evaluated for their statuses alone."""
+    from lhn_desktop.services.checklist import Status, evaluate_rule, observation_codes, overdue_rules, pack_for
 
-    codes = observation_codes() | {"PGA"}
+    codes = observation_codes(overdue_only=True) | {"PGA"}
     if ids is None:  # every followed patient: no list of ids to send
         facts = facts_of.load(s, None, observation_codes=codes)
     else:
         facts = {}
         for chunk in _chunks(sorted(ids)):
             facts.update(facts_of.load(s, chunk, observation_codes=codes))
+    rules: dict[str | None, tuple] = {}  # by diagnosis: the rules of its pack that can say "Overdue"
     lines = {}
     for pid, f in facts.items():
         if pid not in people:
             continue
         p, haystack = people[pid]
-        pack = pack_for(f.diagnosis)
-        results = evaluate(pack, f, day, reasons=False) if pack else []
+        if f.diagnosis not in rules:
+            pack = pack_for(f.diagnosis)
+            rules[f.diagnosis] = overdue_rules(pack) if pack else ()
+        results = [evaluate_rule(rule, f, day, reasons=False) for rule in rules[f.diagnosis]]
         row = PopulationRow(
             pid, patient_name(p.family_name, p.given_name), p.mrn, p.diagnosis, f.visits[-1][0] if f.visits else None,
             None, _latest_pga(f)[0], _steroid(f.medications, day),

@@ -482,6 +482,22 @@ def records_versions(session, entity: str, record_ids: Iterable[str]) -> dict[st
     return out
 
 
+def stored_values(session, entity: str, record_ids: Iterable[str], field: str) -> dict[str, list[Any]]:
+    """The stored values (every sibling) of one field of each of these records, displayed or not (a deleted
+    record's versions stay stored: whose a deleted observation was is still known)."""
+    out: dict[str, list[Any]] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), _IN_CHUNK):
+        query = select(SyncValue.record_id, SyncValue.value_json).where(
+            SyncValue.entity == entity,
+            SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]),
+            SyncValue.field == field,
+        )
+        for record_id, value_json in session.execute(query):
+            out.setdefault(record_id, []).append(json.loads(value_json))
+    return out
+
+
 def hidden_records(session) -> list[tuple[str, str]]:
     """``(entity, record_id)`` of every stored record that is not displayed: deleted, hidden until the record it
     belongs to arrives or is restored, or of a kind this version does not display.

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor
 from lhn_desktop.models.patients import Medication, Observation, Patient
 from lhn_desktop.services import facts as facts_of
-from lhn_desktop.services.checklist import evaluate, observation_codes, pack_for
+from lhn_desktop.services.checklist import Status, evaluate, evaluate_rule, observation_codes, overdue_rules, pack_for
 from lhn_desktop.services.planning import (
     POPULATIONS,
     REMISSION_VALUES,
@@ -34,8 +34,6 @@ NEEDLES = ("", "a", "  CROHN  ", "ulcerative colitis", "zzz-nobody")
 
 def _reference(db: Database, kind: str, text: str, today: date) -> list[tuple]:
     """The lists as computed before: everything read, every rule evaluated in words."""
-    from lhn_desktop.services.checklist import Status
-
     needle = " ".join(text.lower().split())
     with db.read() as s:
         facts = facts_of.load(s, None)
@@ -159,8 +157,9 @@ def test_statuses_without_reasons_are_the_statuses_with_them(demo_db):
     with demo_db.read() as s:
         whole = facts_of.load(s, None)
         lean = facts_of.load(s, None, observation_codes=observation_codes())
-    assert set(whole) == set(lean)
-    compared = 0
+        leanest = facts_of.load(s, None, observation_codes=observation_codes(overdue_only=True))
+    assert set(whole) == set(lean) == set(leanest)
+    compared = overdue = 0
     for day in DAYS:
         for pid, f in whole.items():
             pack = pack_for(f.diagnosis)
@@ -171,8 +170,17 @@ def test_statuses_without_reasons_are_the_statuses_with_them(demo_db):
                 assert [(r.code, r.status, r.due_on) for r in quick] == [(r.code, r.status, r.due_on) for r in said]
                 assert all(r.reason == "" for r in quick)
             assert evaluate(pack, lean[pid], day) == said  # the words too, from the lean facts
+            # the lists evaluate only the rules that can say "Overdue", on the readings those rules look at
+            rules = overdue_rules(pack)
+            assert [r for r in said if r.status is Status.OVERDUE] == [r for r in said if r.code in
+                                                                       {rule.code for rule in rules}
+                                                                       and r.status is Status.OVERDUE]  # fmt: skip
+            assert [(r.code, r.status) for r in said if r.code in {rule.code for rule in rules}] == [
+                (rule.code, evaluate_rule(rule, leanest[pid], day, reasons=False).status) for rule in rules
+            ]
             compared += len(said)
-    assert compared > 1000
+            overdue += sum(r.status is Status.OVERDUE for r in said)
+    assert compared > 1000 and overdue > 100
 
 
 def _lists(planning: PlanningService) -> dict[str, list[tuple]]:
@@ -256,7 +264,7 @@ def test_the_kept_lists_follow_every_change(demo_db, monkeypatch):
     def deleted(s) -> None:
         s.delete(s.scalars(select(Medication).where(Medication.patient_id == calm_id)).first())
 
-    changed(deleted, made_again=None)  # whose a deleted record was is gone with it: every line again
+    changed(deleted)  # whose a deleted record was is in its stored versions
 
     def merged(s) -> None:  # as a bundle's merge writes: the displayed row directly, one audit entry for it all
         s.execute(text("UPDATE patient SET active = 0, status = 'transferred' WHERE id = :p"), {"p": calm_id})
