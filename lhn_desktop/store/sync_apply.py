@@ -532,15 +532,16 @@ def _flagged_records(session) -> list[tuple[str, str]]:
     return out
 
 
-def conflicted_fields(session) -> list[tuple[str, str, str]]:
+def conflicted_fields(session, hidden: list[tuple[str, str]] | None = None) -> list[tuple[str, str, str]]:
     """``(entity, record_id, field)`` of every field whose siblings hold more than one distinct value.
 
     A conflict can be only where the merge flagged one (``has_conflict`` on the displayed row, kept up to date
     by every merge and local edit) or in a record not displayed (:func:`hidden_records`); only those records'
-    versions are grouped.
+    versions are grouped. ``hidden``: :func:`hidden_records`, when the caller has them already.
     """
     candidates: dict[str, set[str]] = {}
-    for entity, record_id in [*_flagged_records(session), *hidden_records(session)]:
+    hidden = hidden_records(session) if hidden is None else hidden
+    for entity, record_id in [*_flagged_records(session), *hidden]:
         candidates.setdefault(entity, set()).add(record_id)
     out: list[tuple[str, str, str]] = []
     for entity, found in candidates.items():
@@ -556,14 +557,15 @@ def conflicted_fields(session) -> list[tuple[str, str, str]]:
     return sorted(out)
 
 
-def deleted_records(session) -> list[tuple[str, str]]:
+def deleted_records(session, hidden: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """``(entity, record_id)`` of records not displayed that have a stored delete (a record whose delete won is
-    never displayed; one restored since is displayed again and is not listed)."""
-    hidden: dict[str, list[str]] = {}
-    for entity, record_id in hidden_records(session):
-        hidden.setdefault(entity, []).append(record_id)
+    never displayed; one restored since is displayed again and is not listed). ``hidden``: :func:`hidden_records`,
+    when the caller has them already."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, record_id in hidden_records(session) if hidden is None else hidden:
+        by_entity.setdefault(entity, []).append(record_id)
     out: list[tuple[str, str]] = []
-    for entity, ids in hidden.items():
+    for entity, ids in by_entity.items():
         for start in range(0, len(ids), _IN_CHUNK):
             query = select(SyncValue.record_id).where(
                 SyncValue.entity == entity,

@@ -13,8 +13,8 @@ def test_the_sync_page_is_read_off_the_window_thread_and_the_latest_answer_shown
     held = HeldRunner()
     window.runner = held
     review = page.review
-    answers = iter([[], ["a conflict read later"]])
-    monkeypatch.setattr(review, "conflicts", lambda actor: next(answers))
+    answers = iter([([], []), (["a conflict read later"], [])])
+    monkeypatch.setattr(review, "summaries", lambda actor: next(answers))
     page.refresh()
     page.refresh()
     (older, older_done, label), (newer, newer_done, _) = held.held

@@ -41,7 +41,7 @@ from tests.sync.test_convergence import (
 )
 
 
-def _scanned_conflicts(session) -> list[tuple[str, str, str]]:
+def _scanned_conflicts(session, _hidden=None) -> list[tuple[str, str, str]]:
     query = (
         select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
         .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
@@ -51,7 +51,7 @@ def _scanned_conflicts(session) -> list[tuple[str, str, str]]:
     return [tuple(row) for row in session.execute(query)]
 
 
-def _scanned_deletes(session) -> list[tuple[str, str]]:
+def _scanned_deletes(session, _hidden=None) -> list[tuple[str, str]]:
     query = select(SyncValue.entity, SyncValue.record_id).where(
         SyncValue.field == DELETED_FIELD, SyncValue.value_json == "true"
     )
@@ -68,6 +68,7 @@ def assert_review_as_scanned(db: Database, monkeypatch: pytest.MonkeyPatch | Non
         )
     assert OverviewService(db).sync().records == records  # the "This workstation" tab's count, from the index too
     quick = (review.conflicts(ADMIN), review.deleted_while_edited(ADMIN))
+    assert review.summaries(ADMIN) == quick  # the page's one reading of both
     patch = monkeypatch or pytest.MonkeyPatch()
     try:
         patch.setattr(sync_apply, "conflicted_fields", _scanned_conflicts)

@@ -277,13 +277,13 @@ class SyncPage(Page):
         asked = self._asked
 
         def read() -> tuple:
-            return (ctx.center(), ctx.overview.sync(), review.conflicts(actor), review.deleted_while_edited(actor),
-                    ctx.trust.list(), self.sync.history())  # fmt: skip
+            return (ctx.center(), ctx.overview.sync(), review.summaries(actor), ctx.trust.list(),
+                    self.sync.history())  # fmt: skip
 
         def shown(data: tuple) -> None:
             if asked != self._asked:
                 return
-            info, stats, conflicts, deleted, keys, (imports, exports) = data
+            info, stats, (conflicts, deleted), keys, (imports, exports) = data
             self.workstation.show(info, stats)
             self.conflicts.show_rows(conflicts)
             self.deleted.show_rows(deleted)
