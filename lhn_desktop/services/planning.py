@@ -333,12 +333,13 @@ def _lines(s, people: dict[str, tuple[Any, str]], ids: Collection[str] | None, d
     from lhn_desktop.services.checklist import Status, evaluate_rule, observation_codes, overdue_rules, pack_for
 
     codes = observation_codes(overdue_only=True) | {"PGA"}
+    rows = s.connection()  # plain rows: no ORM handling of the many observations
     if ids is None:  # every followed patient: no list of ids to send
-        facts = facts_of.load(s, None, observation_codes=codes)
+        facts = facts_of.load(rows, None, observation_codes=codes)
     else:
         facts = {}
         for chunk in _chunks(sorted(ids)):
-            facts.update(facts_of.load(s, chunk, observation_codes=codes))
+            facts.update(facts_of.load(rows, chunk, observation_codes=codes))
     rules: dict[str | None, tuple] = {}  # by diagnosis: the rules of its pack that can say "Overdue"
     lines = {}
     for pid, f in facts.items():
