@@ -84,10 +84,10 @@ class ListsPage(Page):
     def _show(self) -> None:
         if self.loaded is None:
             return
-        _kind, every = self.loaded
+        kind, every = self.loaded
         rows = self.ctx.planning.narrow(every, self.filter.text())
         self.model.set_rows(rows)
-        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}: {self.kind.currentText().lower()}.")
+        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}: {POPULATIONS[kind].lower()}.")
         self.table.select_first()
 
     def export(self) -> None:
