@@ -9,7 +9,8 @@ two are run interleaved, several times each; the medians are compared.
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
 ``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
 encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``; network: see ``bench/network.py``;
-delta: see ``bench/delta.py`` (each runnable on its own). ``--only`` picks some of
+delta: see ``bench/delta.py``; lists (the Patient lists and the Sync page): see ``bench/lists.py``
+(each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
 
@@ -134,7 +135,7 @@ def bench_frozen(reps: int, patients: int) -> None:
 
 BENCHMARKS = (
     "startup", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption", "measures", "network",
-    "delta",
+    "delta", "lists",
 )  # fmt: skip
 
 
@@ -190,6 +191,10 @@ def main() -> int:
 
     if "delta" in chosen:
         bench_delta(args.reps, args.patients)
+    from lists import bench_lists  # bench/lists.py: the Patient lists and the Sync page at 300 and 2,000 patients
+
+    if "lists" in chosen:
+        bench_lists(args.reps)
     if args.frozen:
         bench_frozen(args.reps, args.patients)
     return 0

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base, utcnow
 
-DELETED_NOW = text("field = '_deleted' AND value_json = 'true'")
+#: every record's delete marker (one row a record): the Sync page finds the records not displayed through it
+DELETED_MARKERS = text("field = '_deleted'")
 
 
 class SyncValue(Base):
@@ -34,8 +35,13 @@ class SyncValue(Base):
     owner: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
-        # the records with a stored delete, for the Sync page's "deleted while edited" without a scan of every version
-        Index("ix_sync_value_deleted", "entity", "record_id", sqlite_where=DELETED_NOW, postgresql_where=DELETED_NOW),
+        Index(
+            "ix_sync_value_deleted",
+            "entity",
+            "record_id",
+            sqlite_where=DELETED_MARKERS,
+            postgresql_where=DELETED_MARKERS,
+        ),
         # the primary key is the table (no second copy of entity, record, field, workstation and dot in an index)
         {"sqlite_with_rowid": False},
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -258,29 +259,33 @@ def _birthday(birth: date, years: int) -> date:
         return birth.replace(year=birth.year + years, day=28)
 
 
-def _applies(rule: Rule, p: PatientFacts, day: date) -> str | None:
-    """None when the rule applies, else the reason it does not."""
+def _applies(rule: Rule, p: PatientFacts, day: date) -> Callable[[], str] | None:
+    """None when the rule applies, else the reason it does not (in words when called)."""
     cond = rule.applies_if
     if cond.diagnosis_in and p.diagnosis not in cond.diagnosis_in:
-        return words.applies_for_diagnoses(cond.diagnosis_in)
+        return lambda: words.applies_for_diagnoses(cond.diagnosis_in)
     age = age_on(p.birth_date, day)
-    if cond.min_age_years is not None and age < cond.min_age_years:
-        return words.applies_from_age(cond.min_age_years, age)
-    if cond.max_age_years is not None and age > cond.max_age_years:
-        return words.applies_up_to_age(cond.max_age_years, age)
+    low, high = cond.min_age_years, cond.max_age_years
+    if low is not None and age < low:
+        return lambda: words.applies_from_age(low, age)
+    if high is not None and age > high:
+        return lambda: words.applies_up_to_age(high, age)
     if cond.on_drug_classes and not any(
         m.drug_class in cond.on_drug_classes and m.taken_on(day) for m in p.medications
     ):
-        return words.applies_while_taking(cond.on_drug_classes)
+        return lambda: words.applies_while_taking(cond.on_drug_classes)
     if cond.ever_drug_classes and not any(m.drug_class in cond.ever_drug_classes for m in p.medications):
-        return words.applies_if_ever_taken(cond.ever_drug_classes)
+        return lambda: words.applies_if_ever_taken(cond.ever_drug_classes)
     return None
 
 
-def _done_dates(check: _Sources, p: PatientFacts, until: date) -> list[tuple[date, str]]:
-    """(date, label) of everything that satisfies ``check`` on or before ``until``, oldest first."""
+def _done_dates(check: _Sources, p: PatientFacts, until: date, labels: bool = True) -> list[tuple[date, str]]:
+    """(date, label) of everything that satisfies ``check`` on or before ``until``, oldest first. Without
+    ``labels`` a reading is labelled by its code alone (the dates, and the order of the dates, are the same)."""
     out = [
-        (on, words.reading(code, value)) for code in check.observations for on, value, _ in p.observations.get(code, [])
+        (on, words.reading(code, value) if labels else code)
+        for code in check.observations
+        for on, value, _ in p.observations.get(code, [])
     ]
     out += [(on, code) for code, on, _ in p.events if code in check.events]
     return sorted(x for x in out if x[0] <= until)
@@ -307,11 +312,14 @@ def _first_due(rule: Rule, p: PatientFacts) -> date | None:
 _DAILY_MG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*mg\s+(daily|once daily|a day|per day)\b", re.IGNORECASE)
 
 
-def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None = None) -> RuleResult:
-    """The status of one rule for a patient on ``day`` (the visit date for a pre-visit plan)."""
+def evaluate_rule(
+    rule: Rule, p: PatientFacts, day: date, visit_id: str | None = None, *, reasons: bool = True
+) -> RuleResult:
+    """The status of one rule for a patient on ``day`` (the visit date for a pre-visit plan). Without
+    ``reasons`` the reason is left empty: a list that needs only the statuses does not spend its time on words."""
 
-    def result(status: Status, reason: str, due: date | None = None) -> RuleResult:
-        return RuleResult(rule.code, rule.title, status, reason, due)
+    def result(status: Status, reason: Callable[[], str], due: date | None = None) -> RuleResult:
+        return RuleResult(rule.code, rule.title, status, reason() if reasons else "", due)
 
     not_applicable = _applies(rule, p, day)
     if not_applicable is not None:
@@ -321,8 +329,12 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
     if isinstance(check, PatientField):
         value = getattr(p, check.field)
         if value:
-            return result(Status.COMPLETED, words.field_recorded(value))
-        not_recorded = words.field_missing(check.field, p.diagnosis_date)
+            return result(Status.COMPLETED, lambda: words.field_recorded(value))
+        field = check.field
+
+        def not_recorded() -> str:
+            return words.field_missing(field, p.diagnosis_date)
+
         if p.diagnosis_date is not None:
             due = p.diagnosis_date + timedelta(days=check.overdue_after_days)
             return result(Status.OVERDUE if day > due else Status.DUE, not_recorded, due)
@@ -341,55 +353,66 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
             return words.last_reading(code, value, on)
 
         missing_codes = [code for code in check.observations if not at_visit(code)]
-        missing = [words.observation_name(code) for code in missing_codes]
-        lasts = [last_of((code,)) for code in missing_codes]
         found_any = [code for code in check.any_of if at_visit(code)]
-        if check.any_of and not found_any:
-            missing.append(words.one_of(check.any_of))
-            lasts.append(last_of(check.any_of))
-        if not missing:
+        any_missing = bool(check.any_of) and not found_any
+        if not missing_codes and not any_missing:
             recorded = (*check.observations, *found_any[:1])
-            return result(Status.COMPLETED, words.recorded_at_visit(recorded))
-        return result(Status.DUE, words.record_at_visit(missing, lasts), day)
+            return result(Status.COMPLETED, lambda: words.recorded_at_visit(recorded))
+        any_of = check.any_of
+
+        def to_record() -> str:
+            missing = [words.observation_name(code) for code in missing_codes]
+            lasts = [last_of((code,)) for code in missing_codes]
+            if any_missing:
+                missing.append(words.one_of(any_of))
+                lasts.append(last_of(any_of))
+            return words.record_at_visit(missing, lasts)
+
+        return result(Status.DUE, to_record, day)
 
     if isinstance(check, Recurring):
-        done = _done_dates(check, p, day)
+        done = _done_dates(check, p, day, reasons)
         if done:
             last_on, label = done[-1]
             if last_on == day:
-                return result(Status.COMPLETED, words.done_today(label, last_on))
+                return result(Status.COMPLETED, lambda: words.done_today(label, last_on))
             due = last_on + timedelta(days=check.interval_days)
             status = _timed(due, day, check.due_soon_days)
             what = None if check.observations and not check.events else check.what
-            return result(status, words.last_done(what, label, last_on, due, status is Status.OVERDUE), due)
+            return result(status, lambda: words.last_done(what, label, last_on, due, status is Status.OVERDUE), due)
         first = _first_due(rule, p)
         if first is None or first >= day:
-            return result(Status.DUE, words.never_done(check.what, None), first)
-        return result(Status.OVERDUE, words.never_done(check.what, first), first)
+            return result(Status.DUE, lambda: words.never_done(check.what, None), first)
+        return result(Status.OVERDUE, lambda: words.never_done(check.what, first), first)
 
     if isinstance(check, BeforeMedication):
         meds = sorted((m for m in p.medications if m.drug_class in check.drug_classes), key=lambda m: m.start)
         first_med = meds[0]
-        done = _done_dates(check, p, date.max)
+        done = _done_dates(check, p, date.max, reasons)
         drug, start = first_med.drug, first_med.start
         if not done:
             status = Status.DUE if start > day else Status.OVERDUE
-            return result(status, words.missing_before_medication(check.what, drug, start, day), start)
+            return result(status, lambda: words.missing_before_medication(check.what, drug, start, day), start)
         done_before = [d for d in done if d[0] <= start]
         if done_before:
             on, label = done_before[-1]
-            return result(Status.COMPLETED, words.done_before_medication(label, on, drug, start))
-        return result(Status.COMPLETED, words.done_after_medication(check.what, done[0][0], drug, start, day))
+            return result(Status.COMPLETED, lambda: words.done_before_medication(label, on, drug, start))
+        return result(Status.COMPLETED, lambda: words.done_after_medication(check.what, done[0][0], drug, start, day))
 
     if isinstance(check, NoEventWhileOn):
         meds = [m for m in p.medications if m.drug_class in check.drug_classes]
+        given: tuple[str, date, str] | None = None
         for code, on, _ in p.events:
             if code in check.events:
                 during = next((m for m in meds if m.start <= on and (m.stop is None or m.stop > on)), None)
                 if during is not None:
-                    return result(Status.OVERDUE, words.given_while_taking(code, check.what, on, during.drug))
+                    given = (code, on, during.drug)
+                    break
+        if given is not None:
+            event, on, drug = given
+            return result(Status.OVERDUE, lambda: words.given_while_taking(event, check.what, on, drug))
         current = sorted({m.drug for m in meds if m.taken_on(day)})
-        return result(Status.COMPLETED, words.none_while_taking(check.what, current))
+        return result(Status.COMPLETED, lambda: words.none_while_taking(check.what, current))
 
     if isinstance(check, ThiopurineDose):
         thiopurines = [m for m in p.medications if m.drug_class == "thiopurine" and m.taken_on(day)]
@@ -399,41 +422,70 @@ def evaluate_rule(rule: Rule, p: PatientFacts, day: date, visit_id: str | None =
         weight = [e for e in p.observations.get(check.weight_observation, []) if e[0] <= day]
         match = _DAILY_MG.match(med.dose or "")
         if limits is None:
-            return result(Status.DUE, words.no_dose_limits(med.drug))
+            return result(Status.DUE, lambda: words.no_dose_limits(med.drug))
         if not tpmt:
-            return result(Status.DUE, words.no_tpmt(med.drug, med.dose))
+            return result(Status.DUE, lambda: words.no_tpmt(med.drug, med.dose))
         status_text = tpmt[-1][1].strip().lower()
         if status_text not in limits:
-            return result(Status.DUE, words.unknown_tpmt(tpmt[-1][1], limits))
+            return result(Status.DUE, lambda: words.unknown_tpmt(tpmt[-1][1], limits))
         if not weight or match is None:
-            return result(Status.DUE, words.dose_unreadable(med.drug, med.dose, bool(weight)))
+            return result(Status.DUE, lambda: words.dose_unreadable(med.drug, med.dose, bool(weight)))
         kg = float(weight[-1][1])
         per_kg = float(match.group(1)) / kg if kg > 0 else float("inf")
         limit = limits[status_text]
         dose = (med.drug, med.dose, per_kg, kg, status_text)
         if limit == 0:
-            return result(Status.OVERDUE, words.advised_against(*dose))
+            return result(Status.OVERDUE, lambda: words.advised_against(*dose))
         if per_kg > limit + 1e-9:
-            return result(Status.OVERDUE, words.dose_above(*dose, limit))
-        return result(Status.COMPLETED, words.dose_within(*dose, limit))
+            return result(Status.OVERDUE, lambda: words.dose_above(*dose, limit))
+        return result(Status.COMPLETED, lambda: words.dose_within(*dose, limit))
 
     if isinstance(check, VisitWithin):
         before = [v for v, _ in p.visits if v < day]
         if not before:
-            return result(Status.DUE, words.no_visit_before(), day)
+            return result(Status.DUE, lambda: words.no_visit_before(), day)
         due = before[-1] + timedelta(days=check.days)
         status = _timed(due, day, check.due_soon_days)
-        return result(status, words.last_visit(before[-1], (day - before[-1]).days, due), due)
+        return result(status, lambda: words.last_visit(before[-1], (day - before[-1]).days, due), due)
 
     if isinstance(check, VisitCount):
         since = day - timedelta(days=check.window_days)
         count = sum(1 for v, _ in p.visits if since < v <= day)
         if count >= check.count:
-            return result(Status.COMPLETED, words.visits_in_window(count, None, check.window_days))
-        return result(Status.DUE, words.visits_in_window(count, check.count, check.window_days))
+            return result(Status.COMPLETED, lambda: words.visits_in_window(count, None, check.window_days))
+        return result(Status.DUE, lambda: words.visits_in_window(count, check.count, check.window_days))
 
     raise AssertionError(check)
 
 
-def evaluate(pack: Pack, p: PatientFacts, day: date, visit_id: str | None = None) -> list[RuleResult]:
-    return [evaluate_rule(rule, p, day, visit_id) for rule in pack.rules]
+def evaluate(
+    pack: Pack, p: PatientFacts, day: date, visit_id: str | None = None, *, reasons: bool = True
+) -> list[RuleResult]:
+    return [evaluate_rule(rule, p, day, visit_id, reasons=reasons) for rule in pack.rules]
+
+
+def can_be_overdue(rule: Rule) -> bool:
+    """Whether the rule can ever say "Overdue": a reading at each visit, or a number of visits, is at most "Due"."""
+    return not isinstance(rule.check, EachVisit | VisitCount)
+
+
+def overdue_rules(pack: Pack) -> tuple[Rule, ...]:
+    """The pack's rules that can say "Overdue", in the pack's order: all a list of overdue items needs."""
+    return tuple(rule for rule in pack.rules if can_be_overdue(rule))
+
+
+@cache
+def observation_codes(overdue_only: bool = False) -> frozenset[str]:
+    """Every observation code a rule of a shipped pack looks at (with ``overdue_only``, a rule that can say
+    "Overdue"): the facts a checklist needs, and no more."""
+    codes: set[str] = set()
+    for pack in load_packs():
+        for rule in overdue_rules(pack) if overdue_only else pack.rules:
+            check = rule.check
+            if isinstance(check, EachVisit):
+                codes.update(check.observations, check.any_of)
+            elif isinstance(check, Recurring | BeforeMedication):
+                codes.update(check.observations)
+            elif isinstance(check, ThiopurineDose):
+                codes.update((check.tpmt_observation, check.weight_observation))
+    return frozenset(codes)

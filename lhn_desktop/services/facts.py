@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
@@ -97,14 +97,15 @@ def fill(
 
 
 def load(
-    session: Session,
+    session: Session | Connection,
     patient_ids: Collection[str] | None = None,
     *,
     followed_only: bool = True,
     observation_codes: Collection[str] | None = None,
 ) -> dict[str, PatientFacts]:
     """The facts of these patients (None: every patient, or with ``followed_only`` every one still followed
-    here), in five queries. ``observation_codes`` limits the observations read to those codes."""
+    here), in five queries. ``observation_codes`` limits the observations read to those codes. Given the session's
+    connection rather than the session, the rows come without the ORM's handling of them (quicker, the same rows)."""
 
     def only(column, query):
         return query.where(column.in_(patient_ids)) if patient_ids is not None else query

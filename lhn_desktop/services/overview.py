@@ -18,7 +18,7 @@ from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle, ProgressS
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Patient, Visit
 from lhn_desktop.models.sync import AuditEvent, SyncImportLog, SyncTrust, SyncValue
-from lhn_desktop.store.capture import DELETED_FIELD
+from lhn_desktop.store.capture import DELETED_MARKER
 from lhn_desktop.store.database import Database
 
 
@@ -240,9 +240,15 @@ class OverviewService:
             last_audit = s.scalar(select(func.max(AuditEvent.at)))
             return SyncOverview(
                 field_versions=s.scalar(select(func.count()).select_from(SyncValue)) or 0,
-                # every record, live or deleted, has exactly one "_deleted" field (cheaper than DISTINCT)
+                # every record, live or deleted, has a "_deleted" field (most exactly one): the records counted from
+                # those versions alone, in the order of their partial index (ids are unique across kinds)
                 records=s.scalar(
-                    select(func.count(func.distinct(SyncValue.record_id))).where(SyncValue.field == DELETED_FIELD)
+                    select(func.count()).select_from(
+                        select(SyncValue.entity)
+                        .where(DELETED_MARKER)
+                        .group_by(SyncValue.entity, SyncValue.record_id)
+                        .subquery()
+                    )
                 )
                 or 0,
                 imports=s.scalar(select(func.count()).select_from(SyncImportLog)) or 0,

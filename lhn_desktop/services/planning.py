@@ -8,19 +8,22 @@ parent partners are refused at the service, whatever the screen shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.base import natural_id
 from lhn_desktop.models.goals import PatientGoal, Task
-from lhn_desktop.models.patients import Patient, Visit
+from lhn_desktop.models.patients import ClinicalEvent, Medication, Observation, Patient, Visit
 from lhn_desktop.models.planning import AgendaItem, PrevisitPlan
+from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import Site
 from lhn_desktop.services import facts as facts_of
 from lhn_desktop.services.words import planning as words
@@ -171,12 +174,197 @@ class PopulationRow:
     overdue: tuple[str, ...]
     #: for the phone calls an outreach list is made for
     phone: str | None = None
+    #: what "Narrow to" looks in: family and given name, MRN and diagnosis, in lower case
+    haystack: str = field(default="", repr=False, compare=False)
+
+
+#: ids sent in one query (SQLite takes at most 32,766 parameters; this stays far below)
+_ID_CHUNK = 900
+
+
+def _needle(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _haystack(family: str, given: str, mrn: str, diagnosis: str | None) -> str:
+    return f"{family} {given} {mrn} {diagnosis or ''}".lower()
+
+
+def _steroid(medications, day: date) -> str | None:
+    """The systemic steroid taken on ``day`` (the first started), if any."""
+    return next((m.drug for m in medications if m.drug_class in STEROID_CLASSES and m.taken_on(day)), None)
+
+
+def _candidates(session, kind: str, ids: Collection[str], day: date) -> set[str] | None:
+    """Who among ``ids`` can be on the list, from the one thing the list asks (None: everyone, the overdue
+    list's question is the checklist's). The rows are then made, and membership decided, from their facts."""
+    if kind == "overdue":
+        return None
+    wanted = set(ids)
+    if kind == "no_visit_200":
+        last = dict(
+            session.execute(
+                select(Visit.patient_id, func.max(Visit.visit_date))
+                .where(Visit.status == "completed")
+                .group_by(Visit.patient_id)
+            ).all()
+        )
+        return {pid for pid in wanted if last.get(pid) is None or (day - last[pid]).days > 200}
+    if kind == "not_in_remission":
+        facts = facts_of.fill(
+            [facts_of.PatientFacts(pid, date.min) for pid in wanted],
+            observations=session.execute(
+                select(Observation.patient_id, Observation.visit_id, Observation.code, Observation.value,
+                       Observation.observed_on)
+                .where(Observation.entered_in_error.is_(False), Observation.code == "PGA")
+            ),
+        )  # fmt: skip
+        return {
+            pid
+            for pid, f in facts.items()
+            if (pga := _latest_pga(f)[0]) is not None and pga.lower() not in REMISSION_VALUES
+        }
+    facts = facts_of.fill(
+        [facts_of.PatientFacts(pid, date.min) for pid in wanted],
+        medications=session.execute(
+            select(Medication.patient_id, Medication.drug, Medication.drug_class, Medication.dose,
+                   Medication.start_date, Medication.stop_date)
+            .where(Medication.entered_in_error.is_(False), Medication.drug_class.in_(STEROID_CLASSES))
+        ),
+    )  # fmt: skip
+    return {pid for pid, f in facts.items() if _steroid(f.medications, day) is not None}
+
+
+@dataclass(frozen=True)
+class _Line:
+    """What the lists say of one followed patient (the next visit is read afresh each time)."""
+
+    row: PopulationRow
+
+    def member(self, kind: str, day: date) -> bool:
+        r = self.row
+        return {
+            "no_visit_200": r.last_visit is None or (day - r.last_visit).days > 200,
+            "not_in_remission": r.latest_pga is not None and r.latest_pga.lower() not in REMISSION_VALUES,
+            "on_steroids": r.steroid is not None,
+            "overdue": bool(r.overdue),
+        }[kind]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Every followed patient's line on ``day``, as of the audit log's entry ``seq``."""
+
+    day: date
+    seq: int
+    lines: dict[str, _Line]
+
+
+#: the records the lists' facts come from; a change to any other kind of record leaves the lists as they are
+_FACT_TABLES: dict[str, Any] = {
+    "visit": Visit,
+    "observation": Observation,
+    "medication": Medication,
+    "clinical_event": ClinicalEvent,
+}
+#: named audit entries that change no record (a bundle or file written, a sign-in, a key trusted or revoked)
+_NO_CHANGE_ACTIONS = frozenset({"export", "sign_in", "trust_add", "trust_revoke"})
+#: beyond this many changed records since the lines were made, they are made again whole
+_MOST_CHANGED = 2000
+
+
+def _changed_patients(s, since: int) -> set[str] | None:
+    """The patients whose facts may have changed after audit entry ``since``; None when that cannot be told
+    patient by patient (a bundle merged, a great many changes): then every line is made again."""
+    from lhn_desktop.store.sync_apply import stored_values, syncable_tables
+
+    entries = s.execute(
+        select(AuditEvent.action, AuditEvent.entity, AuditEvent.record_id)
+        .where(AuditEvent.seq > since)
+        .limit(_MOST_CHANGED + 1)
+    ).all()
+    if len(entries) > _MOST_CHANGED:
+        return None
+    syncable = syncable_tables()
+    patients: set[str] = set()
+    records: dict[str, set[str]] = {}
+    for action, entity, record_id in entries:
+        if entity == "patient" and record_id:
+            patients.add(record_id)
+        elif entity in _FACT_TABLES and record_id:
+            records.setdefault(entity, set()).add(record_id)
+        elif entity not in syncable and action not in _NO_CHANGE_ACTIONS:
+            return None  # a merge or an import: who changed is not in the log
+    for entity, ids in records.items():
+        model = _FACT_TABLES[entity]
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(ids)):
+            found.update(s.execute(select(model.id, model.patient_id).where(model.id.in_(chunk))).all())
+        patients.update(found.values())
+        gone = ids - found.keys()  # deleted since: whose it was is in its stored versions
+        owners = stored_values(s, entity, gone, "patient_id") if gone else {}
+        if len(owners) < len(gone):
+            return None
+        patients.update(pid for values in owners.values() for pid in values if isinstance(pid, str))
+    return patients
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[start : start + _ID_CHUNK] for start in range(0, len(ids), _ID_CHUNK)]
+
+
+def _people(s, ids: Collection[str] | None, needle: str) -> dict[str, tuple[Any, str]]:
+    """Followed patients (of ``ids``, or all) whose name, MRN or diagnosis holds ``needle``, with that text."""
+    query = select(Patient.id, Patient.family_name, Patient.given_name, Patient.mrn, Patient.diagnosis,
+                   Patient.phone).where(Patient.active.is_(True))  # fmt: skip
+    batches = [query] if ids is None else [query.where(Patient.id.in_(chunk)) for chunk in _chunks(sorted(ids))]
+    people = {}
+    for batch in batches:
+        for p in s.execute(batch):
+            haystack = _haystack(p.family_name, p.given_name, p.mrn, p.diagnosis)
+            if needle in haystack:
+                people[p.id] = (p, haystack)
+    return people
+
+
+def _lines(s, people: dict[str, tuple[Any, str]], ids: Collection[str] | None, day: date) -> dict[str, _Line]:
+    """The lines of ``ids`` among ``people`` (None: every followed patient) from their facts: of the checklist,
+    only the rules that can say "Overdue", evaluated for their statuses alone."""
+    from lhn_desktop.services.checklist import Status, evaluate_rule, observation_codes, overdue_rules, pack_for
+
+    codes = observation_codes(overdue_only=True) | {"PGA"}
+    rows = s.connection()  # plain rows: no ORM handling of the many observations
+    if ids is None:  # every followed patient: no list of ids to send
+        facts = facts_of.load(rows, None, observation_codes=codes)
+    else:
+        facts = {}
+        for chunk in _chunks(sorted(ids)):
+            facts.update(facts_of.load(rows, chunk, observation_codes=codes))
+    rules: dict[str | None, tuple] = {}  # by diagnosis: the rules of its pack that can say "Overdue"
+    lines = {}
+    for pid, f in facts.items():
+        if pid not in people:
+            continue
+        p, haystack = people[pid]
+        if f.diagnosis not in rules:
+            pack = pack_for(f.diagnosis)
+            rules[f.diagnosis] = overdue_rules(pack) if pack else ()
+        results = [evaluate_rule(rule, f, day, reasons=False) for rule in rules[f.diagnosis]]
+        row = PopulationRow(
+            pid, patient_name(p.family_name, p.given_name), p.mrn, p.diagnosis, f.visits[-1][0] if f.visits else None,
+            None, _latest_pga(f)[0], _steroid(f.medications, day),
+            tuple(r.title for r in results if r.status is Status.OVERDUE), p.phone, haystack,
+        )  # fmt: skip
+        lines[pid] = _Line(row)
+    return lines
 
 
 class PlanningService:
     def __init__(self, db: Database, *, today: Callable[[], date] = date.today) -> None:
         self.db = db
         self.today = today
+        self._kept: _Lines | None = None
+        self._kept_lock = threading.Lock()
 
     def huddle(self, actor: Actor, day: date) -> Huddle:
         """Every patient scheduled (or seen) on ``day``, in time order, with checklist, flags and agenda."""
@@ -256,17 +444,25 @@ class PlanningService:
         return Huddle(day, tuple(rows))
 
     def population(self, actor: Actor, kind: str, text: str = "") -> list[PopulationRow]:
-        """Active patients in one of :data:`POPULATIONS` today, optionally narrowed by name, MRN or diagnosis."""
-        from lhn_desktop.services.checklist import Status, evaluate, pack_for
+        """Active patients in one of :data:`POPULATIONS` today, optionally narrowed by name, MRN or diagnosis.
 
+        The overdue list asks every patient's checklist; it is kept (:class:`_Lines`) and brought up to date
+        from the audit log: the next time only the patients whose records changed since are evaluated again,
+        and while it is up to date every list is made from it. Otherwise each patient is asked only what the
+        list asks (the last visit, the latest PGA, the medicines), and the checklist behind the "Overdue"
+        column is evaluated for the list's members alone. The facts read are the ones those questions look at.
+        """
         require_patient_access(actor)
         if kind not in POPULATIONS:
             raise ValidationError(f"Unknown list {kind!r}. Lists: {', '.join(POPULATIONS)}.")
         today = self.today()
-        needle = " ".join(text.lower().split())
+        needle = _needle(text)
         with self.db.read() as s:
-            facts = facts_of.load(s, None)
-            people = {p.id: p for p in s.scalars(select(Patient).where(Patient.active.is_(True)))}
+            lines = self._kept_lines(s, today, build=kind == "overdue" and not needle)
+            if lines is None:
+                people = _people(s, None, needle)
+                candidates = _candidates(s, kind, people.keys(), today)
+                lines = _lines(s, people, people.keys() if candidates is None else candidates, today)
             upcoming: dict[str, date] = {}
             for pid, on in s.execute(
                 select(Visit.patient_id, Visit.visit_date)
@@ -274,29 +470,48 @@ class PlanningService:
                 .order_by(Visit.visit_date.desc())
             ):
                 upcoming[pid] = on
-        rows = []
-        for pid, f in facts.items():
-            p = people[pid]
-            if needle and needle not in f"{p.family_name} {p.given_name} {p.mrn} {p.diagnosis or ''}".lower():
-                continue
-            last = f.visits[-1][0] if f.visits else None
-            pga, _ = _latest_pga(f)
-            steroid = next(
-                (m.drug for m in f.medications if m.drug_class in STEROID_CLASSES and m.taken_on(today)), None
-            )
-            pack = pack_for(f.diagnosis)
-            overdue = tuple(r.title for r in (evaluate(pack, f, today) if pack else []) if r.status is Status.OVERDUE)
-            member = {
-                "no_visit_200": last is None or (today - last).days > 200,
-                "not_in_remission": pga is not None and pga.lower() not in REMISSION_VALUES,
-                "on_steroids": steroid is not None,
-                "overdue": bool(overdue),
-            }[kind]
-            if member:
-                name = patient_name(p.family_name, p.given_name)
-                rows.append(PopulationRow(pid, name, p.mrn, p.diagnosis, last, upcoming.get(pid), pga, steroid, overdue,
-                                          p.phone))  # fmt: skip
+        rows = [
+            replace(line.row, next_visit=upcoming.get(line.row.patient_id))
+            for line in lines.values()
+            if needle in line.row.haystack and line.member(kind, today)
+        ]
         return sorted(rows, key=lambda r: r.patient_name.lower())
+
+    def _kept_lines(self, s, today: date, *, build: bool) -> dict[str, _Line] | None:
+        """Every followed patient's line, kept up to date (None when none is kept and ``build`` is not asked)."""
+        seq = s.scalar(select(func.max(AuditEvent.seq))) or 0
+        with self._kept_lock:
+            kept = self._kept
+        lines: dict[str, _Line] | None = None
+        if kept is not None and kept.day == today and kept.seq <= seq:
+            changed = _changed_patients(s, kept.seq) if kept.seq < seq else set()
+            if changed is None:
+                with self._kept_lock:
+                    if self._kept is kept:
+                        self._kept = None
+            else:
+                lines = dict(kept.lines)
+                if changed:
+                    people = _people(s, changed, "")
+                    for pid in changed - people.keys():  # no longer followed here, or gone
+                        lines.pop(pid, None)
+                    lines.update(_lines(s, people, people.keys(), today))
+        if lines is None:
+            if not build:
+                return None
+            people = _people(s, None, "")
+            lines = _lines(s, people, None, today)
+        with self._kept_lock:
+            if self._kept is None or self._kept.day != today or self._kept.seq <= seq:
+                self._kept = _Lines(today, seq, lines)
+        return lines
+
+    @staticmethod
+    def narrow(rows: list[PopulationRow], text: str) -> list[PopulationRow]:
+        """The rows of a list that ``text`` narrows it to, as :meth:`population` with that text would give them:
+        a list loaded once is narrowed at every keystroke without reading the database again."""
+        needle = _needle(text)
+        return [r for r in rows if needle in r.haystack] if needle else list(rows)
 
     def population_csv(self, actor: Actor, kind: str, text: str = "") -> str:
         """A list as CSV text; no cell is written so that a spreadsheet would run it as a formula."""

@@ -9,6 +9,7 @@ it stays hidden, with the edit kept; the review lists it so the team can restore
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,18 @@ def _record_label(entity: str, winners: dict[str, sync_apply.StoredVersion]) -> 
     return words.UNTITLED
 
 
+def _versions(session, records: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[sync_apply.StoredVersion]]:
+    """The stored versions of these records, read a few hundred records at a time rather than one by one."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, record_id in records:
+        by_entity.setdefault(entity, []).append(record_id)
+    out: dict[tuple[str, str], list[sync_apply.StoredVersion]] = {}
+    for entity, ids in by_entity.items():
+        found = sync_apply.records_versions(session, entity, ids)
+        out.update(((entity, record_id), found.get(record_id, [])) for record_id in ids)
+    return out
+
+
 class SyncReviewService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -128,33 +141,44 @@ class SyncReviewService:
     def _workstation(self, node: str) -> str:
         return words.workstation(node, node == self.db.local_node().node_id)
 
+    def summaries(self, actor: Actor) -> tuple[list[Conflict], list[DeletedWhileEdited]]:
+        """:meth:`conflicts` and :meth:`deleted_while_edited` in one reading (the records not displayed, which both
+        look into, found once)."""
+        with self.db.read() as s:
+            hidden = sync_apply.hidden_records(s)
+            return self._conflicts(s, actor, hidden), self._deleted_while_edited(s, actor, hidden)
+
     def conflicts(self, actor: Actor) -> list[Conflict]:
         """Every field holding more than one value, with the values side by side (newest first)."""
+        with self.db.read() as s:
+            return self._conflicts(s, actor, None)
+
+    def _conflicts(self, s, actor: Actor, hidden: list[tuple[str, str]] | None) -> list[Conflict]:
         site = self.db.local_node().site_code
         out: list[Conflict] = []
-        with self.db.read() as s:
-            by_record: dict[tuple[str, str], list[str]] = {}
-            for entity, record_id, field in sync_apply.conflicted_fields(s):
-                if entity in PATIENT_ENTITIES and not actor.sees_patient_data:
-                    continue
-                by_record.setdefault((entity, record_id), []).append(field)
-            for (entity, record_id), fields in by_record.items():
-                versions = sync_apply.record_versions(s, entity, record_id)
-                winners = _winners(versions)
-                owner = sync_apply.record_owner(s, entity, record_id)
-                for field in fields:
-                    sibs = [v for v in versions if v.field == field]
-                    sibs.sort(key=lambda v: (v.hlc, v.node), reverse=True)
-                    values, seen = [], set()
-                    for v in sibs:
-                        key = canonical_json(v.value)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        values.append(ConflictValue(shown_text(v.value), v.value, self._workstation(v.node),
-                                                    _when(v.hlc), v is sibs[0]))  # fmt: skip
-                    out.append(Conflict(entity, record_id, field, KIND_LABELS.get(entity, entity), _record_label(
-                        entity, winners), field_label(field), values, owner != site))  # fmt: skip
+        by_record: dict[tuple[str, str], list[str]] = {}
+        for entity, record_id, field in sync_apply.conflicted_fields(s, hidden):
+            if entity in PATIENT_ENTITIES and not actor.sees_patient_data:
+                continue
+            by_record.setdefault((entity, record_id), []).append(field)
+        stored = _versions(s, by_record)
+        for (entity, record_id), fields in by_record.items():
+            versions = stored[entity, record_id]
+            winners = _winners(versions)
+            owner = sync_apply.record_owner(s, entity, record_id)
+            for field in fields:
+                sibs = [v for v in versions if v.field == field]
+                sibs.sort(key=lambda v: (v.hlc, v.node), reverse=True)
+                values, seen = [], set()
+                for v in sibs:
+                    key = canonical_json(v.value)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    values.append(ConflictValue(shown_text(v.value), v.value, self._workstation(v.node),
+                                                _when(v.hlc), v is sibs[0]))  # fmt: skip
+                out.append(Conflict(entity, record_id, field, KIND_LABELS.get(entity, entity), _record_label(
+                    entity, winners), field_label(field), values, owner != site))  # fmt: skip
         return out
 
     def resolve(self, actor: Actor, entity: str, record_id: str, field: str, value: Any) -> None:
@@ -171,24 +195,28 @@ class SyncReviewService:
 
     def deleted_while_edited(self, actor: Actor) -> list[DeletedWhileEdited]:
         """Records hidden by a delete although someone edited them later, by the clocks of both workstations."""
-        out: list[DeletedWhileEdited] = []
         with self.db.read() as s:
-            for entity, record_id in sync_apply.deleted_records(s):
-                if entity in PATIENT_ENTITIES and not actor.sees_patient_data:
-                    continue
-                versions = sync_apply.record_versions(s, entity, record_id)
-                winners = _winners(versions)
-                deleted = winners.get(DELETED_FIELD)
-                if deleted is None or deleted.value is not True:
-                    continue
-                later = [v for v in versions if v.field != DELETED_FIELD and v.hlc > deleted.hlc]
-                if not later:
-                    continue
-                last = max(later, key=lambda v: (v.hlc, v.node))
-                out.append(DeletedWhileEdited(
-                    entity, record_id, KIND_LABELS.get(entity, entity), _record_label(entity, winners),
-                    self._workstation(deleted.node), _when(deleted.hlc), sorted({field_label(v.field) for v in later}),
-                    self._workstation(last.node), _when(last.hlc)))  # fmt: skip
+            return self._deleted_while_edited(s, actor, None)
+
+    def _deleted_while_edited(self, s, actor: Actor, hidden: list[tuple[str, str]] | None) -> list[DeletedWhileEdited]:
+        out: list[DeletedWhileEdited] = []
+        records = [(entity, record_id) for entity, record_id in sync_apply.deleted_records(s, hidden)
+                   if entity not in PATIENT_ENTITIES or actor.sees_patient_data]  # fmt: skip
+        stored = _versions(s, records)
+        for entity, record_id in records:
+            versions = stored[entity, record_id]
+            winners = _winners(versions)
+            deleted = winners.get(DELETED_FIELD)
+            if deleted is None or deleted.value is not True:
+                continue
+            later = [v for v in versions if v.field != DELETED_FIELD and v.hlc > deleted.hlc]
+            if not later:
+                continue
+            last = max(later, key=lambda v: (v.hlc, v.node))
+            out.append(DeletedWhileEdited(
+                entity, record_id, KIND_LABELS.get(entity, entity), _record_label(entity, winners),
+                self._workstation(deleted.node), _when(deleted.hlc), sorted({field_label(v.field) for v in later}),
+                self._workstation(last.node), _when(last.hlc)))  # fmt: skip
         return out
 
     def restore(self, actor: Actor, entity: str, record_id: str) -> None:

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,6 +35,9 @@ from lhn_desktop.sync.hlc import Hlc, tick
 from lhn_desktop.sync.merge import canonical_json, pointwise_max
 
 DELETED_FIELD = "_deleted"
+#: ``field = '_deleted'`` with the name written into the statement: SQLite uses a partial index on these versions
+#: only for a condition it can read when the statement is prepared, not one that waits for a bound value
+DELETED_MARKER = SyncValue.field == literal_column(f"'{DELETED_FIELD}'")
 GENESIS_HASH = "0" * 64
 _IN_CHUNK = 400
 

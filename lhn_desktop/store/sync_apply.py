@@ -39,7 +39,14 @@ from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
 from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
 from lhn_desktop.store import knowledge
-from lhn_desktop.store.capture import DELETED_FIELD, record_audit, stored_vv, vv_text, write_versions
+from lhn_desktop.store.capture import (
+    DELETED_FIELD,
+    DELETED_MARKER,
+    record_audit,
+    stored_vv,
+    vv_text,
+    write_versions,
+)
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import RawJSON
 from lhn_desktop.sync.hlc import Hlc, receive
@@ -501,27 +508,115 @@ class StoredVersion:
 
 def record_versions(session, entity: str, record_id: str) -> list[StoredVersion]:
     """Every stored field version (all siblings) of one record."""
-    query = select(SyncValue).where(SyncValue.entity == entity, SyncValue.record_id == record_id)
-    return [StoredVersion(v.field, v.node, v.hlc, json.loads(v.value_json)) for v in session.scalars(query)]
+    return records_versions(session, entity, [record_id]).get(record_id, [])
 
 
-def conflicted_fields(session) -> list[tuple[str, str, str]]:
-    """``(entity, record_id, field)`` of every field whose siblings hold more than one distinct value."""
-    query = (
-        select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-        .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-        .having(func.count(func.distinct(SyncValue.value_json)) > 1)
-        .order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-    )
-    return [tuple(row) for row in session.execute(query)]
+def records_versions(session, entity: str, record_ids: Iterable[str]) -> dict[str, list[StoredVersion]]:
+    """Every stored field version (all siblings) of each of these records of one entity, by record."""
+    out: dict[str, list[StoredVersion]] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), _IN_CHUNK):
+        query = select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.hlc, SyncValue.value_json).where(
+            SyncValue.entity == entity, SyncValue.record_id.in_(ids[start : start + _IN_CHUNK])
+        )
+        for record_id, field, node, hlc, value_json in session.execute(query):
+            out.setdefault(record_id, []).append(StoredVersion(field, node, hlc, json.loads(value_json)))
+    return out
 
 
-def deleted_records(session) -> list[tuple[str, str]]:
-    """``(entity, record_id)`` of records with a stored delete (some may since have been restored)."""
-    query = select(SyncValue.entity, SyncValue.record_id).where(
-        SyncValue.field == DELETED_FIELD, SyncValue.value_json == "true"
-    )
-    return sorted(set(map(tuple, session.execute(query))))
+def stored_values(session, entity: str, record_ids: Iterable[str], field: str) -> dict[str, list[Any]]:
+    """The stored values (every sibling) of one field of each of these records, displayed or not (a deleted
+    record's versions stay stored: whose a deleted observation was is still known)."""
+    out: dict[str, list[Any]] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), _IN_CHUNK):
+        query = select(SyncValue.record_id, SyncValue.value_json).where(
+            SyncValue.entity == entity,
+            SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]),
+            SyncValue.field == field,
+        )
+        for record_id, value_json in session.execute(query):
+            out.setdefault(record_id, []).append(json.loads(value_json))
+    return out
+
+
+def hidden_records(session) -> list[tuple[str, str]]:
+    """``(entity, record_id)`` of every stored record that is not displayed: deleted, hidden until the record it
+    belongs to arrives or is restored, or of a kind this version does not display.
+
+    Every record has a ``_deleted`` field version (most have exactly one), and every displayed record is stored,
+    so an entity with no more ``_deleted`` versions than displayed rows hides nothing; only the others are looked
+    into. Both questions are asked of the ``_deleted`` versions alone (``field = '_deleted'``: the partial index
+    on them), never of every field version.
+    """
+    tables = syncable_tables()
+    markers = session.execute(
+        select(SyncValue.entity, func.count()).where(DELETED_MARKER).group_by(SyncValue.entity)
+    ).all()
+    out: list[tuple[str, str]] = []
+    for entity, count in markers:
+        table = tables.get(entity)
+        if table is not None and count <= (session.scalar(select(func.count()).select_from(table)) or 0):
+            continue
+        # ``entity || ''``: the entity is a filter on the partial index's rows, not a range of the primary key's
+        query = select(SyncValue.record_id).where(DELETED_MARKER, (SyncValue.entity + "") == entity)
+        if table is not None:
+            query = query.where(SyncValue.record_id.not_in(select(table.c.id)))
+        out.extend((entity, record_id) for record_id in sorted(set(session.scalars(query))))
+    return out
+
+
+def _flagged_records(session) -> list[tuple[str, str]]:
+    """``(entity, record_id)`` of the displayed records the merge (or a local edit) flagged ``has_conflict``."""
+    out: list[tuple[str, str]] = []
+    for entity, table in syncable_tables().items():
+        out.extend((entity, i) for i in session.scalars(select(table.c.id).where(table.c.has_conflict.is_(True))))
+    return out
+
+
+def conflicted_fields(session, hidden: list[tuple[str, str]] | None = None) -> list[tuple[str, str, str]]:
+    """``(entity, record_id, field)`` of every field whose siblings hold more than one distinct value.
+
+    A conflict can be only where the merge flagged one (``has_conflict`` on the displayed row, kept up to date
+    by every merge and local edit) or in a record not displayed (:func:`hidden_records`); only those records'
+    versions are grouped. ``hidden``: :func:`hidden_records`, when the caller has them already.
+    """
+    candidates: dict[str, set[str]] = {}
+    hidden = hidden_records(session) if hidden is None else hidden
+    for entity, record_id in [*_flagged_records(session), *hidden]:
+        candidates.setdefault(entity, set()).add(record_id)
+    out: list[tuple[str, str, str]] = []
+    for entity, found in candidates.items():
+        ids = sorted(found)
+        for start in range(0, len(ids), _IN_CHUNK):
+            query = (
+                select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
+                .where(SyncValue.entity == entity, SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]))
+                .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
+                .having(func.count(func.distinct(SyncValue.value_json)) > 1)
+            )
+            out.extend(tuple(row) for row in session.execute(query))
+    return sorted(out)
+
+
+def deleted_records(session, hidden: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """``(entity, record_id)`` of records not displayed that have a stored delete (a record whose delete won is
+    never displayed; one restored since is displayed again and is not listed). ``hidden``: :func:`hidden_records`,
+    when the caller has them already."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, record_id in hidden_records(session) if hidden is None else hidden:
+        by_entity.setdefault(entity, []).append(record_id)
+    out: list[tuple[str, str]] = []
+    for entity, ids in by_entity.items():
+        for start in range(0, len(ids), _IN_CHUNK):
+            query = select(SyncValue.record_id).where(
+                SyncValue.entity == entity,
+                SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]),
+                SyncValue.field == DELETED_FIELD,
+                SyncValue.value_json == "true",
+            )
+            out.extend((entity, record_id) for record_id in set(session.scalars(query)))
+    return sorted(out)
 
 
 def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, Any], action: str) -> None:

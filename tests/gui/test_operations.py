@@ -99,6 +99,8 @@ def test_through_the_real_thread_pool(qtbot, ctx, presented):
     window.runner = TaskRunner(window, on_error=None)
     lists = window.go_to(ListsPage)
     lists.kind.setCurrentIndex(lists.kind.findData("overdue"))
+    # the list is made off the window thread too: it shows when it is ready
+    qtbot.waitUntil(lambda: lists.loaded is not None and lists.loaded[0] == "overdue", timeout=10_000)
     shown = len(lists.model.rows)
     run_op(lists, lambda: ctx.registry.add(ctx.actor, _new_patient("OP-0004")), changes=Changed.PATIENTS)
     qtbot.waitUntil(lambda: len(lists.model.rows) == shown + 1, timeout=10_000)

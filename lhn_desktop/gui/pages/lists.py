@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit
 
-from lhn_desktop.errors import LhnError
-from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
-from lhn_desktop.gui.operations import Changed
+from lhn_desktop.gui.operations import Changed, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.planning import POPULATIONS
@@ -63,13 +61,33 @@ class ListsPage(Page):
         self.model = self.table.rows_model
         self.layout_.addWidget(self.table, 1)
         self.table.activated_row.connect(lambda r: self.open_patient.emit(r.patient_id))
+        #: the list last loaded (its kind and every row); "Narrow to" filters these rows, without reading again
+        self.loaded: tuple[str, list] | None = None
+        self._asked = 0
         self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.filter.textChanged.connect(lambda _t: self.refresh())
+        self.filter.textChanged.connect(lambda _t: self._show())
 
     def refresh(self) -> None:
-        rows = self.ctx.planning.population(self.ctx.actor, self.kind.currentData(), self.filter.text())
+        """Load the chosen list off the window thread (a progress dialog if it takes a while), then show it."""
+        kind = self.kind.currentData()
+        self._asked += 1
+        asked = self._asked
+
+        def loaded(rows: list) -> None:
+            if asked == self._asked:  # a list chosen since, or the data changed: its own load shows it
+                self.loaded = (kind, rows)
+                self._show()
+
+        run_query(self, lambda: self.ctx.planning.population(self.ctx.actor, kind), done=loaded,
+                  label="Making the list…")  # fmt: skip
+
+    def _show(self) -> None:
+        if self.loaded is None:
+            return
+        kind, every = self.loaded
+        rows = self.ctx.planning.narrow(every, self.filter.text())
         self.model.set_rows(rows)
-        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}: {self.kind.currentText().lower()}.")
+        self.count.setText(f"{len(rows)} patient{'s' if len(rows) != 1 else ''}: {POPULATIONS[kind].lower()}.")
         self.table.select_first()
 
     def export(self) -> None:
@@ -80,11 +98,12 @@ class ListsPage(Page):
                              ["CSV for a spreadsheet (*.csv)"], patient_data=True)  # fmt: skip
         if path is None:
             return
-        try:
-            text = self.ctx.planning.population_csv(self.ctx.actor, kind, self.filter.text())
+        actor, narrowed_to = self.ctx.actor, self.filter.text()
+
+        def write() -> None:
+            text = self.ctx.planning.population_csv(actor, kind, narrowed_to)
             with open(path, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
-        except (LhnError, OSError) as exc:
-            show_error(self, exc)
-            return
-        self.count.setText(f"{self.count.text()} Saved to {path}.")
+
+        run_query(self, write, done=lambda _none: self.count.setText(f"{self.count.text()} Saved to {path}."),
+                  label="Saving the list…")  # fmt: skip

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column, display_text
-from lhn_desktop.gui.operations import Changed
+from lhn_desktop.gui.operations import Changed, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.pages.sync_conflicts import ConflictsTab, DeletedTab
 from lhn_desktop.gui.pages.sync_keys import TrustTab
@@ -120,9 +120,10 @@ class WorkstationTab(QWidget):
         layout.addStretch(1)
 
     def refresh(self) -> None:
-        ctx = self.page.ctx
-        info = ctx.center()
-        stats = ctx.overview.sync()
+        self.show(self.page.ctx.center(), self.page.ctx.overview.sync())
+
+    def show(self, info, stats) -> None:
+        """Show the workstation and its counts (read off the window thread by the page)."""
         shown = {
             "center": info.site_name,
             "site": info.site_code,
@@ -205,7 +206,9 @@ class HistoryTab(QWidget):
         layout.addWidget(split)
 
     def refresh(self) -> None:
-        imports, exports = self.page.sync.history()
+        self.show(*self.page.sync.history())
+
+    def show(self, imports: list, exports: list) -> None:
         self.imports.rows_model.set_rows(imports)
         self.exports.rows_model.set_rows(exports)
 
@@ -254,6 +257,7 @@ class SyncPage(Page):
             self.tabs.addTab(tab, text)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.layout_.addWidget(self.tabs, 1)
+        self._asked = 0
 
     # -- shared by the tabs --------------------------------------------------------------------------------------
     def show_tab(self, tab: QWidget) -> None:
@@ -266,13 +270,29 @@ class SyncPage(Page):
 
     # -- page ------------------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        self.workstation.refresh()
-        self.conflicts.refresh()
-        self.deleted.refresh()
-        self.trust.refresh()
-        self.history.refresh()
-        self._titles()
-        self._tab_shown(self.tabs.currentIndex())
+        """Read what every tab shows off the window thread (a progress dialog if it takes a while), then show it;
+        the answer to a reload asked for since is the one shown."""
+        ctx, actor, review = self.ctx, self.ctx.actor, self.review
+        self._asked += 1
+        asked = self._asked
+
+        def read() -> tuple:
+            return (ctx.center(), ctx.overview.sync(), review.summaries(actor), ctx.trust.list(),
+                    self.sync.history())  # fmt: skip
+
+        def shown(data: tuple) -> None:
+            if asked != self._asked:
+                return
+            info, stats, (conflicts, deleted), keys, (imports, exports) = data
+            self.workstation.show(info, stats)
+            self.conflicts.show_rows(conflicts)
+            self.deleted.show_rows(deleted)
+            self.trust.show_rows(keys)
+            self.history.show(imports, exports)
+            self._titles()
+            self._tab_shown(self.tabs.currentIndex())
+
+        run_query(self, read, done=shown, label="Reading what sync has to show…")
 
     def _titles(self) -> None:
         for tab, text, count in (

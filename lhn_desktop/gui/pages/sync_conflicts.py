@@ -26,7 +26,7 @@ from lhn_desktop.gui.widgets import RecordsView, note
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage
-    from lhn_desktop.services.sync_review import Conflict
+    from lhn_desktop.services.sync_review import Conflict, DeletedWhileEdited
 
 #: Values beyond this many get no number key (Alt+number and 1-9 cover the usual two or three).
 KEYED_VALUES = 9
@@ -121,8 +121,12 @@ class ConflictsTab(QWidget):
             shortcut.activated.connect(lambda n=n: self.keep(n - 1))
 
     def refresh(self) -> None:
+        self.show_rows(self.page.review.conflicts(self.page.ctx.actor))
+
+    def show_rows(self, rows: list[Conflict]) -> None:
+        """Show these conflicts (read off the window thread by the page), keeping the one chosen if still open."""
         keep = (self.current.entity, self.current.record_id, self.current.field) if self.current else None
-        self.rows = self.page.review.conflicts(self.page.ctx.actor)
+        self.rows = rows
         self.list.rows_model.set_rows(self.rows)
         # the same conflict again, or the one that took the place of a conflict just resolved
         index = next((i for i, c in enumerate(self.rows) if (c.entity, c.record_id, c.field) == keep), self._row)
@@ -225,7 +229,11 @@ class DeletedTab(QWidget):
         layout.addLayout(row)
 
     def refresh(self) -> None:
-        self.rows = self.page.review.deleted_while_edited(self.page.ctx.actor)
+        self.show_rows(self.page.review.deleted_while_edited(self.page.ctx.actor))
+
+    def show_rows(self, rows: list[DeletedWhileEdited]) -> None:
+        """Show these records (read off the window thread by the page)."""
+        self.rows = rows
         self.list.rows_model.set_rows(self.rows)
         self.list.select_first()
         for button in (self.restore_button, self.delete_button):

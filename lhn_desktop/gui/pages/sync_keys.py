@@ -123,7 +123,10 @@ class TrustTab(QWidget):
         self.list.selectionModel().currentRowChanged.connect(lambda _c, _p: self._update())
 
     def refresh(self) -> None:
-        self.list.rows_model.set_rows(self.page.ctx.trust.list())
+        self.show_rows(self.page.ctx.trust.list())
+
+    def show_rows(self, keys: list) -> None:
+        self.list.rows_model.set_rows(keys)
         self.list.select_first()
         self._update()
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-06 05:00:00
 
 ``sync_known``: per other workstation, the highest dot up to which this one holds its versions. ``sync_peer``:
 per workstation heard from, the versions it said it holds (the start of the next delta bundle to it). A partial
-index on ``sync_value`` finds the records deleted (a stored delete) without reading every version. Both tables start
+index on ``sync_value`` holds the delete marker every record has (one row a record), so the Sync page finds the records
+not displayed without reading every version. Both tables start
 empty, so the first bundle each way after the upgrade carries everything, as before (docs/sync.md).
 """
 
@@ -20,7 +21,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-_DELETED = sa.text("field = '_deleted' AND value_json = 'true'")
+_DELETED = sa.text("field = '_deleted'")
 
 
 def upgrade() -> None:

@@ -21,7 +21,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-_DELETED = sa.text("field = '_deleted' AND value_json = 'true'")
+_DELETED = sa.text("field = '_deleted'")
 _TRIVIAL = "vv_json = '{\"' || node || '\":' || dot || '}'"
 
 
