@@ -21,26 +21,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sync import KEY, _copy, _home, _remove  # noqa: E402  (bench/sync.py, beside this file)
-
-SEED = 20240501
-TODAY = date(2026, 11, 23)
-QUIET = {"abdominal_pain": 0, "well_being": 0, "stools_per_day": 0, "weight": 0, "perianal_disease": 0,
-         "extraintestinal": 0}  # fmt: skip
-
-
-def _open(path: Path):
-    from lhn_desktop.app import AppContext
-
-    ctx = AppContext.open(str(path), today=lambda: TODAY)
-    ctx.sign_in(next(m.id for m in ctx.team.list_members() if m.role == "physician"), "benchmark")
-    return ctx
+from visit import QUIET, SEED, TODAY, _open  # noqa: E402  (bench/visit.py: a quiet activity index, a signed-in window)
 
 
 def _sync(path: Path):
