@@ -282,7 +282,11 @@ def make_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None) -> int:
+def run(
+    db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None, first_page_ready: bool = False
+) -> int:
+    """Open the window. ``smoke``: visit every page and exit; ``first_page_ready`` (bench/startup.py): sign in as the
+    smoke run does, say when the first page is ready for keys, and exit."""
     from lhn_desktop.gui.platform_check import display_problem
 
     problem = display_problem()  # said in words before Qt stops with its own terse line
@@ -293,7 +297,7 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
     _install_excepthooks(smoke)
     dirs = app_dirs()
     gui_errors.log_file_hint = str(dirs.logs)
-    launcher = Launcher(app, db_arg, smoke)
+    launcher = Launcher(app, db_arg, smoke or first_page_ready)  # both run without a person: no dialogs
     try:
         path = launcher.database_path()
         if path is None:
@@ -306,7 +310,7 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
             launcher.sign_in(ctx)
         except StartupAborted as stop:
             return stop.code
-        code = _show_main_window(app, launcher, ctx, screenshots)
+        code = _show_main_window(app, launcher, ctx, screenshots, first_page_ready)
         ctx.close()
         if not launcher.restore_on_exit:
             return code
@@ -317,14 +321,18 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
             return stop.code
 
 
-def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, screenshots: str | None) -> int:
+def _show_main_window(
+    app: QApplication, launcher: Launcher, ctx: AppContext, screenshots: str | None, first_page_ready: bool = False
+) -> int:
     """Show the main window until it closes; the exit code of the event loop."""
     from lhn_desktop.gui.main_window import MainWindow
 
     window = MainWindow(ctx, launcher.runner, _os_user())
     window.remember_geometry = not launcher.smoke
     window.show()
-    if launcher.smoke:
+    if first_page_ready:
+        QTimer.singleShot(0, lambda: _first_page_ready(window))
+    elif launcher.smoke:
         QTimer.singleShot(0, lambda: _smoke(window, ctx, screenshots))
     else:
         if ctx.identity_notice:
@@ -334,6 +342,28 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
         QTimer.singleShot(300, lambda: launcher.check_in_background(ctx, window))
         QTimer.singleShot(1500, lambda: launcher.daily_backup(ctx, window))
     return app.exec()
+
+
+def _first_page_ready(window) -> None:
+    """The first page is on screen with its list filled: once the event loop has nothing left to do, paint the window
+    (as bench/bare_window.py does), print the moment (seconds since the epoch, which bench/startup.py compares with
+    the moment it started the process), what the page holds and where the keyboard is, then exit."""
+    import time
+
+    from lhn_desktop.gui.widgets import RecordsView
+
+    app = QApplication.instance()
+    app.processEvents()
+    window.grab()
+    stamp = time.time()
+    page = window.stack.currentWidget()
+    table = next((v for v in page.findChildren(RecordsView) if v.isVisibleTo(page)), None)
+    rows = table.model().rowCount() if table is not None else -1
+    focus = QApplication.focusWidget()
+    focused = "list" if focus is not None and focus is table else type(focus).__name__ if focus else "none"
+    print(f"FIRST PAGE READY t={stamp:.6f} page={getattr(page, 'title', '?')} rows={rows} focus={focused}", flush=True)  # noqa: T201
+    window.close()
+    QApplication.exit(0)
 
 
 def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
