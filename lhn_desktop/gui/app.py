@@ -375,9 +375,12 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
     try:
-        for row, page in enumerate(window.pages):
-            window.nav.setCurrentRow(row)
+        for row in range(len(window.specs)):
+            window.nav.setCurrentRow(row)  # built here, the first time it is shown, as a person's visit builds it
             app.processEvents()
+            page = window.page_at(row)
+            if window.stack.currentWidget() is not page:
+                raise LhnError(f"The {page.title} page did not come to the front.")
             if isinstance(page, PatientsPage):
                 page.table.select_first()
                 app.processEvents()
@@ -387,7 +390,7 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
         if damage is not None:
             raise damage
         exposed = window.windowHandle() is not None and window.windowHandle().isExposed()
-        print(f"SMOKE OK pages={len(window.pages)} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
+        print(f"SMOKE OK pages={len(window.built_pages())} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
         code = 0
     except LhnError as exc:
         print(f"lhn-desktop: {exc}", file=sys.stderr)  # noqa: T201
