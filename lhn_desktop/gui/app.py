@@ -23,10 +23,8 @@ from lhn_desktop.errors import Cancelled, CorruptDatabase, KeyNotFound, LhnError
 from lhn_desktop.gui import errors as gui_errors
 from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog, UnlockDialog
 from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.paths import app_dirs, is_frozen, resource_path
-from lhn_desktop.services.demo_center import DEMO_FILENAME
 from lhn_desktop.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -93,8 +91,11 @@ class Launcher:
         return None
 
     def create_first_database(self, dialog: FirstRunDialog) -> Path:
+        from lhn_desktop.services.demo_center import DEMO_FILENAME
+
         if dialog.wants_demo:
             return self.build_demo(self.dirs.data / DEMO_FILENAME)
+        from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog
         from lhn_desktop.services.center import init_center_database
 
         info = init_center_database(
@@ -172,6 +173,7 @@ class Launcher:
 
     def unlock(self, path: Path) -> AppContext:
         """The database's key is not kept here: the recovery key or the center passphrase opens it."""
+        from lhn_desktop.gui.key_dialogs import UnlockDialog
         from lhn_desktop.services.maintenance import unlock
 
         if not UnlockDialog(str(path), unlock).exec():
