@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 from lhn_desktop.cli import main
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()  # a second process (the EHR import's validation) starts here when frozen
+    if getattr(sys, "frozen", False):  # from source there is nothing to answer, and the import costs a start 20 ms
+        import multiprocessing
+
+        multiprocessing.freeze_support()  # a second process (the EHR import's validation) starts here when frozen
     sys.exit(main())

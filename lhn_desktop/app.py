@@ -7,41 +7,74 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from lhn_desktop.access import Actor
 from lhn_desktop.paths import AppDirs, app_dirs
-from lhn_desktop.services.center import center_info
-from lhn_desktop.services.center_export import CenterExportService
-from lhn_desktop.services.commons import CommonsService, attachments_folder
-from lhn_desktop.services.corrections import CorrectionService
-from lhn_desktop.services.dto import CenterInfo
-from lhn_desktop.services.ehr import EhrService
-from lhn_desktop.services.goals import GoalService
-from lhn_desktop.services.improvement import ImprovementService
-from lhn_desktop.services.maintenance import MaintenanceService
-from lhn_desktop.services.measures import MeasureService
-from lhn_desktop.services.network import NetworkService
-from lhn_desktop.services.overview import OverviewService
-from lhn_desktop.services.patients import PatientService
-from lhn_desktop.services.planning import PlanningService
-from lhn_desktop.services.registry import RegistryService
-from lhn_desktop.services.schedule import ScheduleService
-from lhn_desktop.services.sync import SyncService
-from lhn_desktop.services.sync_review import SyncReviewService
-from lhn_desktop.services.team import TeamService
-from lhn_desktop.services.trust import TrustService
-from lhn_desktop.services.visits import VisitService
 from lhn_desktop.settings import Settings, load_settings, save_settings
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.engine import is_server_url
 from lhn_desktop.store.location import check_database_path, ensure_writable_dir
 from lhn_desktop.store.lock import DatabaseLock
 
+if TYPE_CHECKING:
+    from lhn_desktop.services.center_export import CenterExportService
+    from lhn_desktop.services.commons import CommonsService
+    from lhn_desktop.services.corrections import CorrectionService
+    from lhn_desktop.services.dto import CenterInfo
+    from lhn_desktop.services.ehr import EhrService
+    from lhn_desktop.services.goals import GoalService
+    from lhn_desktop.services.improvement import ImprovementService
+    from lhn_desktop.services.maintenance import MaintenanceService
+    from lhn_desktop.services.measures import MeasureService
+    from lhn_desktop.services.network import NetworkService
+    from lhn_desktop.services.overview import OverviewService
+    from lhn_desktop.services.patients import PatientService
+    from lhn_desktop.services.planning import PlanningService
+    from lhn_desktop.services.registry import RegistryService
+    from lhn_desktop.services.schedule import ScheduleService
+    from lhn_desktop.services.sync import SyncService
+    from lhn_desktop.services.sync_review import SyncReviewService
+    from lhn_desktop.services.team import TeamService
+    from lhn_desktop.services.trust import TrustService
+    from lhn_desktop.services.visits import VisitService
+
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_building = threading.RLock()
+
+
+class _service(Generic[T]):  # lower case: used as a decorator, like functools.cached_property
+    """A service of the context, built (and its module imported) the first time it is asked for: a window starts
+    with only what its first page needs. Kept on the context from then on; built once even when two threads ask
+    at once (a page's work runs on the runner's threads)."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, ctx: None, owner: type | None = None) -> _service[T]: ...
+    @overload
+    def __get__(self, ctx: object, owner: type | None = None) -> T: ...
+    def __get__(self, ctx: object | None, owner: type | None = None) -> T | _service[T]:
+        if ctx is None:
+            return self
+        with _building:
+            found = ctx.__dict__.get(self.name)
+            if found is None:
+                found = ctx.__dict__[self.name] = self.build(ctx)
+        return found
 
 
 def resolve_db_path(db_arg: str | None, dirs: AppDirs, settings: Settings) -> Path:
@@ -100,25 +133,122 @@ class AppContext:
         self.lock: DatabaseLock | None = None
         #: said once to the person when opening gave the database a new workstation id (a copy)
         self.identity_notice: str | None = None
-        self.team = TeamService(self.db)
-        self.patients = PatientService(self.db, today=self.today)
-        self.registry = RegistryService(self.db, today=self.today)
-        self.visits = VisitService(self.db, today=self.today)
-        self.corrections = CorrectionService(self.db, today=self.today)
-        self.center_export = CenterExportService(self.db, today=self.today)
-        self.ehr = EhrService(self.db, today=self.today, mappings_file=self.dirs.config / "csv_mappings.json")
-        self.overview = OverviewService(self.db, today=self.today)
-        self.measures = MeasureService(self.db, today=self.today)
-        self.network = NetworkService(self.db, today=self.today)
-        self.planning = PlanningService(self.db, today=self.today)
-        self.schedule = ScheduleService(self.db, today=self.today)
-        self.goals = GoalService(self.db, today=self.today)
-        self.improvement = ImprovementService(self.db, today=self.today)
-        self.trust = TrustService(self.db)
-        self.commons = CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
-        self.sync = SyncService(self.db, attachments_folder(self.db.path))
-        self.sync_review = SyncReviewService(self.db)
-        self.maintenance = MaintenanceService(self.db, keep=lambda: self.settings.backups_to_keep)
+
+    # -- the services, each built when first used -------------------------------------------------------------
+    @_service
+    def team(self) -> TeamService:
+        from lhn_desktop.services.team import TeamService
+
+        return TeamService(self.db)
+
+    @_service
+    def patients(self) -> PatientService:
+        from lhn_desktop.services.patients import PatientService
+
+        return PatientService(self.db, today=self.today)
+
+    @_service
+    def registry(self) -> RegistryService:
+        from lhn_desktop.services.registry import RegistryService
+
+        return RegistryService(self.db, today=self.today)
+
+    @_service
+    def visits(self) -> VisitService:
+        from lhn_desktop.services.visits import VisitService
+
+        return VisitService(self.db, today=self.today)
+
+    @_service
+    def corrections(self) -> CorrectionService:
+        from lhn_desktop.services.corrections import CorrectionService
+
+        return CorrectionService(self.db, today=self.today)
+
+    @_service
+    def center_export(self) -> CenterExportService:
+        from lhn_desktop.services.center_export import CenterExportService
+
+        return CenterExportService(self.db, today=self.today)
+
+    @_service
+    def ehr(self) -> EhrService:
+        from lhn_desktop.services.ehr import EhrService
+
+        return EhrService(self.db, today=self.today, mappings_file=self.dirs.config / "csv_mappings.json")
+
+    @_service
+    def overview(self) -> OverviewService:
+        from lhn_desktop.services.overview import OverviewService
+
+        return OverviewService(self.db, today=self.today)
+
+    @_service
+    def measures(self) -> MeasureService:
+        from lhn_desktop.services.measures import MeasureService
+
+        return MeasureService(self.db, today=self.today)
+
+    @_service
+    def network(self) -> NetworkService:
+        from lhn_desktop.services.network import NetworkService
+
+        return NetworkService(self.db, today=self.today)
+
+    @_service
+    def planning(self) -> PlanningService:
+        from lhn_desktop.services.planning import PlanningService
+
+        return PlanningService(self.db, today=self.today)
+
+    @_service
+    def schedule(self) -> ScheduleService:
+        from lhn_desktop.services.schedule import ScheduleService
+
+        return ScheduleService(self.db, today=self.today)
+
+    @_service
+    def goals(self) -> GoalService:
+        from lhn_desktop.services.goals import GoalService
+
+        return GoalService(self.db, today=self.today)
+
+    @_service
+    def improvement(self) -> ImprovementService:
+        from lhn_desktop.services.improvement import ImprovementService
+
+        return ImprovementService(self.db, today=self.today)
+
+    @_service
+    def trust(self) -> TrustService:
+        from lhn_desktop.services.trust import TrustService
+
+        return TrustService(self.db)
+
+    @_service
+    def commons(self) -> CommonsService:
+        from lhn_desktop.services.commons import CommonsService, attachments_folder
+
+        return CommonsService(self.db, attachments_folder(self.db.path), today=self.today)
+
+    @_service
+    def sync(self) -> SyncService:
+        from lhn_desktop.services.commons import attachments_folder
+        from lhn_desktop.services.sync import SyncService
+
+        return SyncService(self.db, attachments_folder(self.db.path))
+
+    @_service
+    def sync_review(self) -> SyncReviewService:
+        from lhn_desktop.services.sync_review import SyncReviewService
+
+        return SyncReviewService(self.db)
+
+    @_service
+    def maintenance(self) -> MaintenanceService:
+        from lhn_desktop.services.maintenance import MaintenanceService
+
+        return MaintenanceService(self.db, keep=lambda: self.settings.backups_to_keep)
 
     @classmethod
     def open(
@@ -195,6 +325,8 @@ class AppContext:
         return self.settings.remembered_user(os_user, self.db.local_node().site_code)
 
     def center(self) -> CenterInfo:
+        from lhn_desktop.services.center import center_info
+
         return center_info(self.db)
 
     def set_clinic_phone(self, phone: str | None) -> CenterInfo:

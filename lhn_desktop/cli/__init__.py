@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="open the window, visit every page, exit 0")
     parser.add_argument("--screenshots", metavar="DIR", help="with --smoke: save a picture of every page in DIR")
+    # For bench/startup.py: sign in as --smoke does, print "FIRST PAGE READY t=<epoch seconds>" once the first
+    # page is shown, filled and idle, and exit. Hidden: no one needs it but the benchmark.
+    parser.add_argument("--first-page-ready", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the window (the default)")
@@ -78,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="with --smoke: save a picture of every page in DIR",
     )
+    p.add_argument("--first-page-ready", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(handler="lhn_desktop.cli.gui:run")
 
     p = sub.add_parser("init", help="create a center database (with this workstation's keys)")

@@ -23,10 +23,8 @@ from lhn_desktop.errors import Cancelled, CorruptDatabase, KeyNotFound, LhnError
 from lhn_desktop.gui import errors as gui_errors
 from lhn_desktop.gui.dialogs import FirstRunDialog, SignInDialog
 from lhn_desktop.gui.errors import show_error
-from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog, UnlockDialog
 from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.paths import app_dirs, is_frozen, resource_path
-from lhn_desktop.services.demo_center import DEMO_FILENAME
 from lhn_desktop.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -93,8 +91,11 @@ class Launcher:
         return None
 
     def create_first_database(self, dialog: FirstRunDialog) -> Path:
+        from lhn_desktop.services.demo_center import DEMO_FILENAME
+
         if dialog.wants_demo:
             return self.build_demo(self.dirs.data / DEMO_FILENAME)
+        from lhn_desktop.gui.key_dialogs import RecoveryKeyDialog
         from lhn_desktop.services.center import init_center_database
 
         info = init_center_database(
@@ -172,6 +173,7 @@ class Launcher:
 
     def unlock(self, path: Path) -> AppContext:
         """The database's key is not kept here: the recovery key or the center passphrase opens it."""
+        from lhn_desktop.gui.key_dialogs import UnlockDialog
         from lhn_desktop.services.maintenance import unlock
 
         if not UnlockDialog(str(path), unlock).exec():
@@ -282,7 +284,11 @@ def make_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None) -> int:
+def run(
+    db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None, first_page_ready: bool = False
+) -> int:
+    """Open the window. ``smoke``: visit every page and exit; ``first_page_ready`` (bench/startup.py): sign in as the
+    smoke run does, say when the first page is ready for keys, and exit."""
     from lhn_desktop.gui.platform_check import display_problem
 
     problem = display_problem()  # said in words before Qt stops with its own terse line
@@ -293,7 +299,7 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
     _install_excepthooks(smoke)
     dirs = app_dirs()
     gui_errors.log_file_hint = str(dirs.logs)
-    launcher = Launcher(app, db_arg, smoke)
+    launcher = Launcher(app, db_arg, smoke or first_page_ready)  # both run without a person: no dialogs
     try:
         path = launcher.database_path()
         if path is None:
@@ -306,7 +312,7 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
             launcher.sign_in(ctx)
         except StartupAborted as stop:
             return stop.code
-        code = _show_main_window(app, launcher, ctx, screenshots)
+        code = _show_main_window(app, launcher, ctx, screenshots, first_page_ready)
         ctx.close()
         if not launcher.restore_on_exit:
             return code
@@ -317,14 +323,18 @@ def run(db_arg: str | None = None, *, smoke: bool = False, screenshots: str | No
             return stop.code
 
 
-def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, screenshots: str | None) -> int:
+def _show_main_window(
+    app: QApplication, launcher: Launcher, ctx: AppContext, screenshots: str | None, first_page_ready: bool = False
+) -> int:
     """Show the main window until it closes; the exit code of the event loop."""
     from lhn_desktop.gui.main_window import MainWindow
 
     window = MainWindow(ctx, launcher.runner, _os_user())
     window.remember_geometry = not launcher.smoke
     window.show()
-    if launcher.smoke:
+    if first_page_ready:
+        QTimer.singleShot(0, lambda: _first_page_ready(window))
+    elif launcher.smoke:
         QTimer.singleShot(0, lambda: _smoke(window, ctx, screenshots))
     else:
         if ctx.identity_notice:
@@ -336,6 +346,28 @@ def _show_main_window(app: QApplication, launcher: Launcher, ctx: AppContext, sc
     return app.exec()
 
 
+def _first_page_ready(window) -> None:
+    """The first page is on screen with its list filled: once the event loop has nothing left to do, paint the window
+    (as bench/bare_window.py does), print the moment (seconds since the epoch, which bench/startup.py compares with
+    the moment it started the process), what the page holds and where the keyboard is, then exit."""
+    import time
+
+    from lhn_desktop.gui.widgets import RecordsView
+
+    app = QApplication.instance()
+    app.processEvents()
+    window.grab()
+    stamp = time.time()
+    page = window.stack.currentWidget()
+    table = next((v for v in page.findChildren(RecordsView) if v.isVisibleTo(page)), None)
+    rows = table.model().rowCount() if table is not None else -1
+    focus = QApplication.focusWidget()
+    focused = "list" if focus is not None and focus is table else type(focus).__name__ if focus else "none"
+    print(f"FIRST PAGE READY t={stamp:.6f} page={getattr(page, 'title', '?')} rows={rows} focus={focused}", flush=True)  # noqa: T201
+    window.close()
+    QApplication.exit(0)
+
+
 def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
     """Visit every page (and open a patient), optionally saving a PNG of each, check the file, then exit."""
     from lhn_desktop.gui.pages.patients import PatientsPage
@@ -345,9 +377,12 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
     try:
-        for row, page in enumerate(window.pages):
-            window.nav.setCurrentRow(row)
+        for row in range(len(window.specs)):
+            window.nav.setCurrentRow(row)  # built here, the first time it is shown, as a person's visit builds it
             app.processEvents()
+            page = window.page_at(row)
+            if window.stack.currentWidget() is not page:
+                raise LhnError(f"The {page.title} page did not come to the front.")
             if isinstance(page, PatientsPage):
                 page.table.select_first()
                 app.processEvents()
@@ -357,7 +392,7 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
         if damage is not None:
             raise damage
         exposed = window.windowHandle() is not None and window.windowHandle().isExposed()
-        print(f"SMOKE OK pages={len(window.pages)} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
+        print(f"SMOKE OK pages={len(window.built_pages())} exposed={exposed} frozen={is_frozen()}")  # noqa: T201
         code = 0
     except LhnError as exc:
         print(f"lhn-desktop: {exc}", file=sys.stderr)  # noqa: T201

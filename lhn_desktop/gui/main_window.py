@@ -1,8 +1,14 @@
-"""The main window: navigation on the left, one page per area, menus and a status line."""
+"""The main window: navigation on the left, one page per area, menus and a status line.
+
+Pages are built the first time they are shown (start-up builds and fills only the first one): the navigation
+list and Ctrl+1..Ctrl+9 come from :data:`PAGES`, which names each page's module without importing it. A page
+not built yet has missed no change: it reads everything afresh when it is first shown.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
@@ -22,27 +28,38 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.help import GETTING_STARTED
 from lhn_desktop.gui.operations import ChangeBus, Changed
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.pages.commons import CommonsPage
-from lhn_desktop.gui.pages.huddle import HuddlePage
-from lhn_desktop.gui.pages.improvement import ImprovementPage
-from lhn_desktop.gui.pages.lists import ListsPage
-from lhn_desktop.gui.pages.measures import MeasuresPage
-from lhn_desktop.gui.pages.patients import PatientsPage
-from lhn_desktop.gui.pages.sync import SyncPage
 from lhn_desktop.gui.tasks import TaskRunner
 from lhn_desktop.gui.text_size import apply_text_size, current_text_size, next_text_size
 from lhn_desktop.settings import TEXT_SIZE_NAMES, TEXT_SIZES
 
 logger = logging.getLogger(__name__)
 
-PAGE_CLASSES: tuple[type[Page], ...] = (
-    HuddlePage,
-    PatientsPage,
-    ListsPage,
-    ImprovementPage,
-    MeasuresPage,
-    CommonsPage,
-    SyncPage,
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the navigation, known without importing it: its title and whether it holds patient-level data
+    (both as its class says; tests/gui/test_lazy_pages.py checks they agree), and where its class lives."""
+
+    title: str
+    module: str
+    name: str
+    patient_data: bool
+
+    def load(self) -> type[Page]:
+        return getattr(__import__(self.module, fromlist=[self.name]), self.name)  # (seen by -X importtime)
+
+    def is_for(self, cls: type) -> bool:
+        return cls.__module__ == self.module and cls.__name__ == self.name
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Huddle", "lhn_desktop.gui.pages.huddle", "HuddlePage", True),
+    PageSpec("Patients", "lhn_desktop.gui.pages.patients", "PatientsPage", True),
+    PageSpec("Patient lists", "lhn_desktop.gui.pages.lists", "ListsPage", True),
+    PageSpec("Improvement", "lhn_desktop.gui.pages.improvement", "ImprovementPage", False),
+    PageSpec("Measures", "lhn_desktop.gui.pages.measures", "MeasuresPage", False),
+    PageSpec("Commons", "lhn_desktop.gui.pages.commons", "CommonsPage", False),
+    PageSpec("Sync", "lhn_desktop.gui.pages.sync", "SyncPage", False),
 )
 #: The navigation list's width at the normal text size (it grows with View > Text size), and the room its items
 #: need beside their text (the style sheet's item padding, the list's margins and a scroll bar).
@@ -81,7 +98,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.pages: list[Page] = []
+        #: the pages the signed-in person may see, in navigation order; ``_built`` holds those shown so far
+        self.specs: list[PageSpec] = []
+        self._built: dict[int, Page] = {}
+        self._shown_before = False
         self.status_user = QLabel("", self)
         self.statusBar().addPermanentWidget(self.status_user)
         self._build_menus()
@@ -91,64 +111,99 @@ class MainWindow(QMainWindow):
 
     # -- pages -------------------------------------------------------------------------------------
     def _build_pages(self) -> None:
-        """(Re)build the pages the signed-in person may see; partners get no patient-level pages."""
+        """(Re)list the pages the signed-in person may see (partners get no patient-level pages) and show the first;
+        the others are built when first shown."""
         self.nav.blockSignals(True)
         self.nav.clear()
-        for page in self.pages:
+        for page in self._built.values():
             self.stack.removeWidget(page)
             page.deleteLater()
-        self.pages = []
-        for cls in PAGE_CLASSES:
-            if cls.patient_data and not self.ctx.actor.sees_patient_data:
-                continue
-            page = cls(self.ctx, self.stack)
-            page.adopt_shortcuts()
-            page.open_patient.connect(self.open_patient)
-            self.pages.append(page)
-            self.stack.addWidget(page)
-            self.nav.addItem(page.title)
-        for i, page in enumerate(self.pages[:9]):
-            page.setProperty("shortcut", f"Ctrl+{i + 1}")
-            self.nav.item(i).setToolTip(f"{page.title} (Ctrl+{i + 1})")
+        self._built = {}
+        self.specs = [spec for spec in PAGES if self.ctx.actor.sees_patient_data or not spec.patient_data]
+        for i, spec in enumerate(self.specs):
+            self.nav.addItem(spec.title)
+            if i < 9:
+                self.nav.item(i).setToolTip(f"{spec.title} (Ctrl+{i + 1})")
+        self.nav.setCurrentRow(0)
         self.nav.blockSignals(False)
         self.export_action.setVisible(self.ctx.actor.sees_patient_data)  # the export is patient-level data
         self.import_action.setVisible(self.ctx.actor.sees_patient_data)
         role = self.ctx.actor.role.label if self.ctx.actor.role else "administrator"
         self.status_user.setText(f"Signed in as {self.ctx.actor.name} ({role})")
-        self.nav.setCurrentRow(0)
-        self._show_page(0)
+        self._show_page(0)  # once: the signal was blocked above
+
+    def page_at(self, row: int) -> Page:
+        """The page in row ``row`` of the navigation, built now if it has not been shown yet (not yet filled: it
+        reads its data in ``refresh`` when shown)."""
+        page = self._built.get(row)
+        if page is None:
+            spec = self.specs[row]
+            page = spec.load()(self.ctx, self.stack)
+            page.adopt_shortcuts()
+            page.open_patient.connect(self.open_patient)
+            if row < 9:
+                page.setProperty("shortcut", f"Ctrl+{row + 1}")
+            self.stack.addWidget(page)
+            self._built[row] = page
+        return page
+
+    @property
+    def pages(self) -> list[Page]:
+        """Every page the signed-in person may see, each built now if it was not yet (the smoke run visits them
+        all; the window itself never asks for them all)."""
+        return [self.page_at(row) for row in range(len(self.specs))]
+
+    def built_pages(self) -> list[Page]:
+        """The pages shown (or asked for) so far, in navigation order."""
+        return [self._built[row] for row in sorted(self._built)]
 
     def _show_page(self, row: int) -> None:
-        if not 0 <= row < len(self.pages):
+        if not 0 <= row < len(self.specs):
             return
-        page = self.pages[row]
-        self.stack.setCurrentWidget(page)
         try:
+            page = self.page_at(row)
+            self.stack.setCurrentWidget(page)
             page.refresh()
         except Exception as exc:
             show_error(self, exc)
+            return
         if self.isVisible():
             page.focus_main()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        page = self.stack.currentWidget()
+        if not self._shown_before and isinstance(page, Page):
+            page.focus_main()  # ready for keys: the arrows move through the first page's list at once
+        self._shown_before = True
+
     def _go_to_row(self, row: int) -> None:
         """Ctrl+number: that page, with the keyboard in its main list (also when it is the page already shown)."""
-        if not 0 <= row < len(self.pages):
+        if not 0 <= row < len(self.specs):
             return
         if self.nav.currentRow() == row:
-            self.pages[row].focus_main()
+            self.page_at(row).focus_main()
         else:
             self.nav.setCurrentRow(row)
 
+    def _row_of(self, cls: type[Page]) -> int | None:
+        return next((row for row, spec in enumerate(self.specs) if spec.is_for(cls)), None)
+
     def page(self, cls: type[Page]) -> Page | None:
-        return next((p for p in self.pages if isinstance(p, cls)), None)
+        """The page of class ``cls`` (built now if it was not yet); None when the signed-in person has no such page."""
+        row = self._row_of(cls)
+        return self.page_at(row) if row is not None else None
 
     def go_to(self, cls: type[Page]) -> Page | None:
-        page = self.page(cls)
-        if page is not None:
-            self.nav.setCurrentRow(self.pages.index(page))
-        return page
+        row = self._row_of(cls)
+        if row is None:
+            return None
+        self.nav.setCurrentRow(row)
+        return self.page_at(row)
 
     def open_patient(self, patient_id: str) -> None:
+        from lhn_desktop.gui.pages.patients import PatientsPage
+
         page = self.go_to(PatientsPage)
         if isinstance(page, PatientsPage):
             try:
@@ -279,7 +334,7 @@ class MainWindow(QMainWindow):
     def window_shortcuts(self) -> list[tuple[str, str]]:
         """The shortcuts that work on every page: the pages' own numbers and the menus'."""
         native = QKeySequence.SequenceFormat.NativeText
-        out = [(f"Go to {page.title}", f"Ctrl+{i + 1}") for i, page in enumerate(self.pages[:9])]
+        out = [(f"Go to {spec.title}", f"Ctrl+{i + 1}") for i, spec in enumerate(self.specs[:9])]
         for menu in self.menuBar().findChildren(QMenu):
             for action in menu.actions():
                 keys = action.shortcut().toString(native)
@@ -303,11 +358,12 @@ class MainWindow(QMainWindow):
 
     # -- help and text size ------------------------------------------------------------------------------------
     def page_shortcuts(self, topic: str) -> list[tuple[str, str]] | None:
-        """The shortcuts of the page whose help topic is ``topic``, as the page has them now (None: not shown)."""
-        from lhn_desktop.gui.help import topic_for_page
+        """The shortcuts of the page whose help topic is ``topic``, as the page has them now (None: no such page for
+        the signed-in person). A page not shown yet is built to ask it."""
+        from lhn_desktop.gui.help import PAGE_TOPICS
 
-        page = next((p for p in self.pages if topic_for_page(p) == topic), None)
-        return page.shortcuts() if page is not None else None
+        row = next((r for r, spec in enumerate(self.specs) if PAGE_TOPICS.get(spec.name) == topic), None)
+        return self.page_at(row).shortcuts() if row is not None else None
 
     def show_help(self, topic: str | None = None) -> None:
         """F1: the help of the page in front (or ``topic``), in a window that can stay open beside it."""
@@ -357,7 +413,7 @@ class MainWindow(QMainWindow):
         """The navigation list as wide as its longest page name needs at this text size (never narrower than usual)."""
         self.nav.ensurePolished()  # the style sheet's font for the list, at the text size now
         metrics = self.nav.fontMetrics()
-        widest = max(metrics.horizontalAdvance(cls.title) for cls in PAGE_CLASSES)
+        widest = max(metrics.horizontalAdvance(spec.title) for spec in PAGES)
         self.nav.setFixedWidth(max(NAV_WIDTH, widest + NAV_PADDING))
 
     # -- window state ------------------------------------------------------------------------------
