@@ -368,6 +368,19 @@ def _first_page_ready(window) -> None:
     QApplication.exit(0)
 
 
+def _settle(window, timeout_s: float = 30.0) -> None:
+    """Let the work the window runs off its thread finish and be shown (at most ``timeout_s``)."""
+    import time
+
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout_s
+    app.processEvents()
+    while window.runner.active() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+
+
 def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
     """Visit every page (and open a patient), optionally saving a PNG of each, check the file, then exit."""
     from lhn_desktop.gui.pages.patients import PatientsPage
@@ -386,6 +399,7 @@ def _smoke(window, ctx: AppContext, screenshots: str | None) -> None:
             if isinstance(page, PatientsPage):
                 page.table.select_first()
                 app.processEvents()
+            _settle(window)  # what a page reads off the window thread, shown before it is looked at
             if shots:
                 window.grab().save(str(shots / f"{row + 1:02d}-{page.title.lower()}.png"))
         damage = ctx.maintenance.damage()
