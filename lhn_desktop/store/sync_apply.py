@@ -242,7 +242,7 @@ def apply_rows(
         before = conn.execute(select(SyncImportLog.sha256).where(SyncImportLog.bundle_id == bundle_id)).scalar()
         if before is not None:
             return {**counts, "imported_before": before}
-        revived: set[str] = set()
+        shown: set[str] = set()  # records displayed by this import that were not before
         writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
         for entity, entity_rows in rows.items():
             by_record: dict[str, list] = {}
@@ -254,11 +254,12 @@ def apply_rows(
                 counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
-                _apply_chunk(conn, entity, table, chunk, by_record, counts, revived, writers)
+                _apply_chunk(conn, entity, table, chunk, by_record, counts, shown, writers)
                 done += sum(len(by_record[i]) for i in chunk)
                 if progress:
                     progress(done, total)
-        _reshow_children(conn, tables, revived)
+        if shown:
+            _show_waiting(conn, tables)
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
         if clock is not None:
@@ -293,7 +294,7 @@ def _check_writers(conn, writers: dict[str, str]) -> None:
 
 
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
-                 revived: set[str], writers: dict[str, str]) -> None:  # fmt: skip
+                 shown: set[str], writers: dict[str, str]) -> None:  # fmt: skip
     """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows.
 
     The stored versions are read as text and decoded only where needed: an incoming version this workstation
@@ -313,7 +314,6 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
         for record_id, owner in conn.execute(select(table.c.id, table.c.owner_site_id).where(table.c.id.in_(chunk))):
             owner_of.setdefault(record_id, owner)
     kind = entity.replace("_", " ")
-    known_before = set(stored)
     current: dict[str, dict[str, list[Sibling]]] = {}
 
     def siblings(record_id: str, name: str) -> list[Sibling]:
@@ -393,6 +393,8 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             if record_id in existing:
                 gone.append(record_id)
             continue
+        if record_id not in existing and not _arrived(table, winners):
+            continue  # a delta made for others brought later edits of a record whose creation has not come yet
         values = {c.name: _decode(c, winners[c.name]) for c in columns if c.name in winners}
         values["has_conflict"] = conflict
         if record_id in existing:
@@ -400,8 +402,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             updates.setdefault(tuple(sorted(values)), []).append(values)
         else:
             new_rows.append({"id": record_id, "owner_site_id": owners[record_id], **values})
-            if record_id in known_before:
-                revived.add(record_id)
+            shown.add(record_id)
     if gone:
         conn.execute(delete(table).where(table.c.id.in_(gone)))
     for batch in updates.values():  # SET takes the column names of each parameter set
@@ -428,6 +429,8 @@ def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int,
         if exists:
             conn.execute(delete(table).where(table.c.id == record_id))
         return int(conflict), False
+    if not exists and not _arrived(table, winners):
+        return int(conflict), False
     values = {c.name: _decode(c, winners[c.name]) for c in table.columns
               if c.name in winners and c.name not in UNCAPTURED_COLUMNS}  # fmt: skip
     values["has_conflict"] = conflict
@@ -438,22 +441,45 @@ def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int,
     return int(conflict), not exists
 
 
-def _reshow_children(conn, tables: dict[str, Any], revived: set[str]) -> None:
-    """Show again the records that were hidden because a record they belong to was deleted, now restored."""
-    pending = set(revived)
-    while pending:
-        ids, pending = sorted(pending), set()
+def _arrived(table, winners: Mapping[str, Any]) -> bool:
+    """Whether a record not displayed yet can be: its creation (or a delete or restore) has arrived, which writes
+    ``_deleted``, and every column the table requires has a value. A delta bundle made for the other workstations
+    of a center can reach one that lacks a record's creation and bring only later edits of it; those versions are
+    kept, and the record is shown once the rest arrives (its next import touches it)."""
+    if DELETED_FIELD not in winners:
+        return False
+    return all(c.name in winners for c in _required_columns(table))
+
+
+def _required_columns(table) -> list:
+    """The captured columns of a displayed table that take no value unless one is given."""
+    return [c for c in table.columns if not c.nullable and c.default is None and c.server_default is None
+            and c.name not in UNCAPTURED_COLUMNS]  # fmt: skip
+
+
+def _show_waiting(conn, tables: dict[str, Any]) -> None:
+    """Show the records that were hidden only because a record they belong to was not displayed (deleted, or not
+    arrived yet) once something new is displayed: every stored record not displayed whose delete did not win is
+    rebuilt, and :func:`_hide_orphans` hides again those whose parent is still missing. A delta bundle can bring a
+    record before the one it belongs to, so the parent's arrival, not only its restore, shows the child."""
+    waiting: dict[str, list[str]] = {}
+    for entity, record_id in hidden_records(conn):
+        if entity in tables:
+            waiting.setdefault(entity, []).append(record_id)
+    for entity, ids in waiting.items():
+        table = tables[entity]
         for start in range(0, len(ids), _IN_CHUNK):
-            refs = [canonical_json(i) for i in ids[start : start + _IN_CHUNK]]
-            query = select(SyncValue.entity, SyncValue.record_id, SyncValue.owner).where(
-                SyncValue.value_json.in_(refs), SyncValue.field != DELETED_FIELD
-            )
-            for entity, record_id, owner in set(map(tuple, conn.execute(query))):
-                table = tables.get(entity)
-                if table is None or conn.execute(select(table.c.id).where(table.c.id == record_id)).first():
-                    continue
-                if _rebuild(conn, table, entity, record_id, owner)[1]:
-                    pending.add(record_id)
+            chunk = ids[start : start + _IN_CHUNK]
+            query = select(SyncValue.record_id, SyncValue.hlc, SyncValue.node, SyncValue.value_json, SyncValue.owner)
+            marks: dict[str, tuple[str, str, str, str]] = {}
+            for record_id, hlc, node, value, owner in conn.execute(
+                query.where(DELETED_MARKER, SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
+            ):
+                if record_id not in marks or (hlc, node) > marks[record_id][:2]:
+                    marks[record_id] = (hlc, node, value, owner)
+            for record_id, (_hlc, _node, value, owner) in sorted(marks.items()):
+                if value != "true":
+                    _rebuild(conn, table, entity, record_id, owner)
 
 
 def _hide_orphans(conn, tables: dict[str, Any]) -> int:
@@ -632,7 +658,7 @@ def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, An
     write_versions(session, [(action, entity, record_id, owner, values)])
     conn = session.connection()
     if _rebuild(conn, tables[entity], entity, record_id, owner)[1]:
-        _reshow_children(conn, tables, {record_id})
+        _show_waiting(conn, tables)
     _hide_orphans(conn, tables)
 
 

@@ -22,14 +22,17 @@ from tests.sync.test_convergence import (
     CODES,
     KEY,
     MONTHS,
+    assert_displayed_rows_follow_versions,
     deliver,
     dump,
     enter_month,
     export,
+    new_cycle,
     new_goal,
     set_field,
     shared_ids,
     shown,
+    versions,
 )
 from tests.sync.test_integrity import resign, signing_key
 
@@ -97,6 +100,43 @@ def test_a_workstation_not_heard_from_gets_the_rest_once_it_has_sent_a_bundle(re
     assert deliver(c, export(a)).complete
     assert shown(c, "improvement_goal", goal)["title"] == "Written on B"
     assert dump(a) == dump(c)
+
+
+def test_later_edits_of_a_record_whose_creation_has_not_arrived_wait_for_it(replicas):
+    """A delta made for the others brings only an edit of a record this workstation never received: the edit is
+    kept, the record is not shown half made (and the import does not fail on its missing title); it appears, with
+    the edit, once its creation arrives."""
+    a, b, c = replicas(3)
+    deliver(b, export(a))
+    deliver(a, export(b))  # A has heard from B only
+    cycle = new_cycle(b, None, "Written on B")
+    deliver(a, export(b))
+    set_field(a, "pdsa_cycle", cycle, "plan_what", "Edited on A")
+    report = deliver(c, export(a))  # made for B: the cycle's creation is left out
+    assert not report.complete
+    assert shown(c, "pdsa_cycle", cycle) is None
+    assert [v.value for v in versions(c, "pdsa_cycle", cycle, "plan_what")] == ["Edited on A"]
+    deliver(c, export(b, full=True))
+    row = shown(c, "pdsa_cycle", cycle)
+    assert (row["title"], row["plan_what"]) == ("Written on B", "Edited on A")
+    assert dump(a) == dump(c)
+
+
+def test_a_record_that_arrives_before_the_one_it_belongs_to_is_shown_when_that_one_arrives(replicas):
+    """B's delta to A leaves out A's goal; C, which lacks the goal, gets B's cycle under it first and A's goal
+    later: the cycle is shown then, as it is on a workstation that got them in the other order."""
+    a, b, c = replicas(3)
+    goal = new_goal(a, "Written on A")
+    deliver(b, export(a))
+    cycle = new_cycle(b, goal, "Under A's goal")
+    from_b = export(b)  # a delta for A, which has the goal
+    deliver(c, from_b)
+    assert shown(c, "pdsa_cycle", cycle) is None  # its goal is not here yet
+    deliver(c, export(a))
+    assert shown(c, "pdsa_cycle", cycle)["goal_id"] == goal
+    deliver(a, from_b)
+    assert dump(a) == dump(c)
+    assert_displayed_rows_follow_versions(c)
 
 
 def test_knowledge_is_noted_with_the_merge_and_only_for_what_the_bundle_brings(replicas):
