@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from lhn_desktop.sync.bundle import (
     MAX_ATTACHMENTS,
     SUFFIX,
     BundleRejected,
+    BundleWriter,
     RawJSON,
     VerifiedBundle,
     bundle_scope,
@@ -53,7 +54,6 @@ from lhn_desktop.sync.bundle import (
     peek_manifest,
     read_bundle,
     row_order,
-    write_bundle,
 )
 from lhn_desktop.sync.scope import (
     NCC_ONLY,
@@ -508,16 +508,29 @@ class SyncService:
         source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
         if known is None:
             known = self._known()  # before the rows (see _known)
-        if rows is None:
-            rows = self._outgoing(scope, audience, raw=True, base=base)
-        _refuse_over_limit(rows)
-        high = max((r["hlc"] for entity_rows in rows.values() for r in entity_rows), default="0000000000000-00000")
-        files = self._attachment_bytes(self._attachments(rows)[0])
-        path = write_bundle(rows, scope=scope, source=source, audience_site=audience, sign=key.sign, hlc_max=high,
-                            folder=target, center_key=center_key, attachments=files, base=base,
-                            known=known, encode=encode, presorted=presorted)  # fmt: skip
+        if rows is not None:
+            batches: Iterable[tuple[str, list[dict]]] = (
+                (entity, rows[entity] if presorted else sorted(rows[entity], key=row_order)) for entity in sorted(rows)
+            )
+        elif scope == "center":  # the whole center, possibly: read and written a few thousand rows at a time
+            batches = sync_apply.stream_rows(self.db, raw=True, base=base)
+        else:
+            batches = sorted(self._outgoing(scope, audience, raw=True, base=base).items())
+        high = "0000000000000-00000"
+        counts: dict[str, int] = {}
+        naming: list[dict] = []  # the resources' rows that name attached files, and their titles
+        with BundleWriter(scope=scope, source=source, audience_site=audience, folder=target, center_key=center_key,
+                          encode=encode) as writer:  # fmt: skip
+            for entity, batch in batches:
+                _refuse_over_limit({entity: batch})
+                high = max([high, *(r["hlc"] for r in batch)])
+                counts[entity] = counts.get(entity, 0) + len(batch)
+                if entity == "resource":
+                    naming.extend(r for r in batch if r["field"] in ("attachment_sha256", "title"))
+                writer.add(entity, batch)
+            files = self._attachment_bytes(self._attachments({"resource": naming})[0])
+            path = writer.finish(sign=key.sign, hlc_max=high, base=base, known=known, attachments=files)
         del files
-        counts = {e: len(r) for e, r in rows.items()}
         bundle_id = peek_manifest(path)["bundle_id"]  # the file just written
         with self.db.write(actor) as s:
             s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,

@@ -11,7 +11,7 @@ checked at the end, and any failure rolls everything back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -105,7 +105,25 @@ def export_rows(
     owners: Mapping[str, Iterable[str]] | None = None,
     base: Mapping[str, int] | None = None,
 ) -> dict[str, list[dict]]:
-    """Every stored field version, grouped by entity, as bundle rows (one read transaction: a consistent snapshot).
+    """Every stored field version, grouped by entity, as bundle rows (:func:`stream_rows`, held in memory)."""
+    out: dict[str, list[dict]] = {}
+    for entity, rows in stream_rows(db, entities, raw=raw, owners=owners, base=base):
+        out.setdefault(entity, []).extend(rows)
+    return out
+
+
+def stream_rows(
+    db: Database,
+    entities: Iterable[str] | None = None,
+    *,
+    raw: bool = False,
+    owners: Mapping[str, Iterable[str]] | None = None,
+    base: Mapping[str, int] | None = None,
+    batch: int = 5000,
+) -> Iterator[tuple[str, list[dict]]]:
+    """Every stored field version as bundle rows, ``(entity, rows)`` of about ``batch`` rows at a time: whole
+    records, entity by entity, in the order of the bundle's lines (the primary key's, so the database does not
+    sort), from one read transaction (a consistent snapshot) that stays open until the last.
 
     ``entities`` limits the entities read; ``owners`` limits an entity's records to those of these owners (a
     coordinating center relays only its own monthly values, not every center's). Both are applied in the query.
@@ -114,7 +132,6 @@ def export_rows(
     text (:class:`RawJSON`), for writing straight into a bundle; otherwise they are decoded.
     """
     wanted = set(entities) if entities is not None else None
-    out: dict[str, list[dict]] = {}
     loads = RawJSON if raw else json.loads
     query = select(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot,
                    SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json, SyncValue.owner)  # fmt: skip
@@ -125,17 +142,24 @@ def export_rows(
     start = dict(base or {})
     if start and len(start) <= _BASE_IN_QUERY:
         query = query.where(SyncValue.dot > case(start, value=SyncValue.node, else_=0))
+    query = query.order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot)
     with db.read() as s:
-        for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(query):
+        rows: list[dict] = []
+        current = ""  # the entity of ``rows``
+        for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(
+            query.execution_options(yield_per=batch)
+        ):
             if start and dot <= start.get(node, 0):
                 continue
-            rows = out.get(entity)
-            if rows is None:
-                rows = out[entity] = []
+            if rows and (entity != current or (len(rows) >= batch and record_id != rows[-1]["id"])):
+                yield current, rows
+                rows = []
+            current = entity
             rows.append({"id": record_id, "field": name, "node": node, "dot": dot, "hlc": hlc,
                          "vv": loads(vv_text(node, dot, vv_json)),
                          "owner": owner, "v": loads(value_json)})  # fmt: skip
-    return out
+        if rows:
+            yield current, rows
 
 
 def hlc_max(db: Database) -> str:

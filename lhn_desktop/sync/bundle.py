@@ -17,7 +17,6 @@ import errno
 import functools
 import hashlib
 import hmac
-import io
 import json
 import math
 import os
@@ -27,12 +26,13 @@ import struct
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring as _quote  # the C string quoting json.dumps uses
 from pathlib import Path
-from typing import Any, Literal, NoReturn, Protocol
+from typing import Any, BinaryIO, Literal, NoReturn, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,7 +47,9 @@ SYNC_SCHEMA = "1.2"
 SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
 SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024
-MAX_MEMBERS = 64  # the manifest, its signature, the sealed counts and the data files
+MAX_MEMBERS = 4096  # the manifest, its signature, the sealed counts and the data files (parts of PART_BYTES)
+#: the plain text of one data file before an entity's next part starts: what a writer or reader holds at once
+PART_BYTES = 8 * 1024 * 1024
 MAX_ATTACHMENTS = 200  # attachment members (``files/...``), beside those
 #: the most attachment bytes one bundle carries, leaving the rest of MAX_BUNDLE to the data files
 ATTACHMENT_BUDGET = 160 * 1024 * 1024
@@ -62,7 +64,8 @@ CLOCK_SKEW = timedelta(minutes=10)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 #: fullmatch only
 MEMBER = re.compile(
-    r"manifest\.json|manifest\.sig|data/counts\.json\.enc|data/[a-z][a-z0-9_]{0,39}\.ndjson(\.enc)?"
+    r"manifest\.json|manifest\.sig|data/counts\.json\.enc"
+    r"|data/[a-z][a-z0-9_]{0,39}(\.[1-9][0-9]{0,4})?\.ndjson(\.enc)?"
     r"|files/[0-9a-f]{64}(\.enc)?"
 )
 ATTACHMENT_MEMBER = re.compile(r"files/([0-9a-f]{64})(\.enc)?")  # fullmatch only; group 1 is the content's hash
@@ -393,6 +396,201 @@ def _member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
+def part_path(entity: str, number: int, sealed: bool) -> str:
+    """The member holding an entity's ``number``-th data part: ``data/<entity>.ndjson`` for the first (as every
+    bundle of earlier releases has it), ``data/<entity>.<number>.ndjson`` after; ``.enc`` when sealed."""
+    stem = f"data/{entity}" if number == 1 else f"data/{entity}.{number}"
+    return f"{stem}.ndjson.enc" if sealed else f"{stem}.ndjson"
+
+
+class BundleWriter:
+    """A bundle written as its rows come: each entity's lines go into parts of about ``PART_BYTES`` (a record
+    never split between two), each part sealed, hashed and written into the zip at once, so memory holds one
+    part whatever the center's size; :meth:`finish` adds the counts, the attachments, the manifest and its
+    signature and renames the file into place. Used as a context manager: a write that fails or is left
+    unfinished leaves no ``.part`` behind.
+
+    Rows come through :meth:`add`, entity by entity (each entity's batches together), in :func:`row_order`,
+    each batch holding whole records.
+    """
+
+    def __init__(self, *, scope: Literal["center", "network"], source: dict[str, str], audience_site: str,
+                 folder: Path, center_key: bytes | None = None, created_at: datetime | None = None,
+                 bundle_id: str | None = None, schema: str = SYNC_SCHEMA,
+                 encode: Callable[[dict], bytes] | None = None, part_bytes: int = PART_BYTES) -> None:  # fmt: skip
+        if scope == "center" and (center_key is None or len(center_key) != 32):
+            raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
+        self.scope, self.source, self.audience, self.schema = scope, source, audience_site, schema
+        self.center_key = center_key
+        self.created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        self.bundle_id = bundle_id or str(uuid.uuid4())
+        self.encode = encode or canonical_line
+        self.part_bytes = part_bytes
+        name = f"{source['site_id']}_{source['node_id'][:8]}_{self.created:%Y%m%dT%H%M%SZ}_{self.bundle_id[:8]}{SUFFIX}"
+        self.target = Path(folder) / name
+        self.part = self.target.with_name(self.target.name + ".part")
+        self.files: list[dict[str, Any]] = []
+        self.counts: dict[str, dict[str, int]] = {}
+        self._entity: str | None = None
+        self._parts = 0
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._rows = 0
+        self._handle = None
+        self._zf: zipfile.ZipFile | None = None
+        try:
+            self._handle = open(self.part, "wb")  # noqa: SIM115  (closed by finish or abort)
+            self._zf = zipfile.ZipFile(self._handle, "w")
+        except OSError as exc:
+            self.abort()
+            raise self._refused(exc) from exc
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:  # not finished: an error, or a caller that stopped
+            self.abort()
+
+    def _refused(self, exc: OSError) -> LhnError:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else "the folder refused the write"
+        return LhnError(f"The bundle could not be written to {self.target.parent}: {reason}. Nothing was exported; "
+                        "free some space or choose another folder, then export again.")  # fmt: skip
+
+    def _write(self, path: str, data: bytes) -> None:
+        assert self._zf is not None
+        try:
+            _member(self._zf, path, data)
+        except OSError as exc:  # a full disk, a drive pulled out: no half-written file is left to be mistaken
+            self.abort()
+            raise self._refused(exc) from exc
+
+    def _seal(self, path: str, plain: bytes) -> tuple[bytes, str | None]:
+        if self.scope != "center":
+            return plain, None
+        assert self.center_key is not None  # only a center bundle is sealed, and it has its key (checked above)
+        return _seal(self.center_key, path, plain, self.source["site_id"])
+
+    def add(self, entity: str, rows: Iterable[dict]) -> None:
+        """Some whole records of ``entity``, in :func:`row_order`."""
+        if entity != self._entity:
+            self._flush()
+            if entity in self.counts:
+                raise ValueError(f"the rows of {entity} must come together")
+            self._entity, self._parts = entity, 0
+            self.counts[entity] = {"records": 0, "rows": 0}
+        counts = self.counts[entity]
+        last = None
+        for row in rows:
+            line = self.encode(row)
+            self._buffer.append(line)
+            self._buffered += len(line) + 1
+            self._rows += 1
+            counts["rows"] += 1
+            if row["id"] != last:
+                counts["records"] += 1
+                last = row["id"]
+        if self._buffered >= self.part_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the lines gathered for the current entity as its next part (none when there are none, except
+        that an entity with no rows at all still has its one, empty, data file)."""
+        if self._entity is None or (not self._buffer and self._parts):
+            return
+        self._parts += 1
+        plain = b"\n".join(self._buffer) + b"\n" if self._buffer else b""
+        self._buffer, self._buffered = [], 0
+        path = part_path(self._entity, self._parts, self.scope == "center")
+        data, nonce = self._seal(path.removesuffix(".enc"), plain)
+        entry: dict[str, Any] = {"path": path, "entity": self._entity, "sha256": hashlib.sha256(data).hexdigest(),
+                                 "bytes": len(data)}  # fmt: skip
+        if nonce:
+            entry["nonce"] = nonce
+        else:
+            entry["rows"] = self._rows
+        self._rows = 0
+        self.files.append(entry)
+        self._write(path, data)
+
+    def finish(self, *, sign: Callable[[bytes], bytes], hlc_max: str, base: Mapping[str, int] | None = None,
+               known: list[dict] | None = None, attachments: dict[str, bytes] | None = None) -> Path:  # fmt: skip
+        """The counts, attachments, manifest and signature; the file fsynced and renamed into place."""
+        self._flush()
+        self._entity = None
+        manifest: dict[str, Any] = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": self.bundle_id,
+            "kind": "delta" if base else "full", "scope": self.scope, "source": self.source,
+            "audience": {"site_id": self.audience}, "created_at": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "hlc_max": hlc_max, "schema_version": self.schema,
+            "min_reader_schema": f"{self.schema.split('.')[0]}.0", "files": self.files,
+        }  # fmt: skip
+        if base:
+            manifest["base"] = dict(sorted(base.items()))
+        if known is not None:
+            manifest["known"] = known
+        if self.scope == "center":  # how many patients a center has is itself patient data: the counts are sealed
+            plain = _CANONICAL.encode({"counts": self.counts}).encode()
+            data, nonce = self._seal(SEALED.removesuffix(".enc"), plain)
+            manifest["sealed"] = {"path": SEALED, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                                  "nonce": nonce}  # fmt: skip
+            self._write(SEALED, data)
+        else:
+            manifest["counts"] = self.counts
+        listed = []
+        for digest, content in sorted((attachments or {}).items()):
+            if hashlib.sha256(content).hexdigest() != digest or len(content) > ATTACHMENT_MAX_BYTES:
+                self.abort()
+                raise LhnError("An attachment to send does not match its hash or is too large; nothing was exported.")
+            path = f"files/{digest}"
+            data, nonce = self._seal(path, content)
+            if nonce:
+                path += ".enc"
+            entry = {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            if nonce:
+                entry["nonce"] = nonce
+            listed.append(entry)
+            if len(listed) > MAX_ATTACHMENTS:
+                self.abort()
+                raise LhnError(f"A bundle carries at most {MAX_ATTACHMENTS} attachments; nothing was exported.")
+            self._write(path, data)
+        if listed:  # only then: a bundle without attachments reads as before
+            manifest["attachments"] = listed
+        manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
+        signature = sign(SIGNATURE_TAG + manifest_bytes)
+        import base64
+
+        sig = json.dumps({"alg": "ed25519", "key_id": self.source["key_id"],
+                          "sig": base64.b64encode(signature).decode()})  # fmt: skip
+        self._write("manifest.json", manifest_bytes)
+        self._write("manifest.sig", sig.encode())
+        handle, zf = self._handle, self._zf
+        assert handle is not None
+        assert zf is not None
+        try:
+            zf.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(self.part, self.target)
+        except OSError as exc:
+            self.abort()
+            raise self._refused(exc) from exc
+        self._handle = self._zf = None
+        return self.target
+
+    def abort(self) -> None:
+        """Stop and remove the unfinished file."""
+        for closing in (self._zf, self._handle):
+            try:
+                if closing is not None:
+                    closing.close()
+            except (OSError, ValueError):
+                pass
+        self._handle = self._zf = None
+        self.part.unlink(missing_ok=True)
+
+
 def write_bundle(
     rows: dict[str, list[dict]],
     *,
@@ -412,7 +610,7 @@ def write_bundle(
     encode: Callable[[dict], bytes] | None = None,
     presorted: bool = False,
 ) -> Path:
-    """Write a bundle into ``folder`` as ``<name>.part`` then rename it; returns the path.
+    """Write a bundle of rows held in memory into ``folder`` (:class:`BundleWriter`); returns the path.
 
     ``rows`` are every version the receiver may lack: all of them (a full bundle, ``base`` empty or None), or
     those beyond ``base`` (a delta). ``known`` is how far the sender holds each workstation's versions.
@@ -422,93 +620,11 @@ def write_bundle(
     ``attachments`` are the attached files to carry, by the SHA-256 of their content (the caller chooses
     them within ``MAX_ATTACHMENTS`` and ``ATTACHMENT_BUDGET``). A failed write leaves no ``.part`` behind.
     """
-    if scope == "center" and (center_key is None or len(center_key) != 32):
-        raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
-    created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    bundle = bundle_id or str(uuid.uuid4())
-
-    def seal(path: str, plain: bytes) -> tuple[bytes, str]:
-        assert center_key is not None  # only a center bundle is sealed, and it has its key (checked above)
-        return _seal(center_key, path, plain, source["site_id"])
-
-    encode = encode or canonical_line
-    files, members, counts = [], [], {}
-    for entity in sorted(rows):
-        ordered = rows[entity] if presorted else sorted(rows[entity], key=row_order)
-        plain = b"".join(encode(r) + b"\n" for r in ordered)
-        path = f"data/{entity}.ndjson"
-        nonce = None
-        data = plain
-        if scope == "center":
-            data, nonce = seal(path, plain)
-            path += ".enc"
-        entry = {"path": path, "entity": entity, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        if nonce:
-            entry["nonce"] = nonce
-        else:
-            entry["rows"] = len(ordered)
-        files.append(entry)
-        members.append((path, data))
-        counts[entity] = {"records": len({r["id"] for r in ordered}), "rows": len(ordered)}
-    manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle, "kind": "delta" if base else "full",
-        "scope": scope,
-        "source": source, "audience": {"site_id": audience_site}, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "hlc_max": hlc_max, "schema_version": schema, "min_reader_schema": f"{schema.split('.')[0]}.0", "files": files,
-    }  # fmt: skip
-    if base:
-        manifest["base"] = dict(sorted(base.items()))
-    if known is not None:
-        manifest["known"] = known
-    if scope == "center":  # how many patients a center has is itself patient data: the counts are sealed too
-        plain = _CANONICAL.encode({"counts": counts}).encode()
-        data, nonce = seal(SEALED.removesuffix(".enc"), plain)
-        manifest["sealed"] = {"path": SEALED, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                              "nonce": nonce}  # fmt: skip
-        members.append((SEALED, data))
-    else:
-        manifest["counts"] = counts
-    listed = []
-    for digest, content in sorted((attachments or {}).items()):
-        if hashlib.sha256(content).hexdigest() != digest or len(content) > ATTACHMENT_MAX_BYTES:
-            raise LhnError("An attachment to send does not match its hash or is too large; nothing was exported.")
-        path, data, nonce = f"files/{digest}", content, None
-        if scope == "center":
-            data, nonce = seal(path, content)
-            path += ".enc"
-        entry = {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        if nonce:
-            entry["nonce"] = nonce
-        listed.append(entry)
-        members.append((path, data))
-    if len(listed) > MAX_ATTACHMENTS:
-        raise LhnError(f"A bundle carries at most {MAX_ATTACHMENTS} attachments; nothing was exported.")
-    if listed:  # only then: a bundle without attachments reads as before
-        manifest["attachments"] = listed
-    manifest_bytes = json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False).encode()
-    signature = sign(SIGNATURE_TAG + manifest_bytes)
-    import base64
-
-    sig = json.dumps({"alg": "ed25519", "key_id": source["key_id"], "sig": base64.b64encode(signature).decode()})
-    name = f"{source['site_id']}_{source['node_id'][:8]}_{created:%Y%m%dT%H%M%SZ}_{bundle[:8]}{SUFFIX}"
-    target = Path(folder) / name
-    part = target.with_name(target.name + ".part")
-    try:
-        with open(part, "wb") as handle:
-            with zipfile.ZipFile(handle, "w") as zf:
-                _member(zf, "manifest.json", manifest_bytes)
-                _member(zf, "manifest.sig", sig.encode())
-                for path, data in sorted(members):
-                    _member(zf, path, data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, target)
-    except OSError as exc:  # a full disk, a drive pulled out: no half-written file is left to be mistaken
-        part.unlink(missing_ok=True)
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else "the folder refused the write"
-        raise LhnError(f"The bundle could not be written to {target.parent}: {reason}. Nothing was exported; free "
-                       "some space or choose another folder, then export again.") from exc  # fmt: skip
-    return target
+    with BundleWriter(scope=scope, source=source, audience_site=audience_site, folder=folder, center_key=center_key,
+                      created_at=created_at, bundle_id=bundle_id, schema=schema, encode=encode) as writer:  # fmt: skip
+        for entity in sorted(rows):
+            writer.add(entity, rows[entity] if presorted else sorted(rows[entity], key=row_order))
+        return writer.finish(sign=sign, hlc_max=hlc_max, base=base, known=known, attachments=attachments)
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -559,7 +675,7 @@ def _mismatch(reject: _Reject, member: str) -> NoReturn:
     reject("E_HASH_MISMATCH", "a data file does not match its signed hash (changed or damaged)", member)
 
 
-def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], reject: _Reject) -> None:
+def _no_overlap(zf: zipfile.ZipFile, handle: BinaryIO, infos: list[zipfile.ZipInfo], reject: _Reject) -> None:
     """Each member's local header and data must lie before the next member and the central directory
     (overlapped entries, CVE-2024-0450, are refused here whatever the Python version)."""
     ends = sorted(infos, key=lambda i: i.header_offset)
@@ -567,7 +683,10 @@ def _no_overlap(zf: zipfile.ZipFile, raw: bytes, infos: list[zipfile.ZipInfo], r
     for index, info in enumerate(ends):
         after = ends[index + 1] if index + 1 < len(ends) else None
         start = info.header_offset
-        header = raw[start : start + 30]
+        header = b""
+        if start >= 0:
+            handle.seek(start)
+            header = handle.read(30)
         if start < 0 or len(header) < 30 or header[:4] != b"PK\x03\x04":
             reject("E_ZIP_CORRUPT", "the file is damaged (a part is not where its index says)", info.filename)
         name_len, extra_len = struct.unpack("<HH", header[26:30])
@@ -590,37 +709,63 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 class _Opened:
-    """A bundle file read into memory and checked as a zip (SYNC.md 2.2 steps 1 and 2)."""
+    """A bundle file opened and checked as a zip (SYNC.md 2.2 steps 1 and 2), read from disk member by member
+    (never held whole in memory); closed by :meth:`close` or as a context manager."""
 
-    def __init__(self, raw: bytes, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo]) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256(raw).hexdigest()
+    def __init__(self, handle: BinaryIO, digest: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo]) -> None:
+        self.handle = handle
+        self.digest = digest
         self.zf = zf
         self.by_name = by_name
 
     def manifest_bytes(self, reject: _Reject) -> bytes:
         return _read_capped(self.zf, self.by_name["manifest.json"], MAX_MANIFEST, reject)
 
+    def close(self) -> None:
+        self.zf.close()
+        self.handle.close()
+
+    def __enter__(self) -> _Opened:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _open(source: Path, reject: _Reject) -> _Opened:
     """Steps 1 (size) and 2 (zip layout): every check made before any member is read."""
     try:
-        status = source.stat()
+        handle = open(source, "rb")  # noqa: SIM115  (closed by _Opened, or below on a refusal)
+    except OSError:
+        reject("E_NOT_FOUND", "the file cannot be read")
+    try:
+        return _open_handle(handle, reject)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _open_handle(handle: BinaryIO, reject: _Reject) -> _Opened:
+    try:
+        status = os.fstat(handle.fileno())
     except OSError:
         reject("E_NOT_FOUND", "the file cannot be read")
     if not stat.S_ISREG(status.st_mode):
         reject("E_NOT_FOUND", "it is not a file")
-    size = status.st_size
-    if size > MAX_BUNDLE:
-        reject("E_TOO_LARGE", f"the file is {size / 1_048_576:.0f} MB, above the 256 MB limit")
+    if status.st_size > MAX_BUNDLE:
+        reject("E_TOO_LARGE", f"the file is {status.st_size / 1_048_576:.0f} MB, above the 256 MB limit")
+    digest, size = hashlib.sha256(), 0
     try:
-        raw = source.read_bytes()
+        while chunk := handle.read(1_048_576):
+            size += len(chunk)
+            if size > MAX_BUNDLE:  # it grew after the size was read
+                reject("E_TOO_LARGE", "the file is above the 256 MB limit")
+            digest.update(chunk)
+        handle.seek(0)
     except OSError:
         reject("E_NOT_FOUND", "the file cannot be read")
-    if len(raw) > MAX_BUNDLE:  # it grew after the size was read
-        reject("E_TOO_LARGE", "the file is above the 256 MB limit")
     try:
-        zf = zipfile.ZipFile(io.BytesIO(raw))
+        zf = zipfile.ZipFile(handle)
         infos = zf.infolist()
     except ZIP_DAMAGE:
         reject("E_ZIP_LAYOUT", "it is not a bundle (not a zip file, or a damaged one)")
@@ -648,11 +793,11 @@ def _open(source: Path, reject: _Reject) -> _Opened:
             reject("E_ZIP_BOMB", "a member expands far more than real data does", info.filename)
     if total > MAX_TOTAL:
         reject("E_ZIP_BOMB", "the members would expand beyond 1 GB")
-    _no_overlap(zf, raw, infos, reject)
+    _no_overlap(zf, handle, infos, reject)
     by_name = {i.filename: i for i in infos}
     if "manifest.json" not in by_name or "manifest.sig" not in by_name:
         reject("E_ZIP_LAYOUT", "the manifest or its signature is missing")
-    return _Opened(raw, zf, by_name)
+    return _Opened(handle, digest.hexdigest(), zf, by_name)
 
 
 def _rejecter(file: str, sender: list[str | None]) -> _Reject:
@@ -662,18 +807,25 @@ def _rejecter(file: str, sender: list[str | None]) -> _Reject:
     return reject
 
 
-def _quietly(read: Callable[..., Any]) -> Callable[..., Any]:
+@contextmanager
+def _quiet() -> Iterator[None]:
     """A refusal leaves without the exception it was raised from (a JSON or validation error quotes the
     offending input, and a logged traceback prints that context): no value from a bundle reaches a log."""
+    try:
+        yield
+    except BundleRejected as exc:
+        exc.__context__ = exc.__cause__ = None
+        exc.__suppress_context__ = True
+        raise
+
+
+def _quietly(read: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`_quiet` around a whole function."""
 
     @functools.wraps(read)
     def wrapper(*args, **kwargs):
-        try:
+        with _quiet():
             return read(*args, **kwargs)
-        except BundleRejected as exc:
-            exc.__context__ = exc.__cause__ = None
-            exc.__suppress_context__ = True
-            raise
 
     return wrapper
 
@@ -688,7 +840,8 @@ def peek_manifest(path: str | Path) -> dict[str, Any]:
     """
     source = Path(path)
     reject = _rejecter(source.name, [None])
-    raw = _open(source, reject).manifest_bytes(reject)
+    with _open(source, reject) as opened:
+        raw = opened.manifest_bytes(reject)
     try:
         manifest = strict_loads(raw)
     except _StrictJSON as exc:
@@ -774,9 +927,10 @@ def _sealed_counts(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], ent
         reject("E_MANIFEST", "its sealed counts are not readable", SEALED)
 
 
-@_quietly
-def read_bundle(
-    path: str | Path,
+def _read_head(
+    opened: _Opened,
+    reject: _Reject,
+    sender: list[str | None],
     *,
     trust: Callable[[str], Signer | None],
     local_site: str,
@@ -785,19 +939,9 @@ def read_bundle(
     previous: Callable[[str], str | None] = lambda _bundle_id: None,
     now: datetime | None = None,
     check_row: Callable[[str, Row], str | None] | None = None,
-) -> VerifiedBundle:
-    """Run every check of SYNC.md 2.2 steps 1-8, in order; the first failure raises :class:`BundleRejected`.
-
-    ``check_row(entity, row)`` may refuse a row the reader cannot judge alone (a value of the wrong kind for
-    its field): it returns what is wrong, in words that never repeat the value, or ``None``.
-    """
-    source = Path(path)
-    file = source.name
-    sender: list[str | None] = [None]
-    reject = _rejecter(file, sender)
-
+) -> BundleReader:
+    """Steps 3-5 and the start of step 6 on an opened bundle: the reader of its data parts."""
     current = (now or datetime.now(UTC)).astimezone(UTC)
-    opened = _open(source, reject)
     zf, by_name, digest = opened.zf, opened.by_name, opened.digest
     # 3. signature, before the manifest is parsed
     sig_bytes = _read_capped(zf, by_name["manifest.sig"], MAX_SIG, reject)
@@ -864,7 +1008,7 @@ def read_bundle(
     seen = previous(manifest.bundle_id)
     if seen is not None:
         if seen == digest:
-            return VerifiedBundle(manifest, digest, {}, already_imported=True)
+            return BundleReader(opened, manifest, signer, reject, {}, already_imported=True)
         reject("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before")
     # 6. the data files, streamed and checked against the manifest
     listed = {f.path for f in manifest.files} | ({manifest.sealed.path} if manifest.sealed else set())
@@ -872,31 +1016,94 @@ def read_bundle(
     unlisted = set(by_name) - listed - {"manifest.json", "manifest.sig"}
     if unlisted:
         reject("E_ZIP_LAYOUT", f"it holds members the manifest does not list: {', '.join(sorted(unlisted))}")
-    expected_rows = {f.entity: f.rows for f in manifest.files}
+    expected_rows: dict[str, int] = {}
+    for f in manifest.files:
+        expected_rows[f.entity] = expected_rows.get(f.entity, 0) + (f.rows or 0)
     if manifest.sealed is not None:
         counts = _sealed_counts(zf, by_name, manifest.sealed, center_key, signer.site_id, reject)
         if set(counts) != set(expected_rows):
             reject("E_COUNT_MISMATCH", "its sealed counts do not name the same kinds of record as its data files",
                    SEALED)  # fmt: skip
         expected_rows = {entity: count.rows for entity, count in counts.items()}
-    record_owner: dict[tuple[str, str], str] = {}  # (entity, id) -> the site that owns the record
-    node_site: dict[str, str] = {}  # workstation -> the site its rows are for (a workstation has one site)
-    rows: dict[str, list[Row]] = {}
-    newer_minor = _schema(manifest.schema_version) > _schema(SYNC_SCHEMA)
-    limit_ms = int((current + CLOCK_SKEW).timestamp() * 1000)
-    for entry in manifest.files:
-        expected_suffix = ".ndjson.enc" if manifest.scope == "center" else ".ndjson"
-        if entry.path != f"data/{entry.entity}{expected_suffix}" or entry.path not in by_name:
-            reject("E_ZIP_LAYOUT", f"the manifest lists a data file for {entry.entity}, which is missing or misnamed")
-        if manifest.scope == "network" and network_refused(entry.entity, None, newer_minor=newer_minor):
-            reject("E_UNAUTHORIZED_ROWS", f"network bundles may not carry {entry.entity} records", entry.path)
-        if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
-            reject("E_UNAUTHORIZED_ROWS", f"only the network coordinating center may send {entry.entity} records",
-                   entry.path)  # fmt: skip
+    return BundleReader(opened, manifest, signer, reject, expected_rows, center_key=center_key,
+                        local_site=local_site, current=current, check_row=check_row)  # fmt: skip
+
+
+class BundleReader:
+    """A bundle through steps 1-5 of SYNC.md 2.2 (the zip, the signature, the manifest, replay): its data parts
+    come from :meth:`parts`, each read, opened and checked (steps 6-8) as it is asked for, so that an import
+    merges one part while the next is still on disk; :meth:`attachments` after the last. A refusal in a part
+    raises :class:`BundleRejected` there (an import then rolls back what it merged). From :func:`open_bundle`."""
+
+    def __init__(self, opened: _Opened, manifest: Manifest, signer: Signer, reject: _Reject,
+                 expected_rows: dict[str, int], *, already_imported: bool = False, center_key: bytes | None = None,
+                 local_site: str = "", current: datetime | None = None,
+                 check_row: Callable[[str, Row], str | None] | None = None) -> None:  # fmt: skip
+        self.opened, self.manifest, self.signer, self.reject = opened, manifest, signer, reject
+        self.expected_rows = expected_rows
+        self.already_imported = already_imported
+        self.center_key, self.local_site, self.check_row = center_key, local_site, check_row
+        self.current = current or datetime.now(UTC)
+        self.named: set[str] = set()  # the attachments the resources read so far name
+
+    @property
+    def sha256(self) -> str:
+        return self.opened.digest
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.expected_rows.values())
+
+    def parts(self) -> Iterator[tuple[str, list[Row]]]:
+        """``(entity, rows)`` of each data part in the manifest's order, every row checked."""
+        with _quiet():
+            yield from self._parts()
+
+    def attachments(self) -> dict[str, bytes]:
+        """The attached files, checked, once :meth:`parts` has been read to the end."""
+        with _quiet():
+            return _attachments(self.opened.zf, self.opened.by_name, self.manifest, self.named, self.center_key,
+                                self.signer.site_id, self.reject)  # fmt: skip
+
+    def _parts(self) -> Iterator[tuple[str, list[Row]]]:
+        manifest, signer, reject, expected_rows = self.manifest, self.signer, self.reject, self.expected_rows
+        by_name = self.opened.by_name
+        node_site: dict[str, str] = {}  # workstation -> the site its rows are for (a workstation has one site)
+        numbers: dict[str, int] = {}  # entity -> the parts read of it
+        rows_read: dict[str, int] = {}
+        last = {entry.entity: index for index, entry in enumerate(manifest.files)}
+        newer_minor = _schema(manifest.schema_version) > _schema(SYNC_SCHEMA)
+        limit_ms = int((self.current + CLOCK_SKEW).timestamp() * 1000)
+        for index, entry in enumerate(manifest.files):
+            numbers[entry.entity] = numbers.get(entry.entity, 0) + 1
+            if entry.path != part_path(entry.entity, numbers[entry.entity], manifest.scope == "center") or (
+                entry.path not in by_name
+            ):
+                reject(
+                    "E_ZIP_LAYOUT", f"the manifest lists a data file for {entry.entity}, which is missing or misnamed"
+                )
+            if manifest.scope == "network" and network_refused(entry.entity, None, newer_minor=newer_minor):
+                reject("E_UNAUTHORIZED_ROWS", f"network bundles may not carry {entry.entity} records", entry.path)
+            if manifest.scope == "network" and entry.entity in NCC_ONLY and signer.role != "ncc":
+                reject("E_UNAUTHORIZED_ROWS", f"only the network coordinating center may send {entry.entity} records",
+                       entry.path)  # fmt: skip
+            parsed = self._part(entry, node_site, newer_minor, limit_ms)
+            read = rows_read[entry.entity] = rows_read.get(entry.entity, 0) + len(parsed)
+            if index == last[entry.entity] and read != expected_rows[entry.entity]:
+                expected = expected_rows[entry.entity]
+                reject("E_COUNT_MISMATCH", f"it has {read} rows where the manifest says {expected}", entry.path)
+            yield entry.entity, parsed
+
+    def _part(self, entry: FileEntry, node_site: dict[str, str], newer_minor: bool, limit_ms: int) -> list[Row]:
+        """One data part read against its signed hash, opened, and every line checked (steps 6-8)."""
+        manifest, signer, reject, check_row = self.manifest, self.signer, self.reject, self.check_row
+        by_name, zf, local_site = self.opened.by_name, self.opened.zf, self.local_site
         data = _read_signed(zf, by_name[entry.path], min(entry.bytes, MAX_TOTAL), entry.sha256, reject)
         if manifest.scope == "center":
-            data = _unseal(data, entry.path, entry.nonce, center_key, signer.site_id, reject)
+            data = _unseal(data, entry.path, entry.nonce, self.center_key, signer.site_id, reject)
         parsed: list[Row] = []
+        # a record's rows are in one part; the merge checks its owner against the other parts' (stored by then)
+        record_owner: dict[str, str] = {}  # id -> the site that owns the record
         for number, line in _lines(data):
             if len(line) > MAX_LINE:
                 reject("E_ROW", f"line {number} is longer than 1 MB", entry.path)
@@ -921,7 +1128,7 @@ def read_bundle(
             if row.field in RESERVED_FIELDS:
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} tries to change a record's {_RESERVED[row.field]}, which "
                        "no bundle may change", entry.path)  # fmt: skip
-            if record_owner.setdefault((entry.entity, row.id), row.owner) != row.owner:
+            if record_owner.setdefault(row.id, row.owner) != row.owner:
                 reject("E_UNAUTHORIZED_ROWS", f"line {number} names another owning center for a record than its "
                        "earlier lines (the center that owns a record never changes)", entry.path)  # fmt: skip
             if node_site.setdefault(row.node, row.owner) != row.owner:
@@ -940,20 +1147,59 @@ def read_bundle(
             if check_row is not None and (problem := check_row(entry.entity, row)) is not None:
                 reject("E_ROW", f"line {number}: {problem}", entry.path)
             parsed.append(row)
-        if len(parsed) != expected_rows[entry.entity]:
-            expected = expected_rows[entry.entity]
-            reject("E_COUNT_MISMATCH", f"it has {len(parsed)} rows where the manifest says {expected}", entry.path)
-        rows[entry.entity] = parsed
-    attached = _attachments(zf, by_name, manifest, rows, center_key, signer.site_id, reject)
-    return VerifiedBundle(manifest, digest, rows, attachments=attached)
+            if entry.entity == "resource" and row.field == "attachment_sha256" and isinstance(row.v, str):
+                self.named.add(row.v)
+        return parsed
 
 
-def _attachments(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], manifest: Manifest,
-                 rows: dict[str, list[Row]], center_key: bytes | None, site: str,
-                 reject: _Reject) -> dict[str, bytes]:  # fmt: skip
+@contextmanager
+def open_bundle(
+    path: str | Path,
+    *,
+    trust: Callable[[str], Signer | None],
+    local_site: str,
+    is_ncc: bool = False,
+    center_key: bytes | None = None,
+    previous: Callable[[str], str | None] = lambda _bundle_id: None,
+    now: datetime | None = None,
+    check_row: Callable[[str, Row], str | None] | None = None,
+) -> Iterator[BundleReader]:
+    """Open a bundle through the checks of SYNC.md 2.2 steps 1-5, in order (the first failure raises
+    :class:`BundleRejected`), for its parts to be read as they are merged; the file is closed on leaving.
+
+    ``check_row(entity, row)`` may refuse a row the reader cannot judge alone (a value of the wrong kind for
+    its field): it returns what is wrong, in words that never repeat the value, or ``None``.
+    """
+    source = Path(path)
+    sender: list[str | None] = [None]
+    reject = _rejecter(source.name, sender)
+    with _quiet():
+        opened = _open(source, reject)
+    try:
+        with _quiet():
+            reader = _read_head(opened, reject, sender, trust=trust, local_site=local_site, is_ncc=is_ncc,
+                                center_key=center_key, previous=previous, now=now, check_row=check_row)  # fmt: skip
+        yield reader
+    finally:
+        opened.close()
+
+
+def read_bundle(path: str | Path, **checks: Any) -> VerifiedBundle:
+    """Run every check of SYNC.md 2.2 steps 1-8, in order, and hold the rows in memory (:func:`open_bundle` takes
+    the same arguments and reads them part by part)."""
+    with open_bundle(path, **checks) as reader:
+        if reader.already_imported:
+            return VerifiedBundle(reader.manifest, reader.sha256, {}, already_imported=True)
+        rows: dict[str, list[Row]] = {}
+        for entity, part in reader.parts():
+            rows.setdefault(entity, []).extend(part)
+        return VerifiedBundle(reader.manifest, reader.sha256, rows, attachments=reader.attachments())
+
+
+def _attachments(zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], manifest: Manifest, named: set[str],
+                 center_key: bytes | None, site: str, reject: _Reject) -> dict[str, bytes]:  # fmt: skip
     """The attached files, each checked against its signed hash, opened (center scope) and checked against the
     hash its name and a resource in the bundle give it; a file that no resource attaches is refused."""
-    named = {r.v for r in rows.get("resource", ()) if r.field == "attachment_sha256" and isinstance(r.v, str)}
     out: dict[str, bytes] = {}
     for entry in manifest.attachments:
         match = ATTACHMENT_MEMBER.fullmatch(entry.path)

@@ -15,7 +15,16 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lhn_desktop.sync.bundle import BundleRejected, RawJSON, Signer, canonical_line, read_bundle, write_bundle
+from lhn_desktop.sync.bundle import (
+    BundleRejected,
+    BundleWriter,
+    RawJSON,
+    Signer,
+    canonical_line,
+    open_bundle,
+    read_bundle,
+    write_bundle,
+)
 from lhn_desktop.sync.merge import canonical_json
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -278,3 +287,70 @@ def test_a_center_export_writes_the_same_bytes_as_from_decoded_values(tmp_path: 
     assert paths[0] != paths[1]
     with zipfile.ZipFile(paths[0]) as first, zipfile.ZipFile(paths[1]) as second:
         assert [first.read(n) for n in first.namelist()] == [second.read(n) for n in second.namelist()]
+
+
+def written_in_parts(tmp_path: Path, rows: dict[str, list[dict]], scope: str = "center", part_bytes: int = 400):
+    folder = tmp_path / "parts"
+    folder.mkdir(exist_ok=True)
+    key = CENTER_KEY if scope == "center" else None
+    with BundleWriter(scope=scope, source=SOURCE, audience_site="ctr-042", folder=folder, center_key=key,
+                      created_at=NOW, part_bytes=part_bytes) as writer:  # fmt: skip
+        for entity in sorted(rows):
+            records = sorted({r["id"] for r in rows[entity]})
+            for start in range(0, len(records), 2):  # batches of two whole records, as an export streams them
+                batch = set(records[start : start + 2])
+                writer.add(entity, [r for r in rows[entity] if r["id"] in batch])
+        return writer.finish(sign=KEY.sign, hlc_max=HLC)
+
+
+MANY = {"measure_value": [row(f"m{k:03d}", field, k, dot) for k in range(40)
+                          for dot, field in ((1, "_deleted"), (2, "numerator"), (3, "denominator"))],
+        "resource": [row(f"c{k:02d}", "title", f"Checklist {k}", 1) for k in range(9)]}  # fmt: skip
+
+
+@pytest.mark.parametrize("scope", ["center", "network"])
+def test_a_large_bundle_is_written_in_parts_and_read_back_whole(tmp_path: Path, scope: str):
+    path = written_in_parts(tmp_path, MANY, scope)
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n.startswith("data/measure_value")]
+    suffix = ".ndjson.enc" if scope == "center" else ".ndjson"
+    assert len(names) > 3 and f"data/measure_value{suffix}" in names and f"data/measure_value.2{suffix}" in names
+    bundle = read(path)
+    for entity, expected in MANY.items():
+        got = sorted((r.id, r.field) for r in bundle.rows[entity])
+        assert got == sorted((r["id"], r["field"]) for r in expected)
+    with open_bundle(path, trust=trust, local_site="ctr-042", center_key=CENTER_KEY, now=NOW) as reader:
+        assert reader.total_rows == 129
+        seen: dict[str, str] = {}
+        for number, (_entity, part) in enumerate(reader.parts()):
+            for r in part:  # a record's versions are never split between two parts
+                assert seen.setdefault(r.id, str(number)) == str(number)
+
+
+def test_a_part_missing_from_a_bundle_is_refused(tmp_path: Path):
+    path = written_in_parts(tmp_path, MANY, "network")
+    assert code_of(rebuild(path, lambda n, d: None if n == "data/measure_value.2.ndjson" else (n, d))) == "E_ZIP_LAYOUT"
+
+
+def test_a_damaged_later_part_is_refused_after_earlier_parts_were_read(tmp_path: Path):
+    """Parts are read as they are merged: the first comes before the damage in the third is found, and the
+    refusal comes from the reading (an import then rolls back what it merged)."""
+    path = written_in_parts(tmp_path, MANY, "network")
+    damaged = rebuild(path, lambda n, d: (n, d.replace(b'"v":', b'"v": ')) if n.endswith(".3.ndjson") else (n, d))
+    with open_bundle(damaged, trust=trust, local_site="ctr-042", now=NOW) as reader:
+        parts = reader.parts()
+        assert next(parts)[0] == "measure_value"
+        with pytest.raises(BundleRejected) as caught:
+            list(parts)
+    assert caught.value.code == "E_HASH_MISMATCH"
+
+
+def test_a_write_stopped_halfway_leaves_nothing_behind(tmp_path: Path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    writer = BundleWriter(scope="network", source=SOURCE, audience_site="ncc", folder=folder, created_at=NOW,
+                          part_bytes=100)  # fmt: skip
+    with pytest.raises(RuntimeError), writer:
+        writer.add("measure_value", MANY["measure_value"][:30])
+        raise RuntimeError("the export stopped")
+    assert list(folder.iterdir()) == []

@@ -983,14 +983,15 @@ def test_a_key_over_100_000_characters_is_refused(tmp_path: Path):
     assert "line 2" in str(error)
 
 
-def test_sixty_four_members_are_read_and_sixty_five_refused(tmp_path: Path):
-    """The member cap counts manifest.json, manifest.sig and a center bundle's sealed counts: 61 data files fit,
-    62 do not."""
-    rows = {f"e{k:02d}": [row(f"r{k}", "title", "x")] for k in range(61)}
-    assert len(read(written(tmp_path, rows, scope="center")).rows) == 61
-    rows["e61"] = [row("r61", "title", "x")]
+def test_the_member_cap_is_read_and_one_more_refused(tmp_path: Path):
+    """The member cap counts manifest.json, manifest.sig and a center bundle's sealed counts: three fewer data
+    files than the cap fit, one more does not."""
+    fit = bundle_module.MAX_MEMBERS - 3
+    rows = {f"e{k:04d}": [row(f"r{k}", "title", "x")] for k in range(fit)}
+    assert len(read(written(tmp_path, rows, scope="center")).rows) == fit
+    rows["f"] = [row("r", "title", "x")]
     error = rejected(lambda: read(written(tmp_path, rows, scope="center")), "E_ZIP_LAYOUT")
-    assert "65 data members, more than 64" in str(error)
+    assert f"{bundle_module.MAX_MEMBERS + 1} data members, more than {bundle_module.MAX_MEMBERS}" in str(error)
 
 
 @pytest.mark.parametrize(("member", "size"), [("manifest.json", MiB + 1), ("manifest.sig", 4097)])
