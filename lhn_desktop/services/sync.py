@@ -21,11 +21,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Text, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,12 +45,14 @@ from lhn_desktop.sync.bundle import (
     ATTACHMENT_BUDGET,
     MAX_ATTACHMENTS,
     SUFFIX,
+    BundleReader,
     BundleRejected,
     BundleWriter,
     RawJSON,
     VerifiedBundle,
     bundle_scope,
     canonical_line,
+    open_bundle,
     peek_manifest,
     read_bundle,
     row_order,
@@ -598,14 +600,13 @@ class SyncService:
         size = sum(a.bytes for a in left) / 1_048_576
         return [words.attachments_left_behind([a.title for a in left], size, ATTACHMENT_BUDGET // 1_048_576)]
 
-    def _store_received(self, verified: VerifiedBundle, name: str) -> set[str]:
-        """Keep a bundle's attached files by their hash, before its rows are merged (a failed merge leaves only
-        files that nothing names yet); returns the hashes stored that this workstation did not have."""
+    def _store_received(self, attachments: dict[str, bytes], name: str, sender: str) -> set[str]:
+        """Keep a bundle's attached files by their hash, once its rows are merged and before they are committed (a
+        failed commit leaves only files that nothing names yet); returns the hashes stored that this workstation
+        did not have."""
         stored: set[str] = set()
-        if not verified.attachments:
-            return stored
         try:
-            for digest, data in verified.attachments.items():
+            for digest, data in attachments.items():
                 if self.files.read(digest) is not None:
                     continue  # the same file, already here (a damaged copy is replaced)
                 self.files.write(digest, data)  # whole or not at all; sealed beside an encrypted database
@@ -614,17 +615,19 @@ class SyncService:
             logger.error("Attached files of %s could not be stored: %s", name, type(exc).__name__)
             reason = "the disk is full" if exc.errno == errno.ENOSPC else "the attachments folder refused a write"
             raise BundleRejected("E_APPLY", f"its attached files could not be saved: {reason}", file=name,
-                                 sender=verified.manifest.source.site_id) from None  # fmt: skip
+                                 sender=sender) from None  # fmt: skip
         return stored
 
     # -- import -------------------------------------------------------------------------------------------------
 
     def verify(self, path: str | Path, center_key: bytes | None) -> VerifiedBundle:
         """Every check, nothing changed."""
+        return read_bundle(path, **self._checks(center_key))
+
+    def _checks(self, center_key: bytes | None) -> dict[str, Any]:
         node = self.db.local_node()
-        return read_bundle(path, trust=self._signer, local_site=node.site_code, is_ncc=node.site_code == "ncc",
-                           center_key=center_key, previous=self._previous,
-                           check_row=sync_apply.row_problem)  # fmt: skip
+        return {"trust": self._signer, "local_site": node.site_code, "is_ncc": node.site_code == "ncc",
+                "center_key": center_key, "previous": self._previous, "check_row": sync_apply.row_problem}  # fmt: skip
 
     def _signer(self, key: str):
         node = self.db.local_node()
@@ -640,21 +643,46 @@ class SyncService:
 
     def import_bundle(self, actor: Actor, path: str | Path, center_key: bytes | None,
                       progress: Callable[[int, int], None] | None = None) -> ImportReport:  # fmt: skip
-        """Verify, then merge in one transaction; a rejected bundle raises BundleRejected and changes nothing."""
-        verified = self.verify(path, center_key)
-        if verified.manifest.scope == "center":
-            require_patient_access(actor)
+        """Verify and merge in one transaction, part by part (memory holds one part of the bundle, whatever its
+        size); a rejected bundle raises BundleRejected and changes nothing."""
         name = Path(path).name
-        m = verified.manifest
-        if verified.already_imported:
+        with open_bundle(path, **self._checks(center_key)) as reader:
+            m = reader.manifest
+            if m.scope == "center":
+                require_patient_access(actor)
+            if reader.already_imported:
+                return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
+            stored: set[str] = set()
+
+            def batches() -> Iterator[tuple[str, list]]:
+                yield from reader.parts()  # each read and checked as the merge asks for it
+                stored.update(self._store_received(reader.attachments(), name, m.source.site_id))
+
+            counts = self._merge(actor, name, reader, batches(), progress)
+        if (before := counts.get("imported_before")) is not None:  # imported by another window or command meanwhile
+            if before != reader.sha256:
+                raise BundleRejected("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before",
+                                     file=name, sender=m.source.site_id)  # fmt: skip
             return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
-        stored = self._store_received(verified, name)
+        if stored:
+            from lhn_desktop.services.commons import CommonsService
+
+            CommonsService(self.db, self.attachments_dir).index_received(actor, stored)
+        kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
+        return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
+                            m.source.site_id, kinds, len(stored), counts["complete"])  # fmt: skip
+
+    def _merge(self, actor: Actor, name: str, reader: BundleReader, batches: Iterator[tuple[str, list]],
+               progress: Callable[[int, int], None] | None) -> dict[str, Any]:  # fmt: skip
+        """The verified rows merged in one transaction; what the store refuses becomes the bundle's refusal."""
+        m = reader.manifest
         try:
-            counts = sync_apply.apply_rows(
-                self.db, actor, verified.rows, bundle_id=m.bundle_id, sha256=verified.sha256,
+            return sync_apply.apply_rows(
+                self.db, actor, batches, bundle_id=m.bundle_id, sha256=reader.sha256,
                 signer_key_id=m.source.key_id, site_id=m.source.site_id,
                 created_at=datetime.strptime(m.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
                 hlc_max_text=m.hlc_max, now_ms=time.time_ns() // 1_000_000, progress=progress,
+                total=reader.total_rows,
                 sender=sync_apply.Sender(m.source.node_id, m.scope, m.base if m.kind == "delta" else None,
                                          tuple((k.node, k.site, k.dot) for k in m.known)),
             )  # fmt: skip
@@ -670,18 +698,6 @@ class SyncService:
             reason = "the disk is full" if "full" in str(getattr(exc, "orig", exc)) else "the database refused a write"
             raise BundleRejected("E_APPLY", f"it could not be saved: {reason}", file=name,
                                  sender=m.source.site_id) from exc  # fmt: skip
-        if (before := counts.get("imported_before")) is not None:  # imported by another window or command meanwhile
-            if before != verified.sha256:
-                raise BundleRejected("E_REPLAY_CONFLICT", "a different bundle with the same id was imported before",
-                                     file=name, sender=m.source.site_id)  # fmt: skip
-            return ImportReport(name, True, 0, 0, 0, sender=m.source.site_id)
-        if stored:
-            from lhn_desktop.services.commons import CommonsService
-
-            CommonsService(self.db, self.attachments_dir).index_received(actor, stored)
-        kinds = {KIND_LABELS.get(e, e): n for e, n in counts.get("kinds", {}).items()}
-        return ImportReport(name, False, counts["added"], counts["records"], counts["conflicts"], counts["hidden"],
-                            m.source.site_id, kinds, len(stored), counts["complete"])  # fmt: skip
 
     def import_many(self, actor: Actor, paths: list[str | Path], center_key: bytes | None,
                     progress: Callable[[int, int, str], None] | None = None,

@@ -235,12 +235,16 @@ def _decode(column, value: Any) -> Any:
 
 
 def apply_rows(
-    db: Database, actor: Actor, rows: dict[str, list], *, bundle_id: str, sha256: str, signer_key_id: str,
-    site_id: str, created_at: datetime, hlc_max_text: str, now_ms: int,
-    progress: Callable[[int, int], None] | None = None, sender: Sender | None = None,
+    db: Database, actor: Actor, rows: Mapping[str, list] | Iterable[tuple[str, list]], *, bundle_id: str, sha256: str,
+    signer_key_id: str, site_id: str, created_at: datetime, hlc_max_text: str, now_ms: int,
+    progress: Callable[[int, int], None] | None = None, sender: Sender | None = None, total: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Merge verified rows in one transaction; returns counts (siblings added, records changed, conflicts, and
     ``complete``: whether a delta started from what this workstation holds).
+
+    ``rows`` are by entity, or batches ``(entity, rows)`` as a bundle's parts are read (each batch holding whole
+    records; ``total`` is then their number of rows, for ``progress``): the batches are read inside the
+    transaction, so a batch that turns out to be refused rolls back every one merged before it.
 
     Work is batched per entity and per chunk of records: the current siblings are read once, merged in
     memory, written with ``executemany``, and the displayed rows of the touched records are recomputed
@@ -256,8 +260,13 @@ def apply_rows(
         "kinds": {},
         "complete": True,
     }
-    total = sum(len(r) for r in rows.values())
+    if isinstance(rows, Mapping):
+        total = sum(len(r) for r in rows.values()) if total is None else total
+        batches: Iterable[tuple[str, list]] = rows.items()
+    else:
+        batches = rows
     done = 0
+    seen: str | None = None  # the newest clock value among the rows merged
     node = db.local_node()
     with db.write(actor) as s:
         conn = s.connection()
@@ -268,10 +277,12 @@ def apply_rows(
             return {**counts, "imported_before": before}
         shown: set[str] = set()  # records displayed by this import that were not before
         writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
-        for entity, entity_rows in rows.items():
+        for entity, entity_rows in batches:
             by_record: dict[str, list] = {}
             for r in entity_rows:
                 by_record.setdefault(r.id, []).append(r)
+                if seen is None or r.hlc > seen:
+                    seen = r.hlc
             ids = sorted(by_record)
             table = tables.get(entity)
             if table is None:
@@ -281,14 +292,13 @@ def apply_rows(
                 _apply_chunk(conn, entity, table, chunk, by_record, counts, shown, writers)
                 done += sum(len(by_record[i]) for i in chunk)
                 if progress:
-                    progress(done, total)
+                    progress(done, max(total or 0, done))
         if shown:
             _show_waiting(conn, tables)
         counts["hidden"] = _hide_orphans(conn, tables)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
         if clock is not None:
             # the clock follows the values that passed the checks, not the manifest's claim
-            seen = max((r.hlc for entity_rows in rows.values() for r in entity_rows), default=None)
             incoming = Hlc.parse(min(seen, hlc_max_text)) if seen else Hlc(0, 0)
             merged = receive(Hlc(clock.hlc_wall_ms, clock.hlc_counter), incoming, now_ms)
             conn.execute(update(SyncNode).where(SyncNode.node_id == clock.node_id)

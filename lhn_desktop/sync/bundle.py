@@ -43,7 +43,7 @@ from lhn_desktop.sync.scope import NCC_ONLY, network_refused
 
 FORMAT = "qi-sync-bundle"
 FORMAT_VERSION = 1
-SYNC_SCHEMA = "1.2"
+SYNC_SCHEMA = "1.3"
 SIGNATURE_TAG = b"qi-sync-bundle/v1\n"
 SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024
@@ -410,14 +410,14 @@ class BundleWriter:
     signature and renames the file into place. Used as a context manager: a write that fails or is left
     unfinished leaves no ``.part`` behind.
 
-    Rows come through :meth:`add`, entity by entity (each entity's batches together), in :func:`row_order`,
-    each batch holding whole records.
+    Rows come through :meth:`add`, entity by entity (each entity's batches together), in :func:`row_order`; a
+    part ends between two records, so a record's lines are always in one part.
     """
 
     def __init__(self, *, scope: Literal["center", "network"], source: dict[str, str], audience_site: str,
                  folder: Path, center_key: bytes | None = None, created_at: datetime | None = None,
                  bundle_id: str | None = None, schema: str = SYNC_SCHEMA,
-                 encode: Callable[[dict], bytes] | None = None, part_bytes: int = PART_BYTES) -> None:  # fmt: skip
+                 encode: Callable[[dict], bytes] | None = None, part_bytes: int | None = None) -> None:  # fmt: skip
         if scope == "center" and (center_key is None or len(center_key) != 32):
             raise LhnError("A center bundle needs the 32-byte center key; set it up on the Sync page first.")
         self.scope, self.source, self.audience, self.schema = scope, source, audience_site, schema
@@ -425,13 +425,14 @@ class BundleWriter:
         self.created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         self.bundle_id = bundle_id or str(uuid.uuid4())
         self.encode = encode or canonical_line
-        self.part_bytes = part_bytes
+        self.part_bytes = part_bytes or PART_BYTES
         name = f"{source['site_id']}_{source['node_id'][:8]}_{self.created:%Y%m%dT%H%M%SZ}_{self.bundle_id[:8]}{SUFFIX}"
         self.target = Path(folder) / name
         self.part = self.target.with_name(self.target.name + ".part")
         self.files: list[dict[str, Any]] = []
         self.counts: dict[str, dict[str, int]] = {}
         self._entity: str | None = None
+        self._record: str | None = None  # the record whose lines came last
         self._parts = 0
         self._buffer: list[bytes] = []
         self._buffered = 0
@@ -472,26 +473,25 @@ class BundleWriter:
         return _seal(self.center_key, path, plain, self.source["site_id"])
 
     def add(self, entity: str, rows: Iterable[dict]) -> None:
-        """Some whole records of ``entity``, in :func:`row_order`."""
+        """Some rows of ``entity``, in :func:`row_order` (a record's rows may come in two batches)."""
         if entity != self._entity:
             self._flush()
             if entity in self.counts:
                 raise ValueError(f"the rows of {entity} must come together")
-            self._entity, self._parts = entity, 0
+            self._entity, self._parts, self._record = entity, 0, None
             self.counts[entity] = {"records": 0, "rows": 0}
         counts = self.counts[entity]
-        last = None
         for row in rows:
+            if row["id"] != self._record:  # a part ends only between two records
+                if self._buffered >= self.part_bytes:
+                    self._flush()
+                counts["records"] += 1
+                self._record = row["id"]
             line = self.encode(row)
             self._buffer.append(line)
             self._buffered += len(line) + 1
             self._rows += 1
             counts["rows"] += 1
-            if row["id"] != last:
-                counts["records"] += 1
-                last = row["id"]
-        if self._buffered >= self.part_bytes:
-            self._flush()
 
     def _flush(self) -> None:
         """Write the lines gathered for the current entity as its next part (none when there are none, except
