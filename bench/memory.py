@@ -9,12 +9,15 @@ builds them. Each measurement runs in a new process, so its peak resident memory
 
 Printed: each peak in MB, the bundle's size, and the peak above the floor as a ratio over the floor. A program
 that holds a whole bundle in memory grows with the center; one that streams it holds one part (``PART_BYTES``)
-and the merge's working set. Usage: ``python bench/memory.py [--patients N ...]`` (default 300 and 2000).
+and the merge's working set. ``--limit-mb`` runs every process under that address-space limit (``ulimit -v``), to
+show that the work fits. Usage: ``python bench/memory.py [--patients N ...] [--limit-mb MB]`` (default 300 and
+2000, no limit). ``--keep DIR`` builds the centers there once and reuses them.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,37 +54,65 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def peak_mb(mode: str, database: Path, other: str) -> float:
-    """The peak resident memory of one measurement in its own process, in MB."""
-    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(database), other], check=True,
-                          capture_output=True, text=True)  # fmt: skip
+def peak_mb(mode: str, database: Path, other: str, limit_mb: int | None = None) -> float:
+    """The peak resident memory of one measurement in its own process, in MB (under ``limit_mb`` of address
+    space, when given: a process that needs more fails, and so does the benchmark)."""
+
+    def limited() -> None:
+        if limit_mb:
+            resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 1024 * 1024, limit_mb * 1024 * 1024))
+
+    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(database), other], check=False,
+                          capture_output=True, text=True, preexec_fn=limited)  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"the {mode} process failed{f' under {limit_mb} MB' if limit_mb else ''}:\n{done.stderr}")
     return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in kB on Linux
 
 
-def bench_memory(patients: int) -> None:
+def built(folder: Path, patients: int) -> tuple[Path, Path]:
+    """The demo center and its empty second workstation in ``folder``, built in a process of their own (a child
+    process starts with its parent's memory counted in its peak, so the parent stays small), or reused."""
+    center, empty = folder / "center.sqlite3", folder / "empty-workstation.sqlite3"
+    if not (center.exists() and empty.exists()):
+        subprocess.run([sys.executable, __file__, "--build-into", str(folder), "--patients", str(patients)],
+                       check=True)  # fmt: skip
+    return center, empty
+
+
+def bench_memory(patients: int, limit_mb: int | None = None, keep: Path | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp, _home(Path(tmp) / "home"):
-        folder = Path(tmp)
-        center, empty = build(folder, patients)
+        folder = keep / str(patients) if keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        center, empty = built(folder, patients)
+        for old in (folder / "out").glob("*"):
+            old.unlink()
         out = folder / "out"
-        out.mkdir()
-        floor = peak_mb("floor", center, "")
-        export = peak_mb("export", center, str(out))
+        out.mkdir(exist_ok=True)
+        floor = peak_mb("floor", center, "", limit_mb)
+        export = peak_mb("export", center, str(out), limit_mb)
         bundle = next(out.glob("*.lhnsync"))
         replica = folder / "replica.sqlite3"
         shutil.copyfile(empty, replica)
-        imported = peak_mb("import", replica, str(bundle))
+        imported = peak_mb("import", replica, str(bundle), limit_mb)
         size = bundle.stat().st_size / 1e6
         for label, peak in (("export", export), ("import", imported)):
             print(f"memory ({patients} patients, a {size:.1f} MB bundle): {label} peak {peak:.0f} MB vs floor "
-                  f"{floor:.0f} MB -> {peak / floor:.2f}x ({peak - floor:.0f} MB above it)", flush=True)  # fmt: skip
+                  f"{floor:.0f} MB -> {peak / floor:.2f}x ({peak - floor:.0f} MB above it)"
+                  + (f", under a {limit_mb} MB address-space limit" if limit_mb else ""), flush=True)  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[300, 2000], help="demo center sizes")
+    parser.add_argument("--limit-mb", type=int, help="run every process under this address-space limit (ulimit -v)")
+    parser.add_argument("--keep", type=Path, help="build the centers in this folder and reuse them on later runs")
+    parser.add_argument("--build-into", type=Path, help=argparse.SUPPRESS)  # the build's own process
     args = parser.parse_args()
+    if args.build_into:
+        build(args.build_into, args.patients[0])
+        return 0
     for patients in args.patients:
-        bench_memory(patients)
+        bench_memory(patients, args.limit_mb, args.keep)
     return 0
 
 

@@ -49,7 +49,7 @@ SUFFIX = ".lhnsync"
 MAX_BUNDLE = 256 * 1024 * 1024
 MAX_MEMBERS = 4096  # the manifest, its signature, the sealed counts and the data files (parts of PART_BYTES)
 #: the plain text of one data file before an entity's next part starts: what a writer or reader holds at once
-PART_BYTES = 8 * 1024 * 1024
+PART_BYTES = 1024 * 1024
 MAX_ATTACHMENTS = 200  # attachment members (``files/...``), beside those
 #: the most attachment bytes one bundle carries, leaving the rest of MAX_BUNDLE to the data files
 ATTACHMENT_BUDGET = 160 * 1024 * 1024
