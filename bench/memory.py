@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sync import _home, build  # noqa: E402  (bench/sync.py, beside this file)
+from sync import _home, _remove, build  # noqa: E402  (bench/sync.py, beside this file)
 
 CHILD = """
 import resource, sys
@@ -92,6 +92,7 @@ def bench_memory(patients: int, limit_mb: int | None = None, keep: Path | None =
         export = peak_mb("export", center, str(out), limit_mb)
         bundle = next(out.glob("*.lhnsync"))
         replica = folder / "replica.sqlite3"
+        _remove(replica)  # with its log files: a kept folder holds the last run's
         shutil.copyfile(empty, replica)
         imported = peak_mb("import", replica, str(bundle), limit_mb)
         size = bundle.stat().st_size / 1e6

@@ -13,8 +13,8 @@ imports SQLAlchemy's ORM and opens the same database), in the same run.
 analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; search: see
 ``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
 encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``; network: see ``bench/network.py``;
-delta: see ``bench/delta.py``; lists (the Patient lists and the Sync page): see ``bench/lists.py``
-(each runnable on its own). ``--only`` picks some of
+delta: see ``bench/delta.py``; lists (the Patient lists and the Sync page): see ``bench/lists.py``; memory (of a
+full bundle's export and import): see ``bench/memory.py`` (each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
 
@@ -139,7 +139,7 @@ def bench_frozen(reps: int, patients: int) -> None:
 
 BENCHMARKS = (
     "startup", "first-page", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption",
-    "measures", "network", "delta", "lists",
+    "measures", "network", "delta", "lists", "memory",
 )  # fmt: skip
 
 
@@ -205,6 +205,10 @@ def main() -> int:
 
     if "lists" in chosen:
         bench_lists(args.reps)
+    from memory import bench_memory  # bench/memory.py: peak memory of a full bundle's export and import
+
+    if "memory" in chosen:
+        bench_memory(args.patients or 2000)
     if args.frozen:
         bench_frozen(args.reps, args.patients or 300)
     return 0

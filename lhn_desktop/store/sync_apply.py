@@ -275,7 +275,7 @@ def apply_rows(
         before = conn.execute(select(SyncImportLog.sha256).where(SyncImportLog.bundle_id == bundle_id)).scalar()
         if before is not None:
             return {**counts, "imported_before": before}
-        shown: set[str] = set()  # records displayed by this import that were not before
+        shown: set[str] = set()  # kinds of record with a record displayed by this import that was not before
         writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
         for entity, entity_rows in batches:
             by_record: dict[str, list] = {}
@@ -436,7 +436,7 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             updates.setdefault(tuple(sorted(values)), []).append(values)
         else:
             new_rows.append({"id": record_id, "owner_site_id": owners[record_id], **values})
-            shown.add(record_id)
+            shown.add(entity)  # the kind, not the id: a set of ids would grow with the center
     if gone:
         conn.execute(delete(table).where(table.c.id.in_(gone)))
     for batch in updates.values():  # SET takes the column names of each parameter set
