@@ -7,9 +7,10 @@ builds them. Each measurement runs in a new process, so its peak resident memory
 - export: ``SyncService.export_center`` of the whole center (a full bundle, every field version, sealed);
 - import: ``SyncService.import_bundle`` of that bundle into a fresh copy of the empty workstation.
 
-Printed: each peak in MB, the bundle's size, and the peak above the floor as a ratio over the floor. A program
-that holds a whole bundle in memory grows with the center; one that streams it holds one part (``PART_BYTES``)
-and the merge's working set. ``--limit-mb`` runs every process under that address-space limit (``ulimit -v``), to
+Printed: each peak in MB, the bundle's size, and the peak as a ratio over the floor; also each one's seconds, for
+the record (``bench/sync.py`` times export and import against a baseline). A program that holds a whole bundle
+in memory grows with the center; one that streams it holds one part (``PART_BYTES``) and the merge's working set.
+``--limit-mb`` runs every process under that address-space limit (``ulimit -v``), to
 show that the work fits. Usage: ``python bench/memory.py [--patients N ...] [--limit-mb MB]`` (default 300 and
 2000, no limit). ``--keep DIR`` builds the centers there once and reuses them.
 """
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from sync import _home, _remove, build  # noqa: E402  (bench/sync.py, beside this file)
 
 CHILD = """
-import resource, sys
+import resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from lhn_desktop.access import Actor
@@ -40,6 +41,7 @@ from lhn_desktop.store.database import Database
 mode, path, other = sys.argv[2], Path(sys.argv[3]), sys.argv[4]
 key = bytes(range(32))
 db = Database.open(path, path.parent / "backups")
+start = time.perf_counter()
 try:
     sync, actor = SyncService(db), Actor.workstation()
     if mode == "floor":
@@ -50,13 +52,13 @@ try:
         sync.import_bundle(actor, other, key)
 finally:
     db.close()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def peak_mb(mode: str, database: Path, other: str, limit_mb: int | None = None) -> float:
+def peak_mb(mode: str, database: Path, other: str, limit_mb: int | None = None) -> tuple[float, float]:
     """The peak resident memory of one measurement in its own process, in MB (under ``limit_mb`` of address
-    space, when given: a process that needs more fails, and so does the benchmark)."""
+    space, when given: a process that needs more fails, and so does the benchmark), and its seconds."""
 
     def limited() -> None:
         if limit_mb:
@@ -66,7 +68,8 @@ def peak_mb(mode: str, database: Path, other: str, limit_mb: int | None = None) 
                           capture_output=True, text=True, preexec_fn=limited)  # fmt: skip
     if done.returncode:
         raise SystemExit(f"the {mode} process failed{f' under {limit_mb} MB' if limit_mb else ''}:\n{done.stderr}")
-    return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in kB on Linux
+    seconds, peak = done.stdout.split()[-2:]
+    return int(peak) / 1024, float(seconds)  # ru_maxrss is in kB on Linux
 
 
 def built(folder: Path, patients: int) -> tuple[Path, Path]:
@@ -88,7 +91,7 @@ def bench_memory(patients: int, limit_mb: int | None = None, keep: Path | None =
             old.unlink()
         out = folder / "out"
         out.mkdir(exist_ok=True)
-        floor = peak_mb("floor", center, "", limit_mb)
+        floor, _ = peak_mb("floor", center, "", limit_mb)
         export = peak_mb("export", center, str(out), limit_mb)
         bundle = next(out.glob("*.lhnsync"))
         replica = folder / "replica.sqlite3"
@@ -96,9 +99,9 @@ def bench_memory(patients: int, limit_mb: int | None = None, keep: Path | None =
         shutil.copyfile(empty, replica)
         imported = peak_mb("import", replica, str(bundle), limit_mb)
         size = bundle.stat().st_size / 1e6
-        for label, peak in (("export", export), ("import", imported)):
-            print(f"memory ({patients} patients, a {size:.1f} MB bundle): {label} peak {peak:.0f} MB vs floor "
-                  f"{floor:.0f} MB -> {peak / floor:.2f}x ({peak - floor:.0f} MB above it)"
+        for label, (peak, seconds) in (("export", export), ("import", imported)):
+            print(f"memory ({patients} patients, a {size:.1f} MB bundle): {label} ({seconds:.0f} s) peak {peak:.0f} MB "
+                  f"vs floor {floor:.0f} MB -> {peak / floor:.2f}x ({peak - floor:.0f} MB above it)"
                   + (f", under a {limit_mb} MB address-space limit" if limit_mb else ""), flush=True)  # fmt: skip
 
 
