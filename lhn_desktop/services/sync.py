@@ -232,13 +232,9 @@ class SyncService:
 
     # -- what would leave ---------------------------------------------------------------------------------------
 
-    def _outgoing(self, scope: str, audience: str, *, raw: bool = False,
-                  base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:  # fmt: skip
-        """The bundle rows for a scope: everything (center), or the allowlisted fields of the records this
-        workstation may send to ``audience`` (network); beyond ``base`` for a delta. ``raw`` keeps center values
-        as their stored JSON text."""
-        if scope == "center":
-            return sync_apply.export_rows(self.db, raw=raw, base=base)
+    def _outgoing(self, audience: str, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
+        """The rows of a network bundle: the allowlisted fields of the records this workstation may send to
+        ``audience``, beyond ``base`` for a delta (a center bundle's rows are :meth:`_batches`)."""
         if self.db.local_node().site_code == "ncc":  # every row is read: the "about" rows say who gets what
             return self._for_audience(self._network_rows(), audience, base)
         return self._network_rows(base)
@@ -341,18 +337,34 @@ class SyncService:
             require_patient_access(actor)
         audience = self._audience(scope, audience)
         base = self._start(audience, full)
-        return self._preview(scope, audience, self._outgoing(scope, audience, base=base), delta=bool(base))
+        return self._preview(scope, audience, self._batches(scope, audience, base), delta=bool(base))
 
-    def _preview(self, scope: str, audience: str, rows: dict[str, list[dict]], *, delta: bool = False) -> ExportPreview:
+    def _batches(self, scope: str, audience: str, base: Mapping[str, int] | None, *,
+                 raw: bool = False) -> Iterable[tuple[str, list[dict]]]:  # fmt: skip
+        """The rows that would leave, ``(entity, rows)`` in bundle order, each batch whole records: a center's read a
+        few thousand at a time (it may be the whole center), the network's at once (they are few)."""
+        if scope == "center":
+            return sync_apply.stream_rows(self.db, raw=raw, base=base)
+        return sorted(self._outgoing(audience, base).items())
+
+    def _preview(self, scope: str, audience: str, rows: Mapping[str, list[dict]] | Iterable[tuple[str, list[dict]]],
+                 *, delta: bool = False) -> ExportPreview:  # fmt: skip
         last = self._last_export(scope, audience)
         cutoff = last.hlc_max if last else ""
         tables = sync_apply.syncable_tables()
         known = self.known_patients() if scope == "network" else None
-        counts, texts, warnings = [], [], []
-        for entity in sorted(rows):
-            entity_rows = rows[entity]
-            counts.append(KindCount(entity, KIND_LABELS.get(entity, entity), len({r["id"] for r in entity_rows}),
-                                    len(entity_rows)))  # fmt: skip
+        texts: list[TextItem] = []
+        warnings: list[str] = []
+        tally: dict[str, list[int]] = {}  # entity -> [records, versions]
+        kept: dict[str, list[dict]] = {"resource": [], "measure_value": []}  # what the warnings below read
+        for entity, entity_rows in sorted(rows.items()) if isinstance(rows, Mapping) else rows:
+            numbers = tally.setdefault(entity, [0, 0])
+            numbers[0] += len({r["id"] for r in entity_rows})  # a batch holds whole records
+            numbers[1] += len(entity_rows)
+            if entity == "resource":
+                kept[entity].extend(r for r in entity_rows if r["field"] in ("attachment_sha256", "title"))
+            elif entity == "measure_value" and scope == "network":
+                kept[entity].extend(entity_rows)
             text_fields = _free_text_fields(tables.get(entity)) if scope == "center" else set()
             labels = _labels(entity_rows)
             for r in entity_rows:
@@ -373,9 +385,10 @@ class SyncService:
                 findings = _findings(value, known) if scope == "network" else ()
                 texts.append(TextItem(entity, KIND_LABELS.get(entity, entity), labels.get(r["id"], "(untitled)"),
                                       field_label(r["field"]), value, new, findings))  # fmt: skip
+        counts = [KindCount(e, KIND_LABELS.get(e, e), n[0], n[1]) for e, n in sorted(tally.items())]
         if scope == "network":
-            warnings = _small_denominators(rows.get("measure_value", []))
-        warnings += self._attachment_warnings(rows)
+            warnings = _small_denominators(kept["measure_value"])
+        warnings += self._attachment_warnings(kept)
         when = last.exported_at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
         return ExportPreview(scope, audience, counts, texts, warnings, when, delta)
 
@@ -402,7 +415,7 @@ class SyncService:
             NetworkService(self.db).publish_if_changed(actor)
         base = self._start(audience, full)
         known = self._known()
-        rows = self._outgoing("network", audience, base=base)  # read once: reviewed, then written
+        rows = self._outgoing(audience, base)  # read once: reviewed, then written
         note = self._gate(actor, self._preview("network", audience, rows, delta=bool(base)), attestation)
         return self._export(actor, "network", audience, folder, attestation=note, rows=rows, base=base, known=known)
 
@@ -514,10 +527,8 @@ class SyncService:
             batches: Iterable[tuple[str, list[dict]]] = (
                 (entity, rows[entity] if presorted else sorted(rows[entity], key=row_order)) for entity in sorted(rows)
             )
-        elif scope == "center":  # the whole center, possibly: read and written a few thousand rows at a time
-            batches = sync_apply.stream_rows(self.db, raw=True, base=base)
         else:
-            batches = sorted(self._outgoing(scope, audience, raw=True, base=base).items())
+            batches = self._batches(scope, audience, base, raw=True)
         high = "0000000000000-00000"
         counts: dict[str, int] = {}
         naming: list[dict] = []  # the resources' rows that name attached files, and their titles
