@@ -13,6 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# SQLAlchemy's ORM before PySide6, as the program imports its Qt-free core first (lhn_desktop/cli/gui.py): PySide6
+# reads the source of every module imported after it, and the floor is the cheapest arrangement of the stack
+import sqlalchemy.orm  # noqa: F401
 from bare_window import main  # bench/bare_window.py, beside this file
 
 

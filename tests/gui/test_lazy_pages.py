@@ -136,3 +136,17 @@ def test_first_page_ready_says_the_huddle_is_filled_with_the_keyboard_in_its_lis
     # the test center's clinic days are around its own fixed "today", so the real today's list may be empty
     assert fields["page"] == "Huddle" and int(fields["rows"]) >= 0 and fields["focus"] == "list"
     assert float(fields["t"]) > 0
+
+
+def test_the_window_imports_its_qt_free_core_before_qt(demo_path: Path, lhn_home: Path) -> None:
+    """PySide6 reads the source of every module imported after it: the start to the first page imports SQLAlchemy,
+    pydantic, the models and services first (``lhn_desktop.cli.gui.BEFORE_QT``)."""
+    env = {**os.environ, "LHN_DESKTOP_HOME": str(lhn_home), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "lhn_desktop", "--db", str(demo_path),
+                             "--first-page-ready"], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = [ln.split("|")[-1].strip() for ln in result.stderr.splitlines() if ln.startswith("import time:")]
+    after_qt = names[names.index("PySide6") :]
+    late = [n for n in after_qt if n.startswith(("sqlalchemy", "pydantic", "filelock", "lhn_desktop"))
+            and not n.startswith("lhn_desktop.gui")]  # fmt: skip
+    assert late == [], late
