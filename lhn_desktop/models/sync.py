@@ -58,6 +58,18 @@ class SyncNode(Base):
     hlc_counter: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SyncWriter(Base):
+    """The center each workstation writes for, noted when its first field versions were stored here (its own when it
+    first wrote, another's when a bundle first brought them). A workstation writes for one center only: a bundle
+    that brings versions from a workstation for another center is refused by this one row, not by a scan of every
+    stored version (decision 53)."""
+
+    __tablename__ = "sync_writer"
+
+    node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40))
+
+
 class SyncKnown(Base):
     """What this workstation holds of another workstation's field versions: every one up to ``dot`` (in the
     scope it receives them in), as the bundles it imported said (docs/sync.md, delta bundles). Its own

@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lhn_desktop.errors import PermissionDenied, ValidationError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Syncable
-from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncValue
+from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncValue, SyncWriter
 from lhn_desktop.store.limits import MAX_TEXT, too_long
 from lhn_desktop.sync.hlc import Hlc, tick
 from lhn_desktop.sync.merge import canonical_json, pointwise_max
@@ -210,6 +210,8 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
             stale,
         )
     _insert_versions(conn, rows)
+    if conn.execute(select(SyncWriter.site).where(SyncWriter.node_id == ctx.node_id)).first() is None:
+        conn.execute(insert(SyncWriter).values(node_id=ctx.node_id, site=ctx.site_code))  # its first versions here
     conn.execute(
         update(SyncNode)
         .where(SyncNode.node_id == ctx.node_id)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 #: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
 LOCAL_INDEX_TABLES = ("resource_fts",)
 

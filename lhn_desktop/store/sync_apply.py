@@ -37,7 +37,7 @@ from sqlalchemy import (
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
-from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue
+from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue, SyncWriter
 from lhn_desktop.store import knowledge
 from lhn_desktop.store.capture import (
     DELETED_FIELD,
@@ -317,14 +317,25 @@ def apply_rows(
 
 def _check_writers(conn, writers: dict[str, str]) -> None:
     """Every workstation writes for one site only: a workstation that brings new versions for one site may not
-    hold versions for another here (the versions just merged included). One pass over the stored versions for the
-    workstations not checked before in this import, made only when something new arrived from them."""
-    nodes = sorted(writers)
-    for start in range(0, len(nodes), _IN_CHUNK):
-        query = select(SyncValue.node, SyncValue.owner).where(SyncValue.node.in_(nodes[start : start + _IN_CHUNK]))
-        for node, owner in conn.execute(query.distinct()):
-            if owner != writers[node]:
-                raise WriteRefused("holds field versions from a workstation that belongs to another center")
+    have brought or written versions for another here. The site each workstation writes for is noted once, when
+    its first versions are stored (``sync_writer``, decision 53); the workstations first seen now are noted."""
+    noted = writer_sites(conn, writers)
+    if any(noted[node] != site for node, site in writers.items() if node in noted):
+        raise WriteRefused("holds field versions from a workstation that belongs to another center")
+    new = [{"node_id": node, "site": site} for node, site in sorted(writers.items()) if node not in noted]
+    if new:
+        conn.execute(insert(SyncWriter), new)
+
+
+def writer_sites(conn, nodes: Iterable[str]) -> dict[str, str]:
+    """The site noted for each of ``nodes`` that has written versions stored here."""
+    wanted = sorted(nodes)
+    noted: dict[str, str] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        query = select(SyncWriter.node_id, SyncWriter.site).where(SyncWriter.node_id.in_(chunk))
+        noted.update((node, site) for node, site in conn.execute(query))
+    return noted
 
 
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],

@@ -170,6 +170,36 @@ def test_rows_claiming_another_centers_workstation_are_refused(centers, shared, 
     assert dump(ncc.path) == before
 
 
+def test_a_workstation_stays_with_its_center_after_its_versions_are_gone(centers, shared, tmp_path):
+    """The center a workstation writes for is noted when its first versions arrive (decision 53), not found again in
+    its stored versions: with every version from A's workstation gone from the coordinating center, B still cannot
+    bring versions in its name."""
+    a, b, ncc = centers
+    node_a = a.local_node().node_id
+    assert _writer_site(ncc, node_a) == A and _writer_site(a, node_a) == A  # noted on arrival, and on its first write
+    conn = cipher.connect(ncc.path)
+    try:
+        with conn:
+            conn.execute("DELETE FROM sync_value WHERE node = ?", (node_a,))
+    finally:
+        conn.close()
+    rows = {"resource": [version(str(uuid.uuid4()), "title", "x", node=node_a, owner=B)]}
+    before = dump(ncc.path)
+    error = rejected(lambda: SyncService(ncc).import_bundle(ADMIN, crafted(b, rows, tmp_path / "x"), None),
+                     "E_UNAUTHORIZED_ROWS")  # fmt: skip
+    assert "workstation that belongs to another center" in str(error)
+    assert dump(ncc.path) == before
+
+
+def _writer_site(db: Database, node: str) -> str | None:
+    conn = cipher.connect(db.path)
+    try:
+        row = conn.execute("SELECT site FROM sync_writer WHERE node_id = ?", (node,)).fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
 # -- a record's id and owning center ----------------------------------------------------------------------------
 
 
