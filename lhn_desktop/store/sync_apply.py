@@ -276,6 +276,7 @@ def apply_rows(
         if before is not None:
             return {**counts, "imported_before": before}
         shown: set[str] = set()  # kinds of record with a record displayed by this import that was not before
+        touched = _Touched()  # the displayed rows written and removed: where a parent can be missing
         writers: dict[str, str] = {node.node_id: node.site_code}  # workstation -> its site, once checked
         for entity, entity_rows in batches:
             by_record: dict[str, list] = {}
@@ -289,13 +290,13 @@ def apply_rows(
                 counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
-                _apply_chunk(conn, entity, table, chunk, by_record, counts, shown, writers)
+                _apply_chunk(conn, entity, table, chunk, by_record, counts, shown, writers, touched)
                 done += sum(len(by_record[i]) for i in chunk)
                 if progress:
                     progress(done, max(total or 0, done))
         if shown:
-            _show_waiting(conn, tables)
-        counts["hidden"] = _hide_orphans(conn, tables)
+            _show_waiting(conn, tables, touched)
+        counts["hidden"] = _hide_orphans(conn, tables, touched)
         clock = conn.execute(select(SyncNode).where(SyncNode.node_id == db.local_node().node_id)).first()
         if clock is not None:
             # the clock follows the values that passed the checks, not the manifest's claim
@@ -339,7 +340,7 @@ def writer_sites(conn, nodes: Iterable[str]) -> dict[str, str]:
 
 
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
-                 shown: set[str], writers: dict[str, str]) -> None:  # fmt: skip
+                 shown: set[str], writers: dict[str, str], changes: _Touched) -> None:  # fmt: skip
     """Merge the incoming rows of some records of one entity, then rebuild those records' displayed rows.
 
     The stored versions are read as text and decoded only where needed: an incoming version this workstation
@@ -448,6 +449,9 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
         else:
             new_rows.append({"id": record_id, "owner_site_id": owners[record_id], **values})
             shown.add(entity)  # the kind, not the id: a set of ids would grow with the center
+    changes.removed(table.name, gone)
+    changes.wrote(table.name, [row["id"] for row in new_rows])
+    changes.wrote(table.name, [values["_id"] for batch in updates.values() for values in batch])
     if gone:
         conn.execute(delete(table).where(table.c.id.in_(gone)))
     for batch in updates.values():  # SET takes the column names of each parameter set
@@ -502,7 +506,7 @@ def _required_columns(table) -> list:
             and c.name not in UNCAPTURED_COLUMNS]  # fmt: skip
 
 
-def _show_waiting(conn, tables: dict[str, Any]) -> None:
+def _show_waiting(conn, tables: dict[str, Any], touched: _Touched | None = None) -> None:
     """Show the records that were hidden only because a record they belong to was not displayed (deleted, or not
     arrived yet) once something new is displayed: every stored record not displayed whose delete did not win is
     rebuilt, and :func:`_hide_orphans` hides again those whose parent is still missing. A delta bundle can bring a
@@ -525,33 +529,106 @@ def _show_waiting(conn, tables: dict[str, Any]) -> None:
             for record_id, (_hlc, _node, value, owner) in sorted(marks.items()):
                 if value != "true":
                     _rebuild(conn, table, entity, record_id, owner)
+                    if touched is not None:
+                        touched.wrote(table.name, [record_id])
 
 
-def _hide_orphans(conn, tables: dict[str, Any]) -> int:
+#: beyond this many displayed rows written or removed by one merge, the whole tables are checked for rows whose
+#: parent is missing (one pass of SQLite's foreign-key check) instead of those rows: memory stays bounded
+_MOST_TOUCHED = 20_000
+
+
+class _Touched:
+    """The displayed rows one merge wrote and removed, by table: the only rows whose foreign keys the merge can have
+    broken (a written row's own keys; the rows that refer to a removed one). Past ``_MOST_TOUCHED`` ids it keeps
+    none and says ``whole``: the whole tables are checked then, as a full bundle into a new workstation needs."""
+
+    def __init__(self) -> None:
+        self.written_ids: dict[str, set[Any]] = {}
+        self.removed_ids: dict[str, set[Any]] = {}
+        self.whole = False
+        self._count = 0
+
+    def wrote(self, table: str, ids: Iterable[Any]) -> None:
+        self._note(self.written_ids, table, ids)
+
+    def removed(self, table: str, ids: Iterable[Any]) -> None:
+        self._note(self.removed_ids, table, ids)
+
+    def _note(self, kind: dict[str, set[Any]], table: str, ids: Iterable[Any]) -> None:
+        if self.whole:
+            return
+        noted = kind.setdefault(table, set())
+        before = len(noted)
+        noted.update(ids)
+        self._count += len(noted) - before
+        if self._count > _MOST_TOUCHED:
+            self.whole, self.written_ids, self.removed_ids = True, {}, {}
+
+
+def _hide_orphans(conn, tables: dict[str, Any], touched: _Touched | None = None) -> int:
     """Hide displayed records whose parent record is deleted or has not arrived yet (their field versions
-    stay stored and travel on); returns how many were hidden. The displayed tables stay consistent."""
+    stay stored and travel on); returns how many were hidden. The displayed tables stay consistent.
+
+    With ``touched`` (what a merge wrote and removed) only those rows and the rows referring to them are looked at,
+    then the rows referring to those hidden, and so on; otherwise, or past its bound, every table is checked. A row
+    missed would fail the commit (the foreign keys are checked there), never pass it."""
     names = {t.name: t for t in tables.values()}
-    sqlite = conn.dialect.name == "sqlite"
+    whole = touched is None or touched.whole
+    by_rowid = whole and conn.dialect.name == "sqlite"  # SQLite's own check names a row by its rowid
+    written = {} if touched is None or whole else touched.written_ids
+    removed = {} if touched is None or whole else touched.removed_ids
     hidden: set[tuple[str, Any]] = set()
     for _ in range(32):
-        if sqlite:
+        if by_rowid:
             problems = [(t, rowid) for t, rowid, _parent, _fk in conn.execute(text("PRAGMA foreign_key_check"))]
-        else:
+        elif whole:
             problems = _missing_parents(conn)
+        else:
+            problems = _orphans(conn, written, removed)
         if not problems:
             return len(hidden)
-        for table_name, rowid in problems:
+        written, removed = {}, {}
+        for table_name, key in problems:
             if table_name not in names:
                 raise SyncIntegrityError(
                     "The records on this workstation refer to missing records; nothing was changed.",
                     detail=f"foreign-key problem in {table_name}",
                 )
-            if sqlite:
-                conn.execute(text(f'DELETE FROM "{table_name}" WHERE rowid = :r'), {"r": rowid})
+            if by_rowid:
+                conn.execute(text(f'DELETE FROM "{table_name}" WHERE rowid = :r'), {"r": key})
             else:
-                conn.execute(delete(names[table_name]).where(names[table_name].c.id == rowid))
-            hidden.add((table_name, rowid))
+                conn.execute(delete(names[table_name]).where(names[table_name].c.id == key))
+            removed.setdefault(table_name, set()).add(key)  # the rows referring to it are looked at next
+            hidden.add((table_name, key))
     raise SyncIntegrityError("The records could not be made consistent; nothing was changed.")
+
+
+def _orphans(conn, written: Mapping[str, set[Any]], removed: Mapping[str, set[Any]]) -> list[tuple[str, Any]]:
+    """(table, key) of the rows whose parent is missing among the ``written`` rows and the rows that refer to a
+    ``removed`` one (a foreign key to another column than the parent's key is checked over its whole table)."""
+    found: set[tuple[str, Any]] = set()
+    for table in Base.metadata.sorted_tables:
+        key = next(iter(table.primary_key.columns))
+        for fk in table.foreign_key_constraints:
+            parent = fk.referred_table.alias("parent")
+            pairs = [(element.parent, parent.c[element.column.name]) for element in fk.elements]
+            there = exists().where(*(parent_col == col for col, parent_col in pairs))
+            query = select(key).where(*(col.is_not(None) for col, _ in pairs), ~there)
+            batches = [query.where(key.in_(chunk)) for chunk in _id_chunks(written.get(table.name, ()))]
+            gone = removed.get(fk.referred_table.name, ())
+            if gone and len(pairs) == 1 and pairs[0][1].name == "id":
+                batches += [query.where(pairs[0][0].in_(chunk)) for chunk in _id_chunks(gone)]
+            elif gone:
+                batches.append(query)
+            for batch in batches:
+                found.update((table.name, row) for row in conn.execute(batch).scalars())
+    return sorted(found, key=lambda item: (item[0], str(item[1])))
+
+
+def _id_chunks(ids: Iterable[Any]) -> list[list[Any]]:
+    ordered = sorted(ids, key=str)
+    return [ordered[start : start + _IN_CHUNK] for start in range(0, len(ordered), _IN_CHUNK)]
 
 
 def _missing_parents(conn) -> list[tuple[str, Any]]:
