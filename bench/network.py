@@ -219,12 +219,38 @@ def _coordinate(location: str | Path, backups: Path, work: Path, cards: list, bu
         ingest = time.perf_counter() - start
         back = work / f"back-{uuid.uuid4().hex[:6]}"
         back.mkdir()
+        before = _reset_peak_memory()
         start = time.perf_counter()
         sync.export_network_to_centers(admin, back, centers=sites[:write_back])  # read and reviewed once
         written = time.perf_counter() - start
+        peak = _peak_memory_mb()
+        if before is not None and peak is not None:
+            print(f"network: the write-back's peak memory {peak:.0f} MB (the process held {before:.0f} MB before)")
         return ingest, written, sum(p.stat().st_size for p in back.iterdir())
     finally:
         ncc.close()
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return None
+    return next((int(ln.split()[1]) / 1024 for ln in lines if ln.startswith(f"{field}:")), None)
+
+
+def _reset_peak_memory() -> float | None:
+    """Start measuring the process's peak memory afresh (Linux: the high-water mark of its resident set is reset);
+    returns what it holds now, or None where this cannot be done."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    return _status_mb("VmRSS")
+
+
+def _peak_memory_mb() -> float | None:
+    return _status_mb("VmHWM")
 
 
 def _report(store: str, centers: int, ingest: float, raw: float, baseline: str, back: float, raw_back: float,

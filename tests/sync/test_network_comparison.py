@@ -247,6 +247,37 @@ def test_one_write_back_for_every_center_carries_what_each_would_get_alone(netwo
         SyncService(network["ctr-a"]).export_network_to_centers(ADMIN, tmp_path)
 
 
+def test_a_write_back_carries_what_its_review_saw_though_a_bundle_arrives_meanwhile(
+    network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The write-back reads its rows a few thousand at a time, once for the free-text gate and once for each
+    center, all from one snapshot: a resource that arrives after the review goes in no bundle of this write-back
+    (the gate never saw it), and in the next one."""
+    from tests.sync.test_network import share
+
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    late = share(network["ctr-a"], "Arrives during the write-back")
+    reviewed = SyncService._gate
+
+    def gate_then_a_bundle_arrives(self, *args, **kwargs):
+        note = reviewed(self, *args, **kwargs)
+        if self.db is network["ncc"] and not (tmp_path / "meanwhile").exists():  # another window imports it now
+            _send(network["ctr-a"], network["ncc"], tmp_path / "meanwhile")
+        return note
+
+    monkeypatch.setattr(SyncService, "_gate", gate_then_a_bundle_arrives)
+    together = SyncService(network["ncc"]).export_network_to_centers(ADMIN, _folder(tmp_path / "together"))
+    monkeypatch.undo()
+    assert len(together) == 3
+    assert not [r for bundle in together for r in _rows(bundle, "resource") if r["id"] == late]
+    assert SyncService(network["ncc"]).preview_every_center(ADMIN).counts  # the next review sees it
+    again = SyncService(network["ncc"]).export_network_to_centers(ADMIN, _folder(tmp_path / "again"))
+    carried = {peek_manifest(b)["audience"]["site_id"] for b in again
+               if any(r["id"] == late for r in _rows(b, "resource"))}  # fmt: skip
+    assert carried == {"ctr-b", "ctr-c"}  # not back to the center that wrote it
+
+
 def _folder(path: Path) -> Path:
     path.mkdir()
     return path
