@@ -55,6 +55,9 @@ Counted = tuple[str, int | None, int | None, float | None, bool]
 #: populations that count events, whose months add up over a period
 #: the inputs each database's figures were last published from, in this process (see publish_if_changed)
 _PUBLISHED: dict[str, tuple[int, int]] = {}
+#: the network's figures are written this many records at a time (each flush's field versions, then the records
+#: let go), so publishing them holds a few hundred records, not the network's
+_PUBLISH_CHUNK = 500
 EVENT_POPULATIONS = frozenset({"visits_in_month", "collaborate_responses_in_month"})
 
 
@@ -449,20 +452,28 @@ class NetworkService:
                 wanted[key] = {"measure_id": measure_id, "month": month, "about_site": about, "center": label,
                                **record}  # fmt: skip
         changed = 0
-        with self.db.write(actor) as s:
-            existing = {r.id: r for r in s.scalars(select(NetworkValue))}
-            for key, fields in wanted.items():
-                current = existing.get(key)
-                if current is None:
-                    s.add(NetworkValue(id=key, **fields))
+        with self.db.write(actor) as s:  # one transaction, written a few hundred records at a time
+            held = set(s.scalars(select(NetworkValue.id)))
+            keys, gone = sorted(wanted), sorted(held - wanted.keys())
+            for start in range(0, len(keys), _PUBLISH_CHUNK):
+                chunk = keys[start : start + _PUBLISH_CHUNK]
+                existing = {r.id: r for r in s.scalars(select(NetworkValue).where(NetworkValue.id.in_(chunk)))}
+                for key in chunk:
+                    fields, current = wanted[key], existing.get(key)
+                    if current is None:
+                        s.add(NetworkValue(id=key, **fields))
+                        changed += 1
+                    elif any(getattr(current, k) != v for k, v in fields.items()):
+                        for k, v in fields.items():
+                            setattr(current, k, v)
+                        changed += 1
+                _written(s)
+            for start in range(0, len(gone), _PUBLISH_CHUNK):
+                chunk = gone[start : start + _PUBLISH_CHUNK]
+                for stale in s.scalars(select(NetworkValue).where(NetworkValue.id.in_(chunk))):
+                    s.delete(stale)
                     changed += 1
-                elif any(getattr(current, k) != v for k, v in fields.items()):
-                    for k, v in fields.items():
-                        setattr(current, k, v)
-                    changed += 1
-            for key in set(existing) - set(wanted):
-                s.delete(existing[key])
-                changed += 1
+                _written(s)
         return changed
 
     # -- pictures and the report -------------------------------------------------------------------------------
@@ -526,6 +537,12 @@ class NetworkService:
                                  net["centers"], net["numerator"], net["denominator"])  # fmt: skip
         return Comparison(comparison.measure, comparison.first, comparison.last, network,
                           sorted(centers, key=lambda c: c.center), comparison.summed, True)  # fmt: skip
+
+
+def _written(session) -> None:
+    """Write what the session holds (its field versions are captured by the flush) and let the records go."""
+    session.flush()
+    session.expunge_all()
 
 
 def _label(site: str, names: dict[str, tuple[str, bool]], codes: dict[str, int]) -> str:

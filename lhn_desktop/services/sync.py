@@ -22,6 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Text, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from lhn_desktop import __version__
 from lhn_desktop.access import Actor, require_patient_access
@@ -71,6 +73,9 @@ if TYPE_CHECKING:
 KEY_BYTES = 32
 #: the audience of the write-back to every center, as its review names it
 EVERY_CENTER = "every center"
+#: a write-back writes this many centers' bundles from one read of the network's rows: fewer reads of the rows, at
+#: the cost of that many bundles' parts in memory at once (about 1 MB each)
+WRITE_BACK_GROUP = 50
 #: for the front ends, which reach bundles only through this service
 __all__ = ["EVERY_CENTER", "SUFFIX", "BundleRejected", "ExportBlocked", "ImportReport", "SyncService"]
 
@@ -221,6 +226,36 @@ class Attached:
     title: str
 
 
+def _to_audience(entity: str, rows: list[dict], audience: str, start: Mapping[str, int]) -> list[dict]:
+    """Of one kind's network rows at the coordinating center (whole records), those that go to ``audience`` beyond
+    ``start``: every center's shared records and coded network figures except the audience's own; the "about" rows
+    never leave (they are read whatever the start, to choose by)."""
+    if entity == "network_value":
+        about = {r["id"]: json.loads(r["v"]) if type(r["v"]) is RawJSON else r["v"]
+                 for r in rows if r["field"] == "about_site"}  # fmt: skip
+        return [r for r in rows if r["field"] != "about_site" and about.get(r["id"]) != audience
+                and r["dot"] > start.get(r["node"], 0)]  # fmt: skip
+    return [r for r in rows if r["owner"] != audience and r["dot"] > start.get(r["node"], 0)]
+
+
+@dataclass
+class _Outgoing:
+    """A bundle being written: its rows come in batches, in bundle order."""
+
+    writer: BundleWriter
+    high: str = "0000000000000-00000"  # the newest clock value among its rows
+    counts: dict[str, int] = field(default_factory=dict)
+    naming: list[dict] = field(default_factory=list)  # the resources' rows that name attached files, and titles
+
+    def add(self, entity: str, batch: list[dict]) -> None:
+        _refuse_over_limit({entity: batch})
+        self.high = max([self.high, *(r["hlc"] for r in batch)])
+        self.counts[entity] = self.counts.get(entity, 0) + len(batch)
+        if entity == "resource":
+            self.naming.extend(r for r in batch if r["field"] in ("attachment_sha256", "title"))
+        self.writer.add(entity, batch)
+
+
 class SyncService:
     def __init__(self, db: Database, attachments_dir: Path | None = None) -> None:
         from lhn_desktop.store.attachments import AttachmentStore, attachments_folder
@@ -253,45 +288,40 @@ class SyncService:
         with self.db.read() as s:
             return knowledge.known_entries(s.connection(), self.db.local_node().site_code)
 
-    def _network_rows(self, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
-        """Every row a network bundle from this workstation may carry, to whichever audience (see _for_audience).
+    def _network_batches(self, base: Mapping[str, int] | None = None, *, raw: bool = False,
+                         session: Session | None = None) -> Iterator[tuple[str, list[dict]]]:  # fmt: skip
+        """Every row a network bundle from this workstation may carry, to whichever audience (see _to_audience),
+        ``(entity, rows)`` a few thousand at a time, each batch whole records (``sync_apply.stream_rows``).
 
         Only what may leave is read: the network's entities, and at the coordinating center only its own months
         (every center's months stay there; the network's figures go back as network_value instead). At the
         coordinating center the rows saying which center a network_value is about are kept, to choose by."""
         site = self.db.local_node().site_code
         owners = {"measure_value": ["ncc"]} if site == "ncc" else {e: [site] for e in NETWORK_FIELDS}
-        rows = sync_apply.export_rows(self.db, NETWORK_FIELDS, owners=owners, base=base)
-        out: dict[str, list[dict]] = {}
-        for entity, entity_rows in rows.items():
-            kept = [r for r in entity_rows if network_field_allowed(entity, r["field"])
+        for entity, batch in sync_apply.stream_rows(self.db, NETWORK_FIELDS, raw=raw, owners=owners, base=base,
+                                                    session=session):  # fmt: skip
+            if site != "ncc" and entity in NCC_ONLY:
+                continue
+            kept = [r for r in batch if network_field_allowed(entity, r["field"])
                     or (entity == "network_value" and r["field"] == "about_site")]  # fmt: skip
-            if site != "ncc":
-                kept = [r for r in kept if entity not in NCC_ONLY]
             if kept:
-                out[entity] = kept
+                yield entity, kept
+
+    def _network_rows(self, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
+        """:meth:`_network_batches` held at once (one center's network bundle: its months and resources)."""
+        out: dict[str, list[dict]] = {}
+        for entity, batch in self._network_batches(base):
+            out.setdefault(entity, []).extend(batch)
         return out
 
     def _for_audience(self, rows: dict[str, list[dict]], audience: str,
                       base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:  # fmt: skip
-        """The rows of ``_network_rows`` that go to ``audience``, beyond ``base``: at the coordinating center, every
-        center's shared records and coded network figures except the audience's own; the "about" rows never
-        leave (they are read whatever ``base`` says, to choose by)."""
+        """The rows of ``_network_rows`` that go to ``audience``, beyond ``base`` (see :func:`_to_audience`)."""
         if self.db.local_node().site_code != "ncc":
             return rows
-        start = base or {}
-
-        def new(r: dict) -> bool:
-            return r["dot"] > start.get(r["node"], 0)
-
         out: dict[str, list[dict]] = {}
         for entity, entity_rows in rows.items():
-            if entity == "network_value":
-                about = {r["id"]: r["v"] for r in entity_rows if r["field"] == "about_site"}
-                kept = [r for r in entity_rows
-                        if r["field"] != "about_site" and about.get(r["id"]) != audience and new(r)]  # fmt: skip
-            else:
-                kept = [r for r in entity_rows if r["owner"] != audience and new(r)]
+            kept = _to_audience(entity, entity_rows, audience, base or {})
             if kept:
                 out[entity] = kept
         return out
@@ -348,7 +378,9 @@ class SyncService:
         return sorted(self._outgoing(audience, base).items())
 
     def _preview(self, scope: str, audience: str, rows: Mapping[str, list[dict]] | Iterable[tuple[str, list[dict]]],
-                 *, delta: bool = False) -> ExportPreview:  # fmt: skip
+                 *, delta: bool = False, flagged_only: bool = False) -> ExportPreview:  # fmt: skip
+        """What an export would carry, for the review, and the free-text gate's findings. ``flagged_only``: list
+        only the texts the gate flags (all the gate needs; a write-back scans every center's texts)."""
         last = self._last_export(scope, audience)
         cutoff = last.hlc_max if last else ""
         tables = sync_apply.syncable_tables()
@@ -383,6 +415,8 @@ class SyncService:
                 if scope == "center" and not new:
                     continue
                 findings = _findings(value, known) if scope == "network" else ()
+                if flagged_only and not findings:
+                    continue
                 texts.append(TextItem(entity, KIND_LABELS.get(entity, entity), labels.get(r["id"], "(untitled)"),
                                       field_label(r["field"]), value, new, findings))  # fmt: skip
         counts = [KindCount(e, KIND_LABELS.get(e, e), n[0], n[1]) for e, n in sorted(tally.items())]
@@ -438,23 +472,30 @@ class SyncService:
             raise NotFound("No center has sent a network bundle yet, so there is no one to send one back to.")
         return chosen
 
-    def _every_center(self, chosen: list[str], full: bool) -> tuple[dict, dict, dict]:
-        """What the write-back to every center reads once: where each center's bundle starts, every row sorted, and
-        the rows the free-text gate reviews (every row that leaves to some center, from the earliest start)."""
-        bases = {center: self._start(center, full) for center in chosen}
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        """One read transaction whose reads all see the same data: what the free-text gate reviews is what every
+        bundle of a write-back then carries, whatever is written or imported meanwhile. SQLite gives each read
+        transaction its snapshot (WAL); a server is asked for one (repeatable read)."""
+        with self.db.read() as session:
+            if self.db.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    def _reviewed(self, bases: Mapping[str, Mapping[str, int]], snapshot: Session) -> Iterator[tuple[str, list]]:
+        """The rows the write-back's free-text gate reviews: every row that leaves to some center (from the earliest
+        of the centers' starts), read in batches."""
         earliest = knowledge.lowest(bases.values())
-        rows = {entity: sorted(entity_rows, key=row_order) for entity, entity_rows in self._network_rows().items()}
-        reviewed = {}
-        for entity, entity_rows in rows.items():
-            kept = [r for r in entity_rows if r["field"] != "about_site" and r["dot"] > earliest.get(r["node"], 0)]
+        for entity, batch in self._network_batches(session=snapshot):
+            kept = [r for r in batch if r["field"] != "about_site" and r["dot"] > earliest.get(r["node"], 0)]
             if kept:
-                reviewed[entity] = kept
-        return bases, rows, reviewed
+                yield entity, kept
 
     def preview_every_center(self, actor: Actor, *, full: bool = False) -> ExportPreview:
         """At the coordinating center: what the bundles to every center would carry between them (one review)."""
-        bases, _rows, reviewed = self._every_center(self._chosen_centers(None), full)
-        return self._preview("network", EVERY_CENTER, reviewed, delta=all(bases.values()))
+        bases = {center: self._start(center, full) for center in self._chosen_centers(None)}
+        with self._snapshot() as snapshot:
+            return self._preview("network", EVERY_CENTER, self._reviewed(bases, snapshot), delta=all(bases.values()))
 
     def export_network_to_centers(
         self,
@@ -465,18 +506,34 @@ class SyncService:
         attestation: str | None = None,
         full: bool = False,
     ) -> list[Path]:
-        """At the coordinating center: a network bundle for each center (default: every center it knows), read,
-        published and reviewed once for all of them; each center's own records and figures are left out of its
-        bundle, as in ``export_network``, and each starts where that center's workstations said they were."""
+        """At the coordinating center: a network bundle for each center (default: every center it knows), published
+        and reviewed once for all of them; each center's own records and figures are left out of its bundle, as in
+        ``export_network``, and each starts where that center's workstations said they were.
+
+        The rows are read a few thousand at a time from one snapshot: once for the review, then once for every
+        ``WRITE_BACK_GROUP`` centers, whose bundles are written side by side. Memory holds a batch and those
+        bundles' parts, not the network (holding every row took about 7 MB a center)."""
         from lhn_desktop.services.network import NetworkService
 
         chosen = self._chosen_centers(centers)  # refused before anything is published
         NetworkService(self.db).publish_if_changed(actor)
         held = self._known()  # before the rows (see _known)
-        bases, rows, reviewed = self._every_center(chosen, full)
-        note = self._gate(actor, self._preview("network", EVERY_CENTER, reviewed), attestation)
-        del reviewed
-        lines: dict[int, bytes] = {}  # each row's line, made once for every bundle that carries it
+        bases = {center: self._start(center, full) for center in chosen}
+        paths: list[Path] = []
+        with self._snapshot() as snapshot:
+            reviewed = self._preview("network", EVERY_CENTER, self._reviewed(bases, snapshot), flagged_only=True)
+            note = self._gate(actor, reviewed, attestation)
+            del reviewed
+            for first in range(0, len(chosen), WRITE_BACK_GROUP):
+                group = chosen[first : first + WRITE_BACK_GROUP]
+                paths += self._write_back(actor, folder, {c: bases[c] for c in group}, held, note, snapshot)
+        return paths
+
+    def _write_back(self, actor: Actor, folder: str | Path, bases: Mapping[str, Mapping[str, int]], known: list[dict],
+                    attestation: str | None, snapshot: Session) -> list[Path]:  # fmt: skip
+        """The bundles of some centers from one read of the snapshot: each batch read is filtered for each center
+        and goes into its bundle; a row's line is made once for all of them."""
+        lines: dict[int, bytes] = {}  # the current batch's lines by row
 
         def encode(row: dict) -> bytes:
             line = lines.get(id(row))
@@ -484,9 +541,18 @@ class SyncService:
                 line = lines[id(row)] = canonical_line(row)
             return line
 
-        return [self._export(actor, "network", center, folder, attestation=note, encode=encode, presorted=True,
-                             rows=self._for_audience(rows, center, bases[center]), base=bases[center], known=held)
-                for center in chosen]  # fmt: skip
+        with ExitStack() as stack:
+            outgoing = {center: self._open_bundle("network", center, folder, encode=encode) for center in bases}
+            for bundle in outgoing.values():
+                stack.enter_context(bundle.writer)  # a failure leaves none of the group's bundles half written
+            for entity, batch in self._network_batches(raw=True, session=snapshot):
+                lines.clear()  # the rows of the batch before are gone: their ids may be reused
+                for center, bundle in outgoing.items():
+                    kept = _to_audience(entity, batch, center, bases[center])
+                    if kept:
+                        bundle.add(entity, kept)
+            return [self._close_bundle(actor, bundle, attestation=attestation, base=bases[center], known=known)
+                    for center, bundle in outgoing.items()]  # fmt: skip
 
     def _gate(self, actor: Actor, preview: ExportPreview, attestation: str | None) -> str | None:
         """The free-text gate (SYNC.md 2.3 step 4): the attestation to keep, or a refusal saying what was found."""
@@ -509,45 +575,51 @@ class SyncService:
     def _export(self, actor: Actor, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
                 center_key: bytes | None = None, attestation: str | None = None,
                 rows: dict[str, list[dict]] | None = None, base: Mapping[str, int] | None = None,
-                known: list[dict] | None = None, encode: Callable[[dict], bytes] | None = None,
-                presorted: bool = False) -> Path:  # fmt: skip
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-        target = Path(folder)
-        if not target.is_dir():
-            raise NotFound(f"There is no folder {target}; choose the shared folder or a USB drive.")
-        node = self.db.local_node()
-        key = load_der_private_key(node.private_key, password=None)
-        assert isinstance(key, Ed25519PrivateKey)  # a workstation's signing key is Ed25519 (SYNC.md)
-        source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
+                known: list[dict] | None = None) -> Path:  # fmt: skip
         if known is None:
             known = self._known()  # before the rows (see _known)
         if rows is not None:
             batches: Iterable[tuple[str, list[dict]]] = (
-                (entity, rows[entity] if presorted else sorted(rows[entity], key=row_order)) for entity in sorted(rows)
+                (entity, sorted(rows[entity], key=row_order)) for entity in sorted(rows)
             )
         else:
             batches = self._batches(scope, audience, base, raw=True)
-        high = "0000000000000-00000"
-        counts: dict[str, int] = {}
-        naming: list[dict] = []  # the resources' rows that name attached files, and their titles
-        with BundleWriter(scope=scope, source=source, audience_site=audience, folder=target, center_key=center_key,
-                          encode=encode) as writer:  # fmt: skip
+        bundle = self._open_bundle(scope, audience, folder, center_key=center_key)
+        with bundle.writer:
             for entity, batch in batches:
-                _refuse_over_limit({entity: batch})
-                high = max([high, *(r["hlc"] for r in batch)])
-                counts[entity] = counts.get(entity, 0) + len(batch)
-                if entity == "resource":
-                    naming.extend(r for r in batch if r["field"] in ("attachment_sha256", "title"))
-                writer.add(entity, batch)
-            files = self._attachment_bytes(self._attachments({"resource": naming})[0])
-            path = writer.finish(sign=key.sign, hlc_max=high, base=base, known=known, attachments=files)
+                bundle.add(entity, batch)
+            return self._close_bundle(actor, bundle, attestation=attestation, base=base, known=known)
+
+    def _open_bundle(self, scope: Literal["center", "network"], audience: str, folder: str | Path, *,
+                     center_key: bytes | None = None,
+                     encode: Callable[[dict], bytes] | None = None) -> _Outgoing:  # fmt: skip
+        target = Path(folder)
+        if not target.is_dir():
+            raise NotFound(f"There is no folder {target}; choose the shared folder or a USB drive.")
+        node = self.db.local_node()
+        source = {"site_id": node.site_code, "node_id": node.node_id, "key_id": node.key_id, "app_version": __version__}
+        writer = BundleWriter(scope=scope, source=source, audience_site=audience, folder=target, center_key=center_key,
+                              encode=encode)  # fmt: skip
+        return _Outgoing(writer)
+
+    def _close_bundle(self, actor: Actor, bundle: _Outgoing, *, attestation: str | None,
+                      base: Mapping[str, int] | None, known: list[dict]) -> Path:  # fmt: skip
+        """Sign and place a bundle whose rows are all written, and note the export."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        key = load_der_private_key(self.db.local_node().private_key, password=None)
+        assert isinstance(key, Ed25519PrivateKey)  # a workstation's signing key is Ed25519 (SYNC.md)
+        writer = bundle.writer
+        files = self._attachment_bytes(self._attachments({"resource": bundle.naming})[0])
+        path = writer.finish(sign=key.sign, hlc_max=bundle.high, base=base, known=known, attachments=files)
         del files
+        scope, audience = writer.scope, writer.audience
         bundle_id = peek_manifest(path)["bundle_id"]  # the file just written
         with self.db.write(actor) as s:
-            s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name, hlc_max=high,
-                                exported_by=actor.name, counts_json=json.dumps(counts, sort_keys=True),
+            counts = json.dumps(bundle.counts, sort_keys=True)
+            s.add(SyncExportLog(bundle_id=bundle_id, scope=scope, audience=audience, file_name=path.name,
+                                hlc_max=bundle.high, exported_by=actor.name, counts_json=counts,
                                 attestation=attestation))  # fmt: skip
             sent = len(peek_manifest(path).get("attachments", []))
             record_audit(s, "export", "bundle", bundle_id,

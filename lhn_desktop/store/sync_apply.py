@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -120,6 +121,7 @@ def stream_rows(
     owners: Mapping[str, Iterable[str]] | None = None,
     base: Mapping[str, int] | None = None,
     batch: int = 5000,
+    session: Any = None,
 ) -> Iterator[tuple[str, list[dict]]]:
     """Every stored field version as bundle rows, ``(entity, rows)`` of about ``batch`` rows at a time: whole
     records, entity by entity, in the order of the bundle's lines (the primary key's, so the database does not
@@ -129,7 +131,8 @@ def stream_rows(
     coordinating center relays only its own monthly values, not every center's). Both are applied in the query.
     ``base`` leaves out, per workstation, the versions up to its dot (a delta bundle's start); in the query too
     while it names few workstations. With ``raw``, the value and version vector stay the stored canonical JSON
-    text (:class:`RawJSON`), for writing straight into a bundle; otherwise they are decoded.
+    text (:class:`RawJSON`), for writing straight into a bundle; otherwise they are decoded. ``session``: read in
+    that read transaction instead (several reads of one snapshot).
     """
     wanted = set(entities) if entities is not None else None
     loads = RawJSON if raw else json.loads
@@ -143,7 +146,7 @@ def stream_rows(
     if start and len(start) <= _BASE_IN_QUERY:
         query = query.where(SyncValue.dot > case(start, value=SyncValue.node, else_=0))
     query = query.order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot)
-    with db.read() as s:
+    with db.read() if session is None else nullcontext(session) as s:
         rows: list[dict] = []
         current = ""  # the entity of ``rows``
         for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(

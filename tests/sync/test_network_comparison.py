@@ -278,6 +278,95 @@ def test_a_write_back_carries_what_its_review_saw_though_a_bundle_arrives_meanwh
     assert carried == {"ctr-b", "ctr-c"}  # not back to the center that wrote it
 
 
+@pytest.mark.parametrize("group", [1, 2])
+def test_a_write_back_in_groups_of_centers_writes_the_same_bundles(network, tmp_path: Path, group: int,
+                                                                   monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    """Bundles written side by side from one read (``WRITE_BACK_GROUP`` at a time) hold what one group gives."""
+    from lhn_desktop.services import sync as sync_module
+
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    sync = SyncService(network["ncc"])
+    whole = {peek_manifest(b)["audience"]["site_id"]: b
+             for b in sync.export_network_to_centers(ADMIN, _folder(tmp_path / "one-group"), full=True)}  # fmt: skip
+    monkeypatch.setattr(sync_module, "WRITE_BACK_GROUP", group)
+    grouped = sync.export_network_to_centers(ADMIN, _folder(tmp_path / "groups"), full=True)
+    assert sorted(peek_manifest(b)["audience"]["site_id"] for b in grouped) == sorted(NAMES)
+    for bundle in grouped:
+        mine = whole[peek_manifest(bundle)["audience"]["site_id"]]
+        for entity in ("network_value", "resource", "site", "measure_definition"):
+            assert _rows(bundle, entity) == _rows(mine, entity)
+
+
+def test_a_failed_write_back_leaves_no_bundle_of_its_group_half_written(network, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    from lhn_desktop.services import sync as sync_module
+
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    chosen = sync_module._to_audience
+
+    def fails_for_the_second(entity, rows, audience, start):
+        if audience == "ctr-b":
+            raise OSError("the drive was pulled out")
+        return chosen(entity, rows, audience, start)
+
+    monkeypatch.setattr(sync_module, "_to_audience", fails_for_the_second)
+    out = _folder(tmp_path / "out")
+    with pytest.raises(OSError, match="pulled out"):
+        SyncService(network["ncc"]).export_network_to_centers(ADMIN, out)
+    assert list(out.iterdir()) == []  # neither a bundle nor a .part of any center of the group
+
+
+def test_the_write_back_is_held_by_the_free_text_gate_until_attested(network, tmp_path: Path):
+    from lhn_desktop.services.sync import ExportBlocked
+    from tests.sync.test_network import share
+
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    share(network["ctr-a"], "Phone follow-up", body="Ring the family on 614-555-0134 after the infusion.")
+    why = "This is the clinic's own switchboard number, not a family's."
+    out = _folder(tmp_path / "a-out")
+    SyncService(network["ncc"]).import_bundle(
+        ADMIN, SyncService(network["ctr-a"]).export_network(ADMIN, out, attestation=why), None)  # fmt: skip
+    back = _folder(tmp_path / "back")
+    with pytest.raises(ExportBlocked, match="Nothing was exported") as blocked:
+        SyncService(network["ncc"]).export_network_to_centers(ADMIN, back)
+    assert "614-555-0134" not in str(blocked.value) and list(back.iterdir()) == []
+    written = SyncService(network["ncc"]).export_network_to_centers(ADMIN, back, attestation=why)
+    assert sorted(peek_manifest(b)["audience"]["site_id"] for b in written) == ["ctr-a", "ctr-b", "ctr-c"]
+
+
+def test_the_network_figures_written_a_few_at_a_time_are_the_same(network, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    """Publishing writes the figures a few hundred records at a time in one transaction: with one or two records at
+    a time, what it adds, changes and removes is what the whole at once gives (publishing again changes nothing)."""
+    from lhn_desktop.services import network as network_module
+
+    for site in NAMES:
+        _send(network[site], network["ncc"], tmp_path / f"{site}-out")
+    ncc = NetworkService(network["ncc"], today=lambda: TODAY)
+
+    def publish(chunk: int) -> int:
+        monkeypatch.setattr(network_module, "_PUBLISH_CHUNK", chunk)
+        return ncc.publish(ADMIN)
+
+    added = publish(1)
+    assert added > 0 and publish(500) == 0
+    with network["ncc"].read() as s:
+        count = len(s.scalars(select(NetworkValue.id)).all())
+    MeasureService(network["ctr-a"], today=lambda: TODAY).enter_value(ADMIN, "remission_pga", "2026-01", 31, 60)
+    _send(network["ctr-a"], network["ncc"], tmp_path / "a-again")
+    assert publish(2) > 0 and publish(500) == 0  # a changed month
+    kept = network_module._published
+    monkeypatch.setattr(network_module, "_published", lambda measure, centers: [] if measure.code == "model_care"
+                        else kept(measure, centers))  # fmt: skip
+    removed = publish(2)
+    assert removed > 0 and publish(500) == 0  # a measure's figures no longer published
+    with network["ncc"].read() as s:
+        assert len(s.scalars(select(NetworkValue.id)).all()) == count - removed
+
+
 def _folder(path: Path) -> Path:
     path.mkdir()
     return path
