@@ -607,25 +607,31 @@ def _hide_orphans(conn, tables: dict[str, Any], touched: _Touched | None = None)
     raise SyncIntegrityError("The records could not be made consistent; nothing was changed.")
 
 
-def _orphans(conn, written: Mapping[str, set[Any]], removed: Mapping[str, set[Any]]) -> list[tuple[str, Any]]:
-    """(table, key) of the rows whose parent is missing among the ``written`` rows and the rows that refer to a
-    ``removed`` one (a foreign key to another column than the parent's key is checked over its whole table)."""
-    found: set[tuple[str, Any]] = set()
+def _parent_checks() -> Iterator[tuple[Any, Any, Any, list, Any]]:
+    """For every foreign key: its table, the table's key column, the key, its (child, parent) column pairs and the
+    query for the rows of the table whose parent is not there."""
     for table in Base.metadata.sorted_tables:
         key = next(iter(table.primary_key.columns))
         for fk in table.foreign_key_constraints:
             parent = fk.referred_table.alias("parent")
             pairs = [(element.parent, parent.c[element.column.name]) for element in fk.elements]
             there = exists().where(*(parent_col == col for col, parent_col in pairs))
-            query = select(key).where(*(col.is_not(None) for col, _ in pairs), ~there)
-            batches = [query.where(key.in_(chunk)) for chunk in _id_chunks(written.get(table.name, ()))]
-            gone = removed.get(fk.referred_table.name, ())
-            if gone and len(pairs) == 1 and pairs[0][1].name == "id":
-                batches += [query.where(pairs[0][0].in_(chunk)) for chunk in _id_chunks(gone)]
-            elif gone:
-                batches.append(query)
-            for batch in batches:
-                found.update((table.name, row) for row in conn.execute(batch).scalars())
+            yield table, key, fk, pairs, select(key).where(*(col.is_not(None) for col, _ in pairs), ~there)
+
+
+def _orphans(conn, written: Mapping[str, set[Any]], removed: Mapping[str, set[Any]]) -> list[tuple[str, Any]]:
+    """(table, key) of the rows whose parent is missing among the ``written`` rows and the rows that refer to a
+    ``removed`` one (a foreign key to another column than the parent's key is checked over its whole table)."""
+    found: set[tuple[str, Any]] = set()
+    for table, key, fk, pairs, query in _parent_checks():
+        batches = [query.where(key.in_(chunk)) for chunk in _id_chunks(written.get(table.name, ()))]
+        gone = removed.get(fk.referred_table.name, ())
+        if gone and len(pairs) == 1 and pairs[0][1].name == "id":
+            batches += [query.where(pairs[0][0].in_(chunk)) for chunk in _id_chunks(gone)]
+        elif gone:
+            batches.append(query)
+        for batch in batches:
+            found.update((table.name, row) for row in conn.execute(batch).scalars())
     return sorted(found, key=lambda item: (item[0], str(item[1])))
 
 
@@ -637,16 +643,8 @@ def _id_chunks(ids: Iterable[Any]) -> list[list[Any]]:
 def _missing_parents(conn) -> list[tuple[str, Any]]:
     """What SQLite's ``foreign_key_check`` reports, on a server: (table, key) of every row whose foreign key names a
     row that is not there. Keys are deferred to the commit there too, so this runs before it."""
-    found: list[tuple[str, Any]] = []
-    for table in Base.metadata.sorted_tables:
-        key = next(iter(table.primary_key.columns))
-        for fk in table.foreign_key_constraints:
-            parent = fk.referred_table.alias("parent")
-            pairs = [(element.parent, parent.c[element.column.name]) for element in fk.elements]
-            there = exists().where(*(parent_col == col for col, parent_col in pairs))
-            query = select(key).where(*(col.is_not(None) for col, _ in pairs), ~there)
-            found.extend((table.name, row) for row in conn.execute(query).scalars())
-    return found
+    return [(table.name, row) for table, _key, _fk, _pairs, query in _parent_checks()
+            for row in conn.execute(query).scalars()]  # fmt: skip
 
 
 @dataclass(frozen=True)

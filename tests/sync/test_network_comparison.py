@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import NotFound, ValidationError
+from lhn_desktop.models.measures import MeasureValue
 from lhn_desktop.models.network import NetworkValue
 from lhn_desktop.services.center import init_center_database, set_named_in_network
 from lhn_desktop.services.measures import MeasureService
@@ -365,6 +366,21 @@ def test_the_network_figures_written_a_few_at_a_time_are_the_same(network, tmp_p
     assert removed > 0 and publish(500) == 0  # a measure's figures no longer published
     with network["ncc"].read() as s:
         assert len(s.scalars(select(NetworkValue.id)).all()) == count - removed
+
+
+def test_past_the_bound_an_import_checks_every_table_for_missing_parents(network, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    """A merge touching more rows than ``_MOST_TOUCHED`` checks every table (SQLite's foreign-key check, or a query
+    per foreign key on a server) and merges as a small one does."""
+    from lhn_desktop.store import sync_apply
+
+    monkeypatch.setattr(sync_apply, "_MOST_TOUCHED", 0)
+    for site in NAMES:
+        bundle = SyncService(network[site]).export_network(ADMIN, _folder(tmp_path / f"{site}-out"))
+        assert SyncService(network["ncc"]).import_bundle(ADMIN, bundle, None).hidden == 0
+    with network["ncc"].read() as s:
+        sites = set(s.scalars(select(MeasureValue.site_code).distinct()))
+    assert sites >= set(NAMES)
 
 
 def _folder(path: Path) -> Path:
