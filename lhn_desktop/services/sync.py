@@ -269,10 +269,15 @@ class SyncService:
 
     def _outgoing(self, audience: str, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
         """The rows of a network bundle: the allowlisted fields of the records this workstation may send to
-        ``audience``, beyond ``base`` for a delta (a center bundle's rows are :meth:`_batches`)."""
-        if self.db.local_node().site_code == "ncc":  # every row is read: the "about" rows say who gets what
-            return self._for_audience(self._network_rows(), audience, base)
-        return self._network_rows(base)
+        ``audience``, beyond ``base`` for a delta (a center bundle's rows are :meth:`_batches`). At the coordinating
+        center every row is read (the "about" rows say who gets what) and only the audience's are kept."""
+        ncc = self.db.local_node().site_code == "ncc"
+        out: dict[str, list[dict]] = {}
+        for entity, batch in self._network_batches(None if ncc else base):
+            kept = _to_audience(entity, batch, audience, base or {}) if ncc else batch
+            if kept:
+                out.setdefault(entity, []).extend(kept)
+        return out
 
     def _start(self, audience: str, full: bool) -> dict[str, int]:
         """Where a bundle to ``audience`` starts: after what every workstation there said it holds (a delta), or
@@ -306,25 +311,6 @@ class SyncService:
                     or (entity == "network_value" and r["field"] == "about_site")]  # fmt: skip
             if kept:
                 yield entity, kept
-
-    def _network_rows(self, base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:
-        """:meth:`_network_batches` held at once (one center's network bundle: its months and resources)."""
-        out: dict[str, list[dict]] = {}
-        for entity, batch in self._network_batches(base):
-            out.setdefault(entity, []).extend(batch)
-        return out
-
-    def _for_audience(self, rows: dict[str, list[dict]], audience: str,
-                      base: Mapping[str, int] | None = None) -> dict[str, list[dict]]:  # fmt: skip
-        """The rows of ``_network_rows`` that go to ``audience``, beyond ``base`` (see :func:`_to_audience`)."""
-        if self.db.local_node().site_code != "ncc":
-            return rows
-        out: dict[str, list[dict]] = {}
-        for entity, entity_rows in rows.items():
-            kept = _to_audience(entity, entity_rows, audience, base or {})
-            if kept:
-                out[entity] = kept
-        return out
 
     def known_patients(self) -> KnownIdentifiers:
         """This center's patients as the free-text gate compares them: keyed hashes under a key made for this

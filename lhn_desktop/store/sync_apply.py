@@ -323,23 +323,18 @@ def _check_writers(conn, writers: dict[str, str]) -> None:
     """Every workstation writes for one site only: a workstation that brings new versions for one site may not
     have brought or written versions for another here. The site each workstation writes for is noted once, when
     its first versions are stored (``sync_writer``, decision 53); the workstations first seen now are noted."""
-    noted = writer_sites(conn, writers)
+    nodes = sorted(writers)
+    noted: dict[str, str] = {}
+    for start in range(0, len(nodes), _IN_CHUNK):
+        query = select(SyncWriter.node_id, SyncWriter.site).where(
+            SyncWriter.node_id.in_(nodes[start : start + _IN_CHUNK])
+        )
+        noted.update((node, site) for node, site in conn.execute(query))
     if any(noted[node] != site for node, site in writers.items() if node in noted):
         raise WriteRefused("holds field versions from a workstation that belongs to another center")
-    new = [{"node_id": node, "site": site} for node, site in sorted(writers.items()) if node not in noted]
+    new = [{"node_id": node, "site": writers[node]} for node in nodes if node not in noted]
     if new:
         conn.execute(insert(SyncWriter), new)
-
-
-def writer_sites(conn, nodes: Iterable[str]) -> dict[str, str]:
-    """The site noted for each of ``nodes`` that has written versions stored here."""
-    wanted = sorted(nodes)
-    noted: dict[str, str] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        query = select(SyncWriter.node_id, SyncWriter.site).where(SyncWriter.node_id.in_(chunk))
-        noted.update((node, site) for node, site in conn.execute(query))
-    return noted
 
 
 def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str, list], counts: dict[str, Any],
