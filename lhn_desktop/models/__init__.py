@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lhn_desktop.models import commons, goals, improvement, measures, network, patients, planning, sync, team
+from lhn_desktop.models import commons, goals, improvement, measures, network, patients, planning, sync, team, versions
 from lhn_desktop.models.base import Base, Syncable
 
 __all__ = [
     "Base", "Syncable", "commons", "goals", "improvement", "measures", "network", "patients", "planning", "sync",
-    "team",
+    "team", "versions",
 ]  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Sync and audit bookkeeping: field versions, the node clock, imports, trust, the audit log.
+"""Sync and audit bookkeeping: the node clock, what each workstation holds, imports, trust, the audit log (the
+field versions themselves are in :mod:`lhn_desktop.models.versions`).
 
 These tables are local; they are never themselves captured as field versions.
 """
@@ -7,44 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base, utcnow
-
-#: every record's delete marker (one row a record): the Sync page finds the records not displayed through it
-DELETED_MARKERS = text("field = '_deleted'")
-
-
-class SyncValue(Base):
-    """One version (sibling) of one field of one record (SYNC.md 1.2).
-
-    Normally one row per field; more rows mean concurrent siblings that a person may resolve.
-    """
-
-    __tablename__ = "sync_value"
-
-    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
-    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    field: Mapped[str] = mapped_column(String(60), primary_key=True)
-    node: Mapped[str] = mapped_column(String(36), primary_key=True)
-    dot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    hlc: Mapped[str] = mapped_column(String(19))
-    vv_json: Mapped[str | None] = mapped_column(Text)  # NULL: only this version itself (store.capture.stored_vv)
-    value_json: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str] = mapped_column(String(40))
-
-    __table_args__ = (
-        Index(
-            "ix_sync_value_deleted",
-            "entity",
-            "record_id",
-            sqlite_where=DELETED_MARKERS,
-            postgresql_where=DELETED_MARKERS,
-        ),
-        # the primary key is the table (no second copy of entity, record, field, workstation and dot in an index)
-        {"sqlite_with_rowid": False},
-    )
 
 
 class SyncNode(Base):

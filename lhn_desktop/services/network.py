@@ -406,14 +406,12 @@ class NetworkService:
         the centers' months, sites and measures. Unchanged counts mean the figures are current."""
         from sqlalchemy import func
 
-        from lhn_desktop.models.sync import SyncImportLog, SyncValue
+        from lhn_desktop.models.sync import SyncImportLog
+        from lhn_desktop.store import versions as stored
 
         with self.db.read() as s:
             imports = s.scalar(select(func.count()).select_from(SyncImportLog)) or 0
-            versions = s.scalar(
-                select(func.count()).select_from(SyncValue)
-                .where(SyncValue.entity.in_(("measure_value", "site", "measure_definition")))
-            ) or 0  # fmt: skip
+            versions = stored.count(s, ("measure_value", "site", "measure_definition"))
         return imports, versions
 
     def publish_if_changed(self, actor: Actor) -> int:

@@ -17,8 +17,8 @@ from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle, ProgressScore
 from lhn_desktop.models.measures import MeasureDefinition, MeasureValue
 from lhn_desktop.models.patients import Patient, Visit
-from lhn_desktop.models.sync import AuditEvent, SyncImportLog, SyncTrust, SyncValue
-from lhn_desktop.store.capture import DELETED_MARKER
+from lhn_desktop.models.sync import AuditEvent, SyncImportLog, SyncTrust
+from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
 
 
@@ -239,18 +239,9 @@ class OverviewService:
         with self.db.read() as s:
             last_audit = s.scalar(select(func.max(AuditEvent.at)))
             return SyncOverview(
-                field_versions=s.scalar(select(func.count()).select_from(SyncValue)) or 0,
-                # every record, live or deleted, has a "_deleted" field (most exactly one): the records counted from
-                # those versions alone, in the order of their partial index (ids are unique across kinds)
-                records=s.scalar(
-                    select(func.count()).select_from(
-                        select(SyncValue.entity)
-                        .where(DELETED_MARKER)
-                        .group_by(SyncValue.entity, SyncValue.record_id)
-                        .subquery()
-                    )
-                )
-                or 0,
+                field_versions=versions.count(s),
+                # every record, live or deleted, has a "_deleted" field version (most exactly one)
+                records=sum(versions.record_counts(s).values()),
                 imports=s.scalar(select(func.count()).select_from(SyncImportLog)) or 0,
                 trusted_keys=s.scalar(select(func.count()).select_from(SyncTrust)) or 0,
                 audit_events=s.scalar(select(func.count()).select_from(AuditEvent)) or 0,

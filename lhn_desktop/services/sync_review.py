@@ -19,8 +19,8 @@ from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.localization import format_datetime
 from lhn_desktop.services.words import sync as words
 from lhn_desktop.store import sync_apply
-from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.versions import DELETED_FIELD
 from lhn_desktop.sync.merge import canonical_json
 from lhn_desktop.sync.scope import PATIENT_ENTITIES
 

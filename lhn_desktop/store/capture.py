@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,23 +22,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
+from sqlalchemy import Table, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lhn_desktop.errors import PermissionDenied, ValidationError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Syncable
-from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncValue, SyncWriter
+from lhn_desktop.models.sync import AuditEvent, SyncNode, SyncWriter
+from lhn_desktop.store import versions
 from lhn_desktop.store.limits import MAX_TEXT, too_long
+from lhn_desktop.store.versions import DELETED_FIELD, Change, Version
 from lhn_desktop.sync.hlc import Hlc, tick
 from lhn_desktop.sync.merge import canonical_json, pointwise_max
 
-DELETED_FIELD = "_deleted"
-#: ``field = '_deleted'`` with the name written into the statement: SQLite uses a partial index on these versions
-#: only for a condition it can read when the statement is prepared, not one that waits for a bound value
-DELETED_MARKER = SyncValue.field == literal_column(f"'{DELETED_FIELD}'")
 GENESIS_HASH = "0" * 64
-_IN_CHUNK = 400
 
 
 #: Records of one flush stamped between two readings of the wall clock. Each takes a tick of the clock's
@@ -152,11 +148,10 @@ def _after_flush(session: Session, _flush_context) -> None:
 
 def field_conflicts(conn, entity: str, record_id: str) -> list[str]:
     """The fields of a record whose siblings hold more than one distinct value."""
-    values: dict[str, set[str]] = {}
-    query = select(SyncValue.field, SyncValue.value_json)
-    for name, value_json in conn.execute(query.where(SyncValue.entity == entity, SyncValue.record_id == record_id)):
-        values.setdefault(name, set()).add(value_json)
-    return sorted(name for name, distinct in values.items() if len(distinct) > 1)
+    stored = versions.read(conn, entity, [record_id]).get(record_id)
+    if stored is None:
+        return []
+    return sorted(name for name, sibs in stored.fields.items() if len({v.value_json for v in sibs}) > 1)
 
 
 def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[str, Any]]]) -> None:
@@ -175,9 +170,8 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
     else:
         next_dot, clock = node.next_dot, Hlc(node.hlc_wall_ms, node.hlc_counter)
 
-    existing = _existing_versions(conn, ops)
-    rows: list[tuple[Any, ...]] = []
-    stale: list[dict[str, Any]] = []
+    stored = _stored(conn, ops)
+    changes: dict[tuple[str, str], Change] = {}  # one per record the flush writes, in the order first written
     audit: list[tuple[str, str, str, str]] = []
     now = ctx.now_ms()
     for n, (action, entity, record_id, owner, values) in enumerate(ops):
@@ -187,29 +181,30 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         next_dot += 1
         clock = tick(clock, now)
         stamp = str(clock)
+        before = stored.get((entity, record_id))
+        change = changes.get((entity, record_id))
+        if change is None:
+            change = changes[entity, record_id] = Change(record_id, owner, before)
         for name, value in values.items():
-            seen = existing.get((entity, record_id, name))
             vv_json = None  # a field with no earlier sibling, or only this workstation's: this version alone
+            seen = _current(change, name)
             if seen:
-                vv = pointwise_max(seen)
+                vv = pointwise_max([v.vv() for v in seen])
                 vv[ctx.node_id] = dot
-                vv_json = stored_vv(ctx.node_id, dot, vv)
-                stale.append({"e": entity, "r": record_id, "f": name})
+                vv_json = versions.stored_vv(ctx.node_id, dot, vv)
+                change.removed.extend((name, v.node, v.dot) for v in seen if v not in change.added)
+                change.added = [v for v in change.added if v.field != name]
             if type(value) is str and len(value) > MAX_TEXT:  # no bundle reader would take it
                 raise ValidationError(too_long(entity, name, len(value)), field=name)
-            value_json = canonical_json(encode_value(value))
-            rows.append((entity, record_id, name, ctx.node_id, dot, stamp, vv_json, value_json, owner))
+            change.added.append(Version(name, ctx.node_id, dot, stamp, vv_json, canonical_json(encode_value(value))))
         audit.append((action, entity, record_id, ",".join(sorted(values))))
         ctx.counts[action] = ctx.counts.get(action, 0) + 1
 
-    if stale:
-        conn.execute(
-            delete(SyncValue).where(
-                SyncValue.entity == _bind("e"), SyncValue.record_id == _bind("r"), SyncValue.field == _bind("f")
-            ),
-            stale,
-        )
-    _insert_versions(conn, rows)
+    by_entity: dict[str, list[Change]] = {}
+    for (entity, _record_id), change in changes.items():
+        by_entity.setdefault(entity, []).append(change)
+    for entity, entity_changes in by_entity.items():
+        versions.write(conn, entity, entity_changes)
     if conn.execute(select(SyncWriter.site).where(SyncWriter.node_id == ctx.node_id)).first() is None:
         conn.execute(insert(SyncWriter).values(node_id=ctx.node_id, site=ctx.site_code))  # its first versions here
     conn.execute(
@@ -220,53 +215,22 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
     _write_audit(conn, ctx, audit)
 
 
-def stored_vv(node: str, dot: int, vv: dict[str, int]) -> str | None:
-    """A version vector as ``sync_value`` stores it: NULL when it names only the version itself (most do: a field's
-    first write, or a rewrite of a field only this workstation wrote), else its canonical JSON (decision 51)."""
-    return None if len(vv) == 1 and vv.get(node) == dot else canonical_json(vv)
+def _current(change: Change, name: str) -> list[Version]:
+    """The versions of a field as they stand after the writes of this flush so far: those stored, less those
+    removed, and those added."""
+    stored = change.before.fields.get(name, []) if change.before is not None else []
+    gone = {(node, dot) for f, node, dot in change.removed if f == name}
+    return [v for v in stored if (v.node, v.dot) not in gone] + [v for v in change.added if v.field == name]
 
 
-def vv_text(node: str, dot: int, stored: str | None) -> str:
-    """The canonical JSON of a stored version vector (see :func:`stored_vv`)."""
-    return stored if stored is not None else canonical_json({node: dot})
-
-
-_VERSION_COLUMNS = ("entity", "record_id", "field", "node", "dot", "hlc", "vv_json", "value_json", "owner")
-_INSERT_VERSIONS = (f"INSERT INTO {SyncValue.__tablename__} ({', '.join(_VERSION_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in _VERSION_COLUMNS)})")  # fmt: skip
-
-
-def _insert_versions(conn, rows: list[tuple]) -> None:
-    """Insert field versions given as tuples in ``_VERSION_COLUMNS`` order: straight to the driver where it takes
-    ``?`` parameters (SQLite: a large import writes millions), else through SQLAlchemy."""
-    if not rows:
-        return
-    if conn.dialect.paramstyle == "qmark":
-        conn.exec_driver_sql(_INSERT_VERSIONS, rows)
-    else:
-        conn.execute(insert(SyncValue), [dict(zip(_VERSION_COLUMNS, row, strict=True)) for row in rows])
-
-
-def _bind(name: str):
-    return bindparam(name)
-
-
-def _existing_versions(conn, ops) -> dict[tuple[str, str, str], list[dict[str, int]]]:
-    """Version vectors of the current siblings of every field the flush touches."""
+def _stored(conn, ops) -> dict[tuple[str, str], versions.Stored]:
+    """The stored versions of every record the flush touches."""
     by_entity: dict[str, list[str]] = {}
     for _action, entity, record_id, _owner, _values in ops:
         by_entity.setdefault(entity, []).append(record_id)
-    found: dict[tuple[str, str, str], list[dict[str, int]]] = {}
+    found: dict[tuple[str, str], versions.Stored] = {}
     for entity, ids in by_entity.items():
-        for i in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[i : i + _IN_CHUNK]
-            result = conn.execute(
-                select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot, SyncValue.vv_json).where(
-                    SyncValue.entity == entity, SyncValue.record_id.in_(chunk)
-                )
-            )
-            for record_id, name, node, dot, vv_json in result:
-                found.setdefault((entity, record_id, name), []).append(json.loads(vv_text(node, dot, vv_json)))
+        found.update(((entity, record_id), stored) for record_id, stored in versions.read(conn, entity, ids).items())
     return found
 
 

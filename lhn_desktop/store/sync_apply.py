@@ -24,12 +24,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     bindparam,
-    case,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     text,
     update,
@@ -38,35 +36,17 @@ from sqlalchemy import (
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import SyncIntegrityError
 from lhn_desktop.models.base import UNCAPTURED_COLUMNS, Base, Syncable
-from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncValue, SyncWriter
-from lhn_desktop.store import knowledge
-from lhn_desktop.store.capture import (
-    DELETED_FIELD,
-    DELETED_MARKER,
-    record_audit,
-    stored_vv,
-    vv_text,
-    write_versions,
-)
+from lhn_desktop.models.sync import SyncImportLog, SyncNode, SyncWriter
+from lhn_desktop.store import knowledge, versions
+from lhn_desktop.store.capture import record_audit, write_versions
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.versions import DELETED_FIELD, Change, Version, stored_vv, vv_text
 from lhn_desktop.sync.bundle import RawJSON
 from lhn_desktop.sync.hlc import Hlc, receive
 from lhn_desktop.sync.merge import Sibling, canonical_json, merge
 from lhn_desktop.sync.scope import NCC_ONLY
 
 _IN_CHUNK = 500
-_BASE_IN_QUERY = 200  # a delta's start naming more workstations is applied as the rows stream instead
-_INSERT_VALUE = (
-    "INSERT INTO sync_value (entity, record_id, field, node, dot, hlc, vv_json, value_json, owner) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_DELETE_VALUE = "DELETE FROM sync_value WHERE entity = ? AND record_id = ? AND field = ? AND node = ? AND dot = ?"
-
-
-def _driver_sql(conn, sql: str) -> str:
-    """``sql`` written with ``?`` placeholders, in the driver's own style (psycopg's is ``%s``; the statements
-    here have no literal ``?`` or ``%``)."""
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 class WriteRefused(SyncIntegrityError):
@@ -134,40 +114,26 @@ def stream_rows(
     text (:class:`RawJSON`), for writing straight into a bundle; otherwise they are decoded. ``session``: read in
     that read transaction instead (several reads of one snapshot).
     """
-    wanted = set(entities) if entities is not None else None
     loads = RawJSON if raw else json.loads
-    query = select(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot,
-                   SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json, SyncValue.owner)  # fmt: skip
-    if wanted is not None:
-        query = query.where(SyncValue.entity.in_(sorted(wanted)))
-    for entity, allowed in (owners or {}).items():
-        query = query.where(or_(SyncValue.entity != entity, SyncValue.owner.in_(sorted(set(allowed)))))
-    start = dict(base or {})
-    if start and len(start) <= _BASE_IN_QUERY:
-        query = query.where(SyncValue.dot > case(start, value=SyncValue.node, else_=0))
-    query = query.order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.dot)
     with db.read() if session is None else nullcontext(session) as s:
         rows: list[dict] = []
         current = ""  # the entity of ``rows``
-        for entity, record_id, name, node, dot, hlc, vv_json, value_json, owner in s.execute(
-            query.execution_options(yield_per=batch)
+        for entity, record_id, owner, name, node, dot, hlc, vv_json, value_json in versions.scan(
+            s, entities, owners=owners, base=base, batch=batch
         ):
-            if start and dot <= start.get(node, 0):
-                continue
             if rows and (entity != current or (len(rows) >= batch and record_id != rows[-1]["id"])):
                 yield current, rows
                 rows = []
             current = entity
             rows.append({"id": record_id, "field": name, "node": node, "dot": dot, "hlc": hlc,
-                         "vv": loads(vv_text(node, dot, vv_json)),
-                         "owner": owner, "v": loads(value_json)})  # fmt: skip
+                         "vv": loads(vv_text(node, dot, vv_json)), "owner": owner, "v": loads(value_json)})  # fmt: skip
         if rows:
             yield current, rows
 
 
 def hlc_max(db: Database) -> str:
     with db.read() as s:
-        return s.scalar(select(SyncValue.hlc).order_by(SyncValue.hlc.desc()).limit(1)) or "0000000000000-00000"
+        return versions.newest_clock(s) or "0000000000000-00000"
 
 
 _INT64 = range(-(2**63), 2**63)
@@ -345,15 +311,8 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
     already holds (the same node and dot) is recognised by comparing canonical JSON text, which is most of a
     full-state bundle between workstations that exchange often.
     """
-    stored: dict[str, dict[str, list[tuple]]] = {}
-    owner_of: dict[str, str] = {}  # the site that owns each record already held (it never changes)
-    query = select(SyncValue.record_id, SyncValue.field, SyncValue.owner, SyncValue.node, SyncValue.dot,
-                   SyncValue.hlc, SyncValue.vv_json, SyncValue.value_json)  # fmt: skip
-    for record_id, name, owner, *version in conn.execute(
-        query.where(SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
-    ):
-        stored.setdefault(record_id, {}).setdefault(name, []).append(version)
-        owner_of.setdefault(record_id, owner)
+    stored = versions.read(conn, entity, chunk)
+    owner_of = {record_id: held.owner for record_id, held in stored.items()}  # who owns each (it never changes)
     if table is not None:
         for record_id, owner in conn.execute(select(table.c.id, table.c.owner_site_id).where(table.c.id.in_(chunk))):
             owner_of.setdefault(record_id, owner)
@@ -363,19 +322,19 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
     def siblings(record_id: str, name: str) -> list[Sibling]:
         fields = current.setdefault(record_id, {})
         if name not in fields:
-            versions = stored.get(record_id, {}).get(name, ())
-            fields[name] = [Sibling(node, dot, hlc, json.loads(vv_text(node, dot, vv_json)), json.loads(value_json))
-                            for node, dot, hlc, vv_json, value_json in versions]  # fmt: skip
+            held = stored.get(record_id)
+            fields[name] = [Sibling(v.node, v.dot, v.hlc, v.vv(), v.value())
+                            for v in (held.fields.get(name, ()) if held is not None else ())]  # fmt: skip
         return fields[name]
 
-    inserts: list[tuple] = []
-    deletes: list[tuple] = []
+    edits: list[Change] = []
     fresh: dict[str, str] = {}  # workstation -> the site of the new versions it brings in this chunk
     touched: list[str] = []
     owners: dict[str, str] = {}
     for record_id in chunk:
-        on_file = stored.get(record_id, {})
-        changed = False
+        held = stored.get(record_id)
+        on_file = held.fields if held is not None else {}
+        change: Change | None = None
         for r in by_record[record_id]:
             if owner_of.setdefault(record_id, r.owner) != r.owner and not (
                 entity in NCC_ONLY and "ncc" in (r.owner, owner_of[record_id])
@@ -384,9 +343,11 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
                                    "owns a record never changes, and only it may write the record)")  # fmt: skip
             owners[record_id] = r.owner
             if r.field not in current.get(record_id, ()):
-                same = next((v for v in on_file.get(r.field, ()) if v[0] == r.node and v[1] == r.dot), None)
+                same = next((v for v in on_file.get(r.field, ()) if v.node == r.node and v.dot == r.dot), None)
                 if same is not None:
-                    if vv_text(r.node, r.dot, same[3]) != canonical_json(dict(r.vv)) or same[4] != canonical_json(r.v):
+                    if vv_text(r.node, r.dot, same.vv_json) != canonical_json(dict(r.vv)) or (
+                        same.value_json != canonical_json(r.v)
+                    ):
                         raise SyncIntegrityError(
                             "Two versions of a field carry the same identity but different content; the data is "
                             "corrupt or forged. Nothing was changed.", detail=f"{entity} dot={r.dot}")  # fmt: skip
@@ -396,25 +357,24 @@ def _apply_chunk(conn, entity: str, table, chunk: list[str], by_record: dict[str
             kept = {x.key for x in after}
             if kept == {x.key for x in before}:
                 continue
-            for x in before:
-                if x.key not in kept:
-                    deletes.append((entity, record_id, r.field, x.node, x.dot))
-            inserts.append((entity, record_id, r.field, r.node, r.dot, r.hlc, stored_vv(r.node, r.dot, dict(r.vv)),
-                            canonical_json(r.v), r.owner))  # fmt: skip
+            if change is None:
+                change = Change(record_id, r.owner, held)
+                edits.append(change)
+            if len(after) <= len(before):  # some were superseded (the new one alone adds one)
+                superseded = {x.key for x in before if x.key not in kept}
+                # a version this bundle adds and a later one of it supersedes is not stored either
+                change.added = [v for v in change.added if v.field != r.field or (v.node, v.dot) not in superseded]
+                change.removed.extend((r.field, node, dot) for node, dot in sorted(superseded))
+            change.added.append(Version(r.field, r.node, r.dot, r.hlc, stored_vv(r.node, r.dot, dict(r.vv)),
+                                        canonical_json(r.v)))  # fmt: skip
             if fresh.setdefault(r.node, r.owner) != r.owner or writers.get(r.node, r.owner) != r.owner:
                 raise WriteRefused("holds field versions from a workstation that belongs to another center")
             current[record_id][r.field] = after
-            changed = True
-        if changed:
+        if change is not None:
             touched.append(record_id)
             for name in on_file:  # the displayed row is rebuilt from every field
                 siblings(record_id, name)
-    # Plain executemany for the bulk of the work: SQLAlchemy's per-row parameter handling costs more than SQLite.
-    if deletes:
-        conn.exec_driver_sql(_driver_sql(conn, _DELETE_VALUE), deletes)
-    if inserts:
-        conn.exec_driver_sql(_driver_sql(conn, _INSERT_VALUE), inserts)
-    counts["added"] += len(inserts)
+    counts["added"] += versions.write(conn, entity, edits)
     unchecked = {n: site for n, site in fresh.items() if n not in writers}
     if unchecked:  # before any displayed row is written from them
         _check_writers(conn, unchecked)
@@ -466,9 +426,8 @@ def _rebuild(conn, table, entity: str, record_id: str, owner: str) -> tuple[int,
 
     Returns (1 when a field is in conflict else 0, whether the row was newly shown).
     """
-    fields: dict[str, list[tuple[str, str, Any]]] = {}
-    for v in conn.execute(select(SyncValue).where(SyncValue.entity == entity, SyncValue.record_id == record_id)):
-        fields.setdefault(v.field, []).append((v.hlc, v.node, json.loads(v.value_json)))
+    held = versions.read(conn, entity, [record_id]).get(record_id)
+    fields = {name: [(v.hlc, v.node, v.value()) for v in sibs] for name, sibs in (held.fields if held else {}).items()}
     winners = {name: max(sibs, key=lambda x: (x[0], x[1]))[2] for name, sibs in fields.items()}
     conflict = any(len({canonical_json(x[2]) for x in sibs}) > 1 for sibs in fields.values())
     exists = conn.execute(select(table.c.id).where(table.c.id == record_id)).first() is not None
@@ -516,17 +475,11 @@ def _show_waiting(conn, tables: dict[str, Any], touched: _Touched | None = None)
     for entity, ids in waiting.items():
         table = tables[entity]
         for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            query = select(SyncValue.record_id, SyncValue.hlc, SyncValue.node, SyncValue.value_json, SyncValue.owner)
-            marks: dict[str, tuple[str, str, str, str]] = {}
-            for record_id, hlc, node, value, owner in conn.execute(
-                query.where(DELETED_MARKER, SyncValue.entity == entity, SyncValue.record_id.in_(chunk))
-            ):
-                if record_id not in marks or (hlc, node) > marks[record_id][:2]:
-                    marks[record_id] = (hlc, node, value, owner)
-            for record_id, (_hlc, _node, value, owner) in sorted(marks.items()):
-                if value != "true":
-                    _rebuild(conn, table, entity, record_id, owner)
+            marks = versions.read(conn, entity, ids[start : start + _IN_CHUNK], only=DELETED_FIELD)
+            for record_id, held in sorted(marks.items()):
+                winner = max(held.fields[DELETED_FIELD], key=lambda v: (v.hlc, v.node))
+                if winner.value_json != "true":
+                    _rebuild(conn, table, entity, record_id, held.owner)
                     if touched is not None:
                         touched.wrote(table.name, [record_id])
 
@@ -657,31 +610,16 @@ def record_versions(session, entity: str, record_id: str) -> list[StoredVersion]
 
 def records_versions(session, entity: str, record_ids: Iterable[str]) -> dict[str, list[StoredVersion]]:
     """Every stored field version (all siblings) of each of these records of one entity, by record."""
-    out: dict[str, list[StoredVersion]] = {}
-    ids = sorted(set(record_ids))
-    for start in range(0, len(ids), _IN_CHUNK):
-        query = select(SyncValue.record_id, SyncValue.field, SyncValue.node, SyncValue.hlc, SyncValue.value_json).where(
-            SyncValue.entity == entity, SyncValue.record_id.in_(ids[start : start + _IN_CHUNK])
-        )
-        for record_id, field, node, hlc, value_json in session.execute(query):
-            out.setdefault(record_id, []).append(StoredVersion(field, node, hlc, json.loads(value_json)))
-    return out
+    return {record_id: [StoredVersion(v.field, v.node, v.hlc, v.value()) for sibs in held.fields.values()
+                        for v in sibs]
+            for record_id, held in versions.read(session, entity, record_ids).items()}  # fmt: skip
 
 
 def stored_values(session, entity: str, record_ids: Iterable[str], field: str) -> dict[str, list[Any]]:
     """The stored values (every sibling) of one field of each of these records, displayed or not (a deleted
     record's versions stay stored: whose a deleted observation was is still known)."""
-    out: dict[str, list[Any]] = {}
-    ids = sorted(set(record_ids))
-    for start in range(0, len(ids), _IN_CHUNK):
-        query = select(SyncValue.record_id, SyncValue.value_json).where(
-            SyncValue.entity == entity,
-            SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]),
-            SyncValue.field == field,
-        )
-        for record_id, value_json in session.execute(query):
-            out.setdefault(record_id, []).append(json.loads(value_json))
-    return out
+    return {record_id: [v.value() for v in held.fields[field]]
+            for record_id, held in versions.read(session, entity, record_ids, only=field).items()}  # fmt: skip
 
 
 def hidden_records(session) -> list[tuple[str, str]]:
@@ -694,19 +632,12 @@ def hidden_records(session) -> list[tuple[str, str]]:
     on them), never of every field version.
     """
     tables = syncable_tables()
-    markers = session.execute(
-        select(SyncValue.entity, func.count()).where(DELETED_MARKER).group_by(SyncValue.entity)
-    ).all()
     out: list[tuple[str, str]] = []
-    for entity, count in markers:
+    for entity, count in versions.record_counts(session).items():
         table = tables.get(entity)
         if table is not None and count <= (session.scalar(select(func.count()).select_from(table)) or 0):
             continue
-        # ``entity || ''``: the entity is a filter on the partial index's rows, not a range of the primary key's
-        query = select(SyncValue.record_id).where(DELETED_MARKER, (SyncValue.entity + "") == entity)
-        if table is not None:
-            query = query.where(SyncValue.record_id.not_in(select(table.c.id)))
-        out.extend((entity, record_id) for record_id in sorted(set(session.scalars(query))))
+        out.extend((entity, record_id) for record_id in versions.records_not_in(session, entity, table))
     return out
 
 
@@ -729,17 +660,8 @@ def conflicted_fields(session, hidden: list[tuple[str, str]] | None = None) -> l
     hidden = hidden_records(session) if hidden is None else hidden
     for entity, record_id in [*_flagged_records(session), *hidden]:
         candidates.setdefault(entity, set()).add(record_id)
-    out: list[tuple[str, str, str]] = []
-    for entity, found in candidates.items():
-        ids = sorted(found)
-        for start in range(0, len(ids), _IN_CHUNK):
-            query = (
-                select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-                .where(SyncValue.entity == entity, SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]))
-                .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-                .having(func.count(func.distinct(SyncValue.value_json)) > 1)
-            )
-            out.extend(tuple(row) for row in session.execute(query))
+    out = [(entity, record_id, name) for entity, found in candidates.items()
+           for record_id, name in versions.conflicts(session, entity, found)]  # fmt: skip
     return sorted(out)
 
 
@@ -750,17 +672,8 @@ def deleted_records(session, hidden: list[tuple[str, str]] | None = None) -> lis
     by_entity: dict[str, list[str]] = {}
     for entity, record_id in hidden_records(session) if hidden is None else hidden:
         by_entity.setdefault(entity, []).append(record_id)
-    out: list[tuple[str, str]] = []
-    for entity, ids in by_entity.items():
-        for start in range(0, len(ids), _IN_CHUNK):
-            query = select(SyncValue.record_id).where(
-                SyncValue.entity == entity,
-                SyncValue.record_id.in_(ids[start : start + _IN_CHUNK]),
-                SyncValue.field == DELETED_FIELD,
-                SyncValue.value_json == "true",
-            )
-            out.extend((entity, record_id) for record_id in set(session.scalars(query)))
-    return sorted(out)
+    return sorted((entity, record_id) for entity, ids in by_entity.items()
+                  for record_id in versions.deleted(session, entity, ids))  # fmt: skip
 
 
 def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, Any], action: str) -> None:
@@ -770,7 +683,7 @@ def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, An
     a deleted record, or confirming a delete of a record that is no longer displayed.
     """
     tables = syncable_tables()
-    owner = session.scalar(select(SyncValue.owner).where(SyncValue.entity == entity, SyncValue.record_id == record_id))
+    owner = versions.owner(session, entity, record_id)
     if entity not in tables or owner is None:
         raise SyncIntegrityError("That record is not stored on this workstation.")
     write_versions(session, [(action, entity, record_id, owner, values)])
@@ -781,4 +694,4 @@ def write_and_rebuild(session, entity: str, record_id: str, values: dict[str, An
 
 
 def record_owner(session, entity: str, record_id: str) -> str | None:
-    return session.scalar(select(SyncValue.owner).where(SyncValue.entity == entity, SyncValue.record_id == record_id))
+    return versions.owner(session, entity, record_id)

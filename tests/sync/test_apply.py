@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from lhn_desktop.access import Actor
 from lhn_desktop.models.improvement import ImprovementGoal
-from lhn_desktop.models.sync import SyncValue
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.maintenance import _rotate_node
 from lhn_desktop.services.sync import SyncService, key_from_passphrase, make_key_file, read_key_file
 from lhn_desktop.store.database import Database
@@ -204,3 +204,26 @@ def test_center_keys(tmp_path: Path):
     assert one != key_from_passphrase("correct horse battery staple", "ctr-043")
     with pytest.raises(Exception, match="12 characters"):
         key_from_passphrase("short", "ctr-042")
+
+
+def test_a_version_superseded_within_the_same_bundle_is_not_stored(db: Database) -> None:
+    """Two versions of one field from one workstation, the second having seen the first: only the second is kept,
+    as if they had come in two bundles (the first is not stored and then left behind)."""
+    from datetime import datetime
+
+    from lhn_desktop.store import sync_apply, versions
+    from lhn_desktop.sync.bundle import Row
+
+    site = db.local_node().site_code
+    node, record = "node-elsewhere-1", "0f0e0d0c-0000-4000-8000-000000000001"
+    rows = [Row(id=record, field="title", node=node, dot=1, hlc="1790000000000-00000", vv={node: 1}, owner=site,
+                v="First title"),
+            Row(id=record, field="title", node=node, dot=2, hlc="1790000000001-00000", vv={node: 2}, owner=site,
+                v="Second title")]  # fmt: skip
+    counts = sync_apply.apply_rows(db, ADMIN, {"improvement_goal": rows}, bundle_id="b-1", sha256="0" * 64,
+                                   signer_key_id="k", site_id=site, created_at=datetime(2026, 12, 1),
+                                   hlc_max_text="1790000000001-00000", now_ms=1790000000002)  # fmt: skip
+    with db.read() as s:
+        held = versions.read(s, "improvement_goal", [record])[record]
+    assert [(v.node, v.dot, v.value()) for v in held.fields["title"]] == [(node, 2, "Second title")]
+    assert counts["added"] == 1

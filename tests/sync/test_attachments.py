@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
-from lhn_desktop.models.sync import SyncImportLog, SyncValue
+from lhn_desktop.models.sync import SyncImportLog
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services import sync as sync_module
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.sync import SyncService

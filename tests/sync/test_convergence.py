@@ -25,7 +25,8 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import ClockError
 from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle
 from lhn_desktop.models.measures import MeasureValue
-from lhn_desktop.models.sync import SyncNode, SyncValue
+from lhn_desktop.models.sync import SyncNode
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.center import create_center
 from lhn_desktop.services.maintenance import _rotate_node, backup_database, restore_backup
 from lhn_desktop.services.measure_library import definition_id, value_id

@@ -12,8 +12,8 @@ from lhn_desktop.access import Actor
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle
 from lhn_desktop.models.patients import Patient
-from lhn_desktop.models.sync import SyncValue
 from lhn_desktop.models.team import Role
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.store.database import Database
 from tests.sync.test_apply import ADMIN, goal, open_pair, remove, retitle, send, shown

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, insert, select
 
-from lhn_desktop.models.sync import SyncValue
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.store import sync_apply
-from lhn_desktop.store.capture import DELETED_FIELD
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.versions import DELETED_FIELD
 from tests.sync.test_convergence import (
     ADMIN,
     TEXT_FIELDS,

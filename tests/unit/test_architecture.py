@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,13 @@ def test_clinical_calculations_import_only_errors_and_paths() -> None:
     for path in _modules(PACKAGE / "clinical"):
         ours = [n for n in _imports(path) if n.startswith("lhn_desktop") and not n.startswith(allowed)]
         assert ours == [], f"{path.relative_to(ROOT)} imports {ours}"
+
+
+def test_only_the_versions_module_names_the_field_versions_table_in_sql() -> None:
+    """The import contract keeps the versions' model to ``store/versions.py``; this keeps hand-written SQL there too
+    (and in the migrations, which change the layout)."""
+    sql = re.compile(r"\b(FROM|INTO|UPDATE|JOIN|TABLE)\s+\"?sync_value\b", re.IGNORECASE)
+    allowed = {PACKAGE / "store" / "versions.py"}
+    found = [str(path.relative_to(ROOT)) for path in _modules(PACKAGE)
+             if path not in allowed and "migrations" not in path.parts]  # fmt: skip
+    assert [name for name in found if sql.search((ROOT / name).read_text(encoding="utf-8"))] == []

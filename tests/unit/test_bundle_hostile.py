@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key
 from sqlalchemy import select
 
 from lhn_desktop.access import Actor
-from lhn_desktop.models.sync import SyncImportLog, SyncValue
+from lhn_desktop.models.sync import SyncImportLog
 from lhn_desktop.models.team import TeamMember
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.sync_apply import row_problem

@@ -22,8 +22,8 @@ from lhn_desktop.models.patients import Patient
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.store import capture
-from lhn_desktop.store.capture import vv_text
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.versions import vv_text
 from lhn_desktop.sync.hlc import Hlc
 from lhn_desktop.sync.merge import dominates
 

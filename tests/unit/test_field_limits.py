@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.models.patients import Patient
-from lhn_desktop.models.sync import SyncValue
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.schedule import ScheduleService
 from lhn_desktop.store.database import Database

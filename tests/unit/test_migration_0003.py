@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
-from lhn_desktop.models.sync import SyncExportLog, SyncValue
+from lhn_desktop.models.sync import SyncExportLog
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.migrate import _config
 

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from lhn_desktop.app import AppContext
-from lhn_desktop.store.capture import vv_text
+from lhn_desktop.store.versions import vv_text
 from tests.conftest import DEMO_TODAY
 from tests.unit.test_migration_0003 import downgrade_file
 

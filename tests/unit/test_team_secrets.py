@@ -9,8 +9,8 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor
 from lhn_desktop.app import AppContext
 from lhn_desktop.errors import PermissionDenied, ValidationError
-from lhn_desktop.models.sync import SyncValue
 from lhn_desktop.models.team import Role, TeamMember
+from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.team import TRIES, TeamService, hash_secret, secret_matches, secret_problem
 
 PIN = "482916"
