@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 
 from lhn_desktop.errors import LhnError, NotFound, ValidationError
 from lhn_desktop.models.sync import SyncImportLog
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services import sync as sync_module
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import MAX_TEXT
 from lhn_desktop.sync import bundle as bundle_module
+from tests.stored_versions import edit_versions
 from tests.sync.test_integrity import (
     CENTER_KEY,
     TEST_KEY,
@@ -260,8 +260,8 @@ def test_a_text_stored_over_the_limit_before_the_check_stops_the_export_by_name(
     a, _b = pair
     rid = share_with_file(a, tmp_path, "Pre-visit form", "form.pdf", FORM)
     with a.write(ADMIN) as s:  # as an older release could have stored it
-        s.execute(SyncValue.__table__.update().where(SyncValue.record_id == rid, SyncValue.field == "summary")
-                  .values(value_json=json.dumps("Zebediah " + "y" * MAX_TEXT)))  # fmt: skip
+        edit_versions(s, lambda _entity, record_id, v: record_id == rid and v.field == "summary",
+                      lambda v: v._replace(value_json=json.dumps("Zebediah " + "y" * MAX_TEXT)))  # fmt: skip
     target = folder(tmp_path / "share")
     with pytest.raises(ValidationError) as caught:
         SyncService(a).export_center(ADMIN, target, CENTER_KEY)

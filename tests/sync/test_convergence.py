@@ -26,7 +26,6 @@ from lhn_desktop.errors import ClockError
 from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle
 from lhn_desktop.models.measures import MeasureValue
 from lhn_desktop.models.sync import SyncNode
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.center import create_center
 from lhn_desktop.services.maintenance import _rotate_node, backup_database, restore_backup
 from lhn_desktop.services.measure_library import definition_id, value_id
@@ -35,6 +34,7 @@ from lhn_desktop.services.sync import ImportReport, SyncService
 from lhn_desktop.services.sync_review import SyncReviewService
 from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store import sync_apply
+from lhn_desktop.store import versions as stored
 from lhn_desktop.store.backup import online_backup
 from lhn_desktop.store.capture import DELETED_FIELD, encode_value, wall_clock_ms
 from lhn_desktop.store.database import Database
@@ -183,11 +183,10 @@ def dump(db: Database) -> str:
     """Canonical text of every stored field version and every displayed row of the syncable tables."""
     tables = sync_apply.syncable_tables()
     with db.read() as s:
-        values = sorted([v.entity, v.record_id, v.field, v.node, v.dot, v.hlc, v.vv_json, v.value_json, v.owner]
-                        for v in s.scalars(select(SyncValue)))  # fmt: skip
+        values = sorted([e, r, f, n, d, h, vv, v, o] for e, r, o, f, n, d, h, vv, v in stored.scan(s))
         shown = {name: sorted((dict(r._mapping) for r in s.execute(select(table))), key=lambda r: r["id"])
                  for name, table in sorted(tables.items())}  # fmt: skip
-    return json.dumps({"sync_value": values, "shown": shown}, sort_keys=True, default=str)
+    return json.dumps({"versions": values, "shown": shown}, sort_keys=True, default=str)
 
 
 def snapshot(db: Database) -> dict[str, list]:
@@ -246,9 +245,10 @@ def assert_displayed_rows_follow_versions(db: Database) -> None:
     a record is missing only when deleted, or when it is a PDSA cycle under a goal that is not shown."""
     tables = sync_apply.syncable_tables()
     with db.read() as s:
-        records: dict[tuple[str, str], dict[str, list[SyncValue]]] = {}
-        for v in s.scalars(select(SyncValue).where(SyncValue.entity.in_(MODELS))):
-            records.setdefault((v.entity, v.record_id), {}).setdefault(v.field, []).append(v)
+        records: dict[tuple[str, str], dict[str, list[stored.Version]]] = {}
+        for entity, record_id, _owner, *parts in stored.scan(s, MODELS):
+            v = stored.Version(*parts)
+            records.setdefault((entity, record_id), {}).setdefault(v.field, []).append(v)
         for (entity, record_id), fields in sorted(records.items()):
             table = tables[entity]
             row = s.execute(select(table).where(table.c.id == record_id)).first()
@@ -413,7 +413,7 @@ def test_a_second_import_of_a_bundle_changes_no_row_at_all(replicas):
     before = snapshot(b)
     again = deliver(b, path)
     assert again.already_imported and "already imported" in again.summary
-    assert snapshot(b) == before  # sync_value, displayed rows, sync_node, sync_import_log, audit_event
+    assert snapshot(b) == before  # the field versions, displayed rows, sync_node, sync_import_log, audit_event
     b = reopen(b)
     try:
         assert deliver(b, path).already_imported and snapshot(b) == before
@@ -541,9 +541,8 @@ def test_sequential_edits_of_a_pdsa_and_a_month_are_not_conflicts(replicas):
             assert row[field] == value and row["has_conflict"] is False
         assert conflicts(db) == []
     with a.read() as s:
-        vv = json.loads(s.scalar(select(SyncValue.vv_json).where(SyncValue.record_id == cycle,
-                                                                 SyncValue.field == "plan_what")))  # fmt: skip
-    assert vv.get(a_node, 0) >= 1  # B's edit had seen A's
+        (only,) = stored.read(s, "pdsa_cycle", [cycle], only="plan_what")[cycle].fields["plan_what"]
+    assert only.vv().get(a_node, 0) >= 1  # B's edit had seen A's
     assert dump(a) == dump(b)
 
 
@@ -616,7 +615,7 @@ def test_a_delete_and_a_concurrent_restore_are_a_conflict_on_both(replicas):
 
 def _max_hlc(db: Database) -> str:
     with db.read() as s:
-        return s.scalar(select(SyncValue.hlc).order_by(SyncValue.hlc.desc()).limit(1))
+        return stored.newest_clock(s)
 
 
 def _hlc_of(db: Database, entity: str, record_id: str, field: str) -> str:
@@ -739,7 +738,7 @@ def test_a_new_workstation_of_the_same_center_takes_a_full_export(base: Path, tm
         send(x, new)
         ours = json.loads(dump(x))
         theirs = json.loads(dump(new))
-        assert set(map(tuple, ours["sync_value"])) <= set(map(tuple, theirs["sync_value"]))
+        assert set(map(tuple, ours["versions"])) <= set(map(tuple, theirs["versions"]))
         for name, rows in ours["shown"].items():
             if name != "site":
                 assert theirs["shown"][name] == rows, name
@@ -777,8 +776,8 @@ def test_a_restored_workstation_writes_under_a_new_node_and_converges(replicas, 
         assert dump(a) == dump(b)
         with a.read() as s:
             ops: dict[tuple[str, int], set] = {}
-            for v in s.scalars(select(SyncValue)):
-                ops.setdefault((v.node, v.dot), set()).add((v.entity, v.record_id, v.hlc))
+            for entity, record_id, _owner, _field, node, dot, hlc, _vv, _value in stored.scan(s):
+                ops.setdefault((node, dot), set()).add((entity, record_id, hlc))
         assert all(len(writes) == 1 for writes in ops.values())  # no dot names two different writes
         for db in (a, b):  # the restored workstation had not seen the write made after the backup: both kept
             sibs = versions(db, "pdsa_cycle", cycle, "study_summary")

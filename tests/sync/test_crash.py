@@ -21,12 +21,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lhn_desktop.access import Actor
 from lhn_desktop.services.center import DEMO_SITE, create_center
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import TrustService
+from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.engine import create_db_engine
 from lhn_desktop.sync.bundle import SUFFIX, BundleRejected
 from tests.sync.test_integrity import dump
 
@@ -135,6 +138,16 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
+def stored_versions(path: Path) -> int:
+    """How many field versions the database file holds."""
+    engine = create_db_engine(path)
+    try:
+        with Session(engine) as s:
+            return versions.count(s)
+    finally:
+        engine.dispose()
+
+
 def checks(path: Path) -> tuple[list, list]:
     """``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check`` on a fresh connection."""
     conn = sqlite3.connect(path)
@@ -239,7 +252,7 @@ def crash_setup(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
         assert child.wait(timeout=60) == 0
         kill(child)  # closes its pipes
     after = snapshot(reference)
-    assert after != before and len(after["sync_value"]) > 10_000
+    assert after != before and stored_versions(reference) > 10_000
     return {
         "a": a.path,
         "b": b.path,
@@ -352,7 +365,7 @@ def test_kill_during_export_leaves_a_complete_bundle_or_an_ignored_part_file(cra
 # -- 33. disk full ----------------------------------------------------------------------------------------------
 
 
-def test_a_full_disk_mid_import_rolls_back_and_is_reported(crash_setup, tmp_path: Path):
+def test_a_full_disk_mid_import_rolls_back_and_is_reported(crash_setup, tmp_path: Path, monkeypatch):
     s = crash_setup
     path = copy_db(s["b"], tmp_path / "b" / "center.sqlite3")
     conn = sqlite3.connect(path)
@@ -361,23 +374,26 @@ def test_a_full_disk_mid_import_rolls_back_and_is_reported(crash_setup, tmp_path
     before = dump(path)
     db = Database.open(path, tmp_path / "b" / "backups")
     written = []
+    write = versions.write
 
     def small_disk(dbapi_conn, _record) -> None:
         dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 300}")
 
-    def count(_conn, _cursor, statement: str, *_args) -> None:
-        if statement.startswith("INSERT INTO sync_value"):
-            written.append(statement)
+    def counted(conn, entity, changes) -> int:
+        added = write(conn, entity, changes)
+        if added:  # versions added, and the write went through
+            written.append(added)
+        return added
 
     event.listen(db.engine, "connect", small_disk)
-    event.listen(db.engine, "after_cursor_execute", count)
+    monkeypatch.setattr(versions, "write", counted)
     db.engine.dispose()  # the connections opened so far close: every one from now on has the small disk
     try:
         with pytest.raises(BundleRejected) as caught:
             SyncService(db).import_bundle(ADMIN, s["bundle"], CENTER_KEY)
     finally:
         event.remove(db.engine, "connect", small_disk)
-        event.remove(db.engine, "after_cursor_execute", count)
+        monkeypatch.undo()
         db.engine.dispose()  # space is free again: the connections from now on have no limit
     assert written, "the disk filled up before the import had written anything"
     assert caught.value.code == "E_APPLY"

@@ -31,14 +31,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_private_key
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import Session
 
 from lhn_desktop.access import Actor
 from lhn_desktop.models.improvement import ImprovementGoal
 from lhn_desktop.services.center import init_center_database, key_id
 from lhn_desktop.services.sync import SyncService
 from lhn_desktop.services.trust import KeyCard, TrustService
-from lhn_desktop.store import cipher, sync_apply
+from lhn_desktop.store import cipher, sync_apply, versions
 from lhn_desktop.store.database import Database
+from lhn_desktop.store.engine import create_db_engine
 from lhn_desktop.store.rekey import table_digests
 from lhn_desktop.sync import bundle as bundle_module
 from lhn_desktop.sync.bundle import SIGNATURE_TAG, BundleRejected, Signer, VerifiedBundle, read_bundle, write_bundle
@@ -72,10 +74,15 @@ def dump(path: Path) -> tuple[list[tuple], dict[str, tuple[int, str]]]:
 
 def data_dump(path: Path) -> list[tuple]:
     """The synced data only: every field version and every displayed syncable row (logs and clocks left out)."""
+    engine = create_db_engine(path)
+    try:
+        with Session(engine) as s, s.begin():
+            out = [("versions", *row) for row in versions.scan(s)]
+    finally:
+        engine.dispose()
     conn = cipher.connect(path)
     try:
-        out = []
-        for table in ["sync_value", *sorted(t.name for t in sync_apply.syncable_tables().values())]:
+        for table in sorted(t.name for t in sync_apply.syncable_tables().values()):
             out += [(table, *row) for row in sorted(conn.execute(f'SELECT * FROM "{table}"'), key=repr)]
         return out
     finally:

@@ -6,15 +6,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import NotFound, PermissionDenied, ValidationError
 from lhn_desktop.models.improvement import ImprovementGoal, PdsaCycle
 from lhn_desktop.models.patients import Patient
 from lhn_desktop.models.team import Role
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.sync_review import SyncReviewService
+from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
 from tests.sync.test_apply import ADMIN, goal, open_pair, remove, retitle, send, shown
 
@@ -30,10 +29,11 @@ def pair(center_path: Path, tmp_path: Path):
 PARTNER = Actor(member_id=None, name="Jordan Mockridge", role=Role.PARENT_PARTNER)
 
 
-def siblings(db: Database, record_id: str, field: str) -> int:
+def siblings(db: Database, goal_id: str, field: str) -> int:
+    """How many versions of one field of a 90-day goal are stored."""
     with db.read() as s:
-        return s.scalar(select(func.count()).select_from(SyncValue).where(
-            SyncValue.record_id == record_id, SyncValue.field == field))  # fmt: skip
+        stored = versions.read(s, ImprovementGoal.__sync_entity__, [goal_id], only=field).get(goal_id)
+    return len(stored.fields.get(field, [])) if stored else 0
 
 
 def make_conflict(a: Database, b: Database, tmp_path: Path) -> str:

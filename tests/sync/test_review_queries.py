@@ -15,12 +15,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from sqlalchemy import func, insert, select
 
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.overview import OverviewService
 from lhn_desktop.services.sync_review import SyncReviewService
-from lhn_desktop.store import sync_apply
+from lhn_desktop.store import sync_apply, versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.versions import DELETED_FIELD
 from tests.sync.test_convergence import (
@@ -42,20 +40,14 @@ from tests.sync.test_convergence import (
 
 
 def _scanned_conflicts(session, _hidden=None) -> list[tuple[str, str, str]]:
-    query = (
-        select(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-        .group_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-        .having(func.count(func.distinct(SyncValue.value_json)) > 1)
-        .order_by(SyncValue.entity, SyncValue.record_id, SyncValue.field)
-    )
-    return [tuple(row) for row in session.execute(query)]
+    values: dict[tuple[str, str, str], set[str]] = {}
+    for entity, record_id, _owner, field, _node, _dot, _hlc, _vv, value_json in versions.scan(session):
+        values.setdefault((entity, record_id, field), set()).add(value_json)
+    return sorted(key for key, distinct in values.items() if len(distinct) > 1)
 
 
 def _scanned_deletes(session, _hidden=None) -> list[tuple[str, str]]:
-    query = select(SyncValue.entity, SyncValue.record_id).where(
-        SyncValue.field == DELETED_FIELD, SyncValue.value_json == "true"
-    )
-    return sorted(set(map(tuple, session.execute(query))))
+    return sorted({(row[0], row[1]) for row in versions.scan(session) if row[3] == DELETED_FIELD and row[8] == "true"})
 
 
 def assert_review_as_scanned(db: Database, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, int]:
@@ -63,9 +55,7 @@ def assert_review_as_scanned(db: Database, monkeypatch: pytest.MonkeyPatch | Non
     review = SyncReviewService(db)
     with db.read() as s:
         assert sync_apply.conflicted_fields(s) == _scanned_conflicts(s)
-        records = s.scalar(
-            select(func.count(func.distinct(SyncValue.record_id))).where(SyncValue.field == DELETED_FIELD)
-        )
+        records = len({row[1] for row in versions.scan(s) if row[3] == DELETED_FIELD})
     assert OverviewService(db).sync().records == records  # the "This workstation" tab's count, from the index too
     quick = (review.conflicts(ADMIN), review.deleted_while_edited(ADMIN))
     assert review.summaries(ADMIN) == quick  # the page's one reading of both
@@ -126,17 +116,17 @@ def test_records_of_a_kind_not_displayed_here(replicas):  # noqa: F811
     """Versions of a kind from a newer version of the program are kept and relayed; the review lists them too."""
     (a,) = replicas(1)
     site = a.local_node().site_code
-    rows = [
-        {"entity": "future_kind", "record_id": "r-1", "field": "title", "node": node, "dot": 1, "hlc": hlc,
-         "vv_json": json.dumps({node: 1}), "value_json": json.dumps(value), "owner": site}
-        for node, hlc, value in (("n-1", "0000000000001-0000", "one"), ("n-2", "0000000000002-0000", "two"))
-    ] + [
-        {"entity": "future_kind", "record_id": record_id, "field": DELETED_FIELD, "node": "n-1", "dot": 2,
-         "hlc": "0000000000003-0000", "vv_json": json.dumps({"n-1": 2}), "value_json": value, "owner": site}
-        for record_id, value in (("r-1", "false"), ("r-2", "true"))
-    ]  # fmt: skip
+    added = {"r-1": [versions.Version("title", node, 1, hlc, json.dumps({node: 1}), json.dumps(value))
+                     for node, hlc, value in (("n-1", "0000000000001-0000", "one"),
+                                              ("n-2", "0000000000002-0000", "two"))]}  # fmt: skip
+    for record_id, value in (("r-1", "false"), ("r-2", "true")):
+        deleted = versions.Version(DELETED_FIELD, "n-1", 2, "0000000000003-0000", json.dumps({"n-1": 2}), value)
+        added.setdefault(record_id, []).append(deleted)
     with a.write(ADMIN) as s:
-        s.execute(insert(SyncValue), rows)
+        conn = s.connection()
+        before = versions.read(conn, "future_kind", added)
+        changes = [versions.Change(r, site, before.get(r), added=kept) for r, kept in added.items()]
+        assert versions.write(conn, "future_kind", changes) == 4
     assert assert_review_as_scanned(a) == (1, 0)
     with a.read() as s:
         assert {("future_kind", "r-1"), ("future_kind", "r-2")} <= set(sync_apply.hidden_records(s))

@@ -24,6 +24,7 @@ from lhn_desktop.services.trust import TrustService
 from lhn_desktop.store import cipher
 from lhn_desktop.store.database import Database
 from lhn_desktop.sync.bundle import write_bundle
+from tests.stored_versions import edit_versions
 from tests.sync.test_integrity import (
     ADMIN,
     CENTER_KEY,
@@ -177,12 +178,8 @@ def test_a_workstation_stays_with_its_center_after_its_versions_are_gone(centers
     a, b, ncc = centers
     node_a = a.local_node().node_id
     assert _writer_site(ncc, node_a) == A and _writer_site(a, node_a) == A  # noted on arrival, and on its first write
-    conn = cipher.connect(ncc.path)
-    try:
-        with conn:
-            conn.execute("DELETE FROM sync_value WHERE node = ?", (node_a,))
-    finally:
-        conn.close()
+    with ncc.write(ADMIN) as s:
+        assert edit_versions(s, lambda _entity, _record_id, v: v.node == node_a) > 0
     rows = {"resource": [version(str(uuid.uuid4()), "title", "x", node=node_a, owner=B)]}
     before = dump(ncc.path)
     error = rejected(lambda: SyncService(ncc).import_bundle(ADMIN, crafted(b, rows, tmp_path / "x"), None),

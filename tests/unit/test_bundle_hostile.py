@@ -24,8 +24,8 @@ from sqlalchemy import select
 from lhn_desktop.access import Actor
 from lhn_desktop.models.sync import SyncImportLog
 from lhn_desktop.models.team import TeamMember
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.sync import SyncService
+from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.sync_apply import row_problem
 from lhn_desktop.sync.bundle import (
@@ -235,9 +235,7 @@ def craft(src: Database, folder: Path, data: dict[str, bytes], *, manifest: dict
 
 def state(db: Database) -> list:
     with db.read() as s:
-        values = sorted(
-            (v.entity, v.record_id, v.field, v.node, v.dot, v.value_json) for v in s.scalars(select(SyncValue))
-        )
+        values = sorted((e, r, f, n, d, v) for e, r, _, f, n, d, _, _, v in versions.scan(s))
         members = sorted((m.id, m.display_name, m.active) for m in s.scalars(select(TeamMember)))
         imports = list(s.scalars(select(SyncImportLog.bundle_id)))
     return [values, members, imports]

@@ -22,8 +22,8 @@ from lhn_desktop.models.patients import Patient
 from lhn_desktop.models.sync import AuditEvent
 from lhn_desktop.models.team import Role, TeamMember
 from lhn_desktop.store import capture
+from lhn_desktop.store import versions as version_store
 from lhn_desktop.store.database import Database
-from lhn_desktop.store.versions import vv_text
 from lhn_desktop.sync.hlc import Hlc
 from lhn_desktop.sync.merge import dominates
 
@@ -66,13 +66,30 @@ def q(db: Database, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def versions(db: Database, entity: str, record_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The sync_value rows of one record, by field, with vv and value decoded."""
+    """The stored versions of one record, by field, as dicts (the record, its owner, the version) with the vv and value
+    decoded."""
+    with db.read() as s:
+        stored = version_store.read(s, entity, [record_id]).get(record_id)
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in q(db, "SELECT * FROM sync_value WHERE entity = :e AND record_id = :r", e=entity, r=record_id):
-        r["vv"] = json.loads(vv_text(r["node"], r["dot"], r["vv_json"]))
-        r["value"] = json.loads(r["value_json"])
-        out.setdefault(r["field"], []).append(r)
+    for name, siblings in (stored.fields if stored else {}).items():
+        record = {"entity": entity, "record_id": record_id, "owner": stored.owner}
+        out[name] = [record | v._asdict() | {"vv": v.vv(), "value": v.value()} for v in siblings]
     return out
+
+
+def all_versions(db: Database) -> list[tuple]:
+    """Every stored version, flat, in the stored order (see ``versions.scan``)."""
+    with db.read() as s:
+        return [tuple(row) for row in version_store.scan(s)]
+
+
+def member_versions(db: Database, name: str) -> dict[str, list[version_store.Version]]:
+    """The stored versions of one field of the team members named ``Member ...``, by record (a record with none
+    of that field is left out)."""
+    with db.read() as s:
+        ids = s.scalars(select(TeamMember.id).where(TeamMember.display_name.like("Member %"))).all()
+        stored = version_store.read(s, "team_member", ids, only=name)
+    return {record_id: record.fields[name] for record_id, record in stored.items() if record.fields.get(name)}
 
 
 def node_state(db: Database) -> dict[str, Any]:
@@ -83,7 +100,7 @@ def node_state(db: Database) -> dict[str, Any]:
 
 def snapshot(db: Database) -> tuple[list, list, list]:
     return (
-        q(db, "SELECT * FROM sync_value ORDER BY entity, record_id, field, node, dot"),
+        all_versions(db),
         q(db, "SELECT * FROM sync_node ORDER BY node_id"),
         q(db, "SELECT * FROM audit_event ORDER BY seq"),
     )
@@ -190,13 +207,10 @@ def test_a_local_edit_collapses_concurrent_siblings(db: Database, admin: Actor) 
     member_id = add_member(db, admin)
     other = "00000000-0000-4000-8000-0000000000aa"
     with db.write(admin) as s:
-        s.execute(
-            text(
-                "INSERT INTO sync_value (entity, record_id, field, node, dot, hlc, vv_json, value_json, owner) "
-                "VALUES ('team_member', :r, 'role', :n, 7, '0000000000001-00000', :vv, '\"physician\"', :o)"
-            ),
-            {"r": member_id, "n": other, "vv": json.dumps({other: 7}), "o": SITE},
-        )
+        conn = s.connection()
+        before = version_store.read(conn, "team_member", [member_id])[member_id]
+        sibling = version_store.Version("role", other, 7, "0000000000001-00000", json.dumps({other: 7}), '"physician"')
+        version_store.write(conn, "team_member", [version_store.Change(member_id, SITE, before, added=[sibling])])
     assert len(versions(db, "team_member", member_id)["role"]) == 2
     (mine,) = [r for r in versions(db, "team_member", member_id)["role"] if r["node"] == me]
     assert mine["vv_json"] is None  # a vector naming only its own version is not stored (decision 51)
@@ -237,20 +251,10 @@ def test_many_records_in_one_flush_keep_one_version_per_field(db: Database, admi
         for m in s.scalars(select(TeamMember).where(TeamMember.display_name.like("Member %"))):
             m.profile = f"profile of {m.display_name}"
     assert node_state(db)["next_dot"] == before + 450
-    counts = q(
-        db,
-        "SELECT count(*) AS n, count(DISTINCT record_id) AS records FROM sync_value "
-        "WHERE entity = 'team_member' AND field = 'profile' AND record_id IN "
-        "(SELECT id FROM team_member WHERE display_name LIKE 'Member %')",
-    )
-    assert counts == [{"n": 450, "records": 450}]
-    stale = q(
-        db,
-        "SELECT count(*) AS n FROM sync_value WHERE field = 'profile' AND dot < :d AND value_json = 'null' "
-        "AND record_id IN (SELECT id FROM team_member WHERE display_name LIKE 'Member %')",
-        d=before,
-    )
-    assert stale == [{"n": 0}]
+    profiles = member_versions(db, "profile")
+    assert {"n": sum(map(len, profiles.values())), "records": len(profiles)} == {"n": 450, "records": 450}
+    stale = [v for siblings in profiles.values() for v in siblings if v.dot < before and v.value_json == "null"]
+    assert stale == []
 
 
 def test_a_flush_larger_than_the_clock_counter_is_stamped(db: Database, admin: Actor, monkeypatch) -> None:
@@ -263,11 +267,7 @@ def test_a_flush_larger_than_the_clock_counter_is_stamped(db: Database, admin: A
     db.now_ms = lambda: next(wall)
     with db.write(admin) as s:
         s.add_all(TeamMember(display_name=f"Member {i}", role="nurse") for i in range(3200))
-    stamps = q(
-        db,
-        "SELECT DISTINCT hlc FROM sync_value WHERE entity = 'team_member' AND field = 'display_name' "
-        "AND record_id IN (SELECT id FROM team_member WHERE display_name LIKE 'Member %')",
-    )
+    stamps = {v.hlc for siblings in member_versions(db, "display_name").values() for v in siblings}
     assert len(stamps) == 3200  # every record its own timestamp, all in one transaction
 
 
@@ -299,7 +299,7 @@ class Boom(Exception):
     pass
 
 
-def test_rollback_leaves_sync_value_sync_node_and_audit_unchanged(db: Database, admin: Actor) -> None:
+def test_rollback_leaves_the_versions_sync_node_and_audit_unchanged(db: Database, admin: Actor) -> None:
     existing = add_member(db, admin)
     before = snapshot(db)
     with pytest.raises(Boom), db.write(admin) as s:
@@ -328,7 +328,7 @@ def test_commit_advances_next_dot_by_the_number_of_record_operations(db: Databas
     assert after["next_dot"] == before["next_dot"] + 4
     assert Hlc(after["hlc_wall_ms"], after["hlc_counter"]) > Hlc(before["hlc_wall_ms"], before["hlc_counter"])
     assert q(db, "SELECT count(*) AS n FROM audit_event")[0]["n"] == audit_before + 4
-    dots = {r["dot"] for r in q(db, "SELECT dot FROM sync_value WHERE dot >= :d", d=before["next_dot"])}
+    dots = {row[5] for row in all_versions(db) if row[5] >= before["next_dot"]}
     assert dots == set(range(before["next_dot"], before["next_dot"] + 4))
 
 

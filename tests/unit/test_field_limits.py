@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.models.patients import Patient
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.commons import CommonsService, attachments_folder
 from lhn_desktop.services.schedule import ScheduleService
+from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.limits import MAX_TEXT
 from lhn_desktop.sync import bundle
@@ -21,7 +21,7 @@ from tests.conftest import DEMO_TODAY
 
 def _versions(db: Database) -> int:
     with db.read() as s:
-        return s.scalar(select(func.count()).select_from(SyncValue))
+        return versions.count(s)
 
 
 def test_the_bundle_reader_and_entry_agree_on_the_limit() -> None:

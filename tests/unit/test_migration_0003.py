@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from lhn_desktop.models.sync import SyncExportLog
-from lhn_desktop.models.versions import SyncValue
+from lhn_desktop.store import versions as stored
 from lhn_desktop.store.database import Database
 from lhn_desktop.store.migrate import _config
 
@@ -35,6 +35,6 @@ def test_a_0002_database_gets_the_export_log(center_path: Path, tmp_path: Path):
     try:
         with db.read() as s:
             assert s.scalar(select(func.count()).select_from(SyncExportLog)) == 0
-            assert s.scalar(select(func.count()).select_from(SyncValue)) == versions > 0
+            assert stored.count(s) == versions > 0
     finally:
         db.close()

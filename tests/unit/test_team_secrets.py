@@ -10,8 +10,8 @@ from lhn_desktop.access import Actor
 from lhn_desktop.app import AppContext
 from lhn_desktop.errors import PermissionDenied, ValidationError
 from lhn_desktop.models.team import Role, TeamMember
-from lhn_desktop.models.versions import SyncValue
 from lhn_desktop.services.team import TRIES, TeamService, hash_secret, secret_matches, secret_problem
+from lhn_desktop.store import versions as stored_versions
 
 PIN = "482916"
 
@@ -58,7 +58,7 @@ def test_a_member_sets_their_pin_and_then_needs_it_to_sign_in(db) -> None:
     team.check_secret(nurse.id, "blue heron 7")
     with db.read() as s:  # not in the record, nor in any field version that travels to the other workstations
         stored = s.scalar(select(TeamMember.secret_hash).where(TeamMember.id == nurse.id))
-        versions = s.scalars(select(SyncValue.value_json).where(SyncValue.record_id == nurse.id)).all()
+        versions = [row[8] for row in stored_versions.scan(s) if row[1] == nurse.id]
     assert "heron" not in stored and not any("heron" in v or PIN in v for v in versions)
 
 
