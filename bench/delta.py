@@ -16,7 +16,6 @@ at 2,000 patients is a day in under 1 MB and 2 s. Usage:
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -103,8 +102,14 @@ def _timed(path: Path, act):
 
 
 def _versions(path: Path) -> list[tuple]:
-    with sqlite3.connect(path) as raw:
-        return sorted(raw.execute("SELECT entity, record_id, field, node, dot, value_json FROM sync_value"))
+    from lhn_desktop.store import versions
+
+    db, _sync_service = _sync(path)
+    try:
+        with db.read() as s:
+            return sorted((row[0], row[1], row[3], row[4], row[5], row[8]) for row in versions.scan(s))
+    finally:
+        db.close()
 
 
 def bench_delta(reps: int, patients: int = 2000, visits: int = 25) -> tuple[float, float]:

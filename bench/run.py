@@ -14,7 +14,8 @@ analysis and render: see ``bench/charts.py``; huddle: see ``bench/huddle.py``; s
 ``bench/commons.py``; sync: see ``bench/sync.py``; visit: see ``bench/visit.py``; ehr: see ``bench/ehr.py``;
 encryption: see ``bench/encryption.py``; measures: see ``bench/measures.py``; network: see ``bench/network.py``;
 delta: see ``bench/delta.py``; lists (the Patient lists and the Sync page): see ``bench/lists.py``; memory (of a
-full bundle's export and import): see ``bench/memory.py`` (each runnable on its own). ``--only`` picks some of
+full bundle's export and import): see ``bench/memory.py``; storage (bytes per patient): see ``bench/storage.py``
+(each runnable on its own). ``--only`` picks some of
 them (repeat it for several); without it all run.
 """
 
@@ -139,7 +140,7 @@ def bench_frozen(reps: int, patients: int) -> None:
 
 BENCHMARKS = (
     "startup", "first-page", "analysis", "render", "huddle", "search", "sync", "visit", "ehr", "encryption",
-    "measures", "network", "delta", "lists", "memory",
+    "measures", "network", "delta", "lists", "memory", "storage",
 )  # fmt: skip
 
 
@@ -209,6 +210,10 @@ def main() -> int:
 
     if "memory" in chosen:
         bench_memory(args.patients or 2000)
+    from storage import bench_storage  # bench/storage.py: bytes per patient, the versions against the displayed data
+
+    if "storage" in chosen:
+        bench_storage([300, args.patients or 2000])
     if args.frozen:
         bench_frozen(args.reps, args.patients or 300)
     return 0

@@ -9,13 +9,14 @@ Timed, interleaved, ``--reps`` times each:
 
 - export: ``SyncService.export_center`` of the whole center (every field version, sealed);
 - import: ``SyncService.import_bundle`` of that bundle into the empty workstation (verify, merge
-  into ``sync_value``, rebuild every displayed row, check foreign keys, one transaction);
+  into the stored versions, rebuild every displayed row, check foreign keys, one transaction);
 - import again: another bundle of the same state (the previous repetition's, with its own id) into the
   workstation that has just imported everything: nothing is new, as in a daily exchange between two
   workstations where little changed (bundles are full-state, SYNC.md decision 7);
 - baseline: raw ``sqlite3`` ``executemany`` of the same rows (entity, record_id, field, node, dot,
-  hlc, vv_json, value_json, owner) into a new file database whose ``sync_value`` table is made
-  with the center's own DDL (same primary key), in one transaction, WAL and ``synchronous=FULL``.
+  hlc, vv_json, value_json, owner) into a new file database, into a table keyed as the rows are (entity,
+  record, field, workstation, dot; ``BASELINE_TABLE``, the layout the center kept before migration 0013), in one
+  transaction, WAL and ``synchronous=FULL``.
 
 Medians are compared. Usage: ``python bench/sync.py [--patients N] [--reps N] [--profile]``.
 """
@@ -107,20 +108,21 @@ def _copy(source: Path, target: Path) -> None:
     cipher.remember(target, key)
 
 
+#: the baseline's table: the bundle's rows as they come, one per version, keyed as they are (without a rowid)
+BASELINE_TABLE = (
+    "CREATE TABLE bundle_row (entity VARCHAR(40) NOT NULL, record_id VARCHAR(36) NOT NULL, field VARCHAR(60) NOT NULL, "
+    "node VARCHAR(36) NOT NULL, dot BIGINT NOT NULL, hlc VARCHAR(19) NOT NULL, vv_json TEXT, value_json TEXT NOT NULL, "
+    "owner VARCHAR(40) NOT NULL, PRIMARY KEY (entity, record_id, field, node, dot)) WITHOUT ROWID"
+)
+
+
 def baseline_rows(center: Path) -> tuple[str, list[str], list[tuple]]:
-    """The center's ``sync_value`` DDL, its index DDL, and every bundle row as a tuple of its columns."""
+    """The baseline's table DDL, its index DDL (none), and every bundle row as a tuple of its columns."""
     from lhn_desktop.store import sync_apply
     from lhn_desktop.store.database import Database
     from lhn_desktop.sync.merge import canonical_json
 
-    with sqlite3.connect(center) as raw:
-        table = raw.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sync_value'").fetchone()[0]
-        indexes = [
-            sql
-            for (sql,) in raw.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sync_value' AND sql IS NOT NULL"
-            )
-        ]
+    table, indexes = BASELINE_TABLE, []
     db = Database.open(center, center.parent / "backups")
     try:
         rows = sync_apply.export_rows(db)
@@ -144,6 +146,18 @@ def baseline_rows(center: Path) -> tuple[str, list[str], list[tuple]]:
     return table, indexes, tuples
 
 
+def stored_versions(path: Path) -> int:
+    """How many field versions a workstation's database holds (as the Sync page's overview counts them)."""
+    from lhn_desktop.services.overview import OverviewService
+    from lhn_desktop.store.database import Database
+
+    db = Database.open(path, path.parent / "backups")
+    try:
+        return OverviewService(db).sync().field_versions
+    finally:
+        db.close()
+
+
 def time_baseline(path: Path, table: str, indexes: list[str], rows: list[tuple]) -> float:
     """Seconds to insert ``rows`` with one ``executemany`` in one transaction into a new file database."""
     raw = sqlite3.connect(path, isolation_level=None)
@@ -155,10 +169,10 @@ def time_baseline(path: Path, table: str, indexes: list[str], rows: list[tuple])
             raw.execute(sql)
         start = time.perf_counter()
         raw.execute("BEGIN IMMEDIATE")
-        raw.executemany("INSERT INTO sync_value VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        raw.executemany("INSERT INTO bundle_row VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         raw.execute("COMMIT")
         elapsed = time.perf_counter() - start
-        assert raw.execute("SELECT count(*) FROM sync_value").fetchone()[0] == len(rows)
+        assert raw.execute("SELECT count(*) FROM bundle_row").fetchone()[0] == len(rows)
     finally:
         raw.close()
     return elapsed
@@ -224,8 +238,7 @@ def bench_sync(reps: int, patients: int = 2000, profile: bool = False) -> tuple[
             replica = folder / f"replica-{k}.sqlite3"
             seconds, report = time_import(empty, replica, bundle)
             imports.append(seconds)
-            with sqlite3.connect(replica) as raw:
-                stored = raw.execute("SELECT count(*) FROM sync_value").fetchone()[0]
+            stored = stored_versions(replica)
             assert stored >= len(rows), (stored, len(rows))  # the workstation now holds every field version
             seconds, repeat = time_import(replica, folder / f"again-{k}.sqlite3", previous)
             assert not repeat.already_imported  # another bundle (its own id) of the same state

@@ -11,7 +11,7 @@ Timed, interleaved, ``--reps`` times each:
 - service: ``VisitService.record`` of the whole visit, as the visit form saves it: PGA, the wPCDAI from
   its items, weight and height, CRP (typed in mg/dL), ESR, albumin, TPMT, an azathioprine start and an
   influenza vaccination, warnings accepted. It validates, converts, scores, checks the values against the
-  last ones, completes the booked visit, and writes the rows with their field versions (``sync_value``)
+  last ones, completes the booked visit, and writes the rows with their field versions
   and audit entries, in one transaction;
 - all rows: raw ``sqlite3`` ``INSERT OR REPLACE`` of exactly the rows that the service's save left
   different from the base (found by comparing every table with the base), per table with

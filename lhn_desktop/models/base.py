@@ -54,7 +54,7 @@ class Syncable:
     are stored as decimal text, never as binary floats (SYNC.md 1.2).
     """
 
-    __sync_entity__: str  # the entity name used in sync_value and bundles; set by each model
+    __sync_entity__: str  # the entity name used in the stored versions and bundles; set by each model
     if TYPE_CHECKING:  # for the type checker only: declarative must not see it on the mixin
         __table__: ClassVar[FromClause]  # the table of the mapped class (Base) that this is mixed into
 

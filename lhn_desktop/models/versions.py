@@ -1,46 +1,43 @@
-"""The stored field versions of every synced record (SYNC.md 1.2), as today's layout keeps them.
+"""The stored field versions of every synced record (SYNC.md 1.2): one row per record, its versions packed.
 
-Only :mod:`lhn_desktop.store.versions` reads or writes this table (an import-linter contract in pyproject.toml): the
-layout can change there and in a migration alone.
+Only :mod:`lhn_desktop.store.versions` reads or writes these tables (an import-linter contract in pyproject.toml):
+the layout is known there and in the migrations alone (decisions 55 and 56).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, String, Text, text
+from sqlalchemy import Integer, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base
 
-#: every record's delete marker (one row a record): the Sync page finds the records not displayed through it
-DELETED_MARKERS = text("field = '_deleted'")
 
+class SyncRecord(Base):
+    """Every stored version of one record's fields, packed into ``packed`` (``store.versions.pack``): each
+    version's field and workstation as numbers of ``sync_name``, its dot, its clock as one integer, its version
+    vector when it names more than itself, and its value's canonical JSON. The other columns answer, without
+    unpacking, what the Sync page and the overviews ask of every record."""
 
-class SyncValue(Base):
-    """One version (sibling) of one field of one record (SYNC.md 1.2).
-
-    Normally one row per field; more rows mean concurrent siblings that a person may resolve.
-    """
-
-    __tablename__ = "sync_value"
+    __tablename__ = "sync_record"
 
     entity: Mapped[str] = mapped_column(String(40), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    field: Mapped[str] = mapped_column(String(60), primary_key=True)
-    node: Mapped[str] = mapped_column(String(36), primary_key=True)
-    dot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    hlc: Mapped[str] = mapped_column(String(19))
-    vv_json: Mapped[str | None] = mapped_column(Text)  # NULL: only this version itself (store.versions.stored_vv)
-    value_json: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(40))
+    #: NULL: no ``_deleted`` version is stored (the record's creation has not arrived); 0: every one says false;
+    #: 1: at least one says true (a stored delete, winning or not)
+    deletes: Mapped[int | None] = mapped_column(SmallInteger)
+    versions: Mapped[int] = mapped_column(Integer)  # how many versions ``packed`` holds
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (
-        Index(
-            "ix_sync_value_deleted",
-            "entity",
-            "record_id",
-            sqlite_where=DELETED_MARKERS,
-            postgresql_where=DELETED_MARKERS,
-        ),
-        # the primary key is the table (no second copy of entity, record, field, workstation and dot in an index)
-        {"sqlite_with_rowid": False},
-    )
+    # the primary key is the table (no second copy of entity and record in an index)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class SyncName(Base):
+    """The workstation ids and field names that packed versions refer to by number (numbered on this workstation
+    as they are first stored; never renumbered, never reused)."""
+
+    __tablename__ = "sync_name"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64), unique=True)

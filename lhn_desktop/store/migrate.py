@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 #: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
 LOCAL_INDEX_TABLES = ("resource_fts",)
 
@@ -78,8 +78,9 @@ def needs_upgrade(engine: Engine) -> bool:
     return True
 
 
-#: upgrading across this revision rewrites ``sync_value``; the file is compacted afterwards (SQLite)
-COMPACT_AFTER = "0011"
+#: upgrading across this revision rewrites the stored field versions (0011 and 0013 do); the file is compacted
+#: afterwards (SQLite)
+COMPACT_AFTER = "0013"
 
 
 def upgrade_to_head(engine: Engine) -> None:

@@ -1,8 +1,8 @@
 """Reading field versions out for a bundle, and applying a verified bundle (SYNC.md 2.2 step 9).
 
 Applying works below the ORM, so change capture does not record the incoming values as local
-edits: inside one ``BEGIN IMMEDIATE`` transaction every incoming sibling is merged into
-``sync_value`` (sync.merge), then the displayed row of each touched record is recomputed from its
+edits: inside one ``BEGIN IMMEDIATE`` transaction every incoming sibling is merged into the stored
+versions (``store.versions``, sync.merge), then the displayed row of each touched record is recomputed from its
 siblings (the winner by ``(hlc, node)``; ``_deleted`` hides the row; more than one distinct value
 marks ``has_conflict``). Foreign keys are deferred, so records may arrive in any order; they are
 checked at the end, and any failure rolls everything back.
@@ -256,7 +256,7 @@ def apply_rows(
             ids = sorted(by_record)
             table = tables.get(entity)
             if table is None:
-                counts["unknown_entities"] += 1  # kept in sync_value, relayed, not displayed
+                counts["unknown_entities"] += 1  # its versions kept, relayed, not displayed
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 _apply_chunk(conn, entity, table, chunk, by_record, counts, shown, writers, touched)

@@ -14,11 +14,20 @@ from lhn_desktop.store.migrate import _config
 
 def downgrade_file(path: Path, revision: str) -> None:
     """Take a center database back to an older schema revision with the migrations' own downgrades."""
+    _migrate_file(path, revision, down=True)
+
+
+def upgrade_file(path: Path, revision: str) -> None:
+    """Take a center database up to a schema revision short of the head with the migrations."""
+    _migrate_file(path, revision, down=False)
+
+
+def _migrate_file(path: Path, revision: str, *, down: bool) -> None:
     from alembic import command
 
     engine = create_engine(f"sqlite:///{path}")
     try:
-        command.downgrade(_config(engine), revision)
+        (command.downgrade if down else command.upgrade)(_config(engine), revision)
     finally:
         engine.dispose()
 

@@ -6,35 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import event
-
 from lhn_desktop.app import AppContext
 from lhn_desktop.store import versions as stored
-from lhn_desktop.store.database import Database
 from tests.conftest import DEMO_TODAY
 from tests.unit.test_migration_0003 import downgrade_file
-
-
-def deletes_plans(db: Database) -> list[str]:
-    """SQLite's plan for each statement by which the store finds the records it holds from their stored deletes
-    (``versions.record_counts``: what the overview counts), as the program runs it."""
-    statements: list[tuple[str, object]] = []
-
-    def seen(_conn, _cursor, statement: str, parameters, *_args) -> None:
-        statements.append((statement, parameters))
-
-    with db.read() as s:
-        conn = s.connection()
-        event.listen(conn, "before_cursor_execute", seen)
-        try:
-            stored.record_counts(s)
-        finally:
-            event.remove(conn, "before_cursor_execute", seen)
-        plans = [
-            conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            for statement, parameters in statements
-        ]
-    return [" ".join(str(step) for step in plan) for plan in plans]
 
 
 def test_a_0009_center_starts_with_no_knowledge_and_sends_everything_first(demo_path: Path) -> None:
@@ -52,7 +27,5 @@ def test_a_0009_center_starts_with_no_knowledge_and_sends_everything_first(demo_
         with sqlite3.connect(demo_path) as raw:
             assert raw.execute("SELECT count(*) FROM sync_known").fetchone() == (0,)
             assert raw.execute("SELECT count(*) FROM sync_peer").fetchone() == (0,)
-        plans = deletes_plans(ctx.db)
-        assert plans and all("USING INDEX" in p or "USING COVERING INDEX" in p for p in plans), plans
     finally:
         ctx.close()

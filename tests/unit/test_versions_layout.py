@@ -1,0 +1,74 @@
+"""The packed layout of the stored field versions (decision 56) gives back exactly what was written: any fields,
+workstations, dots, clocks, version vectors and values, in the bundle's order; and the record-level marks and
+counts the Sync page reads agree with the versions."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lhn_desktop.access import Actor
+from lhn_desktop.store import versions
+from lhn_desktop.store.database import Database
+from lhn_desktop.store.versions import Change, Version
+
+ADMIN = Actor.workstation()
+NODES = ("ws-a", "ws-b", "0f0e0d0c-0000-4000-8000-00000000000c")
+FIELDS = ("title", "aim", "_deleted", "a_field_name_of_sixty_characters_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+
+usual_clocks = st.builds("{:013d}-{:05d}".format, st.integers(0, 9_999_999_999_999), st.integers(0, 65_535))
+clocks = st.one_of(usual_clocks, st.sampled_from(["not-a-clock", "12-3"]))  # kept as text when not in the usual form
+values = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=40))
+
+
+@st.composite
+def record_versions(draw) -> list[Version]:
+    keys = draw(st.lists(st.tuples(st.sampled_from(FIELDS), st.sampled_from(NODES), st.integers(1, 2**62)),
+                         min_size=1, max_size=8, unique=True))  # fmt: skip
+    out = []
+    for name, node, dot in keys:
+        vector = draw(st.dictionaries(st.sampled_from(NODES), st.integers(1, 2**62), max_size=3))
+        vector[node] = dot
+        value = draw(st.booleans()) if name == "_deleted" else draw(values)
+        out.append(Version(name, node, dot, draw(clocks), versions.stored_vv(node, dot, vector),
+                           json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)))  # fmt: skip
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(written=record_versions())
+def test_what_is_written_is_read_back_in_the_bundles_order(db: Database, written: list[Version]) -> None:
+    record = "layout-test-record"
+    with db.write(ADMIN) as s:
+        conn = s.connection()
+        before = versions.read(conn, "future_kind", [record]).get(record)
+        removed = [(v.field, v.node, v.dot) for sibs in (before.fields.values() if before else ()) for v in sibs]
+        versions.write(conn, "future_kind", [Change(record, "ctr-042", before, removed=removed, added=written)])
+    with db.read() as s:
+        held = versions.read(s, "future_kind", [record])[record]
+        scanned = [row for row in versions.scan(s, ["future_kind"]) if row[1] == record]
+        marked = versions.deleted(s, "future_kind", [record])
+        counted = versions.count(s, ["future_kind"])
+        counts = versions.record_counts(s)
+    in_order = sorted(written, key=lambda v: (v.field, v.node, v.dot))
+    assert [v for sibs in held.fields.values() for v in sibs] == sorted(in_order, key=lambda v: v.field)
+    assert [Version(*row[3:]) for row in scanned] == in_order
+    assert held.owner == "ctr-042" and counted == len(written)
+    assert marked == ({record} if any(v.field == "_deleted" and v.value_json == "true" for v in written) else set())
+    assert counts.get("future_kind", 0) == int(any(v.field == "_deleted" for v in written))
+
+
+def test_a_record_whose_last_version_is_removed_is_gone(db: Database) -> None:
+    record = "layout-test-gone"
+    one = Version("title", "ws-a", 3, "1790000000000-00001", None, '"A title"')
+    with db.write(ADMIN) as s:
+        versions.write(s.connection(), "future_kind", [Change(record, "ctr-042", None, added=[one])])
+    with db.write(ADMIN) as s:
+        conn = s.connection()
+        before = versions.read(conn, "future_kind", [record])[record]
+        versions.write(conn, "future_kind", [Change(record, "ctr-042", before, removed=[("title", "ws-a", 3)])])
+    with db.read() as s:
+        assert versions.read(s, "future_kind", [record]) == {}
+        assert versions.owner(s, "future_kind", record) is None
