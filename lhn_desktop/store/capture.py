@@ -187,7 +187,7 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
             change = changes[entity, record_id] = Change(record_id, owner, before)
         for name, value in values.items():
             vv_json = None  # a field with no earlier sibling, or only this workstation's: this version alone
-            seen = _current(change, name)
+            seen = change.current(name)
             if seen:
                 vv = pointwise_max([v.vv() for v in seen])
                 vv[ctx.node_id] = dot
@@ -213,14 +213,6 @@ def write_versions(session: Session, ops: list[tuple[str, str, str, str, dict[st
         .values(next_dot=next_dot, hlc_wall_ms=clock.wall_ms, hlc_counter=clock.counter)
     )
     _write_audit(conn, ctx, audit)
-
-
-def _current(change: Change, name: str) -> list[Version]:
-    """The versions of a field as they stand after the writes of this flush so far: those stored, less those
-    removed, and those added."""
-    stored = change.before.fields.get(name, []) if change.before is not None else []
-    gone = {(node, dot) for f, node, dot in change.removed if f == name}
-    return [v for v in stored if (v.node, v.dot) not in gone] + [v for v in change.added if v.field == name]
 
 
 def _stored(conn, ops) -> dict[tuple[str, str], versions.Stored]:

@@ -68,6 +68,16 @@ class Change:
     removed: list[tuple[str, str, int]] = field(default_factory=list)
     added: list[Version] = field(default_factory=list)
 
+    def current(self, name: str | None = None) -> list[Version]:
+        """The record's versions as the change leaves them (``name``: of that field only): those read before, less
+        those removed, and those added."""
+        gone = set(self.removed)
+        held = [] if self.before is None else [
+            v for f, sibs in self.before.fields.items() if name in (None, f) for v in sibs
+            if (v.field, v.node, v.dot) not in gone
+        ]  # fmt: skip
+        return held + [v for v in self.added if name in (None, v.field)]
+
 
 def stored_vv(node: str, dot: int, vv: Mapping[str, int]) -> str | None:
     """A version vector as it is stored: ``None`` when it names only the version itself (most do: a field's first
@@ -337,11 +347,7 @@ def write(conn, entity: str, changes: Iterable[Change]) -> int:
     deletes: list[tuple[str, str]] = []
     added = 0
     for change in changes:
-        gone = set(change.removed)
-        kept = [] if change.before is None else [
-            v for sibs in change.before.fields.values() for v in sibs if (v.field, v.node, v.dot) not in gone
-        ]  # fmt: skip
-        after = kept + change.added
+        after = change.current()
         added += len(change.added)
         if not after:
             if change.before is not None:

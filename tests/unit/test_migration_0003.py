@@ -23,9 +23,14 @@ def upgrade_file(path: Path, revision: str) -> None:
 
 
 def _migrate_file(path: Path, revision: str, *, down: bool) -> None:
+    migrate_url(f"sqlite:///{path}", revision, down=down)
+
+
+def migrate_url(url: str, revision: str, *, down: bool) -> None:
+    """Take the database at ``url`` (a file or a server) down or up to a schema revision with the migrations."""
     from alembic import command
 
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(url)
     try:
         (command.downgrade if down else command.upgrade)(_config(engine), revision)
     finally:

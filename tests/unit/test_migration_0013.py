@@ -15,7 +15,7 @@ from lhn_desktop.models.planning import AgendaItem
 from lhn_desktop.services.center import init_center_database
 from lhn_desktop.store import versions
 from lhn_desktop.store.database import Database
-from lhn_desktop.store.migrate import _config
+from tests.unit.test_migration_0003 import migrate_url
 
 ADMIN = Actor.workstation()
 _COLUMNS = "entity, record_id, owner, field, node, dot, hlc, vv_json, value_json"
@@ -32,16 +32,13 @@ def _packed(url_or_path: str | Path) -> list[tuple]:
 
 def _migrate(url: str, revision: str) -> list[tuple]:
     """Take the database to ``revision`` with the migrations (down or up); at 0012, return ``sync_value``."""
-    from alembic import command
-
+    migrate_url(url, revision, down=revision == "0012")
+    if revision != "0012":
+        return []
     engine = create_engine(url)
     try:
-        if revision == "0012":
-            command.downgrade(_config(engine), revision)
-            with engine.connect() as conn:
-                return sorted(tuple(r) for r in conn.execute(text(f"SELECT {_COLUMNS} FROM sync_value")))
-        command.upgrade(_config(engine), revision)
-        return []
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(text(f"SELECT {_COLUMNS} FROM sync_value")))
     finally:
         engine.dispose()
 
