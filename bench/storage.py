@@ -41,10 +41,11 @@ def sizes(path: Path) -> dict[str, int]:
             by_name = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
             owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
             patients = conn.execute("SELECT count(*) FROM patient").fetchone()[0]
+            packed, values = _packed_and_values(conn)
         finally:
             conn.close()
     parts = {"file": sum(by_name.values()), "patients": patients, "data": 0, "data indexes": 0, "versions": 0,
-             "audit": 0}  # fmt: skip
+             "audit": 0, "packed": packed, "values": values}  # fmt: skip
     for name, size in by_name.items():
         table = owner.get(name, name)
         if table in VERSIONS:
@@ -56,6 +57,24 @@ def sizes(path: Path) -> dict[str, int]:
     return parts
 
 
+def _packed_and_values(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Bytes of every record's packed versions, and of the values' canonical JSON inside them (the sixth item of each
+    version, as lhn_desktop/store/versions.py ``pack`` lays them out, with MessagePack's few bytes of length)."""
+    import msgpack
+
+    from lhn_desktop.store.versions import _FIELDS_A_VERSION
+
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sync_record'").fetchone() is None:
+        return 0, 0  # a file from before migration 0013
+    packed = values = 0
+    for (blob,) in conn.execute("SELECT packed FROM sync_record"):
+        packed += len(blob)
+        flat = msgpack.unpackb(blob, raw=True, use_list=False)
+        first_value = 2 + _FIELDS_A_VERSION - 1  # after the first dot and clock, the sixth item of the first version
+        values += sum(len(msgpack.packb(flat[i])) for i in range(first_value, len(flat), _FIELDS_A_VERSION))
+    return packed, values
+
+
 def report(label: str, parts: dict[str, int]) -> None:
     each = max(parts["patients"], 1)
     data, with_indexes = parts["data"], parts["data"] + parts["data indexes"]
@@ -65,6 +84,15 @@ def report(label: str, parts: dict[str, int]) -> None:
         size = parts[what]
         print(f"storage ({label}): {what} {size / 1e6:.1f} MB, {size / each / 1e3:.1f} kB a patient; ratio over the "
               f"displayed data {size / data:.2f} ({size / with_indexes:.2f} with its indexes)", flush=True)  # fmt: skip
+    if parts["packed"]:
+        # the versions' bytes split in proportion to what their packed values hold: each version keeps a copy of its
+        # value (the one the screens show, for the latest), and the rest is the sync metadata proper (who wrote it,
+        # when, what it had seen; the record's keys and owner; the table's pages and its index)
+        share = parts["values"] / parts["packed"]
+        values, metadata = parts["versions"] * share, parts["versions"] * (1 - share)
+        print(f"storage ({label}): versions = values' copies {values / 1e6:.1f} MB ({share:.0%}) + metadata "
+              f"{metadata / 1e6:.1f} MB, {metadata / each / 1e3:.1f} kB a patient; metadata over the displayed data "
+              f"{metadata / data:.2f} ({metadata / with_indexes:.2f} with its indexes)", flush=True)  # fmt: skip
 
 
 def bench_storage(patients: list[int]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from lhn_desktop import __version__
 from lhn_desktop.cli.output import error
 from lhn_desktop.errors import Cancelled, LhnError
+from lhn_desktop.startup import imports_without_collection
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         use_key_file(args.database_key_file)
     try:
-        return int(_resolve(args.handler)(args) or 0)
+        with imports_without_collection():  # the command's modules: see lhn_desktop/startup.py
+            command = _resolve(args.handler)
+        return int(command(args) or 0)
     except LhnError as exc:
         logger.info("Command failed: %s", type(exc).__name__)
         if exc.detail and args.verbose:

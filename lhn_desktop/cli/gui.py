@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from lhn_desktop.startup import imports_without_collection
+
 #: The Qt-free modules the window needs before its first page is ready. PySide6, once imported, reads the source of
 #: every module imported after it (for its ``__feature__`` switches); importing these first spares that reading of
 #: about 400 modules (SQLAlchemy, pydantic, the models and services): about 70 ms of every start
@@ -24,13 +26,20 @@ BEFORE_QT = (
     "filelock",  # the window's lock on the database file
 )
 
+#: The window's own modules its first page needs (imported after Qt, with the collector paused as for the others).
+FIRST_PAGE = ("lhn_desktop.gui.main_window", "lhn_desktop.gui.pages.huddle")
+
 
 def open_window(
     db: str | None, *, smoke: bool = False, screenshots: str | None = None, first_page_ready: bool = False
 ) -> int:
-    for name in BEFORE_QT:
-        importlib.import_module(name)
-    from lhn_desktop.gui.app import run as run_gui
+    with imports_without_collection():  # see lhn_desktop/startup.py
+        for name in BEFORE_QT:
+            importlib.import_module(name)
+        from lhn_desktop.gui.app import run as run_gui
+
+        for name in FIRST_PAGE:
+            importlib.import_module(name)
 
     return run_gui(db, smoke=smoke, screenshots=screenshots, first_page_ready=first_page_ready)
 

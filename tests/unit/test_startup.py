@@ -1,0 +1,86 @@
+"""Imports at start run without the cyclic garbage collector, and it is back (with what they made frozen) before any
+work: lhn_desktop/startup.py."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from lhn_desktop import cli
+from lhn_desktop.startup import imports_without_collection
+
+
+@pytest.fixture(autouse=True)
+def collector_as_found() -> Iterator[None]:
+    was = gc.isenabled()
+    yield
+    gc.unfreeze()  # what a test froze goes back to the oldest generation, as if never frozen
+    (gc.enable if was else gc.disable)()
+
+
+def test_paused_inside_then_frozen_and_back_on() -> None:
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    with imports_without_collection():
+        assert not gc.isenabled()
+        made = [[n] for n in range(5_000)]  # what imports leave behind: objects the collector tracks
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen_before + len(made)
+
+
+def test_back_on_when_an_import_fails() -> None:
+    with pytest.raises(ModuleNotFoundError), imports_without_collection():
+        __import__("lhn_desktop.no_such_module")
+    assert gc.isenabled()
+
+
+def test_the_outer_block_resumes() -> None:
+    with imports_without_collection():
+        with imports_without_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block left it to the outer one
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_the_caller_stays_paused() -> None:
+    gc.disable()
+    frozen_before = gc.get_freeze_count()
+    with imports_without_collection():
+        pass
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before
+
+
+def test_a_command_runs_with_the_collector_on(monkeypatch, capsys) -> None:
+    seen: list[bool] = []
+
+    def command(args) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(cli, "_resolve", lambda handler: command)
+    assert cli.main(["team", "list"]) == 0
+    assert seen == [True]
+
+
+def test_garbage_made_after_start_is_collected() -> None:
+    """A cycle made once the program runs is found by the collector as before, the frozen modules aside."""
+    script = (
+        "import gc, weakref\n"
+        "from lhn_desktop.cli import _resolve\n"
+        "from lhn_desktop.startup import imports_without_collection\n"
+        "with imports_without_collection():\n"
+        "    _resolve('lhn_desktop.cli.gui:run')\n"
+        "class Node: pass\n"
+        "a, b = Node(), Node(); a.other, b.other = b, a\n"
+        "gone = weakref.ref(a); del a, b\n"
+        "gc.collect()\n"
+        "print(gc.isenabled(), gone() is None, gc.get_freeze_count() > 10_000)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True"]
