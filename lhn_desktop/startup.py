@@ -13,20 +13,25 @@ upgrade or import runs with it as always.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
 @contextmanager
 def imports_without_collection() -> Iterator[None]:
-    """Run the block (imports only) with the cyclic collector paused; then freeze what it made and resume. A block
-    inside another leaves the resuming to the outer one."""
+    """Run the block (imports only) with the cyclic collector paused; then, if it imported anything, freeze what the
+    process holds and resume. A block inside another leaves the resuming to the outer one. A block that imported
+    nothing (a command run again in the same process, as the tests do) freezes nothing: freezing then would only
+    hide the caller's own objects from the collector for good."""
     if not gc.isenabled():  # already paused by an outer block (or by whoever runs us): theirs to resume
         yield
         return
+    modules = len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if len(sys.modules) > modules:
+            gc.freeze()
         gc.enable()

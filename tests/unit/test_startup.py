@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -28,8 +29,20 @@ def test_paused_inside_then_frozen_and_back_on() -> None:
     with imports_without_collection():
         assert not gc.isenabled()
         made = [[n] for n in range(5_000)]  # what imports leave behind: objects the collector tracks
+        sys.modules["lhn_desktop_test_imported"] = types.ModuleType("lhn_desktop_test_imported")  # a module imported
+    del sys.modules["lhn_desktop_test_imported"]
     assert gc.isenabled()
     assert gc.get_freeze_count() >= frozen_before + len(made)
+
+
+def test_nothing_imported_nothing_frozen() -> None:
+    """A command run again in the same process imports nothing new: its caller's objects are not frozen."""
+    frozen_before = gc.get_freeze_count()
+    with imports_without_collection():
+        assert not gc.isenabled()
+        import lhn_desktop.cli  # noqa: F401  (already imported)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before
 
 
 def test_back_on_when_an_import_fails() -> None:
