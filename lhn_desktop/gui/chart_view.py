@@ -60,7 +60,10 @@ class ChartView(QWidget):
         old.deleteLater()
         self._axes = None
         self._count = 0
-        self._canvas.draw_idle()
+        if self._canvas.isVisible():
+            self._canvas.draw_idle()
+        # else drawn when first shown, at its real size (its first resize draws it): a picture laid out while its
+        # tab is hidden would be laid out at a few pixels' width, and matplotlib warns that its axes collapsed
 
     def show_message(self, text: str) -> None:
         self.figure.clear()

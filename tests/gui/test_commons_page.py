@@ -64,3 +64,17 @@ def test_a_resource_looked_at_counts_as_awareness_and_the_engagement_chart_shows
     titles = [ax.get_title(loc="left") for ax in page.engagement_chart.canvas.figure.axes]
     assert titles == ["Aware", "Taking part", "Contributing", "Owning"]
     screenshot(page, "commons-engagement")
+
+
+def test_the_engagement_chart_waits_for_its_tab_and_is_drawn_at_its_size(window: MainWindow, qtbot, recwarn) -> None:
+    """Filled while its tab is hidden, the picture is laid out only once shown (not at a hidden tab's few pixels,
+    where matplotlib warned that its axes collapsed), then drawn at the size the tab gives it."""
+    page = window.go_to(CommonsPage)
+    chart = page.engagement_chart
+    qtbot.waitUntil(lambda: bool(chart.canvas.figure.axes))  # the picture is in, its tab still hidden
+    qtbot.wait(100)  # time for a drawing the canvas had asked for
+    assert not chart.isVisible() and chart.canvas.figure.stale  # not drawn while hidden
+    page.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not chart.canvas.figure.stale)
+    assert chart.canvas.width() > 400
+    assert not [w for w in recwarn if "collapsed" in str(w.message)]
