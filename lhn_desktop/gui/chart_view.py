@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+
+@cache
+def _canvas_class():
+    """matplotlib's Qt canvas, drawing only when it can be seen (made on first use: matplotlib is not imported until
+    a chart is shown). A chart in a hidden tab is still resized with its tab, often to a few pixels; drawn then, a
+    picture with its own layout is laid out at that size for nothing, and matplotlib warns that its axes collapsed.
+    So while hidden a drawing waits, and it is made when the canvas is shown, at the size it is shown at."""
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+    class Canvas(FigureCanvasQTAgg):
+        _draw_when_shown = False
+
+        def draw_idle(self) -> None:
+            if self.isVisible():
+                super().draw_idle()
+            else:
+                self._draw_when_shown = True
+
+        def showEvent(self, event) -> None:
+            super().showEvent(event)
+            if self._draw_when_shown:
+                self._draw_when_shown = False
+                super().draw_idle()
+
+    return Canvas
 
 
 class ChartView(QWidget):
@@ -25,11 +53,10 @@ class ChartView(QWidget):
     def canvas(self):
         """The matplotlib canvas, made on first use: matplotlib is not imported until a chart is shown."""
         if self._canvas is None:
-            from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
             from matplotlib.figure import Figure
 
             # fixed margins: a layout engine would double the drawing time of every chart
-            self._canvas = FigureCanvasQTAgg(Figure(figsize=(8, 4.5)))
+            self._canvas = _canvas_class()(Figure(figsize=(8, 4.5)))
             self._canvas.figure.subplots_adjust(left=0.08, right=0.9, top=0.86, bottom=0.1)
             self._canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             self._layout.addWidget(self._canvas)
@@ -51,19 +78,14 @@ class ChartView(QWidget):
     def show_figure(self, spec) -> None:
         """Show a picture with its own layout from its specification (a driver diagram, a patient's activity);
         points are not reported for it."""
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
         figure = spec.figure()
         old = self.canvas
-        self._canvas = FigureCanvasQTAgg(figure)
+        self._canvas = _canvas_class()(figure)
         self._layout.replaceWidget(old, self._canvas)
         old.deleteLater()
         self._axes = None
         self._count = 0
-        if self._canvas.isVisible():
-            self._canvas.draw_idle()
-        # else drawn when first shown, at its real size (its first resize draws it): a picture laid out while its
-        # tab is hidden would be laid out at a few pixels' width, and matplotlib warns that its axes collapsed
+        self._canvas.draw_idle()
 
     def show_message(self, text: str) -> None:
         self.figure.clear()
