@@ -6,7 +6,7 @@ the layout is known there and in the migrations alone (decisions 55 and 56).
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import BigInteger, Integer, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lhn_desktop.models.base import Base
@@ -28,6 +28,10 @@ class SyncRecord(Base):
     deletes: Mapped[int | None] = mapped_column(SmallInteger)
     versions: Mapped[int] = mapped_column(Integer)  # how many versions ``packed`` holds
     packed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: when one workstation wrote every version: its number in ``sync_name`` and its newest dot (NULL both when
+    #: more than one did), so that a delta bundle finds the records beyond its receiver's vector in the query
+    sole_writer: Mapped[int | None] = mapped_column(Integer)
+    sole_dot: Mapped[int | None] = mapped_column(BigInteger)
 
     # the primary key is the table (no second copy of entity and record in an index)
     __table_args__ = ({"sqlite_with_rowid": False},)

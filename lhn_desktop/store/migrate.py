@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 #: Tables Alembic's autogenerate must leave alone: the full-text index and SQLite's shadow tables for it.
 LOCAL_INDEX_TABLES = ("resource_fts",)
 

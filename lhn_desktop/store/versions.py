@@ -8,7 +8,8 @@ The layout (decision 56, migration 0013): ``sync_record`` holds one row per reco
 (a ``WITHOUT ROWID`` table on SQLite), with the record's owning center, whether any ``_deleted`` version says true,
 how many versions it holds, and the versions packed with MessagePack into one value (:func:`pack`). Workstation ids
 and field names are numbered in ``sync_name`` on this workstation: a version costs a few bytes around its value,
-where a row per version cost about 130.
+where a row per version cost about 130. A record written by one workstation only also says which and its newest dot
+(decision 58, migration 0014), so that a delta bundle's query passes over the records its receiver has seen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from lhn_desktop.models.versions import SyncName, SyncRecord
@@ -266,6 +267,8 @@ def scan(
     start = dict(base or {})
     names = _names(session)
     start_of = {names.number[node]: dot for node, dot in start.items() if node in names.number}
+    if start:
+        query = query.where(_maybe_beyond(start_of))
     query = query.order_by(SyncRecord.entity, SyncRecord.record_id)
     for entity, record_id, record_owner, packed in session.execute(query.execution_options(yield_per=batch)):
         if start and not _beyond(packed, start_of):
@@ -274,6 +277,15 @@ def scan(
             if start and v.dot <= start.get(v.node, 0):
                 continue
             yield entity, record_id, record_owner, v.field, v.node, v.dot, v.hlc, v.vv_json, v.value_json
+
+
+def _maybe_beyond(start_of: Mapping[int, int]):
+    """The records that may hold a version beyond ``start_of``, as the query can tell: those written by more than one
+    workstation (looked into by :func:`_beyond`), by one it does not name (everything of it is beyond), or by one it
+    names past its dot."""
+    sole = SyncRecord.sole_writer
+    past = [and_(sole == number, SyncRecord.sole_dot > dot) for number, dot in sorted(start_of.items())]
+    return or_(sole.is_(None), sole.not_in(sorted(start_of)), *past)
 
 
 def _beyond(packed: bytes, start_of: Mapping[int, int]) -> bool:
@@ -334,9 +346,24 @@ def conflicts(session, entity: str, ids: Iterable[str]) -> list[tuple[str, str]]
 
 # -- writing --------------------------------------------------------------------------------------------------------
 
-_INSERT = "INSERT INTO sync_record (entity, record_id, owner, deletes, versions, packed) VALUES (?, ?, ?, ?, ?, ?)"
-_UPDATE = "UPDATE sync_record SET deletes = ?, versions = ?, packed = ? WHERE entity = ? AND record_id = ?"
+_INSERT = (
+    "INSERT INTO sync_record (entity, record_id, owner, deletes, versions, packed, sole_writer, sole_dot) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE sync_record SET deletes = ?, versions = ?, packed = ?, sole_writer = ?, sole_dot = ? "
+    "WHERE entity = ? AND record_id = ?"
+)
 _DELETE = "DELETE FROM sync_record WHERE entity = ? AND record_id = ?"
+_COLUMNS = ("entity", "record_id", "owner", "deletes", "versions", "packed", "sole_writer", "sole_dot")
+
+
+def _sole_writer(conn, versions: list[Version]) -> tuple[int | None, int | None]:
+    """The number of the one workstation that wrote every version and its newest dot, or ``(None, None)``."""
+    writers = {v.node for v in versions}
+    if len(writers) != 1:
+        return None, None
+    return _names(conn).number[writers.pop()], max(v.dot for v in versions)
 
 
 def write(conn, entity: str, changes: Iterable[Change]) -> int:
@@ -353,11 +380,12 @@ def write(conn, entity: str, changes: Iterable[Change]) -> int:
             if change.before is not None:
                 deletes.append((entity, change.record_id))
             continue
-        packed = pack(conn, after)
+        packed = pack(conn, after)  # numbers every name first
+        writer, dot = _sole_writer(conn, after)
         if change.before is None:
-            inserts.append((entity, change.record_id, change.owner, _deletes(after), len(after), packed))
+            inserts.append((entity, change.record_id, change.owner, _deletes(after), len(after), packed, writer, dot))
         else:
-            updates.append((_deletes(after), len(after), packed, entity, change.record_id))
+            updates.append((_deletes(after), len(after), packed, writer, dot, entity, change.record_id))
     if conn.dialect.paramstyle == "qmark":  # straight to the driver: a large import writes a great many
         for sql, rows in ((_DELETE, deletes), (_UPDATE, updates), (_INSERT, inserts)):
             if rows:
@@ -367,10 +395,12 @@ def write(conn, entity: str, changes: Iterable[Change]) -> int:
     if deletes:
         conn.execute(delete(SyncRecord).where(*where), [{"e": e, "r": r} for e, r in deletes])
     if updates:
-        statement = update(SyncRecord).where(*where)
-        conn.execute(statement.values(deletes=bindparam("d"), versions=bindparam("n"), packed=bindparam("p")),
-                     [{"d": d, "n": n, "p": p, "e": e, "r": r} for d, n, p, e, r in updates])  # fmt: skip
+        statement = update(SyncRecord).where(*where).values(
+            deletes=bindparam("d"), versions=bindparam("n"), packed=bindparam("p"), sole_writer=bindparam("w"),
+            sole_dot=bindparam("t"),
+        )  # fmt: skip
+        conn.execute(statement, [{"d": d, "n": n, "p": p, "w": w, "t": t, "e": e, "r": r}
+                                 for d, n, p, w, t, e, r in updates])  # fmt: skip
     if inserts:
-        columns = ("entity", "record_id", "owner", "deletes", "versions", "packed")
-        conn.execute(insert(SyncRecord), [dict(zip(columns, row, strict=True)) for row in inserts])
+        conn.execute(insert(SyncRecord), [dict(zip(_COLUMNS, row, strict=True)) for row in inserts])
     return added

@@ -72,3 +72,59 @@ def test_a_record_whose_last_version_is_removed_is_gone(db: Database) -> None:
     with db.read() as s:
         assert versions.read(s, "future_kind", [record]) == {}
         assert versions.owner(s, "future_kind", record) is None
+
+
+small_dots = st.integers(1, 12)  # few, so that the receivers' vectors fall before, between and past the versions
+
+
+@st.composite
+def small_record(draw) -> list[Version]:
+    """A record's versions by one to three workstations, dots close together."""
+    keys = draw(st.lists(st.tuples(st.sampled_from(FIELDS[:2]), st.sampled_from(NODES), small_dots),
+                         min_size=1, max_size=5, unique=True))  # fmt: skip
+    return [Version(name, node, dot, "1790000000000-00001", None, f'"{name} {node} {dot}"') for name, node, dot in keys]
+
+
+_kinds = iter(range(1_000_000))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=st.lists(small_record(), min_size=1, max_size=6),
+    then=st.lists(st.tuples(st.integers(0, 5), small_record(), st.booleans()), max_size=4),
+    base=st.dictionaries(st.sampled_from((*NODES, "ws-never-stored")), st.integers(0, 13), max_size=4),
+)
+def test_a_delta_scan_finds_exactly_the_versions_beyond_the_receivers_vector(
+    db: Database, first: list[list[Version]], then: list[tuple[int, list[Version], bool]], base: dict[str, int]
+) -> None:
+    """What a delta bundle reads (``scan`` with ``base``) is every stored version beyond the receiver's vector and
+    nothing else, whether a record was written by one workstation (found by the query alone, decision 58) or by
+    several, after records are written again (versions added, a workstation's versions removed)."""
+    kind = f"delta_kind_{next(_kinds)}"
+    ids = [f"rec-{i}" for i in range(len(first))]
+    with db.write(ADMIN) as s:
+        versions.write(
+            s.connection(), kind, [Change(r, "ctr-042", None, added=v) for r, v in zip(ids, first, strict=True)]
+        )
+    for index, added, drop_first_writer in then:
+        record = ids[index % len(ids)]
+        with db.write(ADMIN) as s:
+            conn = s.connection()
+            before = versions.read(conn, kind, [record])[record]
+            held = [v for sibs in before.fields.values() for v in sibs]
+            removed = {(v.field, v.node, v.dot) for v in held if drop_first_writer and v.node == held[0].node}
+            removed |= {(v.field, v.node, v.dot) for v in held if (v.field, v.node, v.dot) in
+                        {(a.field, a.node, a.dot) for a in added}}  # fmt: skip
+            versions.write(conn, kind, [Change(record, "ctr-042", before, removed=sorted(removed), added=added)])
+    with db.read() as s:
+        stored = versions.read(s, kind, ids)
+        delta = [(row[1], Version(*row[3:])) for row in versions.scan(s, [kind], base=base)]
+    expected = [
+        (record, v)
+        for record in sorted(stored)
+        for v in sorted(
+            (v for sibs in stored[record].fields.values() for v in sibs), key=lambda v: (v.field, v.node, v.dot)
+        )
+        if v.dot > base.get(v.node, 0)
+    ]
+    assert delta == expected
