@@ -128,3 +128,21 @@ def test_a_delta_scan_finds_exactly_the_versions_beyond_the_receivers_vector(
         if v.dot > base.get(v.node, 0)
     ]
     assert delta == expected
+
+
+def test_a_delta_scan_with_a_start_naming_hundreds_of_workstations(db: Database) -> None:
+    """A coordinating center's start names every workstation of the network: in the query up to ``_IN_SQL`` of them
+    (one CASE, not a condition each, which SQLite would refuse past a thousand deep), beyond that looked at record by
+    record; the same versions either way."""
+    for many in (versions._IN_SQL, versions._IN_SQL + 50):
+        kind = f"many_kind_{many}"
+        nodes = [f"ws-{kind}-{i:04d}" for i in range(many)]
+        alone = Version("title", nodes[7], 3, "1790000000000-00001", None, '"by one"')
+        with db.write(ADMIN) as s:  # one record by all of them (every name numbered), one by a single workstation
+            shared = [Version("title", node, 1, "1790000000000-00001", None, f'"{node}"') for node in nodes]
+            versions.write(s.connection(), kind, [Change("all", "ctr-042", None, added=shared),
+                                                  Change("one", "ctr-042", None, added=[alone])])  # fmt: skip
+        start = {node: 1 for node in nodes} | {nodes[-1]: 0, nodes[7]: 2}
+        with db.read() as s:
+            found = [(row[1], row[4], row[5]) for row in versions.scan(s, [kind], base=start)]
+        assert found == [("all", nodes[-1], 1), ("one", nodes[7], 3)]
