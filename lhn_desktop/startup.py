@@ -1,13 +1,13 @@
 """Importing the program without Python's cyclic garbage collector watching.
 
-A start imports some 1,400 modules (SQLAlchemy, pydantic, PySide6, the models and services) and creates several
-hundred thousand long-lived objects: classes, functions, mapped tables. With the collector on, each few hundred new
-objects trigger a collection that walks them again, and two full collections walk everything: about 0.13 s of every
-start of the window (docs/performance.md), and nothing to collect, because a module's objects live as long as the
-process. So the imports run with the collector paused, and afterwards everything they created is moved out of its
-sight for good (``gc.freeze``): later collections, which do find garbage (a closed dialog, a finished query), walk
-only what was made since. The collector is back on before any database is opened or any work is done, so a long
-upgrade or import runs with it as always.
+The window's start imports some 550 modules (SQLAlchemy, pydantic, PySide6, the models and services) and leaves about
+100,000 long-lived objects the collector tracks: classes, functions, mapped tables. With the collector on, each few
+hundred new objects trigger a collection that walks them again, and two full collections walk everything: about 0.13 s
+of every start of the window (docs/performance.md), and nothing to collect, because a module's objects live as long as
+the process. So the imports run with the collector paused, and afterwards everything they created is moved out of its
+sight for good (``gc.freeze``): later collections, which do find garbage (a closed dialog, a finished query), walk only
+what was made since. The collector is back on before any database is opened or any work is done, so a long upgrade or
+import runs with it as always.
 """
 
 from __future__ import annotations
