@@ -26,9 +26,6 @@ BEFORE_QT = (
     "filelock",  # the window's lock on the database file
 )
 
-#: The window's own modules its first page needs (imported after Qt, with the collector paused as for the others).
-FIRST_PAGE = ("lhn_desktop.gui.main_window", "lhn_desktop.gui.pages.huddle")
-
 
 def open_window(
     db: str | None, *, smoke: bool = False, screenshots: str | None = None, first_page_ready: bool = False
@@ -36,10 +33,10 @@ def open_window(
     with imports_without_collection():  # see lhn_desktop/startup.py
         for name in BEFORE_QT:
             importlib.import_module(name)
+        from lhn_desktop.gui.app import import_first_page
         from lhn_desktop.gui.app import run as run_gui
 
-        for name in FIRST_PAGE:
-            importlib.import_module(name)
+        import_first_page()  # after Qt, with the collector still paused
 
     return run_gui(db, smoke=smoke, screenshots=screenshots, first_page_ready=first_page_ready)
 

@@ -284,6 +284,14 @@ def make_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def import_first_page() -> None:
+    """Import the main window and the first page of the navigation (the Huddle), as the start's other imports are:
+    the command line calls this inside ``startup.imports_without_collection``."""
+    from lhn_desktop.gui.main_window import PAGES
+
+    PAGES[0].load()
+
+
 def run(
     db_arg: str | None = None, *, smoke: bool = False, screenshots: str | None = None, first_page_ready: bool = False
 ) -> int:

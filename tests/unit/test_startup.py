@@ -4,6 +4,7 @@ work: lhn_desktop/startup.py."""
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import types
@@ -97,3 +98,25 @@ def test_garbage_made_after_start_is_collected() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_window_imports_its_first_page_with_the_collector_paused(tmp_path) -> None:
+    """The window's start imports the main window and its first page's module inside the paused block, before any
+    database is opened (here there is none: the start stops at that message)."""
+    script = (
+        "import gc, sys\n"
+        "seen = {}\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.startswith('lhn_desktop.gui'):\n"
+        "            seen[name] = gc.isenabled()\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "from lhn_desktop.cli.gui import open_window\n"
+        "code = open_window(sys.argv[1], smoke=True)\n"
+        "from lhn_desktop.gui.main_window import PAGES\n"
+        "print(code, seen.get('lhn_desktop.gui.main_window'), seen.get(PAGES[0].module), gc.isenabled())\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LHN_DESKTOP_HOME": str(tmp_path / "home")}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "none.sqlite3")], capture_output=True,
+                            text=True, timeout=120, env=env)  # fmt: skip
+    assert result.stdout.split() == ["2", "False", "False", "True"], result.stderr  # 2: no such database
