@@ -78,3 +78,18 @@ def test_the_engagement_chart_waits_for_its_tab_and_is_drawn_at_its_size(window:
     qtbot.waitUntil(lambda: not chart.canvas.figure.stale)
     assert chart.canvas.width() > 400
     assert not [w for w in recwarn if "collapsed" in str(w.message)]
+
+
+def test_the_actions_on_a_resource_wait_for_one_to_be_shown(window: MainWindow, qtbot) -> None:
+    """With nothing listed (an empty commons, or a search that matches nothing) Adopt, Adapt and Save attachment are
+    off, rather than on and doing nothing."""
+    page = window.go_to(CommonsPage)
+    assert page.current is not None and page.actions_["adopt"].isEnabled() and page.actions_["adapt"].isEnabled()
+    qtbot.keyClicks(page.search, "zzqx nothing like this")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0)
+    assert page.current is None
+    assert not any(page.actions_[key].isEnabled() for key in ("adopt", "adapt", "open"))
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    assert page.current is not None and page.actions_["adopt"].isEnabled()
+    assert page.actions_["open"].isEnabled() == bool(page.current.attachment_name)

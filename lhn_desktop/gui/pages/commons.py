@@ -181,7 +181,7 @@ class CommonsPage(Page):
         self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
         self.local.toggled.connect(lambda _b: self.refresh())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show())
-        self.current = None
+        self._choose(None)
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.activated.connect(self.search.setFocus)
         find.setWhatsThis("Search the commons")
@@ -197,7 +197,7 @@ class CommonsPage(Page):
         if rows:
             self.table.selectRow(index)
         else:
-            self.current = None
+            self._choose(None)
             self.detail.setText("Nothing matches. Try fewer words." if self.search.text().strip()
                                 else "The commons is empty. New resource adds the first one.")  # fmt: skip
         self.cards.rows_model.set_rows(self.ctx.commons.profile_cards())
@@ -230,7 +230,7 @@ class CommonsPage(Page):
         if row is None:
             return
         d = self.ctx.commons.get(row.id)
-        self.current = d
+        self._choose(d)
         self._looked.start()
         r = d.row
         parts = [f"<b>{escape(r.title)}</b> · {escape(KINDS.get(r.kind, r.kind))} · version {d.version}",
@@ -260,7 +260,13 @@ class CommonsPage(Page):
         if d.body:
             parts.append(escape(d.body).replace("\n", "<br>"))
         self.detail.setText("<br><br>".join(parts))
-        self.actions_["open"].setEnabled(bool(d.attachment_name))
+
+    def _choose(self, d) -> None:
+        """The resource shown (None: none), and the actions that need one enabled only with one."""
+        self.current = d
+        self.actions_["adopt"].setEnabled(d is not None)
+        self.actions_["adapt"].setEnabled(d is not None)
+        self.actions_["open"].setEnabled(d is not None and bool(d.attachment_name))
 
     def new_resource(self) -> None:
         dialog = ResourceDialog(self.ctx, self)
