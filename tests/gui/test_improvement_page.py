@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 
 from lhn_desktop.gui.main_window import MainWindow
 from lhn_desktop.gui.pages.improvement import ImprovementPage
@@ -15,6 +16,13 @@ def _page(window: MainWindow) -> ImprovementPage:
     page = window.go_to(ImprovementPage)
     assert isinstance(page, ImprovementPage)
     return page
+
+
+def _shown(page: ImprovementPage) -> str:
+    """The detail pane's words, as read."""
+    document = QTextDocument()
+    document.setHtml(page.detail.text())
+    return document.toPlainText()
 
 
 def test_goal_diagram_ramp_and_score(window: MainWindow, qtbot, monkeypatch, tmp_path: Path) -> None:
@@ -81,3 +89,40 @@ def test_goal_diagram_ramp_and_score(window: MainWindow, qtbot, monkeypatch, tmp
     assert target.read_bytes()[:4] == b"%PDF"
     diagram = window.ctx.improvement.export_diagram(key[1], tmp_path / "diagram.png")
     assert diagram.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_chosen_box_is_shown_whole_beside_the_tree(window: MainWindow, qtbot) -> None:
+    """The tree's first column cuts long boxes short; choosing one (by keys too) shows it whole on the right, with
+    the boxes above it, what sits under it and the PDSA cycles testing it."""
+    page = _page(window)
+    goal = next(g for g in page.goals.values() if g.cycles and any(c.change_idea_id for c in g.cycles))
+    boxes = {d.id: d for d in goal.drivers}
+    tested = next(boxes[c.change_idea_id] for c in goal.cycles if c.change_idea_id in boxes)
+    page.tree.setFocus()
+    page.tree.setCurrentItem(page._find(("box", tested.id)))
+    shown = _shown(page)
+    assert f"Change idea: {tested.text}" in shown
+    parent = boxes[tested.parent_id]
+    assert f"{parent.text}" in shown and shown.index(parent.text) < shown.index(tested.text)  # from the aim down
+    aim = next(d for d in goal.drivers if d.kind == "aim")
+    assert aim.text in shown
+    for cycle in goal.cycles:
+        if cycle.change_idea_id == tested.id:
+            assert f"PDSA {cycle.seq}: {cycle.title}" in shown
+    assert goal.title in shown  # the goal's own summary follows
+
+    primary = next(d for d in goal.drivers if d.kind == "primary" and any(x.parent_id == d.id for x in goal.drivers))
+    page.tree.setCurrentItem(page._find(("box", primary.id)))
+    shown = _shown(page)
+    assert "Under it" in shown
+    assert all(x.text in shown for x in goal.drivers if x.parent_id == primary.id)
+
+    untested = next((d for d in goal.drivers if d.kind == "change_idea"
+                     and not any(c.change_idea_id == d.id for c in goal.cycles)), None)  # fmt: skip
+    if untested is not None:
+        page.tree.setCurrentItem(page._find(("box", untested.id)))
+        assert "No PDSA cycle tests this change idea yet" in _shown(page)
+
+    cycle = next(c for c in goal.cycles if c.change_idea_id == tested.id)
+    page.tree.setCurrentItem(page._find(("cycle", cycle.id)))
+    assert f"Tests the change idea: {tested.text}" in _shown(page)

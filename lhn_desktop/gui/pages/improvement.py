@@ -60,6 +60,33 @@ def _scale(n: int | None, unit: str | None) -> str:
     return f"{n} {unit}".strip()
 
 
+def _box_html(goal, box_id: str) -> str:
+    """A box of the driver diagram in full, as the tree's narrow column cannot show it: the boxes it sits under
+    (from the aim down), the box itself, what sits under it, and the PDSA cycles testing it (a change idea)."""
+    boxes = {d.id: d for d in goal.drivers}
+    chain, node = [], boxes.get(box_id)
+    while node is not None:
+        chain.append(node)
+        node = boxes.get(node.parent_id) if node.parent_id else None
+    chain.reverse()
+    lines = [f"{NODE_KINDS[d.kind]}: {escape(d.text)}" for d in chain[:-1]]
+    lines.append(f"<b>{NODE_KINDS[chain[-1].kind]}: {escape(chain[-1].text)}</b>")
+    under = [d for d in goal.drivers if d.parent_id == box_id]
+    parts = ["<br>".join(lines)]
+    if under:
+        items = "".join(f"<li>{NODE_KINDS[d.kind]}: {escape(d.text)}</li>" for d in under)
+        parts.append(f"<b>Under it</b><ul>{items}</ul>")
+    tests = [c for c in goal.cycles if c.change_idea_id == box_id]
+    if tests:
+        said = ((c, [STATUS_LABELS.get(c.status, c.status), DECISIONS.get(c.act_decision or "", "")]) for c in tests)
+        cycles = "".join(f"<li>PDSA {c.seq}: {escape(c.title)} ({', '.join(w.lower() for w in words if w)})</li>"
+                         for c, words in sorted(said, key=lambda pair: pair[0].seq))  # fmt: skip
+        parts.append(f"<b>PDSA cycles testing it</b><ul>{cycles}</ul>")
+    elif chain[-1].kind == "change_idea":
+        parts.append("No PDSA cycle tests this change idea yet: New PDSA cycle (Ctrl+Shift+C) starts one.")
+    return "<br>".join(parts)
+
+
 def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
     """A tree row; the first column's full text is its tool tip, as the column elides what does not fit."""
     item = QTreeWidgetItem(parent, texts) if parent is not None else QTreeWidgetItem(texts)
@@ -306,11 +333,15 @@ class ImprovementPage(Page):
                          + (f" (suggested {last.suggested:.1f})" if last.suggested is not None else ""))  # fmt: skip
         if goal.closeout_result:
             parts.append(f"<b>Closed</b>: {CLOSEOUT[goal.closeout_result]}. {escape(goal.closeout_learning or '')}")
+        if kind == "box" and any(d.id == key for d in goal.drivers):
+            parts.insert(0, _box_html(goal, key) + "<hr>")
         if kind == "cycle":
             cycle = next(c for c in goal.cycles if c.id == key)
             rows = "".join(f"<tr><td>{escape(q.text)}</td><td>{escape(q.prediction)}</td><td>{escape(q.result)}</td>"
                            f"</tr>" for q in cycle.questions)  # fmt: skip
-            parts.append(f"<b>PDSA {cycle.seq}: {escape(cycle.title)}</b><table border='1' cellpadding='3'>"
+            idea = next((d for d in goal.drivers if d.id == cycle.change_idea_id), None)
+            tests = f"<br>Tests the change idea: {escape(idea.text)}" if idea is not None else ""
+            parts.append(f"<b>PDSA {cycle.seq}: {escape(cycle.title)}</b>{tests}<table border='1' cellpadding='3'>"
                          f"<tr><th>Question</th><th>Prediction</th><th>Result</th></tr>{rows}</table>")  # fmt: skip
         if goal.hints:
             parts.append("<b>Hints</b><ul>" + "".join(f"<li>{escape(h.text)}</li>" for h in goal.hints) + "</ul>")
