@@ -95,7 +95,40 @@ def activity_figure(
     for ax in (top, bottom):
         ax.spines[["top"]].set_visible(False)
         ax.axvline(today, color="#999999", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]  # _DATES
+    _keep_margins(fig, tuple(fig.axes),  # the activity, its index's axis on the right, the medicines
+                  left=_widest(PGA_LABELS + tuple(drugs)) + LABEL_PAD,
+                  right=(_widest(("100",)) + LABEL_PAD + AXIS_TITLE) if index else LABEL_PAD)  # fmt: skip
     return fig
+
+
+#: inches beside a label for its tick and a little air; and for an axis title written sideways (8 points)
+LABEL_PAD, AXIS_TITLE = 0.15, 0.2
+
+
+def _widest(labels: Sequence[str], points: float = 8) -> float:
+    """The width in inches of the widest label at the tick labels' size (measured on the font, no drawing)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font, measure = FontProperties(size=points), TextToPath()
+    return max((measure.get_text_width_height_descent(s, font, ismath=False)[0] for s in labels), default=0) / 72
+
+
+def _keep_margins(fig: Figure, axes: Sequence, *, left: float, right: float) -> None:
+    """Keep the left and right margins at ``left`` and ``right`` inches, the room the labels beside the axes need,
+    however wide the figure is drawn: as fixed fractions of its width, a narrow chart cut the medicines' and the
+    activity's names at its left edge. Repositioned on every resize (the canvas keeps the figure's callbacks)."""
+
+    def place(_event=None) -> None:
+        inches = max(fig.get_figwidth(), 0.1)
+        start = min(0.4, left / inches)
+        end = max(start + 0.2, 1 - min(0.3, right / inches))
+        for ax in axes:
+            _x0, y0, _w, h = ax.get_position(original=True).bounds
+            ax.set_position((start, y0, end - start, h))
+
+    place()
+    fig.canvas.mpl_connect("resize_event", place)
 
 
 def _month_ticks(ax, start: date, end: date) -> None:

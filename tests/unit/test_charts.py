@@ -102,3 +102,32 @@ def test_activity_figure_draws_pga_index_and_medicine_bars():
     assert list(right.lines[0].get_ydata()) == [35.0, 5.0]
     empty = activity_figure([], [], date(2025, 12, 1))
     assert "No PGA" in empty.axes[0].texts[0].get_text()
+
+
+def test_activity_figure_keeps_its_labels_inside_at_any_width():
+    """The names beside the axes (activity levels, medicines, the index's numbers) stay inside the picture however
+    narrow the patient's page draws it: the margins are kept in inches as the figure is resized, not as fractions."""
+    from datetime import date
+
+    from matplotlib.backend_bases import ResizeEvent
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from lhn_desktop.charts.activity_chart import activity_figure
+
+    observations = [(date(2025, 1, 5), "PGA", "moderate"), (date(2025, 1, 5), "PUCAI", "65")]
+    medications = [("methotrexate", date(2025, 2, 1), None), ("prednisone", date(2025, 1, 5), date(2025, 3, 1))]
+    fig = activity_figure(observations, medications, date(2025, 12, 1))
+    canvas = FigureCanvasAgg(fig)  # as the window does: the chart moves onto a canvas of its own
+    for inches in (5.5, 8.0, 14.0):
+        fig.set_size_inches(inches, 4.2)
+        ResizeEvent("resize_event", canvas)._process()
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        width = fig.bbox.width
+        for ax in fig.axes:
+            for label in (*ax.get_yticklabels(), ax.yaxis.label):
+                if label.get_text() and label.get_visible():
+                    box = label.get_window_extent(renderer)
+                    assert box.x0 >= 0 and box.x1 <= width, (inches, label.get_text(), box.x0, box.x1, width)
+        top = fig.axes[0].get_position()
+        assert top.width > 0.5  # the chart itself keeps most of the width

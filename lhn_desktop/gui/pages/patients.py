@@ -280,6 +280,10 @@ class PatientsPage(PatientActions, Page):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        # a third for the list (the sizes weigh; the splitter keeps its width): the patient's page asks for more,
+        # and without this the list was squeezed to its MRN and half a name
+        splitter.setSizes([400, 800])
+        self.splitter = splitter
         self.layout_.addWidget(splitter, 1)
         self.empty = note("", self)
         self.layout_.addWidget(self.empty)
