@@ -257,3 +257,36 @@ def empty_measures_ctx(lhn_home: Path):
     ctx.sign_in(member.id, "tester")
     yield ctx
     ctx.close()
+
+
+def test_a_new_center_is_told_the_key_that_counts_its_measures(qtbot, lhn_home: Path) -> None:
+    """A center just made has no measures counted: the page names the key that counts them (its button may be past
+    the tool bar's end), and that key fills the list."""
+    from lhn_desktop.access import Actor
+    from lhn_desktop.app import AppContext
+    from lhn_desktop.services.center import init_center_database
+    from lhn_desktop.services.team import TeamService
+    from tests.conftest import DEMO_TODAY
+
+    path = lhn_home / "data" / "center.sqlite3"
+    init_center_database(path, lhn_home / "data" / "backups", "ctr-new", "Lakeside Pediatric GI",
+                         network="ImproveCareNow", actor=Actor.workstation())  # fmt: skip
+    ctx = AppContext.open(str(path), exclusive=True, today=lambda: DEMO_TODAY)
+    try:
+        member = TeamService(ctx.db).add_member(ctx.actor, "Dr. Ana Ruiz", "physician")
+        ctx.sign_in(member.id, "tester")
+        window = make_window(qtbot, ctx)
+        window.go_to(MeasuresPage)
+        page = window.stack.currentWidget()
+        assert isinstance(page, MeasuresPage) and not page.model.rows
+        said = page.chart_view.figure.texts[0].get_text()
+        assert "F5" in said and "Compute now" in said
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+        page.table.setFocus()
+        qtbot.keyClick(page.table, Qt.Key.Key_F5)
+        qtbot.waitUntil(lambda: bool(page.model.rows), timeout=10_000)
+        assert page.point_info.text().startswith("Computed Mar 2024 to Feb 2026:")  # months in words, not 2024-03
+        assert not any("No measures yet" in t.get_text() for t in page.chart_view.figure.texts)
+    finally:
+        ctx.close()

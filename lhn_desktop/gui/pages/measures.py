@@ -176,11 +176,13 @@ class MeasuresPage(Page):
         )
         self.point_info.setText("")
         if code is None:
-            self.chart_view.show_message(
-                "Choose a measure in the list to see its chart."
-                if self.model.rows
-                else "No measures yet. Use Compute now to count them from this center's records."
-            )
+            if self.model.rows:
+                message = "Choose a measure in the list to see its chart."
+            elif may_compute:  # the button may be out of sight, past the tool bar's end: its key always works
+                message = "No measures yet. Press F5 (Compute now) to count them from this center's records."
+            else:
+                message = "No measures yet. A clinical team member counts them from the center's records (Compute now)."
+            self.chart_view.show_message(message)
             self.reading.setText("")
             self.months_model.set_rows([])
             return
@@ -417,7 +419,8 @@ class MeasuresPage(Page):
         def done(report) -> None:
             self.refresh()
             self.point_info.setText(
-                f"Computed {report.first_month} to {report.last_month}: {report.written} values changed, "
+                f"Computed {stored_month(report.first_month)} to {stored_month(report.last_month)}: "
+                f"{report.written} values changed, "
                 f"{report.unchanged} unchanged, {report.kept_entered} entered by hand kept."
             )
 
