@@ -41,6 +41,21 @@ def test_the_plan_pane_shows_checklist_agenda_and_flags(window: MainWindow) -> N
     assert page.model.rows[with_agenda].agenda[0].text in page.plan.toPlainText()
 
 
+def test_a_visit_without_a_time_says_so_in_words(window: MainWindow) -> None:
+    """A visit booked without a time (a new center's first visits often are) reads "no time set" in the plan."""
+    from dataclasses import replace
+
+    from PySide6.QtGui import QTextDocument
+
+    from lhn_desktop.gui.pages.huddle import plan_html
+
+    row = replace(_page(window).current(), time=None)
+    document = QTextDocument()
+    document.setHtml(plan_html(row))
+    heading = document.toPlainText().splitlines()[0]
+    assert f"{row.patient_name} ({row.mrn}) · no time set · {row.visit_type}" in heading and "--" not in heading
+
+
 def test_ctrl_d_marks_the_plan_done_and_again_reopens_it(window: MainWindow, qtbot) -> None:
     page = _page(window)
     page.table.setFocus()

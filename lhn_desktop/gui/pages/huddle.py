@@ -318,7 +318,7 @@ def plan_html(row) -> str:
     clinician = f" · {e(row.clinician)}" if row.clinician else ""
     parts = [
         f"<h3 style='margin:0'>{e(row.patient_name)} <span style='color:#666'>({e(row.mrn)})</span> · "
-        f"{e(row.time or '--:--')} · {e(row.visit_type)}{clinician}</h3>"
+        f"{e(row.time or 'no time set')} · {e(row.visit_type)}{clinician}</h3>"
     ]
     if row.flags:
         parts.append(f"<p><b>Flags:</b> {e('; '.join(row.flags))}</p>")
