@@ -93,3 +93,17 @@ def test_the_actions_on_a_resource_wait_for_one_to_be_shown(window: MainWindow, 
     qtbot.waitUntil(lambda: page.model.rowCount() > 0)
     assert page.current is not None and page.actions_["adopt"].isEnabled()
     assert page.actions_["open"].isEnabled() == bool(page.current.attachment_name)
+
+
+def test_every_column_of_the_list_is_in_view_and_the_title_takes_the_rest(window: MainWindow, qtbot) -> None:
+    """At a clinic workstation's usual width the list needs no sideways scrolling: Kind to Adopted keep their
+    contents' width in view, and the title takes what is left (a cut title is whole in its tool tip and the pane)."""
+    window.resize(1200, 760)
+    page = window.go_to(CommonsPage)
+    assert isinstance(page, CommonsPage) and page.model.rowCount() > 0
+    qtbot.waitUntil(lambda: page.table.viewport().width() > 300)
+    header = page.table.horizontalHeader()
+    last = header.count() - 1
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= page.table.viewport().width()
+    assert not page.table.horizontalScrollBar().isVisible()
+    assert header.sectionSize(0) >= page.table.fontMetrics().averageCharWidth() * 24

@@ -23,7 +23,7 @@ from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
-from lhn_desktop.gui.widgets import RecordsView, detail_pane, page_actions
+from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
 from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS, LEVEL_NAMES, LEVELS
 
 ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Parent", "patient": "Patient"}
@@ -125,6 +125,8 @@ class CommonsPage(Page):
             split,
         )
         self.model = self.table.rows_model
+        # the other columns keep their contents' width, always in view (Adopted was past the list's right edge)
+        self.columns_room = FirstColumnRoom(self.table, self.table.horizontalHeader())
         self.detail = detail_pane(split)
         split.addWidget(self.table)
         split.addWidget(self.detail)
