@@ -349,7 +349,7 @@ class VisitDialog(QDialog):
                     widget = ValueField(code, spec.unit_choices(), parent)
                     previous = self.spec.previous.get(code)
                     if previous:
-                        widget.set_hint(f"last {previous[1]} on {previous[0]}")
+                        widget.set_hint(f"last {previous[1]} on {format_date(previous[0])}")
                 if code in self.spec.recorded:
                     widget.setEnabled(False)
                     widget.setToolTip("Already recorded for this visit; correct it from the patient page.")

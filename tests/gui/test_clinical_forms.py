@@ -138,6 +138,24 @@ def test_the_visit_form_computes_as_it_is_filled_and_asks_before_keeping_odd_val
     assert values["ALB"] == "39" and values["WPCDAI"] == "17.5" and values["PGA"] == "mild"
 
 
+def test_the_last_value_beside_a_field_gives_its_date_as_dates_are_written_everywhere(qtbot, ctx) -> None:
+    """The hint reads "last 39.4 kg on 10 Feb 2026", as the rest of the program writes dates (it said 2026-02-10)."""
+    from lhn_desktop.localization import format_date
+
+    weighed = None
+    for row in ctx.patients.search(ctx.actor, "", limit=40):
+        weights = [o for o in ctx.patients.get(ctx.actor, row.id).observations
+                   if o.code == "WEIGHT" and o.observed_on < DEMO_TODAY]  # fmt: skip
+        if weights:
+            weighed, last = row, max(weights, key=lambda o: o.observed_on)
+            break
+    assert weighed is not None
+    dialog = VisitDialog(ctx, weighed.id, DEMO_TODAY)
+    qtbot.addWidget(dialog)
+    hint = dialog.values["WEIGHT"].hint.text()
+    assert hint.endswith(f" on {format_date(last.observed_on)}") and last.observed_on.isoformat() not in hint
+
+
 def test_escape_on_a_filled_visit_form_asks_before_discarding(qtbot, ctx, monkeypatch) -> None:
     p = a_patient(ctx, "Crohn disease")
     dialog = VisitDialog(ctx, p.id, DEMO_TODAY)
