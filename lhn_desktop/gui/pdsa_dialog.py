@@ -6,7 +6,6 @@ Method hints show beside the form and never block saving.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lhn_desktop.errors import LhnError, ValidationError
+from lhn_desktop.errors import LhnError
+from lhn_desktop.gui.clinical_widgets import DateField
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import select_data
+from lhn_desktop.localization import format_date
 from lhn_desktop.services.improvement_rules import SCALE_UNITS, Cycle, Question, cycle_hints
 
 PURPOSES = ("collect information", "develop a change", "test a change", "implement a change")
@@ -43,18 +44,6 @@ def _text_box(parent: QWidget, height: int = 54) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setFixedHeight(height)
     return box
-
-
-def _date(text: str, what: str) -> date | None:
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"The {what} {value!r} is not a date; write it as YYYY-MM-DD, or leave it empty."
-        ) from None
 
 
 class PdsaDialog(QDialog):
@@ -89,10 +78,9 @@ class PdsaDialog(QDialog):
             self.scale_unit.addItem(unit, unit)
         scale_row.addWidget(self.scale_n)
         scale_row.addWidget(self.scale_unit)
-        self.start = QLineEdit(head)
-        self.start.setPlaceholderText("YYYY-MM-DD")
-        self.end = QLineEdit(head)
-        self.end.setPlaceholderText("YYYY-MM-DD")
+        # dates as every other form takes them (the computer's order or ISO, or a calendar), shown with the month's name
+        self.start = DateField("start_date", "start date", head, optional=True)
+        self.end = DateField("end_date", "end date", head, optional=True)
         self.status = QComboBox(head)
         for key, label in STATUSES.items():
             self.status.addItem(label, key)
@@ -176,8 +164,8 @@ class PdsaDialog(QDialog):
         select_data(self.purpose, c.purpose)
         self.scale_n.setValue(c.scale_n or 0)
         select_data(self.scale_unit, c.scale_unit)
-        self.start.setText(c.start_date.isoformat() if c.start_date else "")
-        self.end.setText(c.end_date.isoformat() if c.end_date else "")
+        self.start.setText(format_date(c.start_date) if c.start_date else "")
+        self.end.setText(format_date(c.end_date) if c.end_date else "")
         select_data(self.status, c.status)
         self.objective.setPlainText(c.objective or "")
         for row, cells in enumerate(self.questions):
@@ -206,8 +194,8 @@ class PdsaDialog(QDialog):
             purpose=self.purpose.currentData(),
             scale_n=self.scale_n.value() or None,
             scale_unit=self.scale_unit.currentData(),
-            start_date=_date(self.start.text(), "start date"),
-            end_date=_date(self.end.text(), "end date"),
+            start_date=self.start.value(),
+            end_date=self.end.value(),
             status=self.status.currentData(),
             objective=self.objective.toPlainText(),
             questions=questions,

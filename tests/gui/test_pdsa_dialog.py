@@ -91,3 +91,36 @@ def test_stored_values_outside_the_lists_are_kept(window: MainWindow, qtbot) -> 
     qtbot.addWidget(dialog)
     assert dialog.current().purpose == "test a change"  # the same purpose, matched without case
     assert dialog.current().scale_unit == "wards"  # an unknown unit stays as it was
+
+
+def test_dates_are_typed_and_shown_as_in_every_other_form(window: MainWindow, qtbot, presented) -> None:
+    """The worksheet's dates take what the other forms take (the computer's order, ISO, a calendar) and show the
+    month's name; a date that does not exist is refused in words that name it, and nothing is saved."""
+    from datetime import date
+
+    from lhn_desktop.localization import format_date, typed_forms
+
+    ctx = window.ctx
+    goal = ctx.improvement.save_goal(ctx.actor, None, title="Checklist", aim="Raise model care to 85% by June 2026")
+    dialog = PdsaDialog(ctx, Cycle(id=None, seq=1, title="Pre-filled checklist", goal_id=goal), window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    assert dialog.start.placeholderText().startswith(typed_forms())
+    dialog.start.setFocus()
+    qtbot.keyClicks(dialog.start, "2026-02-31")
+    qtbot.keyClick(dialog.start, Qt.Key.Key_Tab)
+    dialog.save()
+    assert dialog.saved_id is None and presented and "start date" in presented[-1]
+    dialog.start.clear()
+    dialog.start.setFocus()
+    qtbot.keyClicks(dialog.start, "2026-02-02")
+    qtbot.keyClick(dialog.start, Qt.Key.Key_Tab)
+    assert dialog.start.text() == format_date(date(2026, 2, 2))  # shown with the month's name once typed
+    dialog.save()
+    assert dialog.saved_id is not None and ctx.improvement.cycle(dialog.saved_id).start_date == date(2026, 2, 2)
+    again = PdsaDialog(ctx, ctx.improvement.cycle(dialog.saved_id), window)
+    qtbot.addWidget(again)
+    assert again.start.text() == format_date(date(2026, 2, 2)) and again.end.text() == ""
