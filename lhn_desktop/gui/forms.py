@@ -7,12 +7,15 @@ Escape asking before discarding) is installed once on the application by ``gui/k
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from lhn_desktop.errors import LhnError
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.operations import Changed, announce
 from lhn_desktop.gui.widgets import note
+
+#: how many characters a choice box of a form asks room for (its open list is as wide as its longest choice)
+FIELD_CHARS = 40
 
 
 class FormDialog(QDialog):
@@ -38,6 +41,14 @@ class FormDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def row(self, text: str, widget: QWidget) -> QWidget:
+        if (
+            isinstance(widget, QComboBox)
+            and widget.sizeAdjustPolicy() == QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow
+        ):
+            # a list of the center's own titles asks for about 40 characters, not its longest title: sized to that,
+            # it squeezed the labels beside it to a few letters ("Linke"); its open list shows the titles whole
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            widget.setMinimumContentsLength(FIELD_CHARS)
         label = QLabel(text, self)
         label.setBuddy(widget)
         self.form.addRow(label, widget)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,15 +25,18 @@ from lhn_desktop.gui.clinical_widgets import DayEdit
 from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.operations import Changed
-from lhn_desktop.localization import stored_month
+from lhn_desktop.gui.widgets import select_data
+from lhn_desktop.localization import format_date, stored_month
 
 
 def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
+    """The PDSA cycles to link, by title (each whole in its tool tip; ``FormDialog.row`` keeps the box's width sane)."""
     combo = QComboBox(parent)
     combo.addItem("No PDSA cycle", None)
     for choice in choices:
-        when = f" (from {choice.start_date:%d %b %Y})" if choice.start_date else ""
+        when = f" (from {format_date(choice.start_date)})" if choice.start_date else ""
         combo.addItem(f"{choice.label}{when}", choice.id)
+        combo.setItemData(combo.count() - 1, f"{choice.label}{when}", Qt.ItemDataRole.ToolTipRole)
     return combo
 
 
@@ -112,6 +116,20 @@ class BaselineDialog(FormDialog):
         self.ctx.measures.set_baseline(self.ctx.actor, self.code, self.last.currentData())
 
 
+#: how many months back a month may be entered by hand (a paper audit, a registry's old report)
+MONTHS_OFFERED = 60
+
+
+def months_back(last: str, count: int) -> list[str]:
+    """``count`` stored months ("2026-02") from ``last`` back, newest first."""
+    year, month = (int(part) for part in last.split("-"))
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
 class EnterMonthDialog(FormDialog):
     """A month's numerator and denominator typed in, e.g. from a paper audit; for a continuous measure, the month's
     median or mean and how many patients it covers."""
@@ -131,7 +149,12 @@ class EnterMonthDialog(FormDialog):
             parent,
         )
         self.ctx, self.code = ctx, measure.code
-        self.month = self.row("&Month (YYYY-MM):", QLineEdit(month, self))
+        # the month by its name, from the five years up to ``month`` (the last complete month): typed as YYYY-MM
+        # it was the one place a person wrote a month as the database stores it
+        self.month = self.row("&Month:", QComboBox(self))
+        for key in months_back(month, MONTHS_OFFERED):
+            self.month.addItem(stored_month(key, full=True), key)
+        select_data(self.month, month)
         self.value: QDoubleSpinBox | None = None
         if continuous:
             self.value = self.row(f"&Value ({measure.unit}):", QDoubleSpinBox(self))
@@ -146,7 +169,7 @@ class EnterMonthDialog(FormDialog):
         self.ctx.measures.enter_value(
             self.ctx.actor,
             self.code,
-            self.month.text().strip(),
+            self.month.currentData(),
             self.numerator.value(),
             self.denominator.value(),
             None if self.value is None else self.value.value(),

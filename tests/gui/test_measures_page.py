@@ -106,7 +106,8 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
     assert page.chart.baseline_chosen and page.chart.freeze == 9
 
     def enter(dialog: QDialog) -> None:
-        dialog.month.setText("2026-02")
+        assert dialog.month.currentText() == "February 2026"  # the last complete month, by its name
+        dialog.month.setCurrentIndex(dialog.month.findData("2026-02"))
         dialog.numerator.setValue(40)
         dialog.denominator.setValue(50)
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
@@ -213,7 +214,7 @@ def test_a_continuous_measure_is_entered_and_charted_in_its_unit(qtbot, empty_me
     for month, value, patients in (("2026-01", 91.5, 6), ("2026-02", 93.25, 7)):
 
         def enter(dialog: QDialog, month=month, value=value, patients=patients) -> None:
-            dialog.month.setText(month)
+            dialog.month.setCurrentIndex(dialog.month.findData(month))
             dialog.value.setValue(value)
             dialog.numerator.setValue(patients)
             dialog.denominator.setValue(9)
@@ -290,3 +291,40 @@ def test_a_new_center_is_told_the_key_that_counts_its_measures(qtbot, lhn_home: 
         assert not any("No measures yet" in t.get_text() for t in page.chart_view.figure.texts)
     finally:
         ctx.close()
+
+
+def test_a_long_pdsa_title_does_not_squeeze_the_forms_labels(page: MeasuresPage, qtbot) -> None:
+    """The PDSA box of the note and phase forms asks for a sensible width: sized to its longest title it cut the
+    labels beside it to "Linke"; the title is whole in its list and tool tip."""
+    from PySide6.QtWidgets import QLabel
+
+    from lhn_desktop.services.improvement_rules import Cycle
+
+    ctx = page.ctx
+    goal = ctx.improvement.save_goal(ctx.actor, None, title="Checklist", aim="Raise model care to 85% by June 2026")
+    long_title = "Pre-visit checklist completed the afternoon before clinic by the nurse with the family's agenda " * 2
+    ctx.improvement.save_cycle(ctx.actor, Cycle(id=None, seq=1, title=long_title.strip(), goal_id=goal))
+    page.refresh()
+    _select(page, "model_care")
+    widths: list[tuple[str, int, int]] = []
+
+    def look(dialog: QDialog) -> None:
+        qtbot.waitExposed(dialog)
+        widths.extend((lab.text(), lab.width(), lab.sizeHint().width()) for lab in dialog.findChildren(QLabel)
+                      if lab.buddy() is not None)  # fmt: skip
+        combo = dialog.pdsa
+        texts = [combo.itemText(k) for k in range(combo.count())]
+        assert any(long_title.strip() in t for t in texts)
+        dialog.reject()
+
+    for action in ("note", "phase"):
+        when_dialog_opens(look)
+        page.actions_[action].trigger()
+    assert widths and all(shown >= wanted for _text, shown, wanted in widths), widths
+
+
+def test_the_months_offered_for_a_month_by_hand_cross_the_new_year() -> None:
+    from lhn_desktop.gui.measure_dialogs import months_back
+
+    assert months_back("2026-02", 4) == ["2026-02", "2026-01", "2025-12", "2025-11"]
+    assert len(months_back("2026-02", 60)) == 60 and months_back("2026-02", 60)[-1] == "2021-03"
