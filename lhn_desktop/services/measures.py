@@ -382,7 +382,9 @@ class MeasureService:
         measure = self.get(code)
         first, _ = month_bounds(month)
         if first > self.today():
-            raise ValidationError(f"{month} has not started yet; enter values for past or current months.")
+            raise ValidationError(
+                f"{stored_month(month)} has not started yet; enter values for past or current months."
+            )
         for name, count in (("numerator", numerator), ("denominator", denominator)):
             if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
                 raise ValidationError(f"The {name} is a count: a whole number, 0 or more.")
@@ -568,7 +570,9 @@ class MeasureService:
                 else "A new phase needs months on the chart first."
             )
         if any(a.kind == "phase" and a.on_date == first for a in self.annotations(code)):
-            raise ValidationError(f"A phase already starts in {month}; remove it first to give a different reason.")
+            raise ValidationError(
+                f"A phase already starts in {stored_month(month)}; remove it first to give a different reason."
+            )
         text = words.new_phase(month)
         return self._add_annotation(actor, code, on_date=first, kind="phase", text=text, reason=reason, pdsa_id=pdsa_id)
 
@@ -579,7 +583,9 @@ class MeasureService:
         if last_month is not None:
             first, _ = month_bounds(last_month)
             if last_month not in months:
-                raise ValidationError(f"{last_month} has no value on this chart; choose one of its months.")
+                raise ValidationError(
+                    f"{stored_month(last_month)} has no value on this chart; choose one of its months."
+                )
         with self.db.write(actor) as s:
             for old in s.scalars(
                 select(ChartAnnotation).where(

@@ -16,6 +16,7 @@ import pytest
 from lhn_desktop.access import Actor
 from lhn_desktop.charts import spc_chart
 from lhn_desktop.errors import Cancelled, NotFound, ValidationError
+from lhn_desktop.localization import stored_month
 from lhn_desktop.progress import CancelToken
 from lhn_desktop.services.measure_library import load_library
 from lhn_desktop.services.measures import PAGE_TITLE, MeasureService
@@ -117,7 +118,7 @@ def test_no_values_at_all_is_not_found_and_says_what_to_do(service: MeasureServi
 
 def test_the_baseline_cannot_end_in_a_month_before_the_data(started_late: MeasureService, admin: Actor):
     for month in (EMPTY[0], EMPTY[-1]):
-        with pytest.raises(ValidationError, match="has no value on this chart"):
+        with pytest.raises(ValidationError, match=f"^{stored_month(month)} has no value on this chart"):
             started_late.set_baseline(admin, CODE, month)
     assert started_late.chart(CODE).baseline_chosen is False
     started_late.set_baseline(admin, CODE, "2025-06")

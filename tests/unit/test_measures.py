@@ -9,6 +9,7 @@ import pytest
 
 from lhn_desktop.access import Actor
 from lhn_desktop.errors import LhnError, NotFound, PermissionDenied, ValidationError
+from lhn_desktop.localization import stored_month
 from lhn_desktop.paths import content_dir
 from lhn_desktop.services import measure_library as lib
 from lhn_desktop.services.facts import PatientFacts, fill, inactive_from
@@ -213,7 +214,7 @@ def test_compute_needs_patient_access(service: MeasureService, demo_db: Database
 @pytest.mark.parametrize(
     ("month", "numerator", "denominator", "words"),
     [
-        ("2026-04", 1, 2, "has not started"),
+        ("2026-04", 1, 2, "^Apr 2026 has not started"),  # the month by its name
         ("26-02", 1, 2, "YYYY-MM"),
         ("2026-01", 5, 2, "larger than the denominator"),
         ("2026-01", -1, 2, "whole number"),
@@ -263,6 +264,8 @@ def test_a_phase_needs_a_reason_and_starts_a_new_centre_line(service: MeasureSer
     assert chart.freeze is None and chart.request.options.part == (12,)
     assert {p.part for p in chart.result.points} == {1, 2}
     assert chart.phases[0].reason.startswith("Nurse checklist") and chart.phases[0].pdsa_id == pdsa.id
+    with pytest.raises(ValidationError, match=f"^A phase already starts in {stored_month(months[12])};"):
+        service.add_phase(admin, "model_care", months[12], "Another reason")
 
 
 def test_annotations_come_from_notes_and_linked_pdsa_cycles(service: MeasureService, admin: Actor):
