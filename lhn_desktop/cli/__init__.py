@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(handler="lhn_desktop.cli.db:restore")
 
     p = sub.add_parser("huddle", help="the clinic day's patients with their pre-visit checklist, flags and agenda")
-    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the clinic date")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the clinic date (default: today)")
     p.add_argument("--pdf", metavar="FILE.pdf", help="write the huddle sheet (summary page, then two patients a page)")
     _db_option(p)
     _json_option(p)

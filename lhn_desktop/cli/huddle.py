@@ -1,4 +1,4 @@
-"""``huddle --date D [--json]``: the clinic day's patients with every checklist rule's status and reason."""
+"""``huddle [--date D] [--json]``: the clinic day's patients with every checklist rule's status and reason."""
 
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def _row_json(row) -> dict:
 
 
 def huddle(args: argparse.Namespace) -> int:
-    day = parse_day(args.date)
+    chosen = parse_day(args.date) if args.date else None  # a typing slip is said before the database is opened
     ctx = _context(args)
+    day = chosen or ctx.today()
     try:
         board = ctx.planning.huddle(ctx.actor, day)
         if args.pdf:

@@ -7,6 +7,7 @@ import math
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -246,6 +247,9 @@ def test_huddle_text_and_json(capsys, demo_path: Path) -> None:
     assert code == 0 and out.startswith("Huddle ") and first["patient_name"] in out
     code, _, err = run(capsys, "huddle", "--date", "03/03/2026", "--db", str(demo_path))
     assert code == 2 and "YYYY-MM-DD" in err
+    today = date.today()
+    code, out, _ = run(capsys, "huddle", "--db", str(demo_path), "--json")  # no date: today's clinic
+    assert code == 0 and json.loads(out)["date"] in (today.isoformat(), date.today().isoformat())
 
 
 def date_from(ordinal: int) -> str:
