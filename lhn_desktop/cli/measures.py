@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import TextProgress, emit, emit_json
+from lhn_desktop.localization import stored_month
 
 
 def compute(args: argparse.Namespace) -> int:
@@ -18,7 +19,8 @@ def compute(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
     else:
-        emit(f"Computed {report.measures} measures for {report.first_month} to {report.last_month}: "
+        months = f"{stored_month(report.first_month)} to {stored_month(report.last_month)}"
+        emit(f"Computed {report.measures} measures for {months}: "
              f"{report.written} monthly values written, {report.unchanged} unchanged, "
              f"{report.kept_entered} entered by hand and kept.")  # fmt: skip
     return 0

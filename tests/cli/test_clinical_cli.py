@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -91,8 +92,10 @@ def test_a_new_center_registers_records_and_counts_a_patient_in_remission(capsys
 
     after = checklist(capsys, day)
     assert after["pga"] == after["pcdai"] == after["growth"] == after["tpmt_before_thiopurine"] == "Completed"
-    code, _, _ = run(capsys, "measures", "compute", "--months", "2")
-    assert code == 0
+    code, out, _ = run(capsys, "measures", "compute", "--months", "2")
+    assert code == 0 and re.search(r"measures for [A-Z][a-z]{2} \d{4} to [A-Z][a-z]{2} \d{4}:", out), (
+        out
+    )  # months in words
     code, out, _ = run(capsys, "measures", "list", "--json")
     remission = next(m for m in json.loads(out) if m["measure"]["code"] == "remission_pga")
     month = next(v for v in remission["values"] if v["month"] == f"{day:%Y-%m}")
