@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticError
 
 from lhn_desktop.errors import LhnError, ValidationError
+from lhn_desktop.localization import format_date
 
 CATALOG_FILE = "observations.json"
 
@@ -379,15 +380,15 @@ def change_warning(code: str, value: Decimal, previous: tuple[date, str] | None,
     if before is None:
         return None
     u = f" {unit}" if unit else ""
-    change = spec.change
+    change, on = spec.change, format_date(previous[0])
     if change.decrease_more_than is not None and before - value > change.decrease_more_than:
-        return (f"{spec.label} {_plain(value)}{u} is {_plain(before - value)}{u} lower than on {previous[0]} "
+        return (f"{spec.label} {_plain(value)}{u} is {_plain(before - value)}{u} lower than on {on} "
                 f"({_plain(before)}{u}); check the {change.what}.")  # fmt: skip
     if change.relative_more_than is not None and before > 0:
         moved = abs(value - before) / before
         if moved > change.relative_more_than:
             direction = "more" if value > before else "less"
             percent = (moved * 100).quantize(Decimal(1), ROUND_HALF_UP)
-            return (f"{spec.label} {_plain(value)}{u} is {percent}% {direction} than on {previous[0]} "
+            return (f"{spec.label} {_plain(value)}{u} is {percent}% {direction} than on {on} "
                     f"({_plain(before)}{u}); check the {change.what}.")  # fmt: skip
     return None

@@ -480,8 +480,10 @@ class VisitService:
             checked = self._check(s, entry)
             if checked.warnings and not accept_warnings:
                 raise NeedsConfirmation(
-                    f"{len(checked.warnings)} value{'s' if len(checked.warnings) != 1 else ''} deserve a second "
-                    "look. Check them, then save again to keep them.",
+                    "1 value deserves a second look. Check it, then save again to keep it."
+                    if len(checked.warnings) == 1
+                    else f"{len(checked.warnings)} values deserve a second look. Check them, then save again to keep "
+                    "them.",
                     field=checked.readings[0].code if checked.readings else None,
                 )
             patient = s.get(Patient, entry.patient_id)

@@ -477,20 +477,20 @@ def test_an_ogtt_typed_in_mmol_per_litre_is_warned_about_not_refused():
 
 def test_height_lower_than_before_warns():
     warning = change_warning("HEIGHT", Decimal("139.0"), (BEFORE, "140.0"), "cm")
-    assert warning == "Height 139.0 cm is 1.0 cm lower than on 2026-01-15 (140.0 cm); check the height."
+    assert warning == "Height 139.0 cm is 1.0 cm lower than on 15 Jan 2026 (140.0 cm); check the height."
 
 
 def test_change_warning_without_a_unit():
     warning = change_warning("HEIGHT", Decimal("139.0"), (BEFORE, "140.0"), None)
-    assert warning == "Height 139.0 is 1.0 lower than on 2026-01-15 (140.0); check the height."
+    assert warning == "Height 139.0 is 1.0 lower than on 15 Jan 2026 (140.0); check the height."
 
 
 @pytest.mark.parametrize(
     ("code", "value", "previous", "expected"),
     [
-        ("WEIGHT", "40", "32.5", "Weight 40 kg is 23% more than on 2026-01-15 (32.5 kg); check the weight."),
-        ("WEIGHT", "25", "32.5", "Weight 25 kg is 23% less than on 2026-01-15 (32.5 kg); check the weight."),
-        ("WEIGHT", "20", "32.5", "Weight 20 kg is 38% less than on 2026-01-15 (32.5 kg); check the weight."),
+        ("WEIGHT", "40", "32.5", "Weight 40 kg is 23% more than on 15 Jan 2026 (32.5 kg); check the weight."),
+        ("WEIGHT", "25", "32.5", "Weight 25 kg is 23% less than on 15 Jan 2026 (32.5 kg); check the weight."),
+        ("WEIGHT", "20", "32.5", "Weight 20 kg is 38% less than on 15 Jan 2026 (32.5 kg); check the weight."),
     ],
 )
 def test_weight_changed_by_more_than_a_fifth_warns(code, value, previous, expected):

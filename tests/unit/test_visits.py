@@ -182,10 +182,12 @@ def test_implausible_values_warn_and_can_be_kept(db, services, admin):
     assert len(warnings) == 4
     assert any("looks like a value in mg/dL" in w for w in warnings)
     assert any("looks like a value in g/dL" in w for w in warnings)
-    assert any("2.0 cm lower than on 2025-12-01" in w for w in warnings)
-    assert any("30% more than on 2025-12-01" in w for w in warnings)
-    with pytest.raises(NeedsConfirmation) as caught:
+    assert any("2.0 cm lower than on 1 Dec 2025" in w for w in warnings)  # dates as written everywhere
+    assert any("30% more than on 1 Dec 2025" in w for w in warnings)
+    with pytest.raises(NeedsConfirmation, match="^4 values deserve a second look. Check them,") as caught:
         visits.record(admin, odd)
+    with pytest.raises(NeedsConfirmation, match="^1 value deserves a second look. Check it, then save again"):
+        visits.record(admin, VisitInput(pid, DAY, values=(ValueInput("CRP", "0.45"),)))
     assert "52" not in caught.value.message and "148" not in caught.value.message
     with db.read() as s:
         assert s.scalars(select(Observation).where(Observation.observed_on == DAY)).first() is None
