@@ -129,7 +129,7 @@ def patient_show(args: argparse.Namespace) -> int:
          f"next {format_date(s.next_visit, empty='none scheduled')}")  # fmt: skip
     if d.results:
         latest = d.results[0]
-        values = ", ".join(f"{k} {v}" for k, v in sorted(latest.values.items()))
+        values = ", ".join(_named(code, value) for code, value in sorted(latest.values.items()))
         emit(f"Latest results ({format_date(latest.observed_on)}): {values}")
     for g in d.growth[:1]:
         scores = _scores(g.scores)
@@ -165,6 +165,14 @@ def _count(n: int, one: str, many: str | None = None) -> str:
         return ""
     many = many or (one.replace("medicine ", "medicines ") if one.startswith("medicine ") else one + "s")
     return f"{n} {one if n == 1 else many}"
+
+
+def _named(code: str, value: str) -> str:
+    """A result as a clinic team says it: "Weight 40 kg", "PGA mild" (the codes are for --set and the JSON)."""
+    from lhn_desktop.clinical.observations import get_spec
+
+    spec = get_spec(code)
+    return f"{spec.label} {value}" + (f" {spec.unit}" if spec.unit else "")
 
 
 def _scores(scores: dict[str, tuple[str, str]]) -> str:

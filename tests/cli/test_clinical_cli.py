@@ -102,7 +102,8 @@ def test_a_new_center_registers_records_and_counts_a_patient_in_remission(capsys
     assert (month["numerator"], month["denominator"]) == (1, 1)
 
     code, out, _ = run(capsys, "patient", "show", MRN)
-    assert code == 0 and "Ada" in out and "azathioprine 100 mg daily" in out and "WPCDAI 0" in out
+    assert code == 0 and "Ada" in out and "azathioprine 100 mg daily" in out and "wPCDAI 0" in out
+    assert "Weight 41.3 kg" in out and "WEIGHT" not in out  # the team's words, not the stored codes
 
 
 def test_patient_list_edit_and_show_json(capsys, center):
