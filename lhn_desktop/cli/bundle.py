@@ -22,8 +22,11 @@ def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
         return read_key_file(args.key_file)
     passphrase = ask_secret("Center passphrase", env=PASSPHRASE_ENV)
     if not passphrase:
-        raise ValidationError("Give the center key: --key-file FILE, or the passphrase (asked at the terminal, or in "
-                              "LHN_CENTER_PASSPHRASE).")  # fmt: skip
+        raise ValidationError(
+            "Give the center key: --key-file FILE, or the passphrase (asked at the terminal, or in "
+            "LHN_CENTER_PASSPHRASE). A center without one yet makes it once with 'lhn-desktop bundle make-key --out "
+            "FILE' and copies that file to each of its workstations, or agrees one passphrase for all of them."
+        )
     return key_from_passphrase(passphrase, site_code)
 
 

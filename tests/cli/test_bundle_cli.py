@@ -73,7 +73,7 @@ def test_refusals_exit_2_and_say_nothing_changed(capsys, demo_path: Path, second
 def test_a_key_is_required(capsys, demo_path: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("LHN_CENTER_PASSPHRASE", raising=False)
     code, _, err = run(capsys, "bundle", "export", "--out", str(tmp_path), "--db", str(demo_path))
-    assert code == 2 and "--key-file" in err
+    assert code == 2 and "--key-file" in err and "bundle make-key" in err  # a new center is told how to make one
     code, _, err = run(capsys, "bundle", "export", "--out", str(tmp_path / "nowhere"), "--key-file",
                        str(tmp_path / "none.key"), "--db", str(demo_path))  # fmt: skip
     assert code != 0 and "no center key file" in err
