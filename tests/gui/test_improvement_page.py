@@ -108,7 +108,7 @@ def test_a_chosen_box_is_shown_whole_beside_the_tree(window: MainWindow, qtbot) 
     assert aim.text in shown
     for cycle in goal.cycles:
         if cycle.change_idea_id == tested.id:
-            assert f"PDSA {cycle.seq}: {cycle.title}" in shown
+            assert f"PDSA {cycle.seq}: {cycle.title} ({cycle.status}" in shown  # where each stands: "(done, adapt)"
     assert goal.title in shown  # the goal's own summary follows
 
     primary = next(d for d in goal.drivers if d.kind == "primary" and any(x.parent_id == d.id for x in goal.drivers))

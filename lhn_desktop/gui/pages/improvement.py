@@ -65,7 +65,7 @@ def _box_html(goal, box_id: str) -> str:
     (from the aim down), the box itself, what sits under it, and the PDSA cycles testing it (a change idea)."""
     boxes = {d.id: d for d in goal.drivers}
     chain, node = [], boxes.get(box_id)
-    while node is not None:
+    while node is not None and node not in chain:  # (a box merged under its own child would loop)
         chain.append(node)
         node = boxes.get(node.parent_id) if node.parent_id else None
     chain.reverse()
@@ -76,15 +76,19 @@ def _box_html(goal, box_id: str) -> str:
     if under:
         items = "".join(f"<li>{NODE_KINDS[d.kind]}: {escape(d.text)}</li>" for d in under)
         parts.append(f"<b>Under it</b><ul>{items}</ul>")
-    tests = [c for c in goal.cycles if c.change_idea_id == box_id]
+    tests = sorted((c for c in goal.cycles if c.change_idea_id == box_id), key=lambda c: c.seq)
     if tests:
-        said = ((c, [STATUS_LABELS.get(c.status, c.status), DECISIONS.get(c.act_decision or "", "")]) for c in tests)
-        cycles = "".join(f"<li>PDSA {c.seq}: {escape(c.title)} ({', '.join(w.lower() for w in words if w)})</li>"
-                         for c, words in sorted(said, key=lambda pair: pair[0].seq))  # fmt: skip
+        cycles = "".join(f"<li>PDSA {c.seq}: {escape(c.title)} ({_state(c)})</li>" for c in tests)
         parts.append(f"<b>PDSA cycles testing it</b><ul>{cycles}</ul>")
     elif chain[-1].kind == "change_idea":
         parts.append("No PDSA cycle tests this change idea yet: New PDSA cycle (Ctrl+Shift+C) starts one.")
     return "<br>".join(parts)
+
+
+def _state(cycle) -> str:
+    """Where a cycle stands, as said in a sentence: "done, adapt", "doing"."""
+    words = (STATUS_LABELS.get(cycle.status, cycle.status), DECISIONS.get(cycle.act_decision or "", ""))
+    return ", ".join(w.lower() for w in words if w)
 
 
 def _item(parent: QTreeWidgetItem | None, texts: list[str]) -> QTreeWidgetItem:
