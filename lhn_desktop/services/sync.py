@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from lhn_desktop import __version__
 from lhn_desktop.access import Actor, require_patient_access
 from lhn_desktop.errors import NotFound, SyncIntegrityError, ValidationError
+from lhn_desktop.localization import format_datetime
 from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
 from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
@@ -409,7 +410,7 @@ class SyncService:
         if scope == "network":
             warnings = _small_denominators(kept["measure_value"])
         warnings += self._attachment_warnings(kept)
-        when = last.exported_at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
+        when = format_datetime(last.exported_at.replace(tzinfo=UTC).astimezone()) if last else None  # local clock
         return ExportPreview(scope, audience, counts, texts, warnings, when, delta)
 
     # -- export -------------------------------------------------------------------------------------------------

@@ -234,3 +234,22 @@ def test_a_workstation_silent_for_longer_than_the_window_is_not_waited_for(repli
         start = knowledge.start_for(s.connection(), "ctr-042", a.local_node().node_id)
         b_claim = s.get(SyncPeer, b.local_node().node_id).known_json
     assert start == {node: dot for node, dot in json.loads(b_claim).items() if dot > 0}
+
+
+def test_the_review_names_the_last_bundle_in_the_workstations_own_clock(replicas):
+    """The review says "the last bundle ... was made on 7 Dec 2026 09:30", as dates and times are written
+    everywhere (it read "2026-12-07 14:30 UTC")."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from lhn_desktop.localization import format_datetime
+    from lhn_desktop.models.sync import SyncExportLog
+
+    (a,) = replicas(1)
+    assert SyncService(a).preview(ADMIN, "center").last_export is None
+    export(a)
+    with a.read() as s:
+        made = s.scalars(select(SyncExportLog)).one().exported_at
+    said = SyncService(a).preview(ADMIN, "center").last_export
+    assert said == format_datetime(made.replace(tzinfo=UTC).astimezone()) and "UTC" not in said

@@ -108,3 +108,7 @@ def test_each_area_says_what_its_service_decided():
     )
     assert ehr.import_audit(["a.csv"], {"patients": (2, 1)}) == "a.csv: patients: 2 new, 1 changed"
     assert center.export_audit({"patients": 3}, "out", spreadsheet=True) == "patients 3; to out; xlsx: yes"
+    # dates in a sentence as the program writes them everywhere (they read 2026-03-02 and 02 Mar 2026)
+    assert ehr.removed_by_hand(date(2026, 3, 2), "Casey") == "removed by hand on 2 Mar 2026 by Casey; not added again"
+    assert ehr.corrected_by_hand(date(2026, 3, 2), "Casey", ["value"]).startswith("corrected by hand on 2 Mar 2026 ")
+    assert measures.chart_note(date(2026, 3, 2), "New scales") == "2 Mar 2026: New scales"

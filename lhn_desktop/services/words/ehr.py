@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from lhn_desktop.services.words import day
+
 UNKNOWN_PATIENT = "its patient is neither in LHN Desktop (by MRN) nor in this import"
 MEDICATION_NOT_IN_FILES = "a medicine given by reference to a Medication that is not in the files"
 DUPLICATE_RESOURCE = "the same resource twice in the files"
@@ -36,12 +38,12 @@ def cannot_record_value(why: object) -> str:
 
 
 def removed_by_hand(on: date, by: str) -> str:
-    return f"removed by hand on {on:%Y-%m-%d} by {by}; not added again"
+    return f"removed by hand on {day(on)} by {by}; not added again"
 
 
 def corrected_by_hand(on: date, by: str, fields: Iterable[str]) -> str:
     what = ", ".join(name.replace("_", " ") for name in fields)
-    return f"corrected by hand on {on:%Y-%m-%d} by {by}; the export differs ({what}); the correction was kept"
+    return f"corrected by hand on {day(on)} by {by}; the export differs ({what}); the correction was kept"
 
 
 def import_patients_first(records: int) -> str:

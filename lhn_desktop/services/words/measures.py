@@ -45,7 +45,7 @@ def y_label(percent: bool) -> str:
 
 
 def chart_note(on: date, text: str) -> str:
-    return f"{on:%d %b %Y}: {text}"
+    return f"{day(on)}: {text}"
 
 
 def chart_subtitle(
