@@ -95,6 +95,7 @@ class NetworkDialog(QDialog):
             for month in months:
                 box.addItem(stored_month(month), month)
             box.setCurrentIndex(len(months) - 1)
+            box.setEnabled(bool(months))  # nothing to choose until the network's figures arrive (said below them)
             box.blockSignals(False)
         where = (
             "every center's values as they arrived"

@@ -84,12 +84,13 @@ def test_a_center_sees_the_network_band_and_itself_in_the_funnel(sent, qtbot) ->
         def look(dialog: QDialog) -> None:
             seen["rows"] = [r[0] for r in dialog.table.rows_model.rows]
             seen["tabs"] = dialog.tabs.count()
+            seen["months on"] = dialog.first.isEnabled() and dialog.last.isEnabled()
             screenshot(dialog, "network_funnel_center")
             dialog.reject()
 
         when_dialog_opens(look)
         page.buttons["network"].click()
-        assert seen["tabs"] == 2  # no other center's chart or months at a center
+        assert seen["tabs"] == 2 and seen["months on"]  # no other center's chart or months at a center
         assert seen["rows"] == ["Network", "Riverside", "Center 3", "Lakeside"]  # this center first
     finally:
         ctx.close()
@@ -125,3 +126,19 @@ def test_the_coordinator_writes_a_bundle_for_every_center_from_the_sync_page(sen
         assert "3 bundles, one for each center" in send.written.text()
     finally:
         ctx.close()
+
+
+def test_before_the_network_sends_anything_there_are_no_months_to_choose(window, qtbot) -> None:
+    """A center that has not received the network's figures yet is told so, and the empty From and To are off."""
+    page = window.go_to(MeasuresPage)
+    seen: dict = {}
+
+    def look(dialog: QDialog) -> None:
+        seen["months on"] = (dialog.first.isEnabled(), dialog.last.isEnabled(), dialog.first.count())
+        seen["said"] = dialog.message.text()
+        dialog.reject()
+
+    when_dialog_opens(look)
+    page.buttons["network"].click()
+    assert seen["months on"] == (False, False, 0)
+    assert "has not sent the network's figures" in seen["said"] and "Sync page" in seen["said"]
