@@ -11,13 +11,22 @@ from lhn_desktop.gui.pdsa_dialog import PdsaDialog
 from lhn_desktop.services.improvement_rules import Cycle, Question
 
 
-def test_fill_a_whole_worksheet_by_keyboard_and_reopen_it_unchanged(window: MainWindow, qtbot) -> None:
+def _new_worksheet(window: MainWindow, qtbot, title: str = "") -> PdsaDialog:
+    """The worksheet of a first cycle of a new goal, shown and active (keys and focus go to it)."""
     ctx = window.ctx
     goal = ctx.improvement.save_goal(ctx.actor, None, title="Checklist", aim="Raise model care to 85% by June 2026")
-    dialog = PdsaDialog(ctx, Cycle(id=None, seq=1, title="", goal_id=goal), window)
+    dialog = PdsaDialog(ctx, Cycle(id=None, seq=1, title=title, goal_id=goal), window)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    return dialog
+
+
+def test_fill_a_whole_worksheet_by_keyboard_and_reopen_it_unchanged(window: MainWindow, qtbot) -> None:
+    ctx = window.ctx
+    dialog = _new_worksheet(window, qtbot)
 
     def typed(widget, text):
         widget.setFocus()
@@ -101,13 +110,7 @@ def test_dates_are_typed_and_shown_as_in_every_other_form(window: MainWindow, qt
     from lhn_desktop.localization import format_date, typed_forms
 
     ctx = window.ctx
-    goal = ctx.improvement.save_goal(ctx.actor, None, title="Checklist", aim="Raise model care to 85% by June 2026")
-    dialog = PdsaDialog(ctx, Cycle(id=None, seq=1, title="Pre-filled checklist", goal_id=goal), window)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    dialog = _new_worksheet(window, qtbot, "Pre-filled checklist")
     assert dialog.start.placeholderText().startswith(typed_forms())
     dialog.start.setFocus()
     qtbot.keyClicks(dialog.start, "2026-02-31")
