@@ -124,7 +124,10 @@ def patient_show(args: argparse.Namespace) -> int:
     dx = s.diagnosis or "no diagnosis recorded"
     emit(f"Diagnosis: {dx}" + (f", diagnosed {format_date(d.diagnosis_date)}" if d.diagnosis_date else ""))
     emit(f"Classification: {d.disease_classification or 'not complete'}")
-    emit(f"Status: {d.status}" + (f" since {format_date(d.status_date)}" if d.status_date else ""))
+    from lhn_desktop.services.registry import STATUSES
+
+    status = STATUSES.get(d.status, d.status)
+    emit(f"Status: {status}" + (f" since {format_date(d.status_date)}" if d.status_date else ""))
     emit(f"Visits: last {format_date(s.last_visit, empty='none yet')}; "
          f"next {format_date(s.next_visit, empty='none scheduled')}")  # fmt: skip
     if d.results:
@@ -150,8 +153,10 @@ def patient_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
+    from lhn_desktop.services.registry import STATUSES
+
     for r in rows:
-        status = "" if r.status == "active" else f"  ({r.status})"
+        status = "" if r.status == "active" else f"  ({STATUSES.get(r.status, r.status).lower()})"
         emit(f"{r.mrn:14} {r.name:32} {format_date(r.birth_date):12} {r.diagnosis or '-':20} "
              f"last visit {format_date(r.last_visit, empty='-')}{status}")  # fmt: skip
     if not rows:

@@ -43,10 +43,10 @@ def list_measures(args: argparse.Namespace) -> int:
             shown = "no values yet"
         elif m.continuous:
             reading = "no reading" if latest.value is None else f"{latest.value:g} ({m.unit})"
-            shown = f"{latest.month}: {reading}, {latest.numerator} of {latest.denominator} patients"
+            shown = f"{stored_month(latest.month)}: {reading}, {latest.numerator} of {latest.denominator} patients"
         else:
-            shown = f"{latest.month}: {latest.numerator}/{latest.denominator}"
-        emit(f"{m.code:{code_width}}  {m.title:{title_width}}  {m.chart:4} {shown}")
+            shown = f"{stored_month(latest.month)}: {latest.numerator}/{latest.denominator}"
+        emit(f"{m.code:{code_width}}  {m.title:{title_width}}  {m.chart + ' chart':10} {shown}")
     if not rows:
         emit("No measures yet. Run 'lhn-desktop measures compute'.")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def test_measures_compute_list_enter_and_render(capsys, demo_path: Path, tmp_pat
     assert main(["measures", "list", *db]) == 0
     listed = capsys.readouterr().out
     assert "remission_pga" in listed and "collaborate_top_box" in listed and "cf_fev1_median" not in listed
+    assert "p chart" in listed and re.search(r"[A-Z][a-z]{2} \d{4}: \d+/\d+", listed)  # months in words
 
     assert main(["measures", "enter", "model_care", "2025-01", "30", "20", *db]) == 2
     assert "larger than the denominator" in capsys.readouterr().err

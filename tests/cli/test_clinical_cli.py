@@ -114,7 +114,11 @@ def test_patient_list_edit_and_show_json(capsys, center):
                        date.today().isoformat(), "--reason", "Transition clinic", "--json")  # fmt: skip
     assert code == 0 and set(json.loads(out)["changed"]) == {"status", "status date"}
     code, out, _ = run(capsys, "patient", "show", MRN, "--json")
-    assert json.loads(out)["status"] == "adult_care"
+    assert json.loads(out)["status"] == "adult_care"  # the JSON keeps the stored value; people read its name
+    code, out, _ = run(capsys, "patient", "show", MRN)
+    assert "Status: Moved to adult care since " in out and "adult_care" not in out
+    code, out, _ = run(capsys, "patient", "list")
+    assert "(moved to adult care)" in out and "adult_care" not in out
     code, out, _ = run(capsys, "patient", "edit", MRN, "--phone", "555-0101")
     assert code == 0 and "Changed phone" in out
     code, out, _ = run(capsys, "patient", "list", "--search", "nobody")

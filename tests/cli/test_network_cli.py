@@ -38,7 +38,8 @@ def test_compare_and_report_at_the_coordinator(network, tmp_path: Path, capsys) 
 
 def test_compare_at_a_center_and_the_choice_to_be_named(network, tmp_path: Path, capsys) -> None:  # noqa: F811
     assert main(["network", "compare", "--measure", "remission_pga", *_db(network["ctr-a"])]) == 2
-    assert "has not sent the network's figures" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "has not sent the network's figures" in said and "lhn-desktop bundle import FILE" in said  # said here too
     assert main(["center", "set", "--named-in-network", "yes", "--json", *_db(network["ctr-c"])]) == 0
     assert json.loads(capsys.readouterr().out)["named_in_network"] is True
     _round_trip(network, tmp_path)

@@ -35,12 +35,16 @@ def report_title(month: str) -> str:
     return f"Network report, {stored_month(month, full=True)}"
 
 
+#: where a bundle is imported, in the window and at the command line (the words serve both)
+IMPORT_WHERE = "on the Sync page, or with 'lhn-desktop bundle import FILE'"
+
+
 def no_values(title: str, at_coordinator: bool) -> str:
     if at_coordinator:
-        return f"No center has sent values of {title} yet. Import the centers' network bundles on the Sync page."
+        return f"No center has sent values of {title} yet. Import the centers' network bundles {IMPORT_WHERE}."
     return (
         f"The coordinating center has not sent the network's figures for {title} yet. Import its latest network "
-        "bundle on the Sync page."
+        f"bundle {IMPORT_WHERE}."
     )
 
 
