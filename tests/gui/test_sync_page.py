@@ -86,6 +86,8 @@ def _choose_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Path:
 
 
 def test_review_counts_and_texts_then_the_network_gate(page: SyncPage, ctx, qtbot, monkeypatch, tmp_path, errors):
+    page.show_tab(page.history)
+    assert page.history.no_imports.isVisible() and page.history.no_exports.isVisible()  # a new center: said so
     ctx.improvement.save_goal(ctx.actor, None, title="Model care", aim="Raise model care from 70% to 85% by June")
     send_tab = page.send
     page.show_tab(send_tab)
@@ -121,6 +123,7 @@ def test_review_counts_and_texts_then_the_network_gate(page: SyncPage, ctx, qtbo
     (written,) = folder.iterdir()
     assert written.name in send_tab.written.text()
     (sent,) = page.history.exports.rows_model.rows
+    assert not page.history.no_exports.isVisibleTo(page.history) and page.history.no_imports.isVisibleTo(page.history)
     assert sent.scope == "network" and sent.attestation.startswith("A made-up number")
     assert sent.values > 0 and sent.kinds >= 1
     assert page.history.exports.rows_model.index(0, 3).data() == f"{sent.values:,} values of {sent.kinds} kinds"

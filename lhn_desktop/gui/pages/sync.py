@@ -185,6 +185,9 @@ class HistoryTab(QWidget):
             top,
         )
         top_layout.addWidget(self.imports)
+        self.no_imports = note("No bundle received yet: the Receive tab imports one from another workstation or the "
+                               "network.", top)  # fmt: skip
+        top_layout.addWidget(self.no_imports)
         bottom = QWidget(split)
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -201,16 +204,21 @@ class HistoryTab(QWidget):
             bottom,
         )
         bottom_layout.addWidget(self.exports)
+        self.no_exports = note("No bundle sent yet: the Send tab reviews what would leave and writes one.", bottom)
+        bottom_layout.addWidget(self.no_exports)
         split.addWidget(top)
         split.addWidget(bottom)
         layout.addWidget(split)
 
     def refresh(self) -> None:
-        self.show(*self.page.sync.history())
+        self.show_rows(*self.page.sync.history())
 
-    def show(self, imports: list, exports: list) -> None:
+    def show_rows(self, imports: list, exports: list) -> None:
+        """The bundles received and sent, newest first (named so as not to hide QWidget.show)."""
         self.imports.rows_model.set_rows(imports)
         self.exports.rows_model.set_rows(exports)
+        self.no_imports.setVisible(not imports)
+        self.no_exports.setVisible(not exports)
 
 
 def _export_for(r) -> str:
@@ -288,7 +296,7 @@ class SyncPage(Page):
             self.conflicts.show_rows(conflicts)
             self.deleted.show_rows(deleted)
             self.trust.show_rows(keys)
-            self.history.show(imports, exports)
+            self.history.show_rows(imports, exports)
             self._titles()
             self._tab_shown(self.tabs.currentIndex())
 
