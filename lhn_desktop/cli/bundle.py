@@ -13,6 +13,7 @@ import dataclasses
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import PASSPHRASE_ENV, ask_secret, emit, emit_json, error
 from lhn_desktop.errors import ValidationError
+from lhn_desktop.services.words import counted
 
 
 def _center_key(args: argparse.Namespace, site_code: str) -> bytes:
@@ -120,7 +121,7 @@ def verify(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(summary)
     else:
-        files = f" and {len(bundle.attachments)} attached file(s)" if bundle.attachments else ""
+        files = f" and {counted(len(bundle.attachments), 'attached file')}" if bundle.attachments else ""
         state = "already imported" if bundle.already_imported else f"{rows} field versions{files}, ready to import"
         emit(
             f"{args.file}: every check passed ({m.source.site_id}, made {m.created_at}); {state}. Nothing was changed."

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lhn_desktop.cli.output import emit, emit_json
 from lhn_desktop.paths import app_dirs
+from lhn_desktop.services.words import counted
 
 
 def _path(args: argparse.Namespace) -> str:
@@ -103,9 +104,11 @@ def _print_key_change(args: argparse.Namespace, change, done: str) -> None:
     emit(f"{done} {change.path}: {change.tables} tables and {change.rows} rows compared with the original, all the "
          f"same; the old file was overwritten and removed.")  # fmt: skip
     if change.backups:
-        emit(f"{change.backups} backup(s) were brought under the new key the same way.")
+        were = "was" if change.backups == 1 else "were"
+        emit(f"{counted(change.backups, 'backup')} {were} brought under the new key the same way.")
     if change.attachments:
-        emit(f"{change.attachments} attached file(s) were sealed under the new key.")
+        were = "was" if change.attachments == 1 else "were"
+        emit(f"{counted(change.attachments, 'attached file')} {were} sealed under the new key.")
     emit(f"This workstation keeps the key in {change.kept_in}.")
     for line in recovery_key_lines(change.recovery_key):
         emit(line)

@@ -9,6 +9,7 @@ from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import emit, emit_json
 from lhn_desktop.errors import ValidationError
 from lhn_desktop.localization import format_date
+from lhn_desktop.services.words import counted
 
 
 def parse_day(text: str) -> date:
@@ -57,7 +58,7 @@ def huddle(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     if args.pdf and not args.json:
-        emit(f"Wrote the huddle sheet for {len(board.rows)} patient(s) to {args.pdf}.")
+        emit(f"Wrote the huddle sheet for {counted(len(board.rows), 'patient')} to {args.pdf}.")
         return 0
     if args.json:
         emit_json({"date": board.day, "summary": board.summary, "patients": [_row_json(r) for r in board.rows]})

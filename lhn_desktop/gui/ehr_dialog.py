@@ -28,6 +28,7 @@ from lhn_desktop.gui.keyboard import NO_DISCARD_QUESTION
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
 from lhn_desktop.services.ehr_csv import is_csv_report
+from lhn_desktop.services.words import counted
 
 KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Results and measurements",
               "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip
@@ -232,8 +233,8 @@ class EhrImportDialog(QDialog):
                  for (kind, reason), (n, places) in report.skipped.items()]  # fmt: skip
         self.details.rows_model.set_rows(rows)
         if report.problems:
-            self.status.setText(f"{len(report.problems)} problem(s) in the files: fix or remove those files, then "
-                                "preview again. Nothing can be imported until then.")  # fmt: skip
+            self.status.setText(f"{counted(len(report.problems), 'problem')} in the files: fix or remove those "
+                                "files, then preview again. Nothing can be imported until then.")  # fmt: skip
         elif report.applied:
             self.status.setText(f"Imported: {report.changes} records new or changed. Importing the same export "
                                 "again changes nothing.")  # fmt: skip

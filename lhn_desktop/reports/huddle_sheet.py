@@ -77,7 +77,10 @@ def _patient(doc: Document, row) -> None:
         for entry in row.agenda:
             addressed = " (addressed)" if entry.addressed else ""
             doc.bullet(f"{entry.text}{addressed}", AGENDA_LABELS.get(entry.kind, entry.kind) + ":", size=8.5)
-    tasks = f"{row.open_tasks} open task(s)" + (f", {row.overdue_tasks} overdue" if row.overdue_tasks else "")
+    n = row.open_tasks
+    tasks = (f"{n} open task{'s' if n != 1 else ''}" if n else "no open tasks") + (
+        f", {row.overdue_tasks} overdue" if row.overdue_tasks else ""
+    )
     goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
     plan = PLAN_LABELS.get(row.plan_status, row.plan_status)
     doc.paragraph(f"{tasks}{goals} · pre-visit plan: {plan.lower()}", size=9, bold_prefix="Tasks and goals:")

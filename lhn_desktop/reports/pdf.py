@@ -75,16 +75,21 @@ class Document(FPDF):
         self.set_text_color(*INK)
 
     def bullet(self, text: str, label: str = "", label_color=INK, size: float = 9.5) -> None:
+        """A bullet whose wrapped lines start under its text, not under the bullet (a hanging indent)."""
         self.set_x(MARGIN + 3)
         self.set_font("DejaVu", "", size)
         self.write(size * 0.48, "• ")
-        if label:
-            self.set_font("DejaVu", "B", size)
-            self.set_text_color(*label_color)
-            self.write(size * 0.48, label + " ")
-            self.set_text_color(*INK)
-            self.set_font("DejaVu", "", size)
-        self.write(size * 0.48, text)
+        self.set_left_margin(self.get_x())  # where ``write`` starts each wrapped line
+        try:
+            if label:
+                self.set_font("DejaVu", "B", size)
+                self.set_text_color(*label_color)
+                self.write(size * 0.48, label + " ")
+                self.set_text_color(*INK)
+                self.set_font("DejaVu", "", size)
+            self.write(size * 0.48, text)
+        finally:
+            self.set_left_margin(MARGIN)
         self.ln(size * 0.58)
 
     def save(self, path: str | Path) -> Path:

@@ -39,6 +39,7 @@ from lhn_desktop.localization import format_datetime
 from lhn_desktop.models.sync import SyncExportLog, SyncImportLog
 from lhn_desktop.services.sync_review import KIND_LABELS, field_label
 from lhn_desktop.services.trust import TrustService
+from lhn_desktop.services.words import counted
 from lhn_desktop.services.words import sync as words
 from lhn_desktop.store import knowledge, sync_apply
 from lhn_desktop.store.capture import record_audit
@@ -550,8 +551,8 @@ class SyncService:
             if not note:
                 raise ExportBlocked(
                     "Nothing was exported. The free-text check found what may identify a patient in "
-                    f"{len(hits)} text(s): " + " | ".join(hits[:5]) + ". Edit the text, or, if you are sure it "
-                    "identifies no patient, export again with an attestation saying why."
+                    f"{counted(len(hits), 'text')}: " + " | ".join(hits[:5]) + ". Edit the text, or, if you are sure "
+                    "it identifies no patient, export again with an attestation saying why."
                 )
             require_patient_access(actor)  # partners may not override the gate
             if len(note) < 20:

@@ -269,7 +269,8 @@ def test_huddle_pdf_has_a_summary_page_and_one_page_per_patient(capsys, demo_pat
             break
     sheet = tmp_path / "huddle.pdf"
     code, out, _ = run(capsys, "huddle", "--date", day, "--db", str(demo_path), "--pdf", str(sheet))
-    assert code == 0 and f"Wrote the huddle sheet for {patients} patient(s)" in out
+    said = f"{patients} patient" + ("s" if patients != 1 else "")
+    assert code == 0 and f"Wrote the huddle sheet for {said} to " in out
     from fpdf.fpdf import FPDF  # noqa: F401 (the writer is installed)
 
     assert sheet.read_bytes()[:4] == b"%PDF"

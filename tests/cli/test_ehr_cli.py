@@ -110,7 +110,7 @@ def test_a_schedule_of_unknown_patients_is_not_called_already_imported(capsys, n
     schedule.write_text("Date,Time,MRN,Provider\n2026-03-03,08:30,000123,Dr. Robin Sample\n", encoding="utf-8")
     code, out, _ = run(capsys, "schedule", "import", str(schedule), "--apply", "--db", str(new_center))
     assert code == 0 and "already on the schedule" not in out
-    assert "1 record(s) name a patient who is not in LHN Desktop: import the patients first" in out
+    assert "1 record names a patient who is not in LHN Desktop: import the patients first" in out
     assert "Imported: 1 rows read" not in out and "Nothing to import" not in out  # not "already there": unknown
     assert "  visits: 0 new, 0 changed, 0 unchanged, 1 left out" in out and "observations:" not in out
 

@@ -158,7 +158,7 @@ def test_a_chart_that_starts_late_says_so_and_one_without_data_disables_its_acti
     assert page.chart is not None and page.chart.months[0] == "2025-01" and page.chart.months_before_data == 3
     reading = page.reading.text()
     assert re.search(r"starts in (2025-01|Jan(uary)? 2025), the first month with data", reading), reading
-    assert "3 month(s) before it had none" in reading
+    assert "3 months before it had none are left off" in reading
     assert [v.month for v in page.months_model.rows] == [f"2025-{k:02d}" for k in range(1, 13)]
     assert all(_enabled(page, NEEDS_CHART).values())
 

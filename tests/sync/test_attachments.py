@@ -126,8 +126,8 @@ def test_attachments_past_the_bundle_budget_stay_behind_and_the_review_says_whic
     newer = share_with_file(a, tmp_path, "Newer form", "newer.pdf", FORM + b"v2")
     monkeypatch.setattr(sync_module, "ATTACHMENT_BUDGET", len(FORM) + 10)
     warnings = SyncService(a).preview(ADMIN, "center").warnings
-    assert any("1 attached file(s)" in w and "\u201cOlder form\u201d" in w and "link large files" in w
-               for w in warnings)  # fmt: skip
+    assert any("1 attached file (" in w and "does not fit" in w and "\u201cOlder form\u201d" in w
+               and "link large files" in w for w in warnings)  # fmt: skip
     path = SyncService(a).export_center(ADMIN, folder(tmp_path / "share"), CENTER_KEY)
     SyncService(b).import_bundle(ADMIN, path, CENTER_KEY)
     assert commons(b).attachment(newer)[1] == FORM + b"v2"  # newest first

@@ -212,5 +212,5 @@ def test_the_export_review_warns_of_a_median_from_few_patients(network):
     measures.enter_value(ADMIN, "cf_fev1_median", "2026-02", 12, 40, 90.0)
     warnings = SyncService(b).preview(ADMIN, "network").warnings
     assert [w for w in warnings if "median" in w] == [
-        "2026-01: a median or mean from 3 patient(s) is below 11; the network will not show it to other centers."
+        "2026-01: a median or mean from 3 patients is below 11; the network will not show it to other centers."
     ]

@@ -36,3 +36,32 @@ def test_a_quiet_day_prints_its_patients_after_the_summary(demo_db: Database, ad
     planning = PlanningService(demo_db, today=lambda: DEMO_TODAY)
     sheet = planning.huddle_sheet(admin, quiet.day, tmp_path / "quiet.pdf")
     assert 2 <= pages(sheet) <= 1 + math.ceil(quiet.scheduled / 2)
+
+
+def test_a_long_checklist_line_wraps_under_its_text_not_under_the_bullet(tmp_path):
+    """The sheet's bullets hang: a wrapped line starts where the text after the bullet started."""
+    import pypdfium2
+
+    from lhn_desktop.reports.pdf import Document
+
+    doc = Document("Huddle sheet", "Contains patient information.")
+    doc.add_page()
+    doc.bullet("Psychosocial screening (depression and anxiety) in the last year: " * 4, "Overdue", size=8.5)
+    doc.bullet("A short line after it", "Due", size=8.5)
+    path = doc.save(tmp_path / "bullets.pdf")
+    page = pypdfium2.PdfDocument(str(path))[0]
+    text = page.get_textpage()
+    chars = [(text.get_text_range(k, 1), text.get_charbox(k, loose=True)) for k in range(text.count_chars())]
+    bullets = [box for ch, box in chars if ch == "•"]
+    assert len(bullets) == 2
+    after_bullet = next(box for ch, box in chars if ch == "O")[0]  # "Overdue", just after the first bullet
+    top_of_first, bottom_of_second = bullets[0][3], bullets[1][1]  # the running title and footer left out
+    lines: dict[int, float] = {}
+    for ch, (left, bottom, _right, top) in chars:
+        if ch.strip() and bottom >= bottom_of_second - 1 and top <= top_of_first + 1:
+            lines[round(bottom)] = min(lines.get(round(bottom), left), left)
+    starts = [left for _bottom, left in sorted(lines.items(), reverse=True)]  # top line first
+    first_line, *wrapped = starts[: len(starts) - 1]  # the last line is the second bullet's
+    assert wrapped and first_line < after_bullet - 1  # the first line starts at the bullet
+    assert all(abs(left - after_bullet) < 1 for left in wrapped), (after_bullet, wrapped)
+    assert abs(starts[-1] - bullets[1][0]) < 1  # the next bullet starts at the margin again

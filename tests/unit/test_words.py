@@ -112,3 +112,9 @@ def test_each_area_says_what_its_service_decided():
     assert ehr.removed_by_hand(date(2026, 3, 2), "Casey") == "removed by hand on 2 Mar 2026 by Casey; not added again"
     assert ehr.corrected_by_hand(date(2026, 3, 2), "Casey", ["value"]).startswith("corrected by hand on 2 Mar 2026 ")
     assert measures.chart_note(date(2026, 3, 2), "New scales") == "2 Mar 2026: New scales"
+    # counts said in the singular and the plural, never "cycle(s)"
+    assert improvement.cycles_tested(1) == "1 PDSA cycle tested."
+    assert improvement.measures_charted(2) == "2 measures charted."
+    assert sync_words.small_value("2026-01", 1, 11).startswith("2026-01: a median or mean from 1 patient is below 11")
+    assert "with 1 attached file;" in sync_words.export_audit("center", "b", "center", 1, "a reason")
+    assert ehr.import_patients_first(1).startswith("1 record names a patient who is not in LHN Desktop")

@@ -11,6 +11,7 @@ from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, GOAL_STATUSES, TASK_RESPONSIBLE
+from lhn_desktop.services.words import counted
 
 
 def _gas(value) -> str:
@@ -113,7 +114,7 @@ class CareTab(QWidget):
         score = (
             f"GAS T-score {t:.1f} (weighted {self.care.t_score_weighted:.1f})" if t is not None else "no follow-ups yet"
         )
-        self.summary.setText(f"{active} active goal(s) · {score} · {open_tasks} open task(s)")
+        self.summary.setText(f"{counted(active, 'active goal')} · {score} · {counted(open_tasks, 'open task')}")
 
     def _after(self, dialog) -> None:
         dialog.exec()  # saved, the form announces it: the Patients page shows this patient again

@@ -21,6 +21,7 @@ from lhn_desktop.gui.operations import Changed, reported
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
 from lhn_desktop.localization import format_date, format_month, stored_month
+from lhn_desktop.services.words import counted
 
 
 def percent(num: int, den: int | None) -> str:
@@ -224,9 +225,10 @@ class MeasuresPage(Page):
                 f"default is {t.default:g}), because {escape(t.reason or '')}."
             )
         if chart.months_before_data:
+            left_off = "is left off" if chart.months_before_data == 1 else "are left off"
             lines.append(
                 f"The chart starts in {stored_month(chart.months[0])}, the first month with data; the "
-                f"{chart.months_before_data} month(s) before it had none and are left off."
+                f"{counted(chart.months_before_data, 'month')} before it had none {left_off}."
             )
         if chart.phases:
             phases = "; ".join(f"from {format_month(a.on_date)}: {escape(a.reason)}" for a in chart.phases)
@@ -245,7 +247,7 @@ class MeasuresPage(Page):
             else:
                 lines.append(f"{where}no runs signal.")
             if s.sigma_signal:
-                lines.append(f"{where}{s.sigma_signal} month(s) beyond the control limits.")
+                lines.append(f"{where}{counted(s.sigma_signal, 'month')} beyond the control limits.")
         for k, a in enumerate(n for n in chart.notes if n.on_date.strftime("%Y-%m") in chart.months):
             lines.append(f"{k + 1}. {format_date(a.on_date)}: {escape(a.text)}")
         return "<br>".join(lines)
@@ -289,7 +291,8 @@ class MeasuresPage(Page):
         chart = self.chart
         if chart.measure.continuous:
             return (
-                f"{value.numerator} patient(s) with a reading, fewer than {chart.min_values}: too few to report"
+                f"{counted(value.numerator, 'patient')} with a reading, fewer than {chart.min_values}: too few to "
+                "report"
                 if chart.min_values
                 else "no patient had a reading"
             )

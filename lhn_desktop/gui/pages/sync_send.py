@@ -35,6 +35,7 @@ from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView
 from lhn_desktop.services.sync import EVERY_CENTER, key_from_passphrase, read_key_file
+from lhn_desktop.services.words import counted
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage
@@ -421,9 +422,12 @@ class SendTab(QWidget):
         self.notes.setVisible(bool(preview.warnings))
         self.gate.setVisible(preview.blocked)
         if preview.blocked:
+            them, they, they_do = (
+                ("it", "it was", "it identifies") if flagged == 1 else ("them", "they were", "they identify")
+            )
             self.gate_note.setText(
-                f"{flagged} text(s) flagged in red above. Edit them where they were written (Where says which), then "
-                "Review again. If you are sure they identify no patient, tick the box and say why."
+                f"{counted(flagged, 'text')} flagged in red above. Edit {them} where {they} written (Where says "
+                f"which), then Review again. If you are sure {they_do} no patient, tick the box and say why."
             )
         if texts:
             self.texts.selectRow(0)

@@ -42,7 +42,8 @@ def improvement(
     cycles = pdsa_ramp(gen, goals[0], ideas[0])
     records += cycles
     for cycle in cycles[:2]:
-        text = f"PDSA {cycle.seq}: nurse pre-visit checklist with {cycle.scale_n} patient(s)"
+        patients = f"{cycle.scale_n} patient{'s' if cycle.scale_n != 1 else ''}"
+        text = f"PDSA {cycle.seq}: nurse pre-visit checklist with {patients}"
         records.append(ChartAnnotation(id=gen.new_id(), measure_id=measures["model_care"].id,
                                        on_date=cycle.start_date, kind="note", text=text, pdsa_id=cycle.id))  # fmt: skip
     return records

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from lhn_desktop.services.words import day
+from lhn_desktop.services.words import counted, day
 
 UNKNOWN_PATIENT = "its patient is neither in LHN Desktop (by MRN) nor in this import"
 MEDICATION_NOT_IN_FILES = "a medicine given by reference to a Medication that is not in the files"
@@ -49,8 +49,9 @@ def corrected_by_hand(on: date, by: str, fields: Iterable[str]) -> str:
 def import_patients_first(records: int) -> str:
     """The advice when records were left out for want of their patient (a schedule before its patients)."""
     return (
-        f"{records} record(s) name a patient who is not in LHN Desktop: import the patients first (their CSV report "
-        "or the FHIR export), then import this again. Patients are never made from a schedule or a result alone."
+        f"{counted(records, 'record')} {'names' if records == 1 else 'name'} a patient who is not in LHN Desktop: "
+        "import the patients first (their CSV report or the FHIR export), then import this again. Patients are never "
+        "made from a schedule or a result alone."
     )
 
 

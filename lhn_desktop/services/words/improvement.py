@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lhn_desktop.services.words import day
+from lhn_desktop.services.words import counted, day
 
 # -- hints on a cycle, a ramp and an aim ------------------------------------------------------------------------
 
@@ -71,11 +71,11 @@ def planning_begun(drivers: int, cycles_planned: int) -> str:
 
 
 def cycles_tested(n: int) -> str:
-    return f"{n} PDSA cycle(s) tested."
+    return f"{counted(n, 'PDSA cycle')} tested."
 
 
 def measures_charted(n: int) -> str:
-    return f"{n} measure(s) charted."
+    return f"{counted(n, 'measure')} charted."
 
 
 def improvement(fraction: float, significant: bool) -> str:

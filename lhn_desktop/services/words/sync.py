@@ -48,7 +48,7 @@ def export_audit(scope: str, file: str, audience: str, attachments: int, attesta
     """The audit trail's line for a bundle sent."""
     text = f"{scope} bundle {file} for {audience}"
     if attachments:
-        text += f" with {attachments} attached file(s)"
+        text += f" with {counted(attachments, 'attached file')}"
     if attestation:
         text += f"; free-text check overridden: {attestation}"
     return text
@@ -58,7 +58,8 @@ def attachments_left_behind(titles: Sequence[str], megabytes: float, budget_mega
     """Attached files too large for the bundle's budget; the first five are named."""
     named = ", ".join(f"\u201c{t}\u201d" for t in titles[:5]) + (" and more" if len(titles) > 5 else "")
     return (
-        f"{len(titles)} attached file(s) ({megabytes:.0f} MB) do not fit in this bundle and stay on this computer: "
+        f"{counted(len(titles), 'attached file')} ({megabytes:.0f} MB) {'does' if len(titles) == 1 else 'do'} not "
+        "fit in this bundle and stay on this computer: "
         f"{named}. A bundle carries at most {budget_megabytes} MB of attachments; link large files (a video, a "
         "slide deck) from the resource instead of attaching them."
     )
@@ -73,8 +74,8 @@ def small_denominator(month: str | None, denominator: int, minimum: int) -> str:
 
 def small_value(month: str | None, patients: int, minimum: int) -> str:
     return (
-        f"{month or 'a month'}: a median or mean from {patients} patient(s) is below {minimum}; the network will not "
-        "show it to other centers."
+        f"{month or 'a month'}: a median or mean from {counted(patients, 'patient')} is below {minimum}; the network "
+        "will not show it to other centers."
     )
 
 
