@@ -273,3 +273,19 @@ def test_partners_see_no_export_and_no_patient_pages(qtbot, ctx) -> None:
     window = make_window(qtbot, ctx)
     assert not window.export_action.isVisible()
     assert window.page(PatientsPage) is None
+
+
+def test_a_missed_visit_reads_as_the_huddle_says_it(window: MainWindow, qtbot) -> None:
+    """The patient page's Visits tab says "missed (no-show)", as the Huddle's action does, not "no show"."""
+    from lhn_desktop.gui.pages.patients import PatientsPage
+
+    ctx = window.ctx
+    patient = a_patient(ctx, "Crohn disease")
+    visit = ctx.schedule.add_visit(ctx.actor, patient.id, ctx.today(), "09:00", None, "Follow-up")
+    ctx.visits.mark_missed(ctx.actor, visit)
+    page = window.go_to(PatientsPage)
+    assert isinstance(page, PatientsPage)
+    page.show_patient(patient.id)
+    model = page.detail.visits_model
+    statuses = {model.index(r, 4).data() for r in range(model.rowCount())}
+    assert "missed (no-show)" in statuses and "no show" not in statuses

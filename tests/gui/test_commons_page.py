@@ -107,3 +107,13 @@ def test_every_column_of_the_list_is_in_view_and_the_title_takes_the_rest(window
     assert header.sectionViewportPosition(last) + header.sectionSize(last) <= page.table.viewport().width()
     assert not page.table.horizontalScrollBar().isVisible()
     assert header.sectionSize(0) >= page.table.fontMetrics().averageCharWidth() * 24
+
+
+def test_whos_who_names_roles_as_the_team_does(window: MainWindow) -> None:
+    """The who's who says "QI lead" and "Parent partner", not the stored qi_lead or "parent partner"."""
+    page = window.go_to(CommonsPage)
+    assert isinstance(page, CommonsPage)
+    model = page.cards.model()
+    roles = {model.index(r, 1).data() for r in range(model.rowCount())}
+    assert "QI lead" in roles and "Parent partner" in roles
+    assert not any("_" in role or role == role.lower() for role in roles)

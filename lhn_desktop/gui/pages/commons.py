@@ -25,7 +25,10 @@ from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
 from lhn_desktop.services.commons import CONTRIBUTOR_ROLES, KINDS, LEVEL_NAMES, LEVELS
+from lhn_desktop.services.team import ROLE_CHOICES
 
+#: the team's roles as people name them ("QI lead", "Parent partner")
+TEAM_ROLES = dict(ROLE_CHOICES)
 ROLE_NAMES = {"clinician": "Clinician", "improver": "Improver", "parent": "Parent", "patient": "Patient"}
 
 
@@ -138,7 +141,7 @@ class CommonsPage(Page):
         self.cards = RecordsView(
             [
                 Column("Who", lambda c: c.name),
-                Column("Role", lambda c: c.role.replace("_", " ")),
+                Column("Role", lambda c: TEAM_ROLES.get(c.role, c.role)),
                 Column("About", lambda c: c.profile or ""),
                 Column("Shared", lambda c: c.produced, True),
                 Column("Adopted", lambda c: c.adopted, True),

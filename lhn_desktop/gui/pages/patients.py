@@ -132,7 +132,7 @@ class PatientDetailView(QWidget):
                 Column("Time", lambda v: v.visit_time),
                 Column("Type", lambda v: v.visit_type),
                 Column("Clinician", lambda v: v.clinician),
-                Column("Status", lambda v: v.status.replace("_", " ")),
+                Column("Status", lambda v: VISIT_STATUSES.get(v.status, v.status)),
             ],
             self,
         )
@@ -233,6 +233,10 @@ class PatientDetailView(QWidget):
         ):
             view.sortByColumn(column, Qt.SortOrder.DescendingOrder)  # newest first, as the header shows
 
+
+#: a visit's status as the Huddle says it
+VISIT_STATUSES = {"scheduled": "scheduled", "completed": "completed", "cancelled": "cancelled",
+                  "no_show": "missed (no-show)"}  # fmt: skip
 
 #: How many patients the list shows at once; a search narrows it.
 LIST_LIMIT = 5000
