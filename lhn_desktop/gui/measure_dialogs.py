@@ -149,10 +149,10 @@ class EnterMonthDialog(FormDialog):
             parent,
         )
         self.ctx, self.code = ctx, measure.code
-        # the month by its name, from the five years up to ``month`` (the last complete month): typed as YYYY-MM
-        # it was the one place a person wrote a month as the database stores it
+        # the month by its name, from this month back five years, ``month`` (the last complete one) chosen: typed as
+        # YYYY-MM it was the one place a person wrote a month as the database stores it
         self.month = self.row("&Month:", QComboBox(self))
-        for key in months_back(month, MONTHS_OFFERED):
+        for key in months_back(max(f"{ctx.today():%Y-%m}", month), MONTHS_OFFERED + 1):
             self.month.addItem(stored_month(key, full=True), key)
         select_data(self.month, month)
         self.value: QDoubleSpinBox | None = None

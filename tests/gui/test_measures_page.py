@@ -107,6 +107,7 @@ def test_note_baseline_and_a_month_entered_by_hand(page: MeasuresPage, qtbot) ->
 
     def enter(dialog: QDialog) -> None:
         assert dialog.month.currentText() == "February 2026"  # the last complete month, by its name
+        assert dialog.month.itemText(0) == "March 2026"  # this month too, as the service takes it
         dialog.month.setCurrentIndex(dialog.month.findData("2026-02"))
         dialog.numerator.setValue(40)
         dialog.denominator.setValue(50)
