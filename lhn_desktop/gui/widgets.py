@@ -153,7 +153,9 @@ class FirstColumnRoom(QObject):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         view.viewport().installEventFilter(self)
-        header.sectionResized.connect(lambda col, _old, _new: col and self.fit())
+        # any column: the other columns' widths change the room left, and the first column's own width is reset
+        # when a list fits its columns to new rows (RecordsView.fit_columns), which pushed the rest out of view
+        header.sectionResized.connect(lambda _col, _old, _new: self.fit())
         self.fit()
 
     def minimum(self) -> int:
@@ -175,6 +177,7 @@ class FirstColumnRoom(QObject):
                 header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             else:
                 header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-                header.resizeSection(0, self.minimum())
+                if header.sectionSize(0) != self.minimum():
+                    header.resizeSection(0, self.minimum())
         finally:
             self._fitting = False

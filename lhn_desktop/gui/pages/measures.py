@@ -79,8 +79,8 @@ class MeasuresPage(Page):
             splitter,
         )
         self.model = self.table.rows_model
-        # the title column takes what is left and elides, never below 20 characters; the numbers keep their width
-        self.columns_room = FirstColumnRoom(self.table, self.table.horizontalHeader(), chars=20)
+        # the title column takes what is left and elides, never below 28 characters; the numbers keep their width
+        self.columns_room = FirstColumnRoom(self.table, self.table.horizontalHeader(), chars=28)
 
         right = QWidget(splitter)
         column = QVBoxLayout(right)
@@ -120,7 +120,7 @@ class MeasuresPage(Page):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([380, 820])
+        splitter.setSizes([440, 760])
         self.layout_.addWidget(splitter, 1)
         self.chart = None
         self._drawing_all = False  # the page of all measures is being prepared
