@@ -134,6 +134,12 @@ def format_datetime(moment: datetime | None, *, empty: str = "") -> str:
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A count with its noun: "1 patient", "3 patients" (``many`` when the plural is not ``one`` + "s"). Here, with
+    the dates, so that every layer that writes for people (charts and reports too) says counts the same way."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def format_month(day: date, *, full: bool = False) -> str:
     """A month: "Mar 2027", or "March 2027" with ``full`` (the same everywhere, in the program's English)."""
     return f"{(MONTH_NAMES if full else MONTHS)[day.month - 1]} {day.year}"

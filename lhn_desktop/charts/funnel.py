@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lhn_desktop.charts.spc_chart import CENTRE, DATA, LIMIT, OUTSIDE, SIGNAL
+from lhn_desktop.localization import counted
 from lhn_desktop.spc import funnel
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def draw(ax: Axes, spec: FunnelSpec, *, compact: bool = False) -> None:
     if spec.target is not None and largest:
         ax.legend(loc="lower right", fontsize=small - 1, frameon=False)
     if spec.hidden and not compact:
-        ax.text(0.0, -0.16, f"{spec.hidden} center(s) not shown: too few to report, or hidden to protect small counts",
+        hidden = f"{counted(spec.hidden, 'center')} not shown: too few to report, or hidden to protect small counts"
+        ax.text(0.0, -0.16, hidden,
                 transform=ax.transAxes, fontsize=small - 1, color=LIMIT, parse_math=False)  # fmt: skip
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lhn_desktop.localization import counted
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -200,7 +202,7 @@ def _legend_lines(result: SpcResult, marks: ChartMarks) -> str:
         elif s.n_useful:
             lines.append(f"{part}no runs signal ({s.n_useful} useful points)")
         if s.sigma_signal:
-            lines.append(f"{part}{s.sigma_signal} point(s) beyond the control limits")
+            lines.append(f"{part}{counted(s.sigma_signal, 'point')} beyond the control limits")
     lines += [f"{k}. {text}" for k, (_, text) in enumerate(marks.notes, start=1)]
     return "\n".join(lines)
 

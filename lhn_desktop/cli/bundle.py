@@ -13,7 +13,7 @@ import dataclasses
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import PASSPHRASE_ENV, ask_secret, emit, emit_json, error
 from lhn_desktop.errors import ValidationError
-from lhn_desktop.services.words import counted
+from lhn_desktop.localization import counted
 
 
 def _center_key(args: argparse.Namespace, site_code: str) -> bytes:

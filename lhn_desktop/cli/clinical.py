@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lhn_desktop.cli.output import TextProgress, emit, emit_json, error
 from lhn_desktop.errors import NeedsConfirmation, ValidationError
-from lhn_desktop.localization import format_date
+from lhn_desktop.localization import counted, format_date
 
 #: Patient options -> PatientInput fields.
 PATIENT_OPTIONS = {
@@ -168,8 +168,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     """ "3 values", "1 medicine started"; empty for none."""
     if not n:
         return ""
-    many = many or (one.replace("medicine ", "medicines ") if one.startswith("medicine ") else one + "s")
-    return f"{n} {one if n == 1 else many}"
+    return counted(n, one, many or (one.replace("medicine ", "medicines ") if one.startswith("medicine ") else None))
 
 
 def _named(code: str, value: str) -> str:

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from lhn_desktop.cli.output import emit, emit_json
+from lhn_desktop.localization import counted
 from lhn_desktop.paths import app_dirs
-from lhn_desktop.services.words import counted
 
 
 def _path(args: argparse.Namespace) -> str:

@@ -8,8 +8,7 @@ from datetime import date
 from lhn_desktop.cli.center import _context
 from lhn_desktop.cli.output import emit, emit_json
 from lhn_desktop.errors import ValidationError
-from lhn_desktop.localization import format_date
-from lhn_desktop.services.words import counted
+from lhn_desktop.localization import counted, format_date
 
 
 def parse_day(text: str) -> date:

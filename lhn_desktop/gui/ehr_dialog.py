@@ -27,8 +27,8 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.keyboard import NO_DISCARD_QUESTION
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.widgets import RecordsView, heading, note
+from lhn_desktop.localization import counted
 from lhn_desktop.services.ehr_csv import is_csv_report
-from lhn_desktop.services.words import counted
 
 KIND_NAMES = {"patients": "Patients", "visits": "Visits", "observations": "Results and measurements",
               "medications": "Medicines", "events": "Immunizations and screenings"}  # fmt: skip

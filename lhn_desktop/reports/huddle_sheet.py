@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from lhn_desktop.localization import format_date, format_datetime
+from lhn_desktop.localization import counted, format_date, format_datetime
 from lhn_desktop.reports.pdf import MUTED, STATUS_INK, Document
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
@@ -77,11 +77,10 @@ def _patient(doc: Document, row) -> None:
         for entry in row.agenda:
             addressed = " (addressed)" if entry.addressed else ""
             doc.bullet(f"{entry.text}{addressed}", AGENDA_LABELS.get(entry.kind, entry.kind) + ":", size=8.5)
-    n = row.open_tasks
-    tasks = (f"{n} open task{'s' if n != 1 else ''}" if n else "no open tasks") + (
+    tasks = (counted(row.open_tasks, "open task") if row.open_tasks else "no open tasks") + (
         f", {row.overdue_tasks} overdue" if row.overdue_tasks else ""
     )
-    goals = f"; {row.goals_due} goal(s) due for review" if row.goals_due else ""
+    goals = f"; {counted(row.goals_due, 'goal')} due for review" if row.goals_due else ""
     plan = PLAN_LABELS.get(row.plan_status, row.plan_status)
     doc.paragraph(f"{tasks}{goals} · pre-visit plan: {plan.lower()}", size=9, bold_prefix="Tasks and goals:")
     doc.set_font("DejaVu", "", 8)

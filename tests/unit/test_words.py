@@ -118,3 +118,14 @@ def test_each_area_says_what_its_service_decided():
     assert sync_words.small_value("2026-01", 1, 11).startswith("2026-01: a median or mean from 1 patient is below 11")
     assert "with 1 attached file;" in sync_words.export_audit("center", "b", "center", 1, "a reason")
     assert ehr.import_patients_first(1).startswith("1 record names a patient who is not in LHN Desktop")
+
+
+def test_counts_are_said_by_one_helper_below_every_layer():
+    """Charts and reports may not import the services' words, so the count helper lives with the dates in
+    ``localization`` (and the words module says it from there): every layer says "1 point", "3 centers" alike."""
+    from lhn_desktop import localization
+    from lhn_desktop.services import words
+
+    assert words.counted is localization.counted
+    assert localization.counted(1, "point") == "1 point" and localization.counted(3, "center") == "3 centers"
+    assert localization.counted(2, "medicine started", "medicines started") == "2 medicines started"

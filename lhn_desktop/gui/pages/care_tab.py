@@ -10,8 +10,8 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView, page_actions
+from lhn_desktop.localization import counted
 from lhn_desktop.services.goals import GOAL_LEVELS, GOAL_OWNERS, GOAL_STATUSES, TASK_RESPONSIBLE
-from lhn_desktop.services.words import counted
 
 
 def _gas(value) -> str:

@@ -20,8 +20,7 @@ from lhn_desktop.gui.models import ROW_ROLE, Column, Month
 from lhn_desktop.gui.operations import Changed, reported
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import FirstColumnRoom, RecordsView, detail_pane, page_actions
-from lhn_desktop.localization import format_date, format_month, stored_month
-from lhn_desktop.services.words import counted
+from lhn_desktop.localization import counted, format_date, format_month, stored_month
 
 
 def percent(num: int, den: int | None) -> str:

@@ -34,8 +34,8 @@ from lhn_desktop.gui.errors import show_error
 from lhn_desktop.gui.models import Column
 from lhn_desktop.gui.operations import Changed, run_op, run_query
 from lhn_desktop.gui.widgets import RecordsView
+from lhn_desktop.localization import counted
 from lhn_desktop.services.sync import EVERY_CENTER, key_from_passphrase, read_key_file
-from lhn_desktop.services.words import counted
 
 if TYPE_CHECKING:
     from lhn_desktop.gui.pages.sync import SyncPage

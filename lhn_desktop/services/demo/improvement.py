@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from statistics import median_low
 
+from lhn_desktop.localization import counted
 from lhn_desktop.models.commons import Resource, UsageEvent
 from lhn_desktop.models.improvement import DriverNode, ImprovementGoal, ImprovementGoalMeasure, PdsaCycle, ProgressScore
 from lhn_desktop.models.measures import ChartAnnotation, MeasureDefinition
@@ -42,8 +43,7 @@ def improvement(
     cycles = pdsa_ramp(gen, goals[0], ideas[0])
     records += cycles
     for cycle in cycles[:2]:
-        patients = f"{cycle.scale_n} patient{'s' if cycle.scale_n != 1 else ''}"
-        text = f"PDSA {cycle.seq}: nurse pre-visit checklist with {patients}"
+        text = f"PDSA {cycle.seq}: nurse pre-visit checklist with {counted(cycle.scale_n or 0, 'patient')}"
         records.append(ChartAnnotation(id=gen.new_id(), measure_id=measures["model_care"].id,
                                        on_date=cycle.start_date, kind="note", text=text, pdsa_id=cycle.id))  # fmt: skip
     return records

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from lhn_desktop.localization import format_date
+from lhn_desktop.localization import counted, format_date
+
+__all__ = ["counted"]  # said here for the services' words; it lives with the dates, below every layer
 
 
 def listed(words: Iterable[str], last: str = "and") -> str:
@@ -32,8 +34,3 @@ def either(words: Iterable[str]) -> str:
 def day(on: date) -> str:
     """A date in a sentence, as the locale shows dates."""
     return format_date(on)
-
-
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """ "1 patient", "3 patients"."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
