@@ -276,8 +276,9 @@ def test_partners_see_no_export_and_no_patient_pages(qtbot, ctx) -> None:
 
 
 def test_a_missed_visit_reads_as_the_huddle_says_it(window: MainWindow, qtbot) -> None:
-    """The patient page's Visits tab says "missed (no-show)", as the Huddle's action does, not "no show"."""
+    """The patient page's Visits tab says a visit's status in the Huddle's words ("Missed"), not "no show"."""
     from lhn_desktop.gui.pages.patients import PatientsPage
+    from lhn_desktop.services.words.planning import VISIT_STATES
 
     ctx = window.ctx
     patient = a_patient(ctx, "Crohn disease")
@@ -288,4 +289,4 @@ def test_a_missed_visit_reads_as_the_huddle_says_it(window: MainWindow, qtbot) -
     page.show_patient(patient.id)
     model = page.detail.visits_model
     statuses = {model.index(r, 4).data() for r in range(model.rowCount())}
-    assert "missed (no-show)" in statuses and "no show" not in statuses
+    assert VISIT_STATES["no_show"] in statuses and "no show" not in statuses and "no_show" not in statuses

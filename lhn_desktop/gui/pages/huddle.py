@@ -20,6 +20,7 @@ from lhn_desktop.gui.operations import Changed, reported, run_op, run_query
 from lhn_desktop.gui.pages.base import Page
 from lhn_desktop.gui.widgets import RecordsView, page_actions
 from lhn_desktop.localization import format_date, format_datetime, format_month
+from lhn_desktop.services.words.planning import VISIT_STATES
 
 PLAN_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
 RED, AMBER = "#b00020", "#8a5a00"
@@ -40,7 +41,6 @@ def _tasks(row) -> str:
     return f"{row.open_tasks} open" if row.open_tasks else ""
 
 
-VISIT_STATES = {"scheduled": "Booked", "completed": "Seen", "no_show": "Missed"}
 STATUS_ORDER = {"Overdue": 0, "Due": 1, "Due soon": 2, "Not due": 3, "Completed": 4, "Not applicable": 5}
 STATUS_COLOURS = {"Overdue": "#b03a2e", "Due": "#b9770e", "Due soon": "#7d6608"}
 AGENDA_LABELS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}

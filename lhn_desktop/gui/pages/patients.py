@@ -24,6 +24,7 @@ from lhn_desktop.localization import format_date
 from lhn_desktop.services.dto import PatientDetail
 from lhn_desktop.services.patients import RESULT_COLUMNS
 from lhn_desktop.services.registry import STATUSES
+from lhn_desktop.services.words.planning import VISIT_STATES
 
 
 def record_note(row) -> str:
@@ -132,7 +133,7 @@ class PatientDetailView(QWidget):
                 Column("Time", lambda v: v.visit_time),
                 Column("Type", lambda v: v.visit_type),
                 Column("Clinician", lambda v: v.clinician),
-                Column("Status", lambda v: VISIT_STATUSES.get(v.status, v.status)),
+                Column("Status", lambda v: VISIT_STATES.get(v.status, v.status)),
             ],
             self,
         )
@@ -234,10 +235,6 @@ class PatientDetailView(QWidget):
             view.sortByColumn(column, Qt.SortOrder.DescendingOrder)  # newest first, as the header shows
 
 
-#: a visit's status as the Huddle says it
-VISIT_STATUSES = {"scheduled": "scheduled", "completed": "completed", "cancelled": "cancelled",
-                  "no_show": "missed (no-show)"}  # fmt: skip
-
 #: How many patients the list shows at once; a search narrows it.
 LIST_LIMIT = 5000
 
@@ -287,7 +284,6 @@ class PatientsPage(PatientActions, Page):
         # a third for the list (the sizes weigh; the splitter keeps its width): the patient's page asks for more,
         # and without this the list was squeezed to its MRN and half a name
         splitter.setSizes([400, 800])
-        self.splitter = splitter
         self.layout_.addWidget(splitter, 1)
         self.empty = note("", self)
         self.layout_.addWidget(self.empty)

@@ -11,6 +11,8 @@ from datetime import date
 from lhn_desktop.services.words import counted, day
 
 PLAN_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}
+#: a visit's status as the team says it, on the Huddle's board and on the patient's Visits tab alike
+VISIT_STATES = {"scheduled": "Booked", "completed": "Seen", "no_show": "Missed", "cancelled": "Cancelled"}
 AGENDA_KINDS = {"matters_most": "What matters most", "concern": "Concern", "question": "Question"}
 #: The patient lists (outreach), by the code the command line and the window use.
 POPULATIONS = {
