@@ -55,6 +55,8 @@ class RecordsView(QTableView):
     """
 
     activated_row = Signal(object)
+    #: the columns were fitted to new rows (``fit_columns``)
+    columns_fitted = Signal()
 
     def __init__(self, columns: Sequence[Column], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +93,7 @@ class RecordsView(QTableView):
         header = self.horizontalHeader()
         for col in range(header.count() - 1):
             header.resizeSection(col, min(max(header.sectionSize(col), 60), MAX_COLUMN_WIDTH))
+        self.columns_fitted.emit()
 
     def _emit_row(self, index) -> None:
         row = index.data(ROW_ROLE)
@@ -153,9 +156,10 @@ class FirstColumnRoom(QObject):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         view.viewport().installEventFilter(self)
-        # any column: the other columns' widths change the room left, and the first column's own width is reset
-        # when a list fits its columns to new rows (RecordsView.fit_columns), which pushed the rest out of view
-        header.sectionResized.connect(lambda _col, _old, _new: self.fit())
+        header.sectionResized.connect(lambda col, _old, _new: col and self.fit())  # the first: a person's to drag
+        fitted = getattr(view, "columns_fitted", None)  # a list fits its columns to new rows, the first one too:
+        if fitted is not None:  # that widened it past the room left and pushed the others out of view
+            fitted.connect(self.fit)
         self.fit()
 
     def minimum(self) -> int:
@@ -177,7 +181,6 @@ class FirstColumnRoom(QObject):
                 header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             else:
                 header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-                if header.sectionSize(0) != self.minimum():
-                    header.resizeSection(0, self.minimum())
+                header.resizeSection(0, self.minimum())
         finally:
             self._fitting = False

@@ -48,3 +48,11 @@ def test_with_room_the_first_column_stretches_and_every_column_is_in_view(qtbot)
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.Stretch
     last = header.count() - 1
     assert header.sectionViewportPosition(last) + header.sectionSize(last) <= view.viewport().width()
+
+
+def test_a_person_may_still_drag_the_first_column_wider_when_the_list_is_narrow(qtbot) -> None:
+    view, room = _view(qtbot, 280)
+    view.rows_model.set_rows([Measure(LONG, "85%", "90%")])
+    header = view.horizontalHeader()
+    header.resizeSection(0, room.minimum() + 120)  # as a drag of the header's edge does
+    assert header.sectionSize(0) == room.minimum() + 120
