@@ -27,6 +27,7 @@ from lhn_desktop.gui.forms import FormDialog
 from lhn_desktop.gui.operations import Changed
 from lhn_desktop.gui.widgets import select_data
 from lhn_desktop.localization import format_date, stored_month
+from lhn_desktop.services.measures import complete_months
 
 
 def _pdsa_combo(parent: QWidget, choices) -> QComboBox:
@@ -120,16 +121,6 @@ class BaselineDialog(FormDialog):
 MONTHS_OFFERED = 60
 
 
-def months_back(last: str, count: int) -> list[str]:
-    """``count`` stored months ("2026-02") from ``last`` back, newest first."""
-    year, month = (int(part) for part in last.split("-"))
-    months = []
-    for _ in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
-
-
 class EnterMonthDialog(FormDialog):
     """A month's numerator and denominator typed in, e.g. from a paper audit; for a continuous measure, the month's
     median or mean and how many patients it covers."""
@@ -149,10 +140,11 @@ class EnterMonthDialog(FormDialog):
             parent,
         )
         self.ctx, self.code = ctx, measure.code
-        # the month by its name, from this month back five years, ``month`` (the last complete one) chosen: typed as
-        # YYYY-MM it was the one place a person wrote a month as the database stores it
+        # the month by its name, this month and the five years before it, ``month`` (the last complete one)
+        # chosen: typed as YYYY-MM it was the one place a person wrote a month as the database stores it
         self.month = self.row("&Month:", QComboBox(self))
-        for key in months_back(max(f"{ctx.today():%Y-%m}", month), MONTHS_OFFERED + 1):
+        today = ctx.today()
+        for key in [f"{today:%Y-%m}"] + [m for m, _first, _last in reversed(complete_months(today, MONTHS_OFFERED))]:
             self.month.addItem(stored_month(key, full=True), key)
         select_data(self.month, month)
         self.value: QDoubleSpinBox | None = None

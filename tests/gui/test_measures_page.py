@@ -324,8 +324,11 @@ def test_a_long_pdsa_title_does_not_squeeze_the_forms_labels(page: MeasuresPage,
     assert widths and all(shown >= wanted for _text, shown, wanted in widths), widths
 
 
-def test_the_months_offered_for_a_month_by_hand_cross_the_new_year() -> None:
-    from lhn_desktop.gui.measure_dialogs import months_back
+def test_the_months_offered_for_a_month_by_hand_cross_the_new_year(page: MeasuresPage, qtbot) -> None:
+    from lhn_desktop.gui.measure_dialogs import EnterMonthDialog
 
-    assert months_back("2026-02", 4) == ["2026-02", "2026-01", "2025-12", "2025-11"]
-    assert len(months_back("2026-02", 60)) == 60 and months_back("2026-02", 60)[-1] == "2021-03"
+    dialog = EnterMonthDialog(page.ctx, page.ctx.measures.get("model_care"), "2026-02", page)  # today: 2 Mar 2026
+    qtbot.addWidget(dialog)
+    months = [dialog.month.itemData(k) for k in range(dialog.month.count())]
+    assert months[:4] == ["2026-03", "2026-02", "2026-01", "2025-12"] and dialog.month.currentData() == "2026-02"
+    assert len(months) == 61 and months[-1] == "2021-03"  # this month and the 60 complete ones before it

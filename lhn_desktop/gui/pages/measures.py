@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 
 from PySide6.QtCore import Qt
@@ -340,13 +339,13 @@ class MeasuresPage(Page):
 
     def enter_month(self) -> None:
         from lhn_desktop.gui.measure_dialogs import EnterMonthDialog
+        from lhn_desktop.services.measures import complete_months
 
         code = self.current_code()
         if code is None:
             return
-        today = self.ctx.today()
-        last = date(today.year - (today.month == 1), 12 if today.month == 1 else today.month - 1, 1)
-        self._run(EnterMonthDialog(self.ctx, self.ctx.measures.get(code), f"{last:%Y-%m}", self))
+        ((last, _first, _end),) = complete_months(self.ctx.today(), 1)
+        self._run(EnterMonthDialog(self.ctx, self.ctx.measures.get(code), last, self))
 
     def export(self) -> None:
         if self.chart is None:
