@@ -89,8 +89,9 @@ class Page(QWidget):
         return seen
 
     def focus_main(self) -> None:
-        """Put the keyboard in the page's main list (the first table on it), so arrows move through its rows."""
-        from lhn_desktop.gui.widgets import RecordsView
+        """Put the keyboard in the page's main list (the first list, table or tree on it), so arrows move through
+        its rows (a tree too: the Improvement page's goals and driver diagrams are one)."""
+        from PySide6.QtWidgets import QAbstractItemView
 
-        main = next((v for v in self.findChildren(RecordsView) if v.isVisibleTo(self)), None)
+        main = next((v for v in self.findChildren(QAbstractItemView) if v.isVisibleTo(self)), None)
         (main or self).setFocus()
